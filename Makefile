@@ -1,0 +1,29 @@
+# Thin wrappers over the Python entry points; every target installs what it needs first.
+VENV  ?= .venv
+PY    := $(VENV)/bin/python
+SIM   ?= icarus
+WAVES ?= 0
+SEED  ?=
+JOBS  ?= 2
+
+export VENV
+
+.PHONY: setup test sim verilog lint clean
+
+setup:
+	@tools/bootstrap.sh
+
+test: setup lint
+	$(PY) -m pytest -n $(JOBS)
+
+sim: setup
+	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED))
+
+verilog: setup
+	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
+
+lint: setup
+	$(VENV)/bin/ruff check rtl sw_model cosim tests
+
+clean:
+	rm -rf build

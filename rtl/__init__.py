@@ -1,0 +1,1 @@
+"""Gateware of the SPUMONE IOC subsystem (Amaranth HDL 0.5)."""

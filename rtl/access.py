@@ -1,0 +1,89 @@
+"""Internal interfaces of the subsystem: granted accesses and LL/SC monitor status.
+
+The AXI front ends turn bursts into single-word *accesses*; the arbiter grants one per cycle and
+presents it on an :class:`AccessSignature` to the target its address decodes to (shared RAM or
+register block). Targets never stall: an access is performed in the cycle it is presented and
+answered in the next one.
+"""
+
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from .params import DATA_WIDTH, ScFailCause
+
+__all__ = ["AccessSignature", "MonitorStatusSignature", "COUNTER_WIDTH"]
+
+#: Width of the LL/SC event counters (they wrap around).
+COUNTER_WIDTH = 32
+
+
+class AccessSignature(wiring.Signature):
+    """One granted access per cycle, from the arbiter's side.
+
+    Members
+    -------
+    valid : Out(1)
+        An access is performed this cycle. All other ``Out`` members are valid only while it
+        is high.
+    agent : Out(agent_bits)
+        Index of the port (agent) the access came from; software cannot forge it.
+    addr : Out(addr_width)
+        Byte address of this beat (absolute, not relative to the target).
+    write : Out(1)
+        1 for a write beat, 0 for a read beat.
+    w_data, w_strb : Out(32), Out(4)
+        Write data and byte strobes (``write`` only).
+    size : Out(3)
+        ``AxSIZE`` of the burst the beat belongs to (2 = 32 bits).
+    lock : Out(1)
+        ``AxLOCK``: the manager asked for an exclusive access.
+    excl : Out(1)
+        The exclusive is of the supported form: single beat, 32 bits, aligned. Implies ``lock``.
+    priv : Out(1)
+        ``AxPROT[0]``: privileged (hypervisor) access.
+    r_data, resp : In(32), In(2)
+        Read data and AXI response code, valid in the cycle **after** ``valid``.
+    """
+
+    def __init__(self, *, agent_bits, addr_width):
+        self._agent_bits, self._addr_width = agent_bits, addr_width
+        super().__init__({
+            "valid": Out(1), "agent": Out(agent_bits), "addr": Out(addr_width),
+            "write": Out(1), "w_data": Out(DATA_WIDTH), "w_strb": Out(DATA_WIDTH // 8),
+            "size": Out(3), "lock": Out(1), "excl": Out(1), "priv": Out(1),
+            "r_data": In(DATA_WIDTH), "resp": In(2),
+        })
+
+    def __eq__(self, other):
+        return (isinstance(other, AccessSignature) and
+                (self._agent_bits, self._addr_width) == (other._agent_bits, other._addr_width))
+
+    def __repr__(self):
+        return f"AccessSignature(agent_bits={self._agent_bits}, addr_width={self._addr_width})"
+
+
+class MonitorStatusSignature(wiring.Signature):
+    """Per-agent LL/SC statistics, from the monitor's side (read by the register block).
+
+    Members
+    -------
+    cause : Out(ScFailCause).array(n_agents)
+        Cause of the agent's most recent SC failure (``NONE`` if none since reset).
+    ll_count, sc_ok_count, sc_fail_count : Out(32).array(n_agents)
+        Wrapping counts of LLs, successful SCs and failed SCs since reset.
+    """
+
+    def __init__(self, *, n_agents):
+        self._n_agents = n_agents
+        super().__init__({
+            "cause": Out(ScFailCause).array(n_agents),
+            "ll_count": Out(COUNTER_WIDTH).array(n_agents),
+            "sc_ok_count": Out(COUNTER_WIDTH).array(n_agents),
+            "sc_fail_count": Out(COUNTER_WIDTH).array(n_agents),
+        })
+
+    def __eq__(self, other):
+        return isinstance(other, MonitorStatusSignature) and self._n_agents == other._n_agents
+
+    def __repr__(self):
+        return f"MonitorStatusSignature(n_agents={self._n_agents})"

@@ -1,0 +1,124 @@
+"""Parameters and address map of the IOC subsystem: the one source of truth for both.
+
+Everything that needs a parameter or an address (the gateware, ``sw_model``, ``cosim``, the
+FPGA flow) takes it from here.  This module is pure Python so that software models can import
+it without pulling in the HDL.
+"""
+
+import enum
+from dataclasses import dataclass
+
+__all__ = [
+    "DATA_WIDTH", "ADDR_WIDTH", "SHM_BASE", "REG_BASE", "REG_SIZE",
+    "Region", "ScFailCause", "IocParams",
+]
+
+#: Data bus width in bits (SH-4A is a 32-bit machine).
+DATA_WIDTH = 32
+#: AXI address width in bits.
+ADDR_WIDTH = 32
+#: Base address of the shared RAM; it spans ``[SHM_BASE, SHM_BASE + shm_bytes)``.
+SHM_BASE = 0x0000_0000
+#: Base address of the register block (IOC mailbox + IPI controller + monitor status).
+REG_BASE = 0x0001_0000
+#: Size of the register window in bytes.
+REG_SIZE = 0x1000
+
+
+class Region(enum.IntEnum):
+    """Which target an address decodes to."""
+    NONE = 0  # unmapped: DECERR
+    SHM  = 1  # shared RAM
+    REG  = 2  # register block
+
+
+def _check_int(name, value, *, minimum=1, maximum=None):
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be {what}, not {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be {what}, not {value!r}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, not {value!r}")
+
+
+@dataclass(frozen=True)
+class IocParams:
+    """Configuration of one IOC subsystem instance.
+
+    Parameters
+    ----------
+    n_agents : int
+        Number of agents (CPU cores), one AXI4 slave port each. 1 to 16.
+    n_channels : int
+        Number of IOC channels (mailbox doorbells and descriptor-table entries). 1 to 32.
+    shm_bytes : int
+        Size of the shared RAM in bytes: a power of two from 64 to ``REG_BASE``.
+    granule_log2 : int
+        log2 of the reservation granule in bytes: 2 (one 32-bit word) up to ``log2(shm_bytes)``.
+    id_width : int
+        AXI ID width of every port, 1 to 16.
+    n_watchdogs : int
+        Number of watchdog timers in the register block, 0 to 8.
+    agent_rst_cycles : int
+        How many cycles ``agent_rst[k]`` stays high after a guest reset request, 1 to 255.
+
+    Raises
+    ------
+    TypeError
+        If a parameter is not an integer.
+    ValueError
+        If a parameter is out of range.
+    """
+    n_agents: int = 2
+    n_channels: int = 8
+    shm_bytes: int = 4096
+    granule_log2: int = 2
+    id_width: int = 4
+    n_watchdogs: int = 2
+    agent_rst_cycles: int = 16
+
+    def __post_init__(self):
+        _check_int("n_agents", self.n_agents, maximum=16)
+        _check_int("n_channels", self.n_channels, maximum=32)
+        _check_int("shm_bytes", self.shm_bytes, maximum=REG_BASE)
+        if self.shm_bytes & (self.shm_bytes - 1) or self.shm_bytes < 64:
+            raise ValueError(f"shm_bytes must be a power of two from 64 to {REG_BASE:#x}, "
+                             f"not {self.shm_bytes!r}")
+        _check_int("granule_log2", self.granule_log2, minimum=2,
+                      maximum=self.shm_bytes.bit_length() - 1)
+        _check_int("id_width", self.id_width, maximum=16)
+        _check_int("n_watchdogs", self.n_watchdogs, minimum=0, maximum=8)
+        _check_int("agent_rst_cycles", self.agent_rst_cycles, maximum=255)
+
+    @property
+    def shm_words(self):
+        """Depth of the shared RAM in 32-bit words."""
+        return self.shm_bytes // (DATA_WIDTH // 8)
+
+    @property
+    def agent_bits(self):
+        """Width of an agent index (at least 1)."""
+        return max(1, (self.n_agents - 1).bit_length())
+
+    def region(self, addr):
+        """Decode a byte address to a :class:`Region` (the software view of the RTL decoder)."""
+        if SHM_BASE <= addr < SHM_BASE + self.shm_bytes:
+            return Region.SHM
+        if REG_BASE <= addr < REG_BASE + REG_SIZE:
+            return Region.REG
+        return Region.NONE
+
+    def name(self):
+        """A short, file-name-safe tag for build directories."""
+        return (f"a{self.n_agents}c{self.n_channels}m{self.shm_bytes}g{self.granule_log2}"
+                f"i{self.id_width}w{self.n_watchdogs}")
+
+
+class ScFailCause(enum.IntEnum):
+    """Why an agent's last store-conditional (``movco.l`` / exclusive write) failed."""
+    NONE             = 0  # no SC has failed since reset
+    NO_RESERVATION   = 1  # no LL since the last SC (or since reset)
+    ADDRESS_MISMATCH = 2  # the reservation is on another granule
+    CONFLICT         = 3  # another agent wrote the reserved granule
+    PREEMPTED        = 4  # resv_clear (interrupt/exception/vCPU switch) or agent reset

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the flow needs, idempotently: OS packages (Icarus Verilog; a C++ toolchain, perl
+# and liblz4 for Verilator and its FST writer) and a project venv with the pinned Python packages.
+# Every Makefile target that runs something calls this first, so any target works on a fresh machine.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+
+missing=()
+command -v iverilog >/dev/null || missing+=(iverilog)
+command -v g++ >/dev/null || missing+=(g++)
+command -v make >/dev/null || missing+=(make)
+command -v perl >/dev/null || missing+=(perl)
+command -v cc >/dev/null || missing+=(gcc)
+dpkg-query -W -f='${Status}' liblz4-dev 2>/dev/null | grep -q "ok installed" || missing+=(liblz4-dev)
+dpkg-query -W -f='${Status}' zlib1g-dev 2>/dev/null | grep -q "ok installed" || missing+=(zlib1g-dev)
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        echo "bootstrap: installing OS packages: ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+        echo "bootstrap: missing OS packages: ${missing[*]}" >&2
+        echo "bootstrap: run 'sudo apt-get install ${missing[*]}' and try again" >&2
+        exit 1
+    fi
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "bootstrap: creating $VENV"
+    python3 -m venv "$VENV"
+fi
+stamp="$VENV/.installed"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "bootstrap: installing Python packages into $VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[dev]"
+    touch "$stamp"
+fi
