@@ -8,7 +8,7 @@ JOBS  ?= 2
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean
+.PHONY: setup test sim verilog lint clean regmap
 
 setup:
 	@tools/bootstrap.sh
@@ -27,3 +27,6 @@ lint: setup
 
 clean:
 	rm -rf build
+
+regmap: setup
+	$(PY) -m rtl.regmap_gen --output-dir build
