@@ -9,12 +9,22 @@ answered in the next one.
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import DATA_WIDTH, ScFailCause
+from .params import DATA_WIDTH, Region, ScFailCause
 
-__all__ = ["AccessSignature", "MonitorStatusSignature", "COUNTER_WIDTH"]
+__all__ = ["AccessSignature", "RequestSignature", "MonitorStatusSignature", "COUNTER_WIDTH"]
 
 #: Width of the LL/SC event counters (they wrap around).
 COUNTER_WIDTH = 32
+
+
+def _beat_members(addr_width):
+    """The members that describe one beat and its answer (shared by both signatures below)."""
+    return {
+        "addr": Out(addr_width), "write": Out(1),
+        "w_data": Out(DATA_WIDTH), "w_strb": Out(DATA_WIDTH // 8),
+        "size": Out(3), "lock": Out(1), "excl": Out(1), "priv": Out(1),
+        "r_data": In(DATA_WIDTH), "resp": In(2),
+    }
 
 
 class AccessSignature(wiring.Signature):
@@ -47,12 +57,7 @@ class AccessSignature(wiring.Signature):
 
     def __init__(self, *, agent_bits, addr_width):
         self._agent_bits, self._addr_width = agent_bits, addr_width
-        super().__init__({
-            "valid": Out(1), "agent": Out(agent_bits), "addr": Out(addr_width),
-            "write": Out(1), "w_data": Out(DATA_WIDTH), "w_strb": Out(DATA_WIDTH // 8),
-            "size": Out(3), "lock": Out(1), "excl": Out(1), "priv": Out(1),
-            "r_data": In(DATA_WIDTH), "resp": In(2),
-        })
+        super().__init__({"valid": Out(1), "agent": Out(agent_bits), **_beat_members(addr_width)})
 
     def __eq__(self, other):
         return (isinstance(other, AccessSignature) and
@@ -60,6 +65,36 @@ class AccessSignature(wiring.Signature):
 
     def __repr__(self):
         return f"AccessSignature(agent_bits={self._agent_bits}, addr_width={self._addr_width})"
+
+
+class RequestSignature(wiring.Signature):
+    """A front end's request for the shared access slot, from the front end's side.
+
+    Members
+    -------
+    valid : Out(1)
+        The front end has a beat to perform; the payload is stable until ``grant``.
+    grant : In(1)
+        Combinational: the beat is performed in this cycle.
+    region : Out(Region)
+        Which target the beat decodes to (``SHM`` or ``REG``; unmapped beats are answered by
+        the front end itself and never requested).
+    addr, write, w_data, w_strb, size, lock, excl, priv : Out
+        As in :class:`AccessSignature`.
+    r_data, resp : In(32), In(2)
+        The answer, in the cycle after ``grant``.
+    """
+
+    def __init__(self, *, addr_width):
+        self._addr_width = addr_width
+        super().__init__({"valid": Out(1), "grant": In(1), "region": Out(Region),
+                          **_beat_members(addr_width)})
+
+    def __eq__(self, other):
+        return isinstance(other, RequestSignature) and self._addr_width == other._addr_width
+
+    def __repr__(self):
+        return f"RequestSignature(addr_width={self._addr_width})"
 
 
 class MonitorStatusSignature(wiring.Signature):

@@ -1,0 +1,117 @@
+"""The one testbench of the subsystem: clock, reset, one AXI master per agent, cycle probes.
+
+Every cocotb suite builds a :class:`TB` instead of wiring the DUT itself.
+"""
+
+import random
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ReadOnly, RisingEdge
+from cocotbext.axi import AxiBus, AxiLockType, AxiMaster, AxiProt
+
+from rtl.params import IocParams
+
+__all__ = ["TB", "CLOCK_NS", "EXCL", "PRIV"]
+
+CLOCK_NS = 10
+EXCL = AxiLockType.EXCLUSIVE
+PRIV = AxiProt.PRIVILEGED
+
+
+def _pauses(rng, busy):
+    """An idle/back-pressure pattern: pause with probability ``busy``, in short runs."""
+    while True:
+        run = rng.randint(1, 3)
+        pause = rng.random() < busy
+        for _ in range(run):
+            yield pause
+
+
+class TB:
+    """Testbench around an ``ioc_subsystem`` instance.
+
+    Parameters
+    ----------
+    dut : cocotb handle
+        The toplevel.
+    params : IocParams
+        The configuration the toplevel was generated with.
+    backpressure : bool
+        Plug random idle (manager side) and back-pressure (R/B ready) generators into every
+        channel of every port.
+    seed : int
+        Seed of the testbench's own randomness (pause patterns, traffic).
+    """
+
+    def __init__(self, dut, params, *, backpressure=False, seed=0):
+        if not isinstance(params, IocParams):
+            raise TypeError(f"params must be an IocParams, not {params!r}")
+        self.dut = dut
+        self.params = params
+        self.rng = random.Random(seed)
+        self.cycle = 0
+        dut.resv_clear.value = 0
+        dut.rst.value = 1
+        cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
+        cocotb.start_soon(self._count_cycles())
+        self.masters = [
+            AxiMaster(AxiBus.from_prefix(dut, f"s{k}_axi"), dut.clk, dut.rst)
+            for k in range(params.n_agents)
+        ]
+        for master in self.masters:
+            master.write_if.log.setLevel("WARNING")
+            master.read_if.log.setLevel("WARNING")
+            if backpressure:
+                for channel in (master.write_if.aw_channel, master.write_if.w_channel,
+                                master.write_if.b_channel, master.read_if.ar_channel,
+                                master.read_if.r_channel):
+                    channel.set_pause_generator(_pauses(random.Random(self.rng.random()), 0.4))
+
+    async def _count_cycles(self):
+        while True:
+            await RisingEdge(self.dut.clk)
+            self.cycle += 1
+
+    async def reset(self, cycles=4):
+        self.dut.rst.value = 1
+        for _ in range(cycles):
+            await RisingEdge(self.dut.clk)
+        self.dut.rst.value = 0
+        await RisingEdge(self.dut.clk)
+
+    async def start(self):
+        """Reset, then zero the shared RAM through port 0 (``rst`` leaves the RAM alone, so
+        each test starts from a known memory)."""
+        await self.reset()
+        chunk = 1024
+        for addr in range(0, self.params.shm_bytes, chunk):
+            await self.masters[0].write(addr, bytes(min(chunk, self.params.shm_bytes - addr)))
+
+    async def cycles(self, n):
+        for _ in range(n):
+            await RisingEdge(self.dut.clk)
+
+    async def resv_clear(self, agent):
+        """Pulse ``resv_clear[agent]`` for one cycle."""
+        await RisingEdge(self.dut.clk)
+        self.dut.resv_clear.value = 1 << agent
+        await RisingEdge(self.dut.clk)
+        self.dut.resv_clear.value = 0
+
+    def port(self, agent, name):
+        """Handle of ``s<agent>_axi_<name>``."""
+        return getattr(self.dut, f"s{agent}_axi_{name}")
+
+    async def watch_handshakes(self, agent, channels, log):
+        """Append ``(cycle, channel)`` to ``log`` for every handshake on ``channels`` of a port
+        (``"ar"``, ``"r"``, ``"aw"``, ``"w"``, ``"b"``), and ``(cycle, "rvalid")`` for every
+        cycle in which R is valid."""
+        while True:
+            await RisingEdge(self.dut.clk)
+            await ReadOnly()
+            for ch in channels:
+                if self.port(agent, f"{ch}valid").value and self.port(agent, f"{ch}ready").value:
+                    log.append((self.cycle, ch))
+            if "rvalid" in channels and self.port(agent, "rvalid").value:
+                log.append((self.cycle, "rvalid"))
