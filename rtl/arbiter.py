@@ -1,6 +1,6 @@
 """Round-robin arbiter granting one shared access per cycle."""
 
-from amaranth import *
+from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 

@@ -1,6 +1,6 @@
 """AXI4 slave front end: turns one agent's bursts into single-word accesses."""
 
-from amaranth import *
+from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -92,6 +92,9 @@ class AxiSlaveFrontEnd(wiring.Component):
                 with m.Case(s):
                     m.d.comb += base.eq(addr & ~((1 << s) - 1))
                     m.d.comb += last.eq(base + (len_ << s))
+            with m.Default():
+                # Wider than the bus: SLVERR wherever it is mapped; judge by the first beat.
+                m.d.comb += last.eq(addr)
 
         def in_region(a, lo, hi):
             return (a < hi) if lo == 0 else (a >= lo) & (a < hi)
@@ -153,7 +156,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         wbuf_strb = Signal(DATA_WIDTH // 8)
 
         # ---- R answer queue (two entries) and B holding register ----------------------------
-        rq = Array(Signal(_Answer, name=f"rq{i}") for i in range(2))
+        rq = [Signal(_Answer, name=f"rq{i}") for i in range(2)]
         rq_count = Signal(range(3))
         b_hold = Signal()
         b_hold_resp = Signal(AxiResp)

@@ -1,6 +1,6 @@
 """``IocSubsystem``: the top level of the IP (SPEC §2)."""
 
-from amaranth import *
+from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out

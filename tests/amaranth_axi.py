@@ -1,0 +1,156 @@
+"""A cycle-based AXI4 manager model for amaranth.sim testbenches (async API).
+
+The model is stepped once per clock cycle from a testbench loop:
+
+    drive(ctx)   # put valid/payload/ready on the port
+    ...          # anything else combinational the testbench sets (e.g. a grant)
+    sample(ctx)  # see which handshakes happen at the coming edge
+    await ctx.tick()
+
+With ``busy > 0`` every channel is paused at random: sources drop VALID between beats, sinks
+drop READY, so the slave sees idle cycles and back-pressure everywhere.
+"""
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+
+__all__ = ["AxiWrite", "AxiRead", "AxiManagerModel"]
+
+
+@dataclass
+class AxiWrite:
+    addr: int
+    data: list            # one 32-bit word per beat
+    strb: list = None     # one 4-bit strobe per beat (default: all lanes)
+    size: int = 2
+    burst: int = 1        # INCR
+    lock: int = 0
+    prot: int = 0
+    id: int = 0
+    resp: int = None      # filled in when B arrives
+    b_id: int = None
+
+    @property
+    def len(self):
+        return len(self.data) - 1
+
+
+@dataclass
+class AxiRead:
+    addr: int
+    beats: int = 1
+    size: int = 2
+    burst: int = 1
+    lock: int = 0
+    prot: int = 0
+    id: int = 0
+    answers: list = field(default_factory=list)   # (data, resp, last, id) per R beat
+
+    @property
+    def len(self):
+        return self.beats - 1
+
+    @property
+    def done(self):
+        return len(self.answers) == self.beats
+
+
+class AxiManagerModel:
+    """Drives one AXI port (an interface with ``awvalid``, ``rdata``, ...) in amaranth.sim."""
+
+    def __init__(self, port, *, busy=0.0, seed=0):
+        self.port = port
+        self.busy = busy
+        self.rng = random.Random(seed)
+        self.aw = deque()
+        self.w = deque()      # (word, strb, last)
+        self.ar = deque()
+        self.b_wait = deque()
+        self.r_wait = deque()
+        self.log = []         # (cycle, channel) of every handshake
+        self.cycle = 0
+        self._hs = {}
+
+    def write(self, txn):
+        self.aw.append(txn)
+        strb = txn.strb or [0xF] * len(txn.data)
+        for i, (word, s) in enumerate(zip(txn.data, strb, strict=True)):
+            self.w.append((word, s, i == txn.len))
+        self.b_wait.append(txn)
+        return txn
+
+    def read(self, txn):
+        self.ar.append(txn)
+        self.r_wait.append(txn)
+        return txn
+
+    @property
+    def idle(self):
+        return not (self.aw or self.w or self.ar or self.b_wait or self.r_wait)
+
+    def _go(self):
+        return self.rng.random() >= self.busy
+
+    def drive(self, ctx):
+        p = self.port
+        self._valid = {}
+        if self.aw and self._go():
+            t = self.aw[0]
+            for name, value in (("awaddr", t.addr), ("awlen", t.len), ("awsize", t.size),
+                                ("awburst", t.burst), ("awlock", t.lock), ("awprot", t.prot),
+                                ("awid", t.id)):
+                ctx.set(getattr(p, name), value)
+            ctx.set(p.awvalid, 1)
+        else:
+            ctx.set(p.awvalid, 0)
+        if self.w and self._go():
+            word, strb, last = self.w[0]
+            ctx.set(p.wdata, word)
+            ctx.set(p.wstrb, strb)
+            ctx.set(p.wlast, last)
+            ctx.set(p.wvalid, 1)
+        else:
+            ctx.set(p.wvalid, 0)
+        if self.ar and self._go():
+            t = self.ar[0]
+            for name, value in (("araddr", t.addr), ("arlen", t.len), ("arsize", t.size),
+                                ("arburst", t.burst), ("arlock", t.lock), ("arprot", t.prot),
+                                ("arid", t.id)):
+                ctx.set(getattr(p, name), value)
+            ctx.set(p.arvalid, 1)
+        else:
+            ctx.set(p.arvalid, 0)
+        ctx.set(p.bready, int(self._go()))
+        ctx.set(p.rready, int(self._go()))
+
+    def sample(self, ctx):
+        p = self.port
+        self._hs = {ch: ctx.get(getattr(p, f"{ch}valid")) and ctx.get(getattr(p, f"{ch}ready"))
+                    for ch in ("aw", "w", "b", "ar", "r")}
+        if self._hs["b"]:
+            self._b = (ctx.get(p.bresp), ctx.get(p.bid))
+        if self._hs["r"]:
+            self._r = (ctx.get(p.rdata), ctx.get(p.rresp), ctx.get(p.rlast), ctx.get(p.rid))
+        self.rvalid = ctx.get(p.rvalid)
+
+    def commit(self):
+        """Account for the handshakes of the edge that just passed."""
+        for ch, hs in self._hs.items():
+            if hs:
+                self.log.append((self.cycle, ch))
+        if self._hs.get("aw"):
+            self.aw.popleft()
+        if self._hs.get("w"):
+            self.w.popleft()
+        if self._hs.get("ar"):
+            self.ar.popleft()
+        if self._hs.get("b"):
+            txn = self.b_wait.popleft()
+            txn.resp, txn.b_id = self._b
+        if self._hs.get("r"):
+            txn = self.r_wait[0]
+            txn.answers.append(self._r)
+            if txn.done:
+                self.r_wait.popleft()
+        self.cycle += 1
