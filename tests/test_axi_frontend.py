@@ -122,7 +122,8 @@ def test_incr_bursts_reach_the_slot_beat_by_beat(busy, grant_p):
 
     # Reads and writes are separate channels: compare each against its own stream of beats.
     want_w = [(a, d, s, t.size, t.prot & 1) for t in txns if isinstance(t, AxiWrite)
-              for a, d, s in zip(beat_addrs(t.addr, len(t.data), t.size), t.data, t.strb, strict=True)]
+              for a, d, s in zip(beat_addrs(t.addr, len(t.data), t.size), t.data, t.strb,
+                                 strict=True)]
     got_w = [(a["addr"], a["w_data"], a["w_strb"], a["size"], a["priv"])
              for a in slot.accesses if a["write"]]
     assert got_w == want_w
