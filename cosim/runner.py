@@ -18,11 +18,22 @@ from cocotb_tools.runner import get_runner
 from rtl.cli import TOP_NAME, generate_verilog
 from rtl.params import IocParams
 
-__all__ = ["SIMULATORS", "BUILD_ROOT", "simulator_env", "build", "run", "params_from_env"]
+__all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "simulator_env", "build", "run",
+           "params_from_env"]
 
 SIMULATORS = ("icarus", "verilator")
 BUILD_ROOT = Path(__file__).resolve().parent.parent / "build"
+WAVES_ROOT = BUILD_ROOT / "waves"
 WAIVERS = Path(__file__).resolve().parent.parent / "rtl" / "verilator_waivers.vlt"
+# cocotb's own Icarus dumper is SystemVerilog, and Icarus runs in Verilog-2005 mode here.
+_ICARUS_DUMPER = f"""module ioc_waves;
+  reg [8*1024:1] path;
+  initial if ($value$plusargs("dumpfile=%s", path)) begin
+    $dumpfile(path);
+    $dumpvars(0, {TOP_NAME});
+  end
+endmodule
+"""
 _PARAMS_ENV = "IOC_PARAMS"
 
 
@@ -35,12 +46,19 @@ def simulator_env():
     path = os.environ.get("PATH", "").split(os.pathsep)
     if str(root / "bin") not in path:
         os.environ["PATH"] = os.pathsep.join([str(root / "bin"), *path])
+    # The package's verilated.mk leaves the "include this precompiled header" flag empty, which
+    # breaks every model large enough for Verilator to split into several C++ files.
+    fix = "CFG_CXXFLAGS_PCH_I=-include"
+    if fix not in os.environ.get("MAKEFLAGS", ""):
+        os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {fix}".strip()
 
 
 @contextmanager
-def _locked(directory):
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
+def _locked(name):
+    """Hold an exclusive lock named ``name`` (one per build directory) across processes."""
+    locks = BUILD_ROOT / "locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    with open(locks / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -59,7 +77,8 @@ def build(params, sim, *, waves=False):
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     simulator_env()
     vdir = BUILD_ROOT / "verilog" / params.name()
-    with _locked(vdir):
+    with _locked(f"verilog-{params.name()}"):
+        vdir.mkdir(parents=True, exist_ok=True)
         source = vdir / f"{TOP_NAME}.v"
         _write_if_changed(source, generate_verilog(params))
 
@@ -72,19 +91,29 @@ def build(params, sim, *, waves=False):
         # initialised dummy variable, which SystemVerilog mode (cocotb's -g2012) initialises
         # silently; blocks whose inputs then never change would hold X forever.
         build_args = ["-g2005"]
+        if waves:
+            dumper = BUILD_ROOT / "sim" / "ioc_waves.v"
+            with _locked("icarus-dumper"):
+                dumper.parent.mkdir(parents=True, exist_ok=True)
+                _write_if_changed(dumper, _ICARUS_DUMPER)
+            sources.append(dumper)
+            build_args += ["-s", "ioc_waves"]
     elif sim == "verilator":
         sources.insert(0, WAIVERS)
         build_args = ["-Wall"]
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
-    with _locked(build_dir):
-        # cocotb rebuilds only when a source is newer than the binary; flags count too.
+    with _locked(build_dir.name):
+        # cocotb rebuilds only when a source is newer than the binary (flags do not count):
+        # rebuild from clean whenever any input changed.
         stamp = build_dir / ".inputs"
         inputs = json.dumps({"args": build_args, "sources": [p.read_text() for p in sources]})
         stale = not stamp.exists() or stamp.read_text() != inputs
         runner.build(sources=sources, hdl_toplevel=TOP_NAME, build_dir=build_dir,
-                     timescale=("1ns", "1ps"), waves=waves, build_args=build_args,
-                     always=stale, log_file=build_dir / "build.log")
+                     timescale=("1ns", "1ps"), waves=waves and sim == "verilator",
+                     build_args=build_args,
+                     always=stale, clean=stale,
+                     log_file=BUILD_ROOT / "sim" / f"{build_dir.name}.build.log")
         stamp.write_text(inputs)
     return runner, build_dir
 
@@ -94,27 +123,49 @@ def params_from_env():
     return IocParams(**json.loads(os.environ.get(_PARAMS_ENV, "{}")))
 
 
-def run(params, sim, module, *, testcase=None, seed=None, waves=False, extra_env=None):
+def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_env=None):
     """Run the cocotb suite ``module`` on ``params`` with ``sim``.
 
+    ``test_filter`` is a regular expression on test names. With ``waves`` the run is recorded
+    as FST to ``build/waves/<suite>-<config>/<sim>.fst``.
     Returns ``(passed, failed, results_xml)``; a suite that ran no test counts as failed.
     """
     runner, build_dir = build(params, sim, waves=waves)
-    test_name = module.rsplit(".", 1)[-1] + (f"-{testcase}" if testcase else "")
+    test_name = f"{module.rsplit('.', 1)[-1]}-{params.name()}"
     test_dir = build_dir / "runs" / test_name
     env = {_PARAMS_ENV: json.dumps(dataclasses.asdict(params))}
     env.update(extra_env or {})
+    plusargs, test_args = [], []
+    if waves:
+        wave_file = WAVES_ROOT / test_name / f"{sim}.fst"
+        wave_file.parent.mkdir(parents=True, exist_ok=True)
+        if sim == "icarus":
+            plusargs = [f"+dumpfile={wave_file}"]
+        else:
+            test_args = ["--trace-file", str(wave_file)]
     results = runner.test(
-        test_module=module, hdl_toplevel=TOP_NAME, testcase=testcase, seed=seed,
-        waves=waves, extra_env=env, build_dir=build_dir, test_dir=test_dir,
+        test_module=module, hdl_toplevel=TOP_NAME, test_filter=test_filter, seed=seed,
+        waves=waves, extra_env=env, build_dir=build_dir,
+        test_dir=test_dir, plusargs=plusargs, test_args=test_args,
         results_xml=str(test_dir / "results.xml"), log_file=test_dir / "sim.log",
         timescale=("1ns", "1ps"))
-    passed = failed = 0
-    for case in ElementTree.parse(results).getroot().iter("testcase"):
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed += 1
-        elif case.find("skipped") is None:
-            passed += 1
-    if passed + failed == 0:
-        failed = 1
+    cases = summarize(results)
+    passed = sum(1 for c in cases if c["result"] == "PASS")
+    failed = sum(1 for c in cases if c["result"] != "PASS") or (0 if cases else 1)
     return passed, failed, Path(results)
+
+
+def summarize(results_xml):
+    """Per-test rows (name, result, simulated ns, wall s) of a cocotb results file."""
+    rows = []
+    for case in ElementTree.parse(results_xml).getroot().iter("testcase"):
+        bad = case.find("failure") is not None or case.find("error") is not None
+        skipped = case.find("skipped") is not None
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        rows.append({
+            "name": case.get("name"),
+            "result": "FAIL" if bad else "SKIP" if skipped else "PASS",
+            "sim_ns": float(props.get("sim_time_duration", 0)),
+            "wall_s": float(case.get("time", 0)),
+        })
+    return rows

@@ -241,3 +241,34 @@ async def random_traffic_all_agents(dut):
     for t in tasks:
         await t
     assert (await tb.masters[0].read(0, p.shm_bytes)).data == bytes(model)
+
+
+@cocotb.test()
+async def cycle_exact_latencies(dut):
+    """Uncontended: R valid exactly 2 cycles after the AR handshake, B 2 cycles after the W
+    handshake, exclusives exactly as fast as plain accesses, bursts one beat per cycle."""
+    tb = _tb(dut)
+    await tb.start()
+    log = []
+    cocotb.start_soon(tb.watch_handshakes(0, ("ar", "r", "aw", "w", "b", "rvalid"), log))
+
+    async def measure(coro, start, end):
+        log.clear()
+        await coro
+        first = {}
+        for cycle, ch in log:
+            first.setdefault(ch, cycle)
+        return first[end] - first[start]
+
+    m = tb.masters[0]
+    read_plain = await measure(m.read(0x40, 4, arid=0), "ar", "rvalid")
+    read_excl = await measure(m.read(0x40, 4, arid=0, lock=EXCL), "ar", "rvalid")
+    write_plain = await measure(m.write(0x40, bytes(4), awid=0), "w", "b")
+    write_excl = await measure(m.write(0x40, bytes(4), awid=0, lock=EXCL), "w", "b")
+    assert (read_plain, read_excl) == (2, 2)
+    assert (write_plain, write_excl) == (2, 2)
+
+    log.clear()
+    await m.read(0x100, 4 * 16, arid=0)
+    beats = [cycle for cycle, ch in log if ch == "r"]
+    assert beats == list(range(beats[0], beats[0] + 16))

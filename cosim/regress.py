@@ -1,0 +1,64 @@
+"""``make sim``: the cocotb regression on one simulator, with a summary table.
+
+    python -m cosim.regress --sim icarus|verilator [--waves 0|1] [--seed N] [--quick]
+"""
+
+import argparse
+import random
+import sys
+import time
+
+from cosim.runner import SIMULATORS, WAVES_ROOT, run, summarize
+from cosim.tb import CLOCK_NS
+from rtl.params import IocParams
+
+__all__ = ["SUITES", "CONFIGS", "main"]
+
+#: cocotb suites of the regression, in order.
+SUITES = ["cosim.suite_foundation"]
+#: Configurations every suite runs on: the default and a 4-agent one with a small RAM.
+CONFIGS = [IocParams(), IocParams(n_agents=4, shm_bytes=1024)]
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m cosim.regress", description=__doc__)
+    parser.add_argument("--sim", choices=SIMULATORS, default="icarus")
+    parser.add_argument("--waves", type=int, choices=(0, 1), default=0)
+    parser.add_argument("--seed", type=int, default=None,
+                        help="random seed (default: a fresh one, printed)")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else random.randrange(1 << 31)
+    print(f"regression on {args.sim}, seed {seed} (reproduce with SEED={seed})", flush=True)
+
+    rows, failed = [], 0
+    for suite in SUITES:
+        for params in CONFIGS:
+            start = time.monotonic()
+            _, n_failed, results = run(params, args.sim, suite, seed=seed,
+                                       waves=bool(args.waves))
+            failed += n_failed
+            for case in summarize(results):
+                rows.append((suite.rsplit(".", 1)[-1], params.name(), case["name"],
+                             case["result"], round(case["sim_ns"] / CLOCK_NS)))
+            print(f"  {suite} [{params.name()}]: {'FAIL' if n_failed else 'ok'} "
+                  f"({time.monotonic() - start:.1f} s, log {results.parent / 'sim.log'})",
+                  flush=True)
+
+    widths = [max(len(str(r[i])) for r in rows + [_HEADER]) for i in range(len(_HEADER))]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print()
+    print(line.format(*_HEADER))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row))
+    n_pass = sum(1 for r in rows if r[3] == "PASS")
+    print(f"\n{args.sim}: {n_pass} passed, {len(rows) - n_pass} failed (seed {seed})")
+    if args.waves:
+        print(f"waveforms: {WAVES_ROOT}/<suite>-<config>/{args.sim}.fst")
+    return 1 if failed or not rows else 0
+
+
+_HEADER = ("suite", "config", "test", "result", "cycles")
+
+if __name__ == "__main__":
+    sys.exit(main())
