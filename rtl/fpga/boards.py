@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from amaranth import Cat, Elaboratable, Module, Signal
 from amaranth.build import Clock, Pins, Resource, ResourceError
 from amaranth.lib import wiring
-from amaranth.lib.wiring import In
+from amaranth.lib.wiring import In, Out
 from amaranth.vendor import LatticeECP5Platform, LatticeICE40Platform
 
 from ..params import IocParams
 from ..subsystem import IocSubsystem
 from .uart_axi import UartAxiBridge
 
-__all__ = ["OocTop", "BoardTop", "OocICE40Platform", "OocECP5Platform", "Board", "BOARDS",
-           "ECP5_DEVICES"]
+__all__ = ["OocTop", "BridgedIoc", "BoardTop", "OocICE40Platform", "OocECP5Platform", "Board",
+           "BOARDS", "ECP5_DEVICES"]
 
 #: ECP5 sizes the ULX3S is built with, ``DEVICE=`` name to Lattice device name.
 ECP5_DEVICES = {"12F": "LFE5U-12F", "25F": "LFE5U-25F", "45F": "LFE5U-45F", "85F": "LFE5U-85F"}
@@ -86,6 +86,57 @@ class OocTop(Elaboratable):
         return m
 
 
+class BridgedIoc(wiring.Component):
+    """The subsystem with every agent port and its ``resv_clear`` driven by a
+    :class:`~rtl.fpga.uart_axi.UartAxiBridge`: what :class:`BoardTop` puts on a board, and what
+    the bridge's simulation tests drive.
+
+    Parameters
+    ----------
+    params : IocParams
+        Subsystem configuration.
+    divisor : int
+        UART clock cycles per bit.
+    timeout_cycles : int
+        The bridge's timeout inside a request.
+
+    Members
+    -------
+    rx : In(1)
+        UART line from the host.
+    tx : Out(1)
+        UART line to the host.
+    irq, agent_rst : Out(n_agents)
+        The subsystem's outputs.
+    """
+
+    def __init__(self, params, *, divisor, timeout_cycles):
+        self._params = _check_params(params)
+        self._bridge = UartAxiBridge(n_ports=params.n_agents, id_width=params.id_width,
+                                     divisor=divisor, timeout_cycles=timeout_cycles)
+        self.ioc = IocSubsystem(params)
+        n = params.n_agents
+        super().__init__({"rx": In(1, init=1), "tx": Out(1, init=1), "irq": Out(n),
+                          "agent_rst": Out(n)})
+
+    @property
+    def params(self):
+        return self._params
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.ioc = ioc = self.ioc
+        m.submodules.bridge = bridge = self._bridge
+        for k in range(self._params.n_agents):
+            wiring.connect(m, bridge.ports[k], ioc.axi_port(k))
+        m.d.comb += [
+            ioc.resv_clear.eq(bridge.resv_clear),
+            bridge.rx.eq(self.rx), self.tx.eq(bridge.tx),
+            self.irq.eq(ioc.irq), self.agent_rst.eq(ioc.agent_rst),
+        ]
+        return m
+
+
 class BoardTop(Elaboratable):
     """The subsystem on a development board, reachable from a host over the board's UART.
 
@@ -124,16 +175,9 @@ class BoardTop(Elaboratable):
         if divisor < 4:
             raise ValueError(f"baud {self._baud} is too fast for a {clk_freq} Hz clock")
 
-        m.submodules.ioc = ioc = IocSubsystem(p)
-        m.submodules.bridge = bridge = UartAxiBridge(
-            n_ports=p.n_agents, id_width=p.id_width, divisor=divisor,
-            timeout_cycles=clk_freq // 10)
-        for k in range(p.n_agents):
-            wiring.connect(m, bridge.ports[k], ioc.axi_port(k))
-        m.d.comb += ioc.resv_clear.eq(bridge.resv_clear)
-
+        m.submodules.bridged = ioc = BridgedIoc(p, divisor=divisor, timeout_cycles=clk_freq // 10)
         uart = platform.request("uart", 0)
-        m.d.comb += [bridge.rx.eq(uart.rx.i), uart.tx.o.eq(bridge.tx)]
+        m.d.comb += [ioc.rx.eq(uart.rx.i), uart.tx.o.eq(ioc.tx)]
 
         leds = []
         while True:

@@ -39,7 +39,9 @@ Framing errors and lost bytes do not hang the bridge: a UART framing error, or m
 ``timeout_cycles`` without a byte in the middle of a request, ends it. In the header nothing has
 reached the bus yet and the reply is ``TRUNCATED``. In a write's data the write address has been
 issued already, so the bridge completes the burst with ``WSTRB = 0`` beats (which write
-nothing), and replies ``ABORTED`` with the B response.
+nothing), and replies ``ABORTED`` with the B response. After a framing error the receiver
+resynchronizes once the line has been idle (high) for a moment; bytes other than 0xA5 between
+requests are skipped.
 """
 
 import enum
