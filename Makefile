@@ -5,10 +5,12 @@ SIM   ?= icarus
 WAVES ?= 0
 SEED  ?=
 JOBS  ?= 2
+BOARD ?= icebreaker
+DEVICE ?=
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap
+.PHONY: setup test sim verilog lint clean regmap synth
 
 setup:
 	@tools/bootstrap.sh
@@ -27,6 +29,9 @@ lint: setup
 
 clean:
 	rm -rf build
+
+synth: setup
+	$(PY) -m rtl.fpga.flow --board $(BOARD) $(if $(DEVICE),--device $(DEVICE))
 
 regmap: setup
 	$(PY) -m rtl.regmap_gen --output-dir build

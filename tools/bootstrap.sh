@@ -33,6 +33,6 @@ fi
 stamp="$VENV/.installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "bootstrap: installing Python packages into $VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[dev]"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[dev,fpga]"
     touch "$stamp"
 fi

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from amaranth import Cat, Elaboratable, Module, Signal
 from amaranth.build import Clock, Pins, Resource, ResourceError
-from amaranth.lib import wiring
+from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.vendor import LatticeECP5Platform, LatticeICE40Platform
 
@@ -62,9 +62,9 @@ class OocTop(Elaboratable):
 
     def __init__(self, params):
         self._params = _check_params(params)
-        ioc = IocSubsystem(params)
-        self.n_input_bits = sum(len(v) for v in _ports(ioc, In))
-        self.n_output_bits = sum(len(v) for v in _ports(ioc, In.flip()))
+        self._ioc = IocSubsystem(params)
+        self.n_input_bits = sum(len(v) for v in _ports(self._ioc, In))
+        self.n_output_bits = sum(len(v) for v in _ports(self._ioc, In.flip()))
 
     @property
     def params(self):
@@ -72,9 +72,9 @@ class OocTop(Elaboratable):
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.ioc = ioc = IocSubsystem(self._params)
-        din = platform.request("ooc_din", 0)
-        dout = platform.request("ooc_dout", 0)
+        m.submodules.ioc = ioc = self._ioc
+        m.submodules.din = din = io.Buffer("i", platform.request("ooc_din", 0, dir="-"))
+        m.submodules.dout = dout = io.Buffer("o", platform.request("ooc_dout", 0, dir="-"))
 
         inputs = _ports(ioc, In)
         chain = Signal(self.n_input_bits)
@@ -176,15 +176,19 @@ class BoardTop(Elaboratable):
             raise ValueError(f"baud {self._baud} is too fast for a {clk_freq} Hz clock")
 
         m.submodules.bridged = ioc = BridgedIoc(p, divisor=divisor, timeout_cycles=clk_freq // 10)
-        uart = platform.request("uart", 0)
-        m.d.comb += [ioc.rx.eq(uart.rx.i), uart.tx.o.eq(ioc.tx)]
+        uart = platform.request("uart", 0, dir="-")
+        m.submodules.uart_rx = uart_rx = io.Buffer("i", uart.rx)
+        m.submodules.uart_tx = uart_tx = io.Buffer("o", uart.tx)
+        m.d.comb += [ioc.rx.eq(uart_rx.i), uart_tx.o.eq(ioc.tx)]
 
         leds = []
         while True:
             try:
-                leds.append(platform.request("led", len(leds)).o)
+                port = platform.request("led", len(leds), dir="-")
             except ResourceError:
                 break
+            m.submodules[f"led{len(leds)}"] = buffer = io.Buffer("o", port)
+            leds.append(buffer.o)
         # agent_rst lasts agent_rst_cycles; stretch it so that an LED shows it.
         stretched = Signal(p.n_agents)
         for k in range(p.n_agents):
@@ -226,6 +230,7 @@ class OocECP5Platform(LatticeECP5Platform):
     device : str
         Lattice device name, e.g. ``"LFE5U-85F"``.
     """
+    device = "LFE5U-85F"
     package = "BG381"
     speed = "6"
     default_clk = "clk"
