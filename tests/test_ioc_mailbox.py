@@ -9,6 +9,7 @@ bug shared by model and RTL still fails.
 import random
 
 import pytest
+from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
 from rtl.ioc_mailbox import IocMailbox
@@ -219,3 +220,353 @@ def test_random_against_model(params, seed, n):
             if (reg.writable if write else reg.readable):
                 assert (reg.name, write) in accepted, f"{reg.name} never accepted write={write}"
 
+
+
+# -- directed tests --------------------------------------------------------------------------------
+
+P3 = IocParams(n_agents=3, n_channels=4, n_watchdogs=2, agent_rst_cycles=5)
+
+
+def test_constructor_rejects_non_params():
+    with pytest.raises(TypeError, match=r"^params must be an IocParams, not 2$"):
+        IocMailbox(2)
+    with pytest.raises(TypeError, match=r"^params must be an IocParams, not 'x'$"):
+        RegBlock("x")
+
+
+def test_ports():
+    dut = IocMailbox(P3)
+    assert dut.params is P3
+    assert len(dut.irq) == 3 and len(dut.agent_rst) == 3 and len(dut.bus_error) == 3
+    assert len(dut.bus.agent) == 2 and len(dut.bus.addr) == 32
+    assert len(dut.monitor.ll_count) == 3
+    Fragment.get(dut, None)  # elaborates
+
+
+def test_identification():
+    p = IocParams(n_agents=3, n_channels=4, shm_bytes=8192, granule_log2=3, n_watchdogs=2,
+                  agent_rst_cycles=5)
+
+    async def body(b):
+        assert await b.read_ok(1, "ID") == 0x10C5_0100
+        assert await b.read_ok(2, "CONFIG") == 3 | 4 << 8 | 2 << 16 | 3 << 24
+        assert await b.read_ok(0, "SHM_SIZE") == 8192
+        assert await b.read_ok(0, "RST_CFG") == 5
+        for k in range(3):
+            assert await b.read_ok(k, "WHOAMI") == k
+            assert await b.read_ok(k, "WHOAMI", priv=True) == k | 1 << 8
+    run(p, body)
+
+
+def test_reset_values_and_rw_fields_read_back():
+    """Generic over the map: reset values, then every RW field of every entry written and read."""
+    p = P3
+    sized = {("CH_ENABLE", "CH"): p.n_channels, ("WDOG_CTRL", "KICK_MASK"): p.n_agents}
+
+    async def body(b):
+        for reg, i, _ in REGMAP.instances(p):
+            if reg.reset is not None and reg.readable and reg.check is None:
+                assert await b.read_ok(0, reg.name, i) == reg.reset, reg.name
+        for reg, i, _ in REGMAP.instances(p):
+            rw = [f for f in reg.fields if f.access.name == "RW"]
+            if not rw:
+                continue
+            values = {f.name: (getattr(p, f.limit) - 1 - i % getattr(p, f.limit)
+                               if f.limit else (1 << f.width) - 1 - i) for f in rw}
+            await b.write_ok(1, reg.name, i, reg.compose(values), priv=True)
+            got = await b.read_ok(1, reg.name, i, priv=True)
+            for f in rw:
+                want = values[f.name] & ((1 << sized.get((reg.name, f.name), f.width)) - 1)
+                assert f.get(got) == want, f"{reg.name}[{i}].{f.name}"
+    run(p, body)
+
+
+@pytest.mark.parametrize("case", ["hole", "beyond_count", "size", "misaligned", "strobe",
+                                  "read_write_only", "write_read_only", "unprivileged", "limit"])
+def test_refused_access_changes_nothing(case):
+    """Each bad access: SLVERR, read data 0, no state change, BUS_ERROR at the caller only."""
+    p = P3
+    cfg_before = cfg_word(0, 1)
+    bad = {
+        "hole": dict(name_or_addr=REG_BASE + 0x0FC, write=True, data=cfg_word(2, 2), priv=True),
+        "beyond_count": dict(name_or_addr="CH_CFG", i=p.n_channels, write=True,
+                             data=cfg_word(2, 2), priv=True),
+        "size": dict(name_or_addr="CH_CFG", write=True, data=cfg_word(2, 2), priv=True, size=1),
+        "misaligned": dict(name_or_addr=addr("CH_CFG") + 2, write=True, data=cfg_word(2, 2),
+                           priv=True),
+        "strobe": dict(name_or_addr="CH_CFG", write=True, data=cfg_word(2, 2), priv=True,
+                       strb=0b0111),
+        "read_write_only": dict(name_or_addr="DOORBELL", priv=True),
+        "write_read_only": dict(name_or_addr="EPOCH", write=True, data=7, priv=True),
+        "unprivileged": dict(name_or_addr="CH_CFG", write=True, data=cfg_word(2, 2)),
+        "limit": dict(name_or_addr="CH_CFG", write=True, data=cfg_word(3, 1), priv=True),
+    }[case]
+
+    async def body(b):
+        await b.write_ok(0, "CH_CFG", 0, cfg_before, priv=True)
+        await b.write_ok(2, "EV_ENABLE", data=BUSERR)
+        assert b.irq() == 0
+        resp, data = await b.access(2, **bad)
+        assert (resp, data) == (SLVERR, 0)
+        assert b.irq() == 0b100  # the bus-error event, in the cycle after the access
+        assert await b.read_ok(0, "CH_CFG", 0) == cfg_before
+        assert await b.read_ok(0, "EPOCH", 0) == 0
+        assert await b.read_ok(2, "EV_PENDING") == BUSERR
+        assert await b.read_ok(0, "EV_PENDING") == 0
+        assert await b.read_ok(1, "EV_PENDING") == 0
+    run(p, body)
+
+
+def test_exclusive_access_is_plain_and_okay():
+    async def body(b):
+        await b.write_ok(0, "CH_CFG", 1, cfg_word(1, 2), priv=True, lock=True)
+        resp, data = await b.read(2, "CH_CFG", 1, lock=True)
+        assert (resp, data) == (OKAY, cfg_word(1, 2))  # never EXOKAY
+    run(P3, body)
+
+
+def test_doorbell_endpoints():
+    async def body(b):
+        await b.connect(0, 0, 1)
+        await b.connect(1, 2, 2)  # loopback: single-core SPUMONE
+        await b.connect(2, 0, 2, enable=False)
+        await b.write_ok(0, "DOORBELL", data=0)
+        assert [await b.read_ok(k, "CH_PENDING") for k in range(3)] == [0, 0b1, 0]
+        await b.write_ok(1, "DOORBELL", data=0)
+        assert [await b.read_ok(k, "CH_PENDING") for k in range(3)] == [0b1, 0b1, 0]
+        await b.write_ok(2, "DOORBELL", data=1)
+        assert await b.read_ok(2, "CH_PENDING") == 0b10
+        # non-endpoint (privilege does not help), disabled channel, channel out of range
+        for agent, ch, priv in ((2, 0, False), (2, 0, True), (0, 2, False), (0, 4, True)):
+            resp, _ = await b.write(agent, "DOORBELL", data=ch, priv=priv)
+            assert resp == SLVERR
+        assert [await b.read_ok(k, "CH_PENDING") for k in range(3)] == [0b1, 0b1, 0b10]
+        assert await b.read_ok(0, "EV_PENDING") == BUSERR
+        assert await b.read_ok(1, "EV_PENDING") == 0
+    run(P3, body)
+
+
+def test_irq_timing_and_status():
+    async def body(b):
+        await b.connect(3, 1, 0)
+        await b.write_ok(1, "CH_ENABLE", data=0b1000)
+        await b.tick(2)
+        assert b.irq() == 0
+        await b.write_ok(0, "DOORBELL", data=3)
+        assert b.irq() == 0b010  # the cycle after the doorbell access
+        assert await b.read_ok(1, "CH_STATUS") == 0b1000
+        assert await b.read_ok(1, "IRQ_STATUS") == 0b010
+        await b.write_ok(1, "CH_PENDING", data=0b1000)
+        assert b.irq() == 0  # the cycle after the W1C access
+        await b.write_ok(1, "DOORBELL", data=3)  # 1 -> 0, but 0 has not enabled it
+        assert b.irq() == 0
+        assert await b.read_ok(0, "CH_PENDING") == 0b1000
+        assert await b.read_ok(0, "CH_STATUS") == 0
+        await b.write_ok(0, "CH_ENABLE", data=0xFFFF_FFFF)
+        assert b.irq() == 0b001  # enabling a pending bit raises irq at once
+        assert await b.read_ok(0, "CH_ENABLE") == 0b1111  # only n_channels bits are stored
+    run(P3, body)
+
+
+def test_banking_cannot_ack_foreign_bits():
+    async def body(b):
+        await b.connect(0, 0, 1)
+        await b.write_ok(0, "DOORBELL", data=0)
+        await b.write_ok(0, "CH_PENDING", data=0xFFFF_FFFF)
+        await b.write_ok(2, "CH_PENDING", data=0xFFFF_FFFF, priv=True)
+        assert await b.read_ok(1, "CH_PENDING") == 1
+        b.bus_error(0b010)
+        await b.tick()
+        await b.write_ok(0, "EV_PENDING", data=0xFFFF_FFFF)
+        assert await b.read_ok(1, "EV_PENDING") == BUSERR
+        await b.write_ok(1, "CH_PENDING", data=1)
+        await b.write_ok(1, "EV_PENDING", data=BUSERR)
+        assert await b.read_ok(1, "CH_PENDING") == 0
+        assert await b.read_ok(1, "EV_PENDING") == 0
+    run(P3, body)
+
+
+def test_set_wins_over_clear_in_same_cycle():
+    async def body(b):
+        b.bus_error(0b001)
+        await b.tick()
+        assert await b.read_ok(0, "EV_PENDING") == BUSERR
+        b.bus_error(0b001)  # a new error in the very cycle of the acknowledge
+        await b.write_ok(0, "EV_PENDING", data=BUSERR)
+        assert await b.read_ok(0, "EV_PENDING") == BUSERR
+        await b.write_ok(0, "EV_PENDING", data=BUSERR)
+        assert await b.read_ok(0, "EV_PENDING") == 0
+    run(P3, body)
+
+
+def test_tx_pending_observes_peer():
+    async def body(b):
+        await b.connect(2, 0, 1)
+        await b.write_ok(0, "DOORBELL", data=2)
+        assert await b.read_ok(0, "TX_PENDING") == 0b100
+        assert await b.read_ok(2, "TX_PENDING") == 0  # not an endpoint
+        assert await b.read_ok(1, "TX_PENDING") == 0  # nothing pending at agent 0
+        await b.write_ok(1, "CH_PENDING", data=0b100)
+        assert await b.read_ok(0, "TX_PENDING") == 0  # TX done
+    run(P3, body)
+
+
+def test_agent_reset_pulse_epochs_and_peer_events():
+    p = P3
+
+    async def body(b):
+        await b.connect(0, 0, 1)
+        await b.connect(1, 1, 2)
+        await b.connect(2, 1, 1)  # loopback of agent 1: epoch bump, no event
+        await b.connect(3, 0, 1, enable=False)  # disabled: untouched
+        await b.write_ok(0, "DOORBELL", data=0)
+        await b.write_ok(1, "CH_ENABLE", data=0b1111)
+        await b.write_ok(1, "EV_ENABLE", data=0b111)
+        resp, _ = await b.write(0, "AGENT_CTRL", 1, data=1)
+        assert resp == SLVERR and b.agent_rst() == 0
+        await b.write_ok(1, "EV_PENDING", data=BUSERR)
+        await b.write_ok(0, "AGENT_CTRL", 1, data=0, priv=True)  # RESET=0: nothing
+        assert b.agent_rst() == 0
+        await b.write_ok(0, "AGENT_CTRL", 1, data=1, priv=True)
+        high = 0
+        while b.agent_rst() == 0b010:
+            high += 1
+            await b.tick()
+        assert high == p.agent_rst_cycles
+        assert b.agent_rst() == 0
+        assert [await b.read_ok(0, "EPOCH", c, priv=True) for c in range(4)] == [1, 1, 1, 0]
+        assert await b.read_ok(1, "CH_PENDING") == 0
+        assert await b.read_ok(1, "CH_ENABLE") == 0
+        assert await b.read_ok(1, "EV_ENABLE") == 0
+        assert await b.read_ok(1, "EV_PENDING") == 0
+        assert await b.read_ok(0, "EV_PENDING") == PEER | BUSERR  # BUSERR: the refused write
+        assert await b.read_ok(2, "EV_PENDING") == PEER
+    run(p, body)
+
+
+def test_agent_reset_in_reset_and_restart():
+    async def body(b):
+        await b.write_ok(0, "AGENT_CTRL", 2, data=1, priv=True)
+        await b.tick(3)
+        assert await b.read_ok(0, "AGENT_CTRL", 2) == 0b10
+        await b.write_ok(0, "AGENT_CTRL", 2, data=1, priv=True)  # restarts the pulse
+        for _ in range(5):
+            assert b.agent_rst() == 0b100
+            await b.tick()
+        assert b.agent_rst() == 0
+        assert await b.read_ok(0, "AGENT_CTRL", 2) == 0
+    run(P3, body)
+
+
+def test_channel_reset_and_epoch_readers():
+    async def body(b):
+        await b.connect(1, 0, 2, enable=False)
+        await b.connect(2, 1, 1)
+        resp, _ = await b.write(0, "CHANNEL_RESET", data=1)
+        assert resp == SLVERR
+        resp, _ = await b.write(0, "CHANNEL_RESET", data=4, priv=True)
+        assert resp == SLVERR
+        assert await b.read_ok(0, "EV_PENDING") == BUSERR
+        await b.write_ok(0, "EV_PENDING", data=BUSERR)
+        await b.write_ok(1, "CHANNEL_RESET", data=1, priv=True)
+        await b.write_ok(1, "CHANNEL_RESET", data=2, priv=True)
+        await b.write_ok(1, "CHANNEL_RESET", data=2, priv=True)
+        assert [await b.read_ok(k, "EV_PENDING") for k in range(3)] == [PEER, PEER, PEER]
+        assert await b.read_ok(0, "EPOCH", 1) == 1
+        assert await b.read_ok(2, "EPOCH", 1) == 1
+        assert await b.read_ok(1, "EPOCH", 2) == 2
+        assert await b.read_ok(0, "EPOCH", 2, priv=True) == 2
+        assert await b.read(0, "EPOCH", 2) == (SLVERR, 0)  # not an endpoint of channel 2
+        assert await b.read_ok(0, "EV_PENDING") == PEER | BUSERR
+    run(P3, body)
+
+
+def test_watchdog_expiry_kick_and_reload():
+    async def body(b):
+        await b.write_ok(0, "WDOG_PERIOD", 1, data=10, priv=True)
+        await b.write_ok(1, "EV_ENABLE", data=WDOG)
+        await b.write_ok(0, "WDOG_CTRL", 1, data=wdog_ctrl(True, 1, 0b100), priv=True)
+        assert await b.read_ok(2, "WDOG_COUNT", 1) == 10
+        # expiry exactly 10 cycles after the enabling write
+        await b.tick(8)
+        assert b.irq() == 0
+        await b.tick()
+        assert b.irq() == 0b010
+        assert await b.read_ok(0, "WDOG_EXPIRED") == 0b10
+        assert await b.read_ok(1, "EV_PENDING") == WDOG
+        assert await b.read_ok(0, "EV_PENDING") == 0
+        assert await b.read_ok(0, "WDOG_COUNT", 1) == 7  # reloaded: it keeps running
+        # kicks: permitted agent, privileged access; forbidden agent gets SLVERR
+        await b.write_ok(2, "WDOG_KICK", 1, data=0)
+        assert await b.read_ok(0, "WDOG_COUNT", 1) == 10
+        await b.write_ok(0, "WDOG_KICK", 1, priv=True)
+        resp, _ = await b.write(0, "WDOG_KICK", 1)
+        assert resp == SLVERR
+        assert await b.read_ok(0, "WDOG_COUNT", 1) == 9  # the forbidden kick reloaded nothing
+        assert await b.read_ok(0, "EV_PENDING") == BUSERR
+        # kicking every few cycles keeps it from expiring
+        await b.write_ok(1, "EV_PENDING", data=WDOG)
+        await b.write_ok(1, "WDOG_EXPIRED", data=0b10, priv=True)
+        await b.write_ok(2, "WDOG_KICK", 1)
+        for _ in range(5):
+            await b.tick(7)
+            await b.write_ok(2, "WDOG_KICK", 1)
+        assert await b.read_ok(1, "EV_PENDING") == 0
+        assert await b.read_ok(1, "WDOG_EXPIRED") == 0
+        # disabling stops the count where it is
+        await b.write_ok(0, "WDOG_CTRL", 1, data=wdog_ctrl(False, 1, 0b100), priv=True)
+        count = await b.read_ok(0, "WDOG_COUNT", 1)
+        await b.tick(30)
+        assert await b.read_ok(0, "WDOG_COUNT", 1) == count
+        assert await b.read_ok(1, "EV_PENDING") == 0
+        # watchdog 0 never enabled: untouched
+        assert await b.read_ok(0, "WDOG_COUNT", 0) == 0
+    run(P3, body)
+
+
+def test_watchdog_setup_is_privileged():
+    async def body(b):
+        for name, data in (("WDOG_PERIOD", 5), ("WDOG_CTRL", wdog_ctrl(True, 0, 1)),
+                           ("WDOG_EXPIRED", 1)):
+            resp, _ = await b.write(1, name, 0, data=data)
+            assert resp == SLVERR
+        resp, _ = await b.write(1, "WDOG_CTRL", 0, data=wdog_ctrl(True, 3, 1), priv=True)
+        assert resp == SLVERR  # supervisor out of range
+        assert await b.read_ok(0, "WDOG_CTRL", 0) == 0
+        assert await b.read_ok(0, "WDOG_PERIOD", 0) == 0
+    run(P3, body)
+
+
+def test_cycle_counter():
+    async def body(b):
+        t0 = await b.read_ok(0, "CYCLE_LO")
+        await b.tick(40)
+        t1 = await b.read_ok(1, "CYCLE_LO")
+        assert t1 - t0 == 41
+        assert t0 == 0  # the first cycle after reset
+        assert await b.read_ok(0, "CYCLE_HI") == 0
+    run(P3, body)
+
+
+def test_monitor_status_readback():
+    async def body(b):
+        for k in range(3):
+            b.monitor(k, MonitorStatus(ScFailCause(k + 1), 100 + k, 200 + k, 0xFFFF_FFF0 + k))
+        for k in range(3):
+            assert await b.read_ok(2 - k, "SC_CAUSE", k) == k + 1
+            assert await b.read_ok(0, "LL_COUNT", k) == 100 + k
+            assert await b.read_ok(0, "SC_OK_COUNT", k) == 200 + k
+            assert await b.read_ok(0, "SC_FAIL_COUNT", k) == 0xFFFF_FFF0 + k
+        assert await b.read(0, "SC_CAUSE", 3) == (SLVERR, 0)
+    run(P3, body)
+
+
+def test_fabric_bus_error_event():
+    async def body(b):
+        await b.write_ok(2, "EV_ENABLE", data=BUSERR)
+        b.bus_error(0b100)
+        await b.tick()
+        assert b.irq() == 0b100
+        assert await b.read_ok(2, "EV_STATUS") == BUSERR
+        assert await b.read_ok(1, "EV_PENDING") == 0
+    run(P3, body)
