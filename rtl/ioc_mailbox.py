@@ -113,44 +113,56 @@ class IocMailbox(wiring.Component):
             f = reg.field(name)
             return bus.w_data[f.offset:f.offset + f.width]
 
+        # Per-channel terms depend only on the state and the caller, so they are computed in
+        # parallel with the address decode instead of after a mux on the written channel.
         db_ch = w_field(REGMAP["DOORBELL"], "CHANNEL")
+        db_sel = Signal(nc)
+        db_ok = Signal(nc)
+        for c in range(nc):
+            m.d.comb += [
+                db_sel[c].eq(db_ch == c),
+                db_ok[c].eq(ch_on[c] & s.is_endpoint(c, bus.agent)),
+            ]
         checks = {
-            Check.DOORBELL_ENDPOINT:
-                lambda i: ch_on.bit_select(db_ch, 1) & s.is_endpoint(db_ch, bus.agent),
+            Check.DOORBELL_ENDPOINT: lambda i: (db_sel & db_ok).any(),
             Check.EPOCH_READER: lambda i: bus.priv | s.is_endpoint(i, bus.agent),
             Check.KICK_PERMITTED: lambda i: bus.priv | wd_mask[i].bit_select(bus.agent, 1),
         }
         sources = self._read_sources(s)
 
-        form_ok = ((bus.size == 2) & (bus.addr[:2] == 0) &
-                   (~bus.write | (bus.w_strb == 0b1111)))
+        form_ok = Signal()
+        m.d.comb += form_ok.eq((bus.size == 2) & (bus.addr[:2] == 0) &
+                               (~bus.write | (bus.w_strb == 0b1111)))
         word = bus.addr[2:(REG_SIZE - 1).bit_length()]
-        err = Signal()
-        index = Signal(range(max(r.max_count for r in REGMAP)))
-        rd = Signal(DATA_WIDTH)
+        accepted, reads = [], []
         wr = {}
-        with m.Switch(word):
-            for reg, i, offset in REGMAP.instances(p):
-                wr[reg.name, i] = Signal(name=f"wr_{reg.name.lower()}_{i}")
-                with m.Case(offset // 4):
-                    ok = form_ok
-                    if not reg.writable:
-                        ok &= ~bus.write
-                    if not reg.readable:
-                        ok &= bus.write
-                    if reg.priv_write:
-                        ok &= ~bus.write | bus.priv
-                    for f in reg.fields:
-                        if f.limit is not None:
-                            ok &= ~bus.write | (w_field(reg, f.name) < getattr(p, f.limit))
-                    if reg.check is not None:
-                        ok &= checks[reg.check](i)
-                    m.d.comb += [err.eq(~ok), index.eq(i)]
-                    m.d.comb += wr[reg.name, i].eq(bus.valid & bus.write & ok)
-                    if reg.readable:
-                        m.d.comb += rd.eq(Mux(ok & ~bus.write, _compose(reg, sources(reg, i)), 0))
-            with m.Default():
-                m.d.comb += err.eq(1)
+        for reg, i, offset in REGMAP.instances(p):
+            hit = Signal(name=f"hit_{reg.name.lower()}_{i}")
+            ok = Signal(name=f"ok_{reg.name.lower()}_{i}")
+            cond = form_ok
+            if not reg.writable:
+                cond &= ~bus.write
+            if not reg.readable:
+                cond &= bus.write
+            if reg.priv_write:
+                cond &= ~bus.write | bus.priv
+            for f in reg.fields:
+                if f.limit is not None:
+                    cond &= ~bus.write | (w_field(reg, f.name) < getattr(p, f.limit))
+            if reg.check is not None:
+                cond &= checks[reg.check](i)
+            m.d.comb += [hit.eq(word == offset // 4), ok.eq(hit & cond)]
+            accepted.append(ok)
+            wr[reg.name, i] = Signal(name=f"wr_{reg.name.lower()}_{i}")
+            m.d.comb += wr[reg.name, i].eq(bus.valid & bus.write & ok)
+            if reg.readable:
+                reads.append(Mux(ok & ~bus.write, _compose(reg, sources(reg, i)), 0))
+        err = Signal()
+        rd = Signal(DATA_WIDTH)
+        m.d.comb += [
+            err.eq(~Cat(accepted).any()),
+            rd.eq(_or_tree(reads)),
+        ]
 
         m.d.sync += [
             bus.r_data.eq(Mux(bus.valid, rd, 0)),
@@ -172,8 +184,7 @@ class IocMailbox(wiring.Component):
         epoch_bump = Signal(nc)
 
         # DOORBELL: pending bit at the other endpoint of the channel.
-        db_onehot = (C(1, nc) << db_ch)[:nc]
-        db_peer = Mux(bus.agent == ep_a[db_ch], ep_b[db_ch], ep_a[db_ch])
+        db_peer = [Mux(bus.agent == ep_a[c], ep_b[c], ep_a[c]) for c in range(nc)]
         # CHANNEL_RESET: epoch bump and PEER_RESET at both endpoints.
         cr = REGMAP["CHANNEL_RESET"]
         cr_ch = w_field(cr, "CHANNEL")
@@ -181,7 +192,8 @@ class IocMailbox(wiring.Component):
         # PEER_RESET at the other endpoint of each (not at t itself).
         ac = REGMAP["AGENT_CTRL"]
         ac_fire = [wr["AGENT_CTRL", t] & w_field(ac, "RESET")[0] for t in range(na)]
-        ar_t = index[:p.agent_bits]
+        ar_lo, _ = ac.index_bits
+        ar_t = bus.addr[ar_lo:ar_lo + p.agent_bits]
         ar_hit = Signal(nc)
         ar_other = [Mux(ep_a[c] == ar_t, ep_b[c], ep_a[c]) for c in range(nc)]
         for c in range(nc):
@@ -197,13 +209,16 @@ class IocMailbox(wiring.Component):
         all_ch, all_ev = (1 << nc) - 1, (1 << _N_EVENTS) - 1
         ch_w1c, ev_w1c = w_field(REGMAP["CH_PENDING"], "CH")[:nc], w_events("EV_PENDING")
         for k in range(na):
-            peer_reset = (wr1("CHANNEL_RESET") & ((ep_a[cr_ch] == k) | (ep_b[cr_ch] == k)) |
+            peer_reset = (wr1("CHANNEL_RESET") &
+                          Cat((cr_ch == c) & ((ep_a[c] == k) | (ep_b[c] == k))
+                              for c in range(nc)).any() |
                           (Cat(ar_hit[c] & (ar_other[c] == k) for c in range(nc)).any() &
                            (ar_t != k)))
             wd_event = Cat(wd_exp_set[w] & (wd_sup[w] == k) for w in range(nw)).any()
             own_error = (bus.valid & err & agent_is(k)) | self.bus_error[k]
             m.d.comb += [
-                ch_set[k].eq(Mux(wr1("DOORBELL") & (db_peer == k), db_onehot, 0)),
+                ch_set[k].eq(Cat(wr1("DOORBELL") & db_sel[c] & (db_peer[c] == k)
+                                 for c in range(nc))),
                 ch_clr[k].eq(Mux(ac_fire[k], all_ch,
                                  Mux(wr1("CH_PENDING") & agent_is(k), ch_w1c, 0))),
                 ev_set[k].eq(Cat(wd_event, peer_reset, own_error)),
@@ -310,6 +325,15 @@ class IocMailbox(wiring.Component):
         def sources(reg, i):
             return table[reg.name](i)
         return sources
+
+
+def _or_tree(values):
+    """Bitwise OR of ``values`` as a balanced tree (they are one-hot selected read values)."""
+    values = list(values)
+    while len(values) > 1:
+        values = [values[j] | values[j + 1] if j + 1 < len(values) else values[j]
+                  for j in range(0, len(values), 2)]
+    return values[0]
 
 
 class _State:

@@ -209,6 +209,12 @@ class Register:
         """Number of implemented entries in a configuration."""
         return 1 if self.array is None else self.array.count(params)
 
+    @property
+    def index_bits(self):
+        """``(lo, hi)``: an array entry's index is bits ``[lo, hi)`` of its byte offset."""
+        lo = self.stride.bit_length() - 1
+        return lo, lo + (self.max_count - 1).bit_length()
+
     def address(self, index=0):
         """Byte offset of entry ``index`` from ``REG_BASE``."""
         if not 0 <= index < self.max_count:
@@ -444,8 +450,12 @@ class RegisterMap:
             if reg.name in self._by_name:
                 raise ValueError(f"duplicate register name {reg.name}")
             self._by_name[reg.name] = reg
-            if reg.array is not None and (reg.stride <= 0 or reg.stride % 4):
-                raise ValueError(f"{reg.name}: stride must be a positive multiple of 4")
+            if reg.array is not None:
+                if reg.stride < 4 or reg.stride & (reg.stride - 1):
+                    raise ValueError(f"{reg.name}: stride must be a power of two from 4")
+                # naturally aligned, so that the entry index is a bit slice of the address
+                if reg.offset // reg.stride % reg.max_count:
+                    raise ValueError(f"{reg.name}: array is not naturally aligned")
             for i in range(reg.max_count):
                 addr = reg.address(i)
                 if addr % 4 or not 0 <= addr < REG_SIZE:

@@ -75,7 +75,9 @@ def test_arrays_sized_for_the_maxima():
         ArrayOf.CHANNELS: 32, ArrayOf.AGENTS: 16, ArrayOf.WATCHDOGS: 8}
     for reg in REGMAP:
         if reg.array is not None:
-            assert reg.stride > 0 and reg.stride % 4 == 0
+            lo, hi = reg.index_bits
+            for i in range(reg.max_count):
+                assert reg.address(i) >> lo & ((1 << (hi - lo)) - 1) == i, (reg.name, i)
 
 
 def test_decode():
@@ -149,7 +151,9 @@ def test_spec_contents_present():
     ([Register("A", 0, "", (Field("X", 0, 2, Access.R, "", reset=4),))],
      r"^A\.X: reset value does not fit$"),
     ([Register("A", 0, "", (Field("X", 0, 1, Access.R, ""),), array=ArrayOf.AGENTS,
-               stride=2)], r"^A: stride must be a positive multiple of 4$"),
+               stride=2)], r"^A: stride must be a power of two from 4$"),
+    ([Register("A", 0x104, "", (Field("X", 0, 1, Access.R, ""),), array=ArrayOf.AGENTS,
+               stride=4)], r"^A: array is not naturally aligned$"),
     ([Register("A", 0, "", ())], r"^A has no fields$"),
 ])
 def test_inconsistent_maps_are_rejected(registers, message):
