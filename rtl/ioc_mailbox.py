@@ -130,16 +130,21 @@ class IocMailbox(wiring.Component):
         }
         sources = self._read_sources(s)
 
+        # The checks are factorized (address decode, form, and per register the direction,
+        # privilege, limit and specific check, all in parallel) to keep the logic shallow.
         form_ok = Signal()
         m.d.comb += form_ok.eq((bus.size == 2) & (bus.addr[:2] == 0) &
                                (~bus.write | (bus.w_strb == 0b1111)))
         word = bus.addr[2:(REG_SIZE - 1).bit_length()]
-        accepted, reads = [], []
-        wr = {}
-        for reg, i, offset in REGMAP.instances(p):
-            hit = Signal(name=f"hit_{reg.name.lower()}_{i}")
-            ok = Signal(name=f"ok_{reg.name.lower()}_{i}")
-            cond = form_ok
+        hits, refused, reads, wr = [], [], [], {}
+        for reg in REGMAP:
+            entries = range(reg.count(p))
+            if not entries:
+                continue
+            hit = [Signal(name=f"hit_{reg.name.lower()}_{i}") for i in entries]
+            m.d.comb += [hit[i].eq(word == reg.address(i) // 4) for i in entries]
+            hits += hit
+            cond = C(1)
             if not reg.writable:
                 cond &= ~bus.write
             if not reg.readable:
@@ -150,22 +155,19 @@ class IocMailbox(wiring.Component):
                 if f.limit is not None:
                     cond &= ~bus.write | (w_field(reg, f.name) < getattr(p, f.limit))
             if reg.check is not None:
-                cond &= checks[reg.check](i)
-            m.d.comb += [hit.eq(word == offset // 4), ok.eq(hit & cond)]
-            accepted.append(ok)
-            wr[reg.name, i] = Signal(name=f"wr_{reg.name.lower()}_{i}")
-            m.d.comb += wr[reg.name, i].eq(bus.valid & bus.write & ok)
-            if reg.readable:
-                reads.append(Mux(ok & ~bus.write, _compose(reg, sources(reg, i)), 0))
+                cond &= Cat(hit[i] & checks[reg.check](i) for i in entries).any()
+            ok = Signal(name=f"ok_{reg.name.lower()}")
+            m.d.comb += ok.eq(cond)
+            refused.append(Cat(hit).any() & ~ok)
+            for i in entries:
+                wr[reg.name, i] = Signal(name=f"wr_{reg.name.lower()}_{i}")
+                m.d.comb += wr[reg.name, i].eq(bus.valid & bus.write & form_ok & hit[i] & ok)
+                if reg.readable:
+                    reads.append(Mux(hit[i], _compose(reg, sources(reg, i)), 0))
         err = Signal()
-        rd = Signal(DATA_WIDTH)
-        m.d.comb += [
-            err.eq(~Cat(accepted).any()),
-            rd.eq(_or_tree(reads)),
-        ]
-
+        m.d.comb += err.eq(~form_ok | ~Cat(hits).any() | Cat(refused).any())
         m.d.sync += [
-            bus.r_data.eq(Mux(bus.valid, rd, 0)),
+            bus.r_data.eq(Mux(bus.valid & ~bus.write & ~err, _or_tree(reads), 0)),
             bus.resp.eq(Mux(bus.valid & err, RESP_SLVERR, RESP_OKAY)),
         ]
 
