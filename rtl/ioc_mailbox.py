@@ -130,45 +130,72 @@ class IocMailbox(wiring.Component):
         }
         sources = self._read_sources(s)
 
-        # The checks are factorized (address decode, form, and per register the direction,
-        # privilege, limit and specific check, all in parallel) to keep the logic shallow.
+        # The decode and checks are factorized to keep the logic shallow: each register (or
+        # array) is selected by the address bits above its index, the direction and privilege
+        # conditions are shared by the registers of one kind, and only the registers with a
+        # limit or a specific check add terms that depend on the data or the state.
         form_ok = Signal()
         m.d.comb += form_ok.eq((bus.size == 2) & (bus.addr[:2] == 0) &
                                (~bus.write | (bus.w_strb == 0b1111)))
-        word = bus.addr[2:(REG_SIZE - 1).bit_length()]
-        hits, refused, reads, wr = [], [], [], {}
+        word_bits = (REG_SIZE - 1).bit_length()
+        kinds, dyn_bad, reads, wr, sels = {}, [], [], {}, {}
         for reg in REGMAP:
             entries = range(reg.count(p))
             if not entries:
                 continue
-            hit = [Signal(name=f"hit_{reg.name.lower()}_{i}") for i in entries]
-            m.d.comb += [hit[i].eq(word == reg.address(i) // 4) for i in entries]
-            hits += hit
-            cond = C(1)
+            sel = sels[reg.name] = Signal(name=f"sel_{reg.name.lower()}")
+            if reg.array is None:
+                m.d.comb += sel.eq(bus.addr[2:word_bits] == reg.offset // 4)
+                hit = [sel]
+            else:
+                lo, hi = reg.index_bits
+                index = bus.addr[lo:hi]
+                above = (bus.addr[hi:word_bits] == reg.offset >> hi) & (
+                    bus.addr[2:lo] == (reg.offset & ((1 << lo) - 1)) >> 2)
+                m.d.comb += sel.eq(above & (index < len(entries)))
+                hit = [sel & (index == i) for i in entries]
+            static = C(1)
             if not reg.writable:
-                cond &= ~bus.write
+                static &= ~bus.write
             if not reg.readable:
-                cond &= bus.write
+                static &= bus.write
             if reg.priv_write:
-                cond &= ~bus.write | bus.priv
+                static &= ~bus.write | bus.priv
+            kinds.setdefault((reg.readable, reg.writable, reg.priv_write),
+                             (static, []))[1].append(sel)
+            dynamic = C(1)
             for f in reg.fields:
                 if f.limit is not None:
-                    cond &= ~bus.write | (w_field(reg, f.name) < getattr(p, f.limit))
+                    dynamic &= ~bus.write | (w_field(reg, f.name) < getattr(p, f.limit))
             if reg.check is not None:
-                cond &= Cat(hit[i] & checks[reg.check](i) for i in entries).any()
+                dynamic &= Cat(hit[i] & checks[reg.check](i) for i in entries).any()
             ok = Signal(name=f"ok_{reg.name.lower()}")
-            m.d.comb += ok.eq(cond)
-            refused.append(Cat(hit).any() & ~ok)
+            m.d.comb += ok.eq(dynamic)
+            dyn_bad.append(sel & ~ok)
             for i in entries:
                 wr[reg.name, i] = Signal(name=f"wr_{reg.name.lower()}_{i}")
-                m.d.comb += wr[reg.name, i].eq(bus.valid & bus.write & form_ok & hit[i] & ok)
+                m.d.comb += wr[reg.name, i].eq(
+                    bus.valid & bus.write & form_ok & static & hit[i] & ok)
                 if reg.readable:
-                    reads.append(Mux(hit[i], _compose(reg, sources(reg, i)), 0))
-        err = Signal()
-        m.d.comb += err.eq(~form_ok | ~Cat(hits).any() | Cat(refused).any())
+                    read_ok = hit[i] if reg.check is None else hit[i] & checks[reg.check](i)
+                    reads.append(Mux(read_ok, _compose(reg, sources(reg, i)), 0))
+        static_ok = Cat(Cat(sels).any() & static for static, sels in kinds.values()).any()
+        # The reasons for refusal are registered separately and ORed in the response cycle:
+        # this keeps their OR out of the path from the bus to the flops.
+        reasons = Cat(~form_ok, ~static_ok, *dyn_bad)
+        reasons_q = Signal(len(reasons))
+        agent_q = Signal.like(bus.agent)
+        refused = Signal()
         m.d.sync += [
-            bus.r_data.eq(Mux(bus.valid & ~bus.write & ~err, _or_tree(reads), 0)),
-            bus.resp.eq(Mux(bus.valid & err, RESP_SLVERR, RESP_OKAY)),
+            reasons_q.eq(Mux(bus.valid, reasons, 0)),
+            agent_q.eq(bus.agent),
+            # equal to gating with the refusal: a selected, readable, well-formed read that
+            # passed its check is accepted
+            bus.r_data.eq(Mux(bus.valid & ~bus.write & form_ok, _or_tree(reads), 0)),
+        ]
+        m.d.comb += [
+            refused.eq(reasons_q.any()),
+            bus.resp.eq(Mux(refused, RESP_SLVERR, RESP_OKAY)),
         ]
 
         # -- side effects of accepted writes, and time ------------------------------------------
@@ -185,23 +212,38 @@ class IocMailbox(wiring.Component):
         wd_exp_set = Signal(max(nw, 1))
         epoch_bump = Signal(nc)
 
-        # DOORBELL: pending bit at the other endpoint of the channel.
-        db_peer = [Mux(bus.agent == ep_a[c], ep_b[c], ep_a[c]) for c in range(nc)]
-        # CHANNEL_RESET: epoch bump and PEER_RESET at both endpoints.
-        cr = REGMAP["CHANNEL_RESET"]
-        cr_ch = w_field(cr, "CHANNEL")
-        # AGENT_CTRL[t].RESET, t = the written entry: epoch bump of t's enabled channels and
-        # PEER_RESET at the other endpoint of each (not at t itself).
+        # DOORBELL on channel c sets c at agent k iff the caller is one endpoint and k the other
+        # (which implies the channel check): computed per (k, c) from the state, in parallel
+        # with the decode, so that irq follows in the next cycle without a deep path.
+        db_fire = bus.valid & bus.write & form_ok & sels["DOORBELL"]
+
+        def rings(k, c):
+            return ch_on[c] & (((bus.agent == ep_a[c]) & (ep_b[c] == k)) |
+                               ((bus.agent == ep_b[c]) & (ep_a[c] == k)))
+
+        # AGENT_CTRL[t].RESET and CHANNEL_RESET are latched and act at the end of the next
+        # cycle (their fan-out to every channel and agent would be too deep for one cycle).
         ac = REGMAP["AGENT_CTRL"]
-        ac_fire = [wr["AGENT_CTRL", t] & w_field(ac, "RESET")[0] for t in range(na)]
         ar_lo, _ = ac.index_bits
-        ar_t = bus.addr[ar_lo:ar_lo + p.agent_bits]
+        ar_q = Signal(name="agent_reset_q")
+        ar_t = Signal(p.agent_bits, name="agent_reset_target_q")
+        cr_q = Signal(name="channel_reset_q")
+        cr_ch = Signal(len(db_ch), name="channel_reset_channel_q")
+        m.d.sync += [
+            ar_q.eq(Cat(wr["AGENT_CTRL", t] & w_field(ac, "RESET")[0] for t in range(na)).any()),
+            ar_t.eq(bus.addr[ar_lo:ar_lo + p.agent_bits]),
+            cr_q.eq(wr1("CHANNEL_RESET")),
+            cr_ch.eq(w_field(REGMAP["CHANNEL_RESET"], "CHANNEL")),
+        ]
+        ar_fire = [ar_q & (ar_t == k) for k in range(na)]
+        # channels of t that are enabled: epoch bump, PEER_RESET at the other endpoint
         ar_hit = Signal(nc)
         ar_other = [Mux(ep_a[c] == ar_t, ep_b[c], ep_a[c]) for c in range(nc)]
         for c in range(nc):
-            m.d.comb += ar_hit[c].eq(Cat(ac_fire).any() & ch_on[c] &
-                                     ((ep_a[c] == ar_t) | (ep_b[c] == ar_t)))
-            m.d.comb += epoch_bump[c].eq((wr1("CHANNEL_RESET") & (cr_ch == c)) | ar_hit[c])
+            m.d.comb += [
+                ar_hit[c].eq(ar_q & ch_on[c] & ((ep_a[c] == ar_t) | (ep_b[c] == ar_t))),
+                epoch_bump[c].eq((cr_q & (cr_ch == c)) | ar_hit[c]),
+            ]
             with m.If(epoch_bump[c]):
                 m.d.sync += epoch[c].eq(epoch[c] + 1)
 
@@ -211,20 +253,19 @@ class IocMailbox(wiring.Component):
         all_ch, all_ev = (1 << nc) - 1, (1 << _N_EVENTS) - 1
         ch_w1c, ev_w1c = w_field(REGMAP["CH_PENDING"], "CH")[:nc], w_events("EV_PENDING")
         for k in range(na):
-            peer_reset = (wr1("CHANNEL_RESET") &
-                          Cat((cr_ch == c) & ((ep_a[c] == k) | (ep_b[c] == k))
-                              for c in range(nc)).any() |
-                          (Cat(ar_hit[c] & (ar_other[c] == k) for c in range(nc)).any() &
-                           (ar_t != k)))
+            peer_reset = (
+                Cat(cr_q & (cr_ch == c) & ((ep_a[c] == k) | (ep_b[c] == k))
+                    for c in range(nc)).any() |
+                (Cat(ar_hit[c] & (ar_other[c] == k) for c in range(nc)).any() & (ar_t != k)))
             wd_event = Cat(wd_exp_set[w] & (wd_sup[w] == k) for w in range(nw)).any()
-            own_error = (bus.valid & err & agent_is(k)) | self.bus_error[k]
+            # a refused access raises its agent's BUS_ERROR event in its response cycle
+            own_error = (refused & (agent_q == k)) | self.bus_error[k]
             m.d.comb += [
-                ch_set[k].eq(Cat(wr1("DOORBELL") & db_sel[c] & (db_peer[c] == k)
-                                 for c in range(nc))),
-                ch_clr[k].eq(Mux(ac_fire[k], all_ch,
+                ch_set[k].eq(Cat(db_fire & db_sel[c] & rings(k, c) for c in range(nc))),
+                ch_clr[k].eq(Mux(ar_fire[k], all_ch,
                                  Mux(wr1("CH_PENDING") & agent_is(k), ch_w1c, 0))),
                 ev_set[k].eq(Cat(wd_event, peer_reset, own_error)),
-                ev_clr[k].eq(Mux(ac_fire[k], all_ev,
+                ev_clr[k].eq(Mux(ar_fire[k], all_ev,
                                  Mux(wr1("EV_PENDING") & agent_is(k), ev_w1c, 0))),
             ]
             # A set and a clear of the same bit in the same cycle: the set wins.
@@ -232,13 +273,13 @@ class IocMailbox(wiring.Component):
                 ch_pend[k].eq((ch_pend[k] & ~ch_clr[k]) | ch_set[k]),
                 ev_pend[k].eq((ev_pend[k] & ~ev_clr[k]) | ev_set[k]),
             ]
-            with m.If(ac_fire[k]):
+            with m.If(ar_fire[k]):
                 m.d.sync += [ch_ena[k].eq(0), ev_ena[k].eq(0)]
             with m.If(wr1("CH_ENABLE") & agent_is(k)):
                 m.d.sync += ch_ena[k].eq(w_field(REGMAP["CH_ENABLE"], "CH")[:nc])
             with m.If(wr1("EV_ENABLE") & agent_is(k)):
                 m.d.sync += ev_ena[k].eq(w_events("EV_ENABLE"))
-            with m.If(ac_fire[k]):
+            with m.If(ar_fire[k]):
                 m.d.sync += rst_cnt[k].eq(p.agent_rst_cycles)
             with m.Elif(rst_cnt[k] != 0):
                 m.d.sync += rst_cnt[k].eq(rst_cnt[k] - 1)
@@ -263,10 +304,9 @@ class IocMailbox(wiring.Component):
                     wd_sup[w].eq(w_field(ctrl, "SUPERVISOR")),
                     wd_mask[w].eq(w_field(ctrl, "KICK_MASK")),
                 ]
-            with m.If(wr["WDOG_KICK", w] | start):
-                m.d.sync += wd_count[w].eq(wd_period[w])
-            with m.Elif(wd_on[w] & (wd_count[w] <= 1)):
-                m.d.comb += wd_exp_set[w].eq(1)
+            # expiry depends on the state only: a kick in the same cycle does not prevent it
+            m.d.comb += wd_exp_set[w].eq(wd_on[w] & (wd_count[w] <= 1))
+            with m.If(wr["WDOG_KICK", w] | start | wd_exp_set[w]):
                 m.d.sync += wd_count[w].eq(wd_period[w])
             with m.Elif(wd_on[w]):
                 m.d.sync += wd_count[w].eq(wd_count[w] - 1)
