@@ -257,8 +257,9 @@ class BadAccess:
 
 
 #: Every refused access gets SLVERR with read data 0, changes no state, and raises the
-#: ``BUS_ERROR`` event of the agent that made it.  The conditions are independent (the response
-#: is the same whichever holds), listed in the order a reader should check them.
+#: ``BUS_ERROR`` event of the agent that made it (at the end of the response cycle). The
+#: conditions are independent (the response is the same whichever holds), listed in the order
+#: a reader should check them.
 BAD_ACCESSES = (
     BadAccess("HOLE", "The word offset is not a register of this configuration: a hole in the "
                       "window, or an array entry at or beyond the configured count."),
@@ -361,7 +362,8 @@ _REGISTERS = (
     ), check=Check.DOORBELL_ENDPOINT),
     Register("CHANNEL_RESET", 0x044, "Bump the epoch of channel CHANNEL (enabled or not) and "
              "raise PEER_RESET at both its endpoints (once if they are the same agent). Used when "
-             "the hypervisor restarts a vCPU in software.", (
+             "the hypervisor restarts a vCPU in software. The write is latched and acts at the "
+             "end of the next cycle (the response cycle).", (
         _f("CHANNEL", 0, 5, W, "channel to reset", limit="n_channels"),
     ), priv_write=True),
     Register("WDOG_EXPIRED", 0x048, "Which watchdogs expired since the bit was last cleared.", (
@@ -379,12 +381,13 @@ _REGISTERS = (
         _f("EPOCH", 0, EPOCH_WIDTH, R, "epoch counter"),
     ), array=_CH, stride=4, check=Check.EPOCH_READER),
     # -- per agent -------------------------------------------------------------------------------
-    Register("AGENT_CTRL", 0x200, "Guest lifecycle of agent k. Writing RESET=1 drives "
-             "agent_rst[k] high for AGENT_RST_CYCLES cycles from the next cycle (a write during "
-             "the pulse restarts it), clears agent k's CH_PENDING, CH_ENABLE, EV_PENDING and "
-             "EV_ENABLE, increments the epoch of every enabled channel k is an endpoint of and "
-             "raises PEER_RESET at the other endpoint of each (not at k itself). The LL/SC "
-             "monitor clears k's reservation from agent_rst[k].", (
+    Register("AGENT_CTRL", 0x200, "Guest lifecycle of agent k. A write of RESET=1 is latched "
+             "and acts at the end of the next cycle (the response cycle): it clears agent k's "
+             "CH_PENDING, CH_ENABLE, EV_PENDING and EV_ENABLE (a set in that same cycle wins), "
+             "increments the epoch of every enabled channel k is an endpoint of, raises "
+             "PEER_RESET at the other endpoint of each (not at k itself) and drives agent_rst[k] "
+             "high for AGENT_RST_CYCLES cycles from the cycle after (a new write restarts the "
+             "pulse). The LL/SC monitor clears k's reservation from agent_rst[k].", (
         _f("RESET", 0, 1, W, "1: reset agent k"),
         _f("IN_RESET", 1, 1, R, "agent_rst[k] is high"),
     ), priv_write=True, array=_AG, stride=4),
@@ -394,10 +397,12 @@ _REGISTERS = (
         _f("PERIOD", 0, 32, RW, "cycles from a (re)load to expiry; 0 behaves as 1"),
     ), priv_write=True, array=_WD, stride=0x10),
     Register("WDOG_CTRL", 0x304, "Watchdog control. Setting ENABLE while it is 0 loads "
-             "WDOG_COUNT with the period; clearing it stops the count where it is. While enabled "
-             "the count decrements every cycle; when it would reach 0 the watchdog expires: it "
-             "raises WATCHDOG at SUPERVISOR, sets WDOG_EXPIRED.w and reloads the period (it keeps "
-             "running, so an unattended watchdog expires every period).", (
+             "WDOG_COUNT with the period; clearing it stops the count where it is (takes effect "
+             "at the end of the write's cycle). While enabled the count decrements every cycle; "
+             "in a cycle where it is 1 or 0 the watchdog expires: it raises WATCHDOG at "
+             "SUPERVISOR, sets WDOG_EXPIRED.w and reloads the period (it keeps running, so an "
+             "unattended watchdog expires every period). Expiry comes PERIOD cycles after a "
+             "(re)load.", (
         _f("ENABLE", 0, 1, RW, "the watchdog counts"),
         _f("SUPERVISOR", 4, 4, RW, "agent notified on expiry", limit="n_agents"),
         _f("KICK_MASK", 16, 16, RW, "bit k: agent k may kick (bits >= n_agents not stored)"),
@@ -406,7 +411,7 @@ _REGISTERS = (
         _f("COUNT", 0, 32, R, "remaining cycles"),
     ), array=_WD, stride=0x10),
     Register("WDOG_KICK", 0x30C, "Kick: any write reloads WDOG_COUNT with the period (enabled or "
-             "not). A kick in the cycle the watchdog would expire prevents the expiry.", (
+             "not). A kick in the very cycle of an expiry does not prevent it.", (
         _f("KICK", 0, 32, W, "any value"),
     ), array=_WD, stride=0x10, check=Check.KICK_PERMITTED),
     # -- per agent LL/SC monitor status ----------------------------------------------------------

@@ -78,7 +78,8 @@ def markdown():
         "## Bad accesses",
         "",
         "Every refused access gets **SLVERR** with read data 0, changes no state, and raises "
-        "the `BUS_ERROR` event of the agent that made it. Exclusive accesses (`AxLOCK=1`) are "
+        "the `BUS_ERROR` event of the agent that made it at the end of the response cycle. "
+        "Exclusive accesses (`AxLOCK=1`) are "
         "performed as plain accesses and answered OKAY (never EXOKAY): the register window "
         "does not support exclusives.",
         "",
@@ -96,9 +97,12 @@ def markdown():
         out += [f"| {e.name} | {int(e)} |" for e in enum]
     out += [
         "", "## Timing", "",
-        "One access per cycle; its effects take place at the end of its cycle and its response "
-        "comes in the next one, in which `irq` already reflects it. A set and a clear of the "
-        "same pending bit in one cycle: the set wins.", "",
+        "One access per cycle; its response comes in the next cycle (the response cycle). "
+        "Register writes, doorbells and acknowledges take effect at the end of the access "
+        "cycle, so `irq` reflects them in the response cycle. `AGENT_CTRL.RESET`, "
+        "`CHANNEL_RESET` and the `BUS_ERROR` event of a refused access act one cycle later, at "
+        "the end of the response cycle (their fan-out is latched to keep the logic shallow). "
+        "A set and a clear of the same pending bit in one cycle: the set wins.", "",
     ]
     return "\n".join(out)
 

@@ -48,6 +48,10 @@ class _Effects:
     epoch_bump: set
     agent_reset: int | None = None
     wd_exp_clr: int = 0
+    # latched for the next cycle
+    next_refused: int | None = None
+    next_agent_reset: int | None = None
+    next_channel_reset: int | None = None
 
 
 class RegBlock:
@@ -99,6 +103,7 @@ class RegBlock:
         self.wd_period, self.wd_count = [0] * nw, [0] * nw
         self.wd_on, self.wd_sup, self.wd_mask = [False] * nw, [0] * nw, [0] * nw
         self.wd_expired = 0
+        self._refused_q = self._agent_reset_q = self._channel_reset_q = None
 
     @property
     def params(self):
@@ -139,7 +144,7 @@ class RegBlock:
         resp, r_data = regmap.RESP_OKAY, 0
         if self.last_refusal is not None:
             resp = regmap.RESP_SLVERR
-            fx.ev_set[agent] |= 1 << Event.BUS_ERROR
+            fx.next_refused = agent
         elif write:
             self._write(fx, hit[0], hit[1], agent, data)
         else:
@@ -271,10 +276,7 @@ class RegBlock:
                 c = fields["CHANNEL"]
                 fx.ch_set[self._peer(c, agent)] |= 1 << c
             case "CHANNEL_RESET":
-                c = fields["CHANNEL"]
-                fx.epoch_bump.add(c)
-                for k in {self.ep_a[c], self.ep_b[c]}:
-                    fx.ev_set[k] |= 1 << Event.PEER_RESET
+                fx.next_channel_reset = fields["CHANNEL"]
             case "WDOG_EXPIRED":
                 fx.wd_exp_clr = fields["WDOG"]
             case "CH_CFG":
@@ -284,7 +286,7 @@ class RegBlock:
                 fx.writes.append(cfg)
             case "AGENT_CTRL":
                 if fields["RESET"]:
-                    self._agent_reset(fx, i)
+                    fx.next_agent_reset = i
             case "WDOG_PERIOD":
                 fx.writes.append(lambda: self.wd_period.__setitem__(i, fields["PERIOD"]))
             case "WDOG_CTRL":
@@ -301,6 +303,11 @@ class RegBlock:
             case _:  # pragma: no cover
                 raise NotImplementedError(f"no write model for {reg.name}")
 
+    def _channel_reset(self, fx, c):
+        fx.epoch_bump.add(c)
+        for k in {self.ep_a[c], self.ep_b[c]}:
+            fx.ev_set[k] |= 1 << Event.PEER_RESET
+
     def _agent_reset(self, fx, t):
         fx.agent_reset = t
         fx.ch_clr[t] = (1 << self._p.n_channels) - 1
@@ -315,9 +322,17 @@ class RegBlock:
     # -- the clock edge --------------------------------------------------------------------------
 
     def _effects(self):
+        """The effects of a new cycle, starting with those latched in the previous one."""
         na = self._p.n_agents
-        return _Effects(ch_set=[0] * na, ch_clr=[0] * na, ev_set=[0] * na, ev_clr=[0] * na,
-                        wd_load=[False] * self._p.n_watchdogs, writes=[], epoch_bump=set())
+        fx = _Effects(ch_set=[0] * na, ch_clr=[0] * na, ev_set=[0] * na, ev_clr=[0] * na,
+                      wd_load=[False] * self._p.n_watchdogs, writes=[], epoch_bump=set())
+        if self._refused_q is not None:
+            fx.ev_set[self._refused_q] |= 1 << Event.BUS_ERROR
+        if self._agent_reset_q is not None:
+            self._agent_reset(fx, self._agent_reset_q)
+        if self._channel_reset_q is not None:
+            self._channel_reset(fx, self._channel_reset_q)
+        return fx
 
     def _end_cycle(self, fx):
         p = self._p
@@ -327,11 +342,12 @@ class RegBlock:
         self.bus_error = 0
         wd_exp_set = 0
         for w in range(p.n_watchdogs):
-            if fx.wd_load[w]:
-                self.wd_count[w] = self.wd_period[w]
-            elif self.wd_on[w] and self.wd_count[w] <= 1:
+            # expiry depends on the state only: a kick in the same cycle does not prevent it
+            expired = self.wd_on[w] and self.wd_count[w] <= 1
+            if expired:
                 wd_exp_set |= 1 << w
                 fx.ev_set[self.wd_sup[w]] |= 1 << Event.WATCHDOG
+            if fx.wd_load[w] or expired:
                 self.wd_count[w] = self.wd_period[w]
             elif self.wd_on[w]:
                 self.wd_count[w] -= 1
@@ -349,4 +365,7 @@ class RegBlock:
             self.epoch[c] = (self.epoch[c] + 1) % (1 << regmap.EPOCH_WIDTH)
         for write in fx.writes:
             write()
+        self._refused_q = fx.next_refused
+        self._agent_reset_q = fx.next_agent_reset
+        self._channel_reset_q = fx.next_channel_reset
         self.cycle = (self.cycle + 1) % (1 << 64)
