@@ -41,10 +41,12 @@ def _compose(reg, values):
 class IocMailbox(wiring.Component):
     """Mailbox, doorbells, events, guest lifecycle, watchdogs and counters of the IOC subsystem.
 
-    One access per cycle is presented on ``bus``; its side effects take place at the clock edge
-    that ends the ``valid`` cycle and its response is given in the next cycle. A refused access
-    (see :data:`rtl.regmap.BAD_ACCESSES`) gets SLVERR, changes nothing and raises the
-    ``BUS_ERROR`` event of its agent. ``AxLOCK`` is ignored: exclusives are plain accesses.
+    One access per cycle is presented on ``bus`` and answered in the next cycle (the response
+    cycle). Register writes, doorbells and acknowledges take effect at the clock edge that ends
+    the ``valid`` cycle. ``AGENT_CTRL.RESET``, ``CHANNEL_RESET`` and the ``BUS_ERROR`` event of a
+    refused access are latched and act one edge later, at the end of the response cycle. A
+    refused access (see :data:`rtl.regmap.BAD_ACCESSES`) gets SLVERR and changes nothing.
+    ``AxLOCK`` is ignored: exclusives are plain accesses.
 
     Parameters
     ----------
@@ -55,18 +57,19 @@ class IocMailbox(wiring.Component):
     -------
     bus : In(AccessSignature)
         Granted accesses whose address lies in the register window. ``r_data`` and ``resp`` are
-        valid in the cycle after ``valid`` and zero otherwise.
+        valid in the cycle after ``valid`` and zero otherwise (``resp`` is decoded from flops
+        in that cycle).
     monitor : In(MonitorStatusSignature)
         LL/SC statistics of every agent, sampled in the cycle a register read happens.
     bus_error : In(n_agents)
         Bit k pulses for one cycle when agent k got an error response outside the register
         block; it raises agent k's ``BUS_ERROR`` event at the end of that cycle.
     irq : Out(n_agents)
-        ``irq[k]`` = OR of agent k's ``CH_STATUS`` and ``EV_STATUS`` bits. It reflects an
-        access in the cycle after it (the cycle of its response).
+        ``irq[k]`` = OR of agent k's ``CH_STATUS`` and ``EV_STATUS`` bits, decoded from flops.
+        A doorbell or an acknowledge shows in the response cycle of its access.
     agent_rst : Out(n_agents)
-        ``agent_rst[k]`` is high for ``agent_rst_cycles`` cycles, starting in the cycle after
-        a write of ``AGENT_CTRL[k].RESET``.
+        ``agent_rst[k]`` is high for ``agent_rst_cycles`` cycles, from the second cycle after
+        the ``valid`` cycle of a write of ``AGENT_CTRL[k].RESET``.
 
     Raises
     ------

@@ -12,7 +12,9 @@ presented (the ``valid`` cycle); :meth:`RegBlock.tick` is ``n`` cycles without a
 access sees the state as it was during its cycle (a read of ``CYCLE_LO`` returns the number of
 cycles simulated before it) and its effects, together with the effects of time in that cycle
 (watchdogs, agent reset pulse, cycle counter, the ``bus_error`` input), are applied at the end
-of the cycle. After a call, :attr:`RegBlock.irq` and :attr:`RegBlock.agent_rst` are the output
+of the cycle. ``AGENT_CTRL.RESET``, ``CHANNEL_RESET`` and the ``BUS_ERROR`` event of a refused
+access are latched and act at the end of the following cycle, from the state of that cycle, as
+in the RTL. After a call, :attr:`RegBlock.irq` and :attr:`RegBlock.agent_rst` are the output
 levels during the following cycle, which is the cycle the RTL gives the response in.
 """
 
