@@ -580,3 +580,39 @@ def test_fabric_bus_error_event():
         assert await b.read_ok(2, "EV_STATUS") == BUSERR
         assert await b.read_ok(1, "EV_PENDING") == 0
     run(P3, body)
+
+
+def test_doorbell_wins_over_latched_agent_reset():
+    """The one channel set/clear collision: a doorbell in the cycle the reset clears the peer."""
+    async def body(b):
+        await b.connect(0, 0, 1)
+        await b.write_ok(1, "CH_ENABLE", data=1)
+        await b.write_ok(0, "DOORBELL", data=0)
+        await b.write_ok(0, "AGENT_CTRL", 1, data=1, priv=True)
+        await b.write_ok(0, "DOORBELL", data=0)  # same cycle as the reset's clear of agent 1
+        assert await b.read_ok(1, "CH_PENDING") == 1
+        assert await b.read_ok(1, "CH_ENABLE") == 0
+        assert b.irq() == 0  # enable cleared by the reset
+    run(P3, body)
+
+
+def test_kick_in_expiry_cycle_does_not_prevent_expiry():
+    async def body(b):
+        await b.write_ok(0, "WDOG_PERIOD", 0, data=4, priv=True)
+        await b.write_ok(0, "WDOG_CTRL", 0, data=wdog_ctrl(True, 2, 0b001), priv=True)
+        await b.tick(2)
+        assert await b.read_ok(0, "WDOG_COUNT", 0) == 2
+        await b.write_ok(0, "WDOG_KICK", 0)  # sees count 1: the expiry cycle
+        assert await b.read_ok(2, "EV_PENDING") == WDOG
+        assert await b.read_ok(0, "WDOG_EXPIRED", priv=True) == 0b01
+        assert await b.read_ok(0, "WDOG_COUNT", 0) == 2  # reloaded to 4 at the expiry
+    run(P3, body)
+
+
+def test_period_zero_expires_every_cycle():
+    async def body(b):
+        await b.write_ok(0, "WDOG_CTRL", 1, data=wdog_ctrl(True, 0, 0), priv=True)
+        await b.tick()
+        await b.write_ok(0, "EV_PENDING", data=WDOG)
+        assert await b.read_ok(0, "EV_PENDING") == WDOG  # raised again at once
+    run(P3, body)
