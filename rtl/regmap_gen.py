@@ -28,6 +28,8 @@ def _snake_upper(name):
 
 
 def _reset_text(reg):
+    if not reg.readable:
+        return "–"
     return "config/live" if reg.reset is None else f"0x{reg.reset:08X}"
 
 
