@@ -182,6 +182,7 @@ RANDOM_CONFIGS = [
     (IocParams(n_agents=2), 1, 3000),
     (IocParams(n_agents=4, n_channels=5, n_watchdogs=3, agent_rst_cycles=3), 2, 3000),
     (IocParams(n_agents=1, n_channels=1, n_watchdogs=0, agent_rst_cycles=1), 3, 600),
+    (IocParams(n_agents=2, n_channels=32, n_watchdogs=8, agent_rst_cycles=2), 4, 2000),
 ]
 
 
@@ -235,6 +236,14 @@ def test_constructor_rejects_non_params():
         IocMailbox(2)
     with pytest.raises(TypeError, match=r"^params must be an IocParams, not 'x'$"):
         RegBlock("x")
+
+
+def test_model_rejects_impossible_accesses():
+    model = RegBlock(P3)
+    with pytest.raises(ValueError, match=r"^agent must be below 3, not 3$"):
+        model.access(3, REG_BASE, False)
+    with pytest.raises(ValueError, match=r"^addr 0x11000 is outside the register window$"):
+        model.access(0, REG_BASE + 0x1000, False)
 
 
 def test_ports():
