@@ -182,7 +182,7 @@ class IocMailbox(wiring.Component):
                 if reg.readable:
                     read_ok = hit[i] if reg.check is None else hit[i] & checks[reg.check](i)
                     reads.append(Mux(read_ok, _compose(reg, sources(reg, i)), 0))
-        static_ok = Cat(Cat(sels).any() & static for static, sels in kinds.values()).any()
+        static_ok = Cat(Cat(selects).any() & cond for cond, selects in kinds.values()).any()
         # The reasons for refusal are registered separately and ORed in the response cycle:
         # this keeps their OR out of the path from the bus to the flops.
         reasons = Cat(~form_ok, ~static_ok, *dyn_bad)
