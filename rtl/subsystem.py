@@ -39,6 +39,11 @@ class IocSubsystem(wiring.Component):
         clears its reservation.
     agent_rst : Out(n_agents)
         Reset request to each agent, pulsed by the register block's guest-lifecycle control.
+
+    Internal signals that test benches probe (``cosim.scoreboard``) keep these names in the
+    generated Verilog: ``access__<member>`` (the granted access, an :class:`AccessSignature`),
+    ``access_region`` (its :class:`Region`), ``answer_data`` / ``answer_resp`` (the target's
+    answer in the following cycle) and ``bus_error`` (front-end error pulses, one bit per agent).
     """
 
     def __init__(self, params=None, **kwargs):
@@ -93,7 +98,7 @@ class IocSubsystem(wiring.Component):
         # ---- the granted access -----------------------------------------------------------
         access = AccessSignature(agent_bits=p.agent_bits, addr_width=ADDR_WIDTH).create(
             path=("access",))
-        region = Signal(Region)
+        region = Signal(Region, name="access_region")
         for k, fe in enumerate(frontends):
             with m.If(arbiter.grant[k]):
                 m.d.comb += [
@@ -117,8 +122,10 @@ class IocSubsystem(wiring.Component):
             self.agent_rst.eq(mailbox.agent_rst),
         ]
         wiring.connect(m, monitor.status, mailbox.monitor)
+        bus_error = Signal(n, name="bus_error")
         for k, fe in enumerate(frontends):
-            m.d.comb += mailbox.bus_error[k].eq(fe.bus_error)
+            m.d.comb += bus_error[k].eq(fe.bus_error)
+        m.d.comb += mailbox.bus_error.eq(bus_error)
 
         # ---- shared RAM behind the LL/SC monitor ------------------------------------------
         m.submodules.ram = ram = Memory(shape=DATA_WIDTH, depth=p.shm_words, init=[])
@@ -149,8 +156,8 @@ class IocSubsystem(wiring.Component):
             shm_exokay.eq(access.excl & (~access.write | monitor.sc_ok)),
             answered_by.eq(Mux(access.valid, region, Region.NONE)),
         ]
-        r_data = Signal(DATA_WIDTH)
-        resp = Signal(AxiResp)
+        r_data = Signal(DATA_WIDTH, name="answer_data")
+        resp = Signal(AxiResp, name="answer_resp")
         with m.Switch(answered_by):
             with m.Case(Region.SHM):
                 m.d.comb += [
