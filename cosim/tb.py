@@ -10,7 +10,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBus, AxiLockType, AxiMaster, AxiProt
 
-from rtl.params import IocParams
+from rtl.params import REG_BASE, IocParams
+from rtl.regmap import REGMAP
 
 __all__ = ["TB", "CLOCK_NS", "EXCL", "PRIV"]
 
@@ -98,6 +99,19 @@ class TB:
         self.dut.resv_clear.value = 1 << agent
         await RisingEdge(self.dut.clk)
         self.dut.resv_clear.value = 0
+
+    async def reg_read(self, agent, name, index=0, *, priv=False):
+        """Read register ``name[index]`` from ``agent``'s port: ``(value, resp)``."""
+        r = await self.masters[agent].read(REG_BASE + REGMAP[name].address(index), 4,
+                                           arid=agent, prot=PRIV if priv else 0)
+        return int.from_bytes(r.data, "little"), r.resp
+
+    async def reg_write(self, agent, name, value, index=0, *, priv=False):
+        """Write register ``name[index]`` from ``agent``'s port: the response."""
+        r = await self.masters[agent].write(REG_BASE + REGMAP[name].address(index),
+                                            (value & 0xFFFF_FFFF).to_bytes(4, "little"),
+                                            awid=agent, prot=PRIV if priv else 0)
+        return r.resp
 
     def port(self, agent, name):
         """Handle of ``s<agent>_axi_<name>``."""

@@ -1,6 +1,6 @@
 """SH-4A style LL/SC reservation monitor (``movli.l`` / ``movco.l`` as AXI exclusive accesses)."""
 
-from amaranth import Module, Signal
+from amaranth import Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -22,8 +22,9 @@ class LlScMonitor(wiring.Component):
     * Any write (plain store or successful SC) by agent *j* clears every *other* agent's
       reservation on that granule; an agent's own plain store leaves its reservation alone.
     * ``clear[i]`` (``resv_clear`` or agent reset) clears reservation(i). It wins over an SC or
-      an LL by agent *i* in the same cycle: the SC fails as ``PREEMPTED``, the LL is counted but
-      leaves no reservation.
+      an LL by agent *i* in the same cycle: the SC fails (as ``PREEMPTED`` if a reservation was
+      held), the LL is counted but leaves no reservation. A later SC fails as ``PREEMPTED`` only
+      if a clear dropped a reservation; an agent that held none fails as ``NO_RESERVATION``.
 
     Parameters
     ----------
@@ -106,12 +107,17 @@ class LlScMonitor(wiring.Component):
                     m.d.sync += self.status.sc_fail_count[i].eq(self.status.sc_fail_count[i] + 1)
 
             with m.If(self.clear[i]):
-                m.d.sync += [
-                    self.resv_valid[i].eq(0),
-                    lost_cause[i].eq(ScFailCause.PREEMPTED),
-                ]
+                # PREEMPTED only when the clear drops a reservation (one held, or one set by an
+                # LL in this very cycle); otherwise the agent simply has none.
+                m.d.sync += self.resv_valid[i].eq(0)
                 with m.If(mine[i] & self.sc):
-                    m.d.sync += status_cause.eq(ScFailCause.PREEMPTED)
+                    m.d.sync += [
+                        status_cause.eq(Mux(self.resv_valid[i], ScFailCause.PREEMPTED,
+                                            lost_cause[i])),
+                        lost_cause[i].eq(ScFailCause.NO_RESERVATION),
+                    ]
+                with m.Elif(self.resv_valid[i] | (mine[i] & self.ll)):
+                    m.d.sync += lost_cause[i].eq(ScFailCause.PREEMPTED)
             with m.Elif(mine[i] & self.ll):
                 m.d.sync += [
                     self.resv_valid[i].eq(1),

@@ -92,18 +92,21 @@ class AxiManagerModel:
     def _go(self):
         return self.rng.random() >= self.busy
 
+    def _drive_address(self, ctx, ch, queue):
+        p = self.port
+        if queue and self._go():
+            t = queue[0]
+            for name, value in (("addr", t.addr), ("len", t.len), ("size", t.size),
+                                ("burst", t.burst), ("lock", t.lock), ("prot", t.prot),
+                                ("id", t.id)):
+                ctx.set(getattr(p, ch + name), value)
+            ctx.set(getattr(p, f"{ch}valid"), 1)
+        else:
+            ctx.set(getattr(p, f"{ch}valid"), 0)
+
     def drive(self, ctx):
         p = self.port
-        self._valid = {}
-        if self.aw and self._go():
-            t = self.aw[0]
-            for name, value in (("awaddr", t.addr), ("awlen", t.len), ("awsize", t.size),
-                                ("awburst", t.burst), ("awlock", t.lock), ("awprot", t.prot),
-                                ("awid", t.id)):
-                ctx.set(getattr(p, name), value)
-            ctx.set(p.awvalid, 1)
-        else:
-            ctx.set(p.awvalid, 0)
+        self._drive_address(ctx, "aw", self.aw)
         if self.w and self._go():
             word, strb, last = self.w[0]
             ctx.set(p.wdata, word)
@@ -112,15 +115,7 @@ class AxiManagerModel:
             ctx.set(p.wvalid, 1)
         else:
             ctx.set(p.wvalid, 0)
-        if self.ar and self._go():
-            t = self.ar[0]
-            for name, value in (("araddr", t.addr), ("arlen", t.len), ("arsize", t.size),
-                                ("arburst", t.burst), ("arlock", t.lock), ("arprot", t.prot),
-                                ("arid", t.id)):
-                ctx.set(getattr(p, name), value)
-            ctx.set(p.arvalid, 1)
-        else:
-            ctx.set(p.arvalid, 0)
+        self._drive_address(ctx, "ar", self.ar)
         ctx.set(p.bready, int(self._go()))
         ctx.set(p.rready, int(self._go()))
 

@@ -9,9 +9,11 @@ from amaranth.hdl import Fragment
 
 from rtl.arbiter import RoundRobinArbiter
 from rtl.axi_frontend import AxiSlaveFrontEnd
+from rtl.ioc_mailbox import IocMailbox
 from rtl.ll_sc_monitor import LlScMonitor
 from rtl.params import REG_BASE, IocParams, Region
 from rtl.subsystem import IocSubsystem
+from sw_model.regblock import RegBlock
 
 
 @pytest.mark.parametrize("kwargs,exc,message", [
@@ -60,7 +62,7 @@ def test_subsystem_argument_forms():
     Fragment.get(top, None)
 
 
-@pytest.mark.parametrize("component", [AxiSlaveFrontEnd, LlScMonitor])
+@pytest.mark.parametrize("component", [AxiSlaveFrontEnd, LlScMonitor, IocMailbox, RegBlock])
 @pytest.mark.parametrize("bad", [None, 2, {}])
 def test_components_take_only_iocparams(component, bad):
     with pytest.raises(TypeError) as info:

@@ -42,8 +42,11 @@ class TinyMonitor:
             mine = op is not None and agent == i
             if clear >> i & 1:
                 if mine and op == SC:
-                    self.cause[i] = ScFailCause.PREEMPTED
-                self.valid[i], self.lost[i] = False, ScFailCause.PREEMPTED
+                    self.cause[i] = ScFailCause.PREEMPTED if self.valid[i] else self.lost[i]
+                    self.lost[i] = ScFailCause.NO_RESERVATION
+                elif self.valid[i] or (mine and op == LL):
+                    self.lost[i] = ScFailCause.PREEMPTED
+                self.valid[i] = False
             elif mine and op == LL:
                 self.valid[i], self.granule[i] = True, g
             elif mine and op == SC:
@@ -111,6 +114,9 @@ def test_ll_then_sc_succeeds_once():
     ([(LL, 0, 0x40, 0), (None, 0, 0, 0b01), (SC, 0, 0x40, 0)], ScFailCause.PREEMPTED),
     ([(LL, 0, 0x40, 0), (SC, 0, 0x40, 0b01)], ScFailCause.PREEMPTED),
     ([(LL, 0, 0x40, 0b01), (SC, 0, 0x40, 0)], ScFailCause.PREEMPTED),
+    # a clear that drops nothing does not make the next failure PREEMPTED
+    ([(None, 0, 0, 0b01), (SC, 0, 0x40, 0)], ScFailCause.NO_RESERVATION),
+    ([(SC, 0, 0x40, 0b01)], ScFailCause.NO_RESERVATION),
 ])
 def test_each_failure_cause(steps, cause):
     oks, model = run_monitor(P2, steps, "monitor_cause")

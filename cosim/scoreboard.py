@@ -1,0 +1,140 @@
+"""Cycle-exact scoreboard: the RTL against the reference models of ``sw_model``.
+
+Every cycle, the scoreboard reads the access the arbiter granted (the subsystem's serialization
+point, so the models see accesses in the true order) and performs it on the reference models,
+:class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
+:class:`sw_model.regblock.RegBlock` (the register block). It then compares the RTL's answer in the
+next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
+
+Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never reach the granted
+access; the AXI-level tests check those.
+"""
+
+import cocotb
+from cocotb.triggers import ReadOnly, RisingEdge
+
+from rtl.params import Region
+from sw_model.memory import SharedMemory
+from sw_model.regblock import MonitorStatus, RegBlock
+
+__all__ = ["Scoreboard"]
+
+
+class Scoreboard:
+    """Compares an ``ioc_subsystem`` instance with the reference models, cycle by cycle.
+
+    Parameters
+    ----------
+    dut : cocotb handle
+        The toplevel (probes the internal signals documented in :class:`rtl.subsystem
+        .IocSubsystem`).
+    params : IocParams
+        Its configuration.
+
+    Members
+    -------
+    memory : SharedMemory
+    regblock : RegBlock
+    accesses : int
+        Number of granted accesses checked so far.
+    mismatches : list of str
+        Every disagreement found (the first few are enough to debug).
+    """
+
+    def __init__(self, dut, params):
+        self.dut = dut
+        self.params = params
+        self.memory = SharedMemory(params)
+        self.regblock = RegBlock(params)
+        self.accesses = 0
+        self.cycles = 0
+        self.mismatches = []
+        self._task = None
+
+    def start(self):
+        """Start comparing from the current cycle, which must be the first one after reset."""
+        self._task = cocotb.start_soon(self._run())
+
+    def stop(self):
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def check(self):
+        """Raise ``AssertionError`` if the RTL and the models ever disagreed."""
+        assert self.accesses > 0, "the scoreboard checked no access"
+        assert not self.mismatches, (f"{len(self.mismatches)} mismatches with the reference "
+                                     f"model, first: " + "; ".join(self.mismatches[:3]))
+
+    def _mismatch(self, what):
+        if len(self.mismatches) < 100:
+            self.mismatches.append(f"cycle {self.cycles}: {what}")
+
+    def _sample_access(self):
+        d = self.dut
+        if not int(d.access__valid.value):
+            return None
+        return {
+            "agent": int(d.access__agent.value), "addr": int(d.access__addr.value),
+            "write": bool(int(d.access__write.value)), "data": int(d.access__w_data.value),
+            "strb": int(d.access__w_strb.value), "size": int(d.access__size.value),
+            "lock": bool(int(d.access__lock.value)), "excl": bool(int(d.access__excl.value)),
+            "priv": bool(int(d.access__priv.value)),
+            "region": Region(int(d.access_region.value)),
+        }
+
+    def _perform(self, acc, clears):
+        """One cycle of the models, with access ``acc`` (or None) and the reservation clears
+        (``resv_clear | agent_rst``) of the cycle; returns the expected answer."""
+        mem, reg = self.memory, self.regblock
+        for k in range(self.params.n_agents):
+            reg.monitor[k] = MonitorStatus(mem.cause(k), *mem.counters(k))
+        reg.bus_error = int(self.dut.bus_error.value)
+        # In the RTL a clear wins over an LL or an SC by the same agent in the same cycle: the
+        # LL leaves no reservation, the SC fails as PREEMPTED.
+        is_ll = acc is not None and acc["region"] == Region.SHM and acc["excl"] \
+            and not acc["write"]
+        if not is_ll:
+            self._clear(clears)
+        expected = None
+        if acc is None or acc["region"] != Region.REG:
+            reg.tick()
+        if acc is not None and acc["region"] == Region.SHM:
+            # `single` tells the model whether an exclusive is of the supported form.
+            expected = mem.access(acc["agent"], acc["addr"], write=acc["write"],
+                                  data=acc["data"], strb=acc["strb"], size=acc["size"],
+                                  lock=acc["lock"], single=acc["excl"])
+        elif acc is not None:
+            expected = reg.access(acc["agent"], acc["addr"], acc["write"], acc["data"],
+                                  acc["strb"], acc["size"], acc["priv"], acc["lock"])
+        if is_ll:
+            self._clear(clears)
+        return expected
+
+    def _clear(self, clears):
+        for k in range(self.params.n_agents):
+            if clears >> k & 1:
+                self.memory.resv_clear(k)
+
+    async def _run(self):
+        d = self.dut
+        expected = None
+        await ReadOnly()
+        while True:
+            if expected is not None:
+                got = (int(d.answer_resp.value), int(d.answer_data.value))
+                if expected[1] is None or (int(expected[0]), expected[1]) != got:
+                    self._mismatch(f"answer {got}, model {expected} for {self._last}")
+            irq, rst = int(d.irq.value), int(d.agent_rst.value)
+            if irq != self.regblock.irq:
+                self._mismatch(f"irq {irq:#x}, model {self.regblock.irq:#x}")
+            if rst != self.regblock.agent_rst:
+                self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
+            acc = self._sample_access()
+            self._last = acc
+            expected = self._perform(acc, int(d.resv_clear.value) | rst)
+            if acc is not None:
+                self.accesses += 1
+            self.cycles += 1
+            await RisingEdge(d.clk)
+            await ReadOnly()

@@ -1,0 +1,177 @@
+"""Checkers over recorded :class:`~sw_model.history.History` objects.
+
+- :func:`check_delivery`: every message sent is delivered exactly once, or reported to its sender
+  as dropped (and then delivered at most once); per sender and channel, in order.
+- :func:`check_linearizable`: the ring operations of a small history can be ordered into a run of
+  a sequential bounded FIFO, respecting real-time order (Wing & Gong's search).
+"""
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+__all__ = ["DeliveryReport", "check_delivery", "ring_operations", "check_linearizable"]
+
+
+@dataclass
+class DeliveryReport:
+    """The verdict of :func:`check_delivery`; every list holds message ids.
+
+    Members
+    -------
+    lost : list
+        Sent (and not refused as busy), never delivered, never reported dropped: lost
+        silently.
+    duplicated : list
+        Delivered more than once.
+    unsent : list
+        Delivered without ever having been enqueued (phantoms).
+    corrupt : int
+        Dequeues that returned a slot no sender wrote as such (torn or overwritten).
+    reordered : list
+        Delivered before an earlier message of the same sender on the same channel.
+    dropped, delivered : int
+        How many messages were reported dropped and delivered (for the record).
+    """
+    lost: list = field(default_factory=list)
+    duplicated: list = field(default_factory=list)
+    unsent: list = field(default_factory=list)
+    corrupt: int = 0
+    reordered: list = field(default_factory=list)
+    dropped: int = 0
+    delivered: int = 0
+
+    @property
+    def ok(self):
+        return not (self.lost or self.duplicated or self.unsent or self.corrupt
+                    or self.reordered)
+
+    def __str__(self):
+        if self.ok:
+            return f"ok: {self.delivered} delivered, {self.dropped} reported dropped"
+        parts = [f"{name}={getattr(self, name)}" for name in
+                 ("lost", "duplicated", "unsent", "corrupt", "reordered")
+                 if getattr(self, name)]
+        return "VIOLATION: " + ", ".join(parts)
+
+
+def check_delivery(history):
+    """Judge a history for exactly-once, in-order delivery (see the module docstring).
+
+    A message counts from its first ``send``: a consumer may commit it before the producer's
+    enqueue returns. A message whose last attempt was refused as ``busy`` was never accepted;
+    its sender knows, so it is not lost, whatever the sender does about it.
+    """
+    report = DeliveryReport()
+    sender_of, outcome, dropped = {}, {}, set()
+    delivered = Counter()
+    last_index = {}
+    order = defaultdict(list)
+    for event in history:
+        if event.kind == "send":
+            if event.msg not in sender_of:
+                sender_of[event.msg] = (event.thread, event.channel)
+                order[sender_of[event.msg]].append(event.msg)
+            outcome[event.msg] = "pending"
+        elif event.kind in ("enq", "busy"):
+            outcome[event.msg] = event.kind
+        elif event.kind == "drop":
+            dropped.add(event.msg)
+        elif event.kind == "corrupt":
+            report.corrupt += 1
+        elif event.kind == "deliver":
+            delivered[event.msg] += 1
+            if event.msg not in sender_of:
+                report.unsent.append(event.msg)
+                continue
+            stream = sender_of[event.msg]
+            index = order[stream].index(event.msg)
+            if index < last_index.get(stream, -1):
+                report.reordered.append(event.msg)
+            last_index[stream] = max(index, last_index.get(stream, -1))
+    report.duplicated = sorted(m for m, n in delivered.items() if n > 1)
+    report.lost = sorted(m for m, state in outcome.items()
+                         if state != "busy" and not delivered[m] and m not in dropped)
+    report.dropped = len(dropped)
+    report.delivered = sum(1 for m in delivered if m in sender_of)
+    return report
+
+
+def ring_operations(history, channel):
+    """Extract the operations on ``channel`` as ``(kind, value, invoked, returned)`` tuples
+    for :func:`check_linearizable`: ``("enq", msg, ...)`` for successful enqueues,
+    ``("deq", msg, ...)`` for deliveries and ``("deq", None, ...)`` for empty results.
+
+    A busy or empty result that overlaps an operation of the other kind is left out: the ring
+    reports them conservatively while a producer or the consumer is half-way through (a
+    reserved but unpublished slot reads as empty), so they only claim anything at quiescence.
+    """
+    pending, ops = {}, []
+    for index, event in enumerate(history):
+        if event.channel != channel:
+            continue
+        if event.kind in ("send", "deq_begin"):
+            pending[event.thread] = (index, event.msg)
+        elif event.kind in ("enq", "busy", "deliver", "empty", "corrupt"):
+            invoked, msg = pending.pop(event.thread)
+            kind = "deq" if event.kind in ("deliver", "empty", "corrupt") else event.kind
+            value = {"empty": None, "corrupt": ("corrupt", index), "deliver": event.msg}.get(
+                event.kind, msg)
+            ops.append((kind, value, invoked, index))
+    open_ops = [(kind, invoked) for _, (invoked, msg) in pending.items()
+                for kind in (("enq",) if msg is not None else ("deq",))]
+
+    def overlaps(kind, invoked, returned):
+        return (any(k == kind and i <= returned for k, i in open_ops)
+                or any(k == kind and i <= returned and invoked <= r for k, _, i, r in ops))
+
+    return [op for op in ops
+            if not (op[0] == "busy" and overlaps("deq", op[2], op[3]))
+            and not (op[0] == "deq" and op[1] is None and overlaps("enq", op[2], op[3]))]
+
+
+def check_linearizable(ops, capacity):
+    """Whether ``ops`` (from :func:`ring_operations`) linearize to a FIFO of ``capacity`` slots.
+
+    Returns
+    -------
+    list or None
+        One witness order (the operations, linearized), or ``None`` if there is none.
+    """
+    ops = sorted(ops, key=lambda op: op[2])
+    seen = set()
+    everything = (1 << len(ops)) - 1
+
+    def search(done, queue):
+        if done == everything:
+            return []
+        key = (done, queue)
+        if key in seen:
+            return None
+        seen.add(key)
+        # Minimal operations: none still to linearize returned before they were invoked.
+        horizon = min(op[3] for i, op in enumerate(ops) if not done >> i & 1)
+        for i, (kind, value, invoked, _) in enumerate(ops):
+            if done >> i & 1 or invoked > horizon:
+                continue
+            if kind == "enq":
+                if len(queue) >= capacity:
+                    continue
+                after = queue + (value,)
+            elif kind == "busy":
+                if len(queue) < capacity:
+                    continue
+                after = queue
+            elif value is None:
+                if queue:
+                    continue
+                after = queue
+            else:
+                if not queue or queue[0] != value:
+                    continue
+                after = queue[1:]
+            rest = search(done | 1 << i, after)
+            if rest is not None:
+                return [ops[i]] + rest
+        return None
+
+    return search(0, ())

@@ -1,0 +1,75 @@
+"""Recorded histories of message traffic: what the checkers judge.
+
+Events are appended in the order they happen; every append happens between two scheduling points,
+so the list order is the real-time order of the run.
+"""
+
+from dataclasses import dataclass
+
+__all__ = ["Event", "History", "message_words", "message_id"]
+
+_CHECK = 0xA5A5_A5A5
+
+
+def message_words(msg_id, slot_words):
+    """The slot contents that carry ``msg_id``: the id, then check words derived from it, so a
+    slot mixed from two messages is caught as corrupt."""
+    return (msg_id,) + tuple((msg_id ^ _CHECK) + k & 0xFFFF_FFFF for k in range(slot_words - 1))
+
+
+def message_id(words):
+    """The id carried by ``words``, or ``None`` if the check words do not match it."""
+    return words[0] if tuple(words) == message_words(words[0], len(words)) else None
+
+
+@dataclass(frozen=True)
+class Event:
+    """One history entry.
+
+    ``kind`` is one of:
+
+    - ``"send"``: ``thread`` starts sending ``msg`` on ``channel`` (invocation);
+    - ``"enq"`` / ``"busy"``: that attempt completed, enqueued / refused as full;
+    - ``"drop"``: ``msg`` was reported to its sender as dropped (it gives up on it);
+    - ``"deq_begin"``: ``thread`` starts a dequeue on ``channel``;
+    - ``"deliver"``: the dequeue returned ``msg`` (committed); ``"empty"``: it returned nothing;
+    - ``"corrupt"``: the dequeue returned words that are no valid message.
+    """
+    kind: str
+    thread: str
+    channel: object
+    msg: int | None = None
+
+
+class History:
+    """An append-only list of :class:`Event` objects, with helpers for the usual ones."""
+
+    def __init__(self):
+        self.events = []
+
+    def add(self, kind, thread, channel, msg=None):
+        self.events.append(Event(kind, thread, channel, msg))
+
+    def __len__(self):
+        return len(self.events)
+
+    def __iter__(self):
+        return iter(self.events)
+
+    async def send(self, variant, port, ring, *, thread, channel, msg, slot_words):
+        """Enqueue ``msg`` once through ``variant``, recording the attempt; return the result."""
+        self.add("send", thread, channel, msg)
+        done = await variant.enqueue(port, ring, message_words(msg, slot_words))
+        self.add("enq" if done else "busy", thread, channel, msg)
+        return done
+
+    async def receive(self, variant, port, ring, *, thread, channel):
+        """Dequeue once through ``variant``, recording the outcome; return the id or ``None``."""
+        self.add("deq_begin", thread, channel)
+        words = await variant.dequeue(port, ring)
+        if words is None:
+            self.add("empty", thread, channel)
+            return None
+        msg = message_id(words)
+        self.add("deliver" if msg is not None else "corrupt", thread, channel, msg)
+        return msg if msg is not None else words[0]

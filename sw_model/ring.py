@@ -1,0 +1,150 @@
+"""The three enqueue/dequeue variants of an ``ioc_mem_fifo``, behind one interface.
+
+Every variant is multi-producer, single-consumer. ``enqueue`` returns ``True``, or ``False`` when
+the ring is full (back-pressure: nothing is overwritten). ``dequeue`` returns the message (a
+tuple of ``slot_words`` words) or ``None`` when nothing is ready. The consumer's **last** memory
+operation in ``dequeue`` is the commit that frees the slot, so a caller that records the
+delivery before awaiting anything else records it atomically with the commit (a crash cannot
+fall between the two).
+
+Tickets are free-running 32-bit counters; a ticket's slot is ``ticket % depth``.
+"""
+
+import abc
+
+__all__ = ["RingVariant", "LockFreeRing", "NaiveRing", "LockedRing", "VARIANTS",
+           "recover_tail"]
+
+_M32 = 0xFFFF_FFFF
+
+
+def _diff(a, b):
+    """``a - b`` as a signed 32-bit number (counters wrap around)."""
+    d = (a - b) & _M32
+    return d - (1 << 32) if d >> 31 else d
+
+
+class RingVariant(abc.ABC):
+    """One way of running a ring; stateless, so one instance serves every ring."""
+
+    name = ""
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+    @abc.abstractmethod
+    async def enqueue(self, port, ring, words):
+        """Put ``words`` into ``ring`` (a :class:`~sw_model.layout.RingView`); ``False`` if
+        full."""
+
+    @abc.abstractmethod
+    async def dequeue(self, port, ring):
+        """Take the oldest message from ``ring``, or return ``None`` if none is ready."""
+
+    @staticmethod
+    async def _write_slot(port, ring, ticket, words):
+        if len(words) != ring.slot_words:
+            raise ValueError(f"a message is {ring.slot_words} words, not {len(words)}")
+        for i, word in enumerate(words):
+            await port.store(ring.slot(ticket, i), word)
+
+    @staticmethod
+    async def _read_slot(port, ring, ticket):
+        return tuple([await port.load(ring.slot(ticket, i)) for i in range(ring.slot_words)])
+
+
+class LockFreeRing(RingVariant):
+    """The paper's answer: a slot is reserved by ``movli``/``movco`` on ``head`` and published
+    by its sequence number (Vyukov's bounded queue). ``seq[slot] == ticket`` means free for
+    ``ticket``, ``ticket + 1`` means published, ``ticket + depth`` means consumed.
+
+    ABA-free: the ``movco`` fails if anyone wrote ``head`` since the ``movli``, whatever value
+    they wrote, and on any interrupt or vCPU switch in between.
+    """
+
+    name = "lockfree"
+
+    async def enqueue(self, port, ring, words):
+        while True:
+            head = await port.movli(ring.head)
+            lag = _diff(await port.load(ring.seq(head)), head)
+            if lag < 0:
+                return False
+            if lag == 0 and await port.movco(ring.head, head + 1):
+                break
+        await self._write_slot(port, ring, head, words)
+        await port.store(ring.seq(head), head + 1)
+        return True
+
+    async def dequeue(self, port, ring):
+        tail = await port.load(ring.tail)
+        if _diff(await port.load(ring.seq(tail)), tail + 1) < 0:
+            return None
+        words = await self._read_slot(port, ring, tail)
+        await port.store(ring.tail, tail + 1)
+        await port.store(ring.seq(tail), tail + ring.depth)
+        return words
+
+
+class NaiveRing(RingVariant):
+    """Plain load/store of ``head`` and ``tail``: the negative control. A producer preempted
+    between reading ``head`` and writing it back acts on a stale value (the paper's Fig. 3)."""
+
+    name = "naive"
+
+    async def enqueue(self, port, ring, words):
+        head = await port.load(ring.head)
+        if _diff(head, await port.load(ring.tail)) >= ring.depth:
+            return False
+        await self._write_slot(port, ring, head, words)
+        await port.store(ring.head, head + 1)
+        return True
+
+    async def dequeue(self, port, ring):
+        tail = await port.load(ring.tail)
+        if _diff(await port.load(ring.head), tail) <= 0:
+            return None
+        words = await self._read_slot(port, ring, tail)
+        await port.store(ring.tail, tail + 1)
+        return words
+
+
+class LockedRing(NaiveRing):
+    """Producers serialise on a spinlock (``movli``/``movco`` on ``lock``) around the naive
+    enqueue: the paper's semaphore option. The single consumer needs no lock, because a
+    producer writes the slot before it publishes ``head``."""
+
+    name = "locked"
+
+    async def enqueue(self, port, ring, words):
+        while True:
+            held = await port.movli(ring.lock)
+            if held:
+                await port.pause()
+            elif await port.movco(ring.lock, 1):
+                break
+        # No try/finally: a killed thread must not run more operations (it would hold the lock,
+        # as a crashed guest really would).
+        done = await super().enqueue(port, ring, words)
+        await port.store(ring.lock, 0)
+        return done
+
+
+#: One instance of each variant, by name.
+VARIANTS = {v.name: v for v in (LockFreeRing(), NaiveRing(), LockedRing())}
+
+
+async def recover_tail(port, ring):
+    """Re-derive ``tail`` of a lock-free ring from ``head`` and the sequence numbers and write
+    it back; return it. Used by a consumer re-attaching after a reboot, whose ``tail`` may be
+    stale (crash between its two stores) or corrupted: the sequence numbers are the commit
+    record, so nothing is delivered twice or skipped."""
+    head = await port.load(ring.head)
+    tail = head
+    for ticket in range(head - ring.depth, head):
+        ticket &= _M32
+        if _diff(await port.load(ring.seq(ticket)), ticket + ring.depth) < 0:
+            tail = ticket
+            break
+    await port.store(ring.tail, tail)
+    return tail
