@@ -15,7 +15,8 @@ from rtl.fpga.boards import BridgedIoc
 from rtl.fpga.host import BridgeClient, BridgeError, SimTransport, encode_request
 from rtl.fpga.uart import UartRx, UartTx
 from rtl.fpga.uart_axi import REPLY_SYNC, BridgeOp, BridgeStatus, UartAxiBridge
-from rtl.params import IocParams
+from rtl.params import REG_BASE, IocParams
+from rtl.regmap import REGMAP
 
 DIVISOR = 4          # clock cycles per UART bit
 TIMEOUT = 400        # bridge timeout inside a request: ten byte times
@@ -117,6 +118,13 @@ def test_privileged_access():
         await ioc.read(0x200, agent=1, prot=0b110)
         assert rec[1].seen == [("aw", 0b001, 0), ("ar", 0b001, 0), ("ar", 0b110, 0)]
         assert rec[0].seen == []
+        # The register block: CH_CFG is written by privileged accesses only.
+        ch_cfg = REG_BASE + REGMAP["CH_CFG"].address(0)
+        cfg = REGMAP["CH_CFG"].compose({"EP_A": 0, "EP_B": 1, "ENABLE": 1})
+        assert (await ioc.write(ch_cfg, [cfg], agent=0)).resp == AxiResp.SLVERR
+        assert await ioc.read(ch_cfg, agent=0) == [(AxiResp.OKAY, 0)]
+        assert (await ioc.write(ch_cfg, [cfg], agent=0, priv=True)).resp == AxiResp.OKAY
+        assert await ioc.read(ch_cfg, agent=1) == [(AxiResp.OKAY, cfg)]
     run(script, name="uart_axi_priv")
 
 
