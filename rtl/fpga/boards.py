@@ -108,6 +108,11 @@ class BridgedIoc(wiring.Component):
         UART line to the host.
     irq, agent_rst : Out(n_agents)
         The subsystem's outputs.
+
+    Attributes
+    ----------
+    ioc : IocSubsystem
+        The subsystem instance (for testbenches that watch its ports).
     """
 
     def __init__(self, params, *, divisor, timeout_cycles):

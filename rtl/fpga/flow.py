@@ -295,12 +295,16 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=1, help="nextpnr seed")
     parser.add_argument("--out", type=Path, default=None, help="default: build/synth")
     args = parser.parse_args(argv)
+    build_dir = (args.out or ROOT / "build" / "synth") / args.board
     try:
         report = synthesize(args.board, device=args.device or None, seed=args.seed,
                             out_root=args.out)
     except ValueError as error:
         parser.error(str(error))
-    build_dir = (args.out or ROOT / "build" / "synth") / args.board
+    except subprocess.CalledProcessError as error:
+        print(f"synth: the tool flow failed ({error}); logs (top.rpt: Yosys, top.tim: nextpnr) "
+              f"in {build_dir}", file=sys.stderr)
+        return 2
     print((build_dir / "report.md").read_text())
     if not report["pass"]:
         failed = ", ".join(f"{c['name']} {c['achieved_mhz']} MHz < {c['constraint_mhz']} MHz"
