@@ -32,10 +32,16 @@ def test_ooc_ice40_build(tmp_path):
     for kind in ("logic", "ff", "bram"):
         assert summary[kind]["used"] > 0, kind
     assert summary["logic"]["available"] == 5280
-    # Nothing trimmed: the subsystem's flip-flops come on top of the wrapper's, and the
-    # shared RAM is in block RAM (4 kbit each on iCE40).
-    assert report["wrapper_ffs"] > 300
-    assert summary["ff"]["used"] > report["wrapper_ffs"] + 200
+    # Nothing trimmed: every flip-flop bit of the RTL is either mapped or a constant Yosys
+    # reported, the subsystem's modules are all there, and the shared RAM is in block RAM
+    # (4 kbit each on iCE40).
+    ffs = report["ff_accounting"]
+    assert ffs["other_removed"] == 0, ffs
+    assert ffs["rtl_bits_by_module"]["top"] == report["wrapper_ffs"]
+    for module in ("ioc.frontend0", "ioc.frontend1", "ioc.monitor", "ioc.mailbox"):
+        assert ffs["rtl_bits_by_module"][f"top.{module}"] > 0, module
+    assert summary["ff"]["used"] == ffs["mapped"]
+    assert summary["ff"]["available"] == 5280
     assert report["shm_in_bram"]
     assert summary["bram"]["used"] * 4096 >= params.shm_bytes * 8
 

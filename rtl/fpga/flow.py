@@ -42,6 +42,7 @@ TOOLS = {
 REPORT_FIELDS = ("board", "family", "device", "package", "top", "params", "wrapper",
                  "wrapper_ffs", "clocks", "constraint_mhz", "pass",
                  "target_mhz", "target_met", "utilisation", "summary", "shm_in_bram",
+                 "ff_accounting",
                  "critical_paths", "bitstream", "runtime_s", "tools")
 
 # Cell types of each resource class, per family, as named by nextpnr / Yosys.
@@ -50,6 +51,9 @@ _BRAM = {"ice40": ("ICESTORM_RAM", 4096), "ecp5": ("DP16KD", 18432)}
 _FF_CELLS = {"ice40": "SB_DFF", "ecp5": "TRELLIS_FF"}
 _BITSTREAM = {"ice40": "bin", "ecp5": "bit"}
 _NAME = "top"
+# The WIDTH of every flip-flop cell ($dff, $adff, $sdffe, ...) in an RTLIL module.
+_FF_WIDTH = re.compile(r"cell \$\w*dff\w* \S+\n(?:\s*parameter (?!\\WIDTH)\S+ \S+\n)*"
+                       r"\s*parameter \\WIDTH (\d+)")
 # Where Yosys/nextpnr start appending to a design signal's name in mapped cell names.
 _CELL_SUFFIX = re.compile(r"_(?:SB_|TRELLIS_|LUT4|CCU2C|PFUMX|L6MUX|DP16KD)|\$|_DFFLC$|_LC$")
 
@@ -96,7 +100,27 @@ def _summary(family, util, stat):
     }
     if family == "ecp5":
         summary["ff"].update(available=util.get("TRELLIS_FF", {}).get("available", 0))
+    else:
+        # Every iCE40 logic cell has one flip-flop.
+        summary["ff"].update(available=util.get(logic, {}).get("available", 0))
     return summary
+
+
+def _ff_accounting(rtlil, yosys_log, mapped):
+    """Where every flip-flop bit of the design went: the bits of the flip-flop cells in the
+    RTLIL Amaranth handed to Yosys, per module; the bits Yosys found constant (its
+    ``Setting constant ...-bit`` messages); the flip-flops left after mapping; and the rest,
+    which would be logic trimmed for another reason (0 when nothing was)."""
+    by_module = {}
+    for module in re.split(r"^module ", rtlil, flags=re.M)[1:]:
+        name = module.split("\n", 1)[0].strip().lstrip("\\")
+        bits = sum(int(width) for width in _FF_WIDTH.findall(module))
+        if bits:
+            by_module[name] = bits
+    rtl_bits = sum(by_module.values())
+    constant = len(re.findall(r"Setting constant [01]-bit at position", yosys_log))
+    return {"rtl_bits": rtl_bits, "rtl_bits_by_module": by_module, "constant_bits": constant,
+            "mapped": mapped, "other_removed": rtl_bits - constant - mapped}
 
 
 def _signal_of(cell):
@@ -227,6 +251,9 @@ def synthesize(board, *, device=None, params=None, out_root=None, seed=1):
         "utilisation": util,
         "summary": summary,
         "shm_in_bram": bram["used"] * bram["bits_each"] >= shm_bits,
+        "ff_accounting": _ff_accounting((build_dir / f"{_NAME}.il").read_text(),
+                                        (build_dir / f"{_NAME}.rpt").read_text(),
+                                        summary["ff"]["used"]),
         "critical_paths": _critical_paths(pnr),
         "bitstream": str(bitstream.relative_to(build_dir)) if bitstream.exists() else None,
         "runtime_s": round(runtime, 1),
@@ -257,8 +284,14 @@ def _md(report):
               "| resource | cell | used | available |", "|---|---|---|---|"]
     for kind, s in report["summary"].items():
         lines.append(f"| {kind} | `{s['cell']}` | {s['used']} | {s.get('available', '—')} |")
+    ffs = report["ff_accounting"]
     lines += ["", f"Shared RAM ({report['params']['shm_bytes']} bytes) in block RAM: "
               f"{'yes' if report['shm_in_bram'] else 'NO'}.", "",
+              f"Flip-flop accounting: {ffs['rtl_bits']} bits in the RTL ("
+              + ", ".join(f"`{mod}` {bits}" for mod, bits in ffs["rtl_bits_by_module"].items())
+              + f") = {ffs['constant_bits']} found constant by Yosys + {ffs['mapped']} mapped"
+              + (f" + {ffs['other_removed']} removed otherwise" if ffs["other_removed"] else "")
+              + ".", "",
               "All cell types (nextpnr):", "", "| cell | used | available |", "|---|---|---|"]
     for cell, u in sorted(report["utilisation"].items()):
         if u["used"]:

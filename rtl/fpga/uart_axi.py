@@ -19,7 +19,7 @@ Request (host to bridge)::
     ADDR   4 bytes          AxADDR
     LEN                     AxLEN (beats - 1)
     WRITE only, LEN + 1 beats of 5 bytes each:
-    WSTRB, WDATA (4 bytes)
+    WSTRB (bits 3:0; bits 7:4 are ignored), WDATA (4 bytes)
 
 Every request gets a reply (bridge to host)::
 
@@ -245,7 +245,8 @@ class UartAxiBridge(wiring.Component):
 
         # ---- request sequencing ------------------------------------------------------------
         w_bytes = Signal(range(5))      # bytes of the current W beat received so far
-        w_buf = Signal(32)              # WSTRB and the first 3 WDATA bytes of that beat
+        w_buf_strb = Signal(4)          # WSTRB of that beat
+        w_buf_data = Signal(24)         # its first 3 WDATA bytes
         with m.FSM():
             with m.State("IDLE"):
                 with m.If(rx.valid & (rx.data == REQ_SYNC)):
@@ -323,11 +324,13 @@ class UartAxiBridge(wiring.Component):
                     m.d.sync += aborted.eq(1)
                 with m.Elif(~aborted & rx.valid):
                     m.d.sync += w_bytes.eq(w_bytes + 1)
-                    with m.If(w_bytes == 4):
-                        m.d.sync += [wvalid.eq(1), w_strb.eq(w_buf[:4]),
-                                     w_data.eq(Cat(w_buf[8:], rx.data)), w_bytes.eq(0)]
+                    with m.If(w_bytes == 0):
+                        m.d.sync += w_buf_strb.eq(rx.data[:4])
+                    with m.Elif(w_bytes == 4):
+                        m.d.sync += [wvalid.eq(1), w_strb.eq(w_buf_strb),
+                                     w_data.eq(Cat(w_buf_data, rx.data)), w_bytes.eq(0)]
                     with m.Else():
-                        m.d.sync += w_buf.eq(Cat(w_buf[8:], rx.data))
+                        m.d.sync += w_buf_data.eq(Cat(w_buf_data[8:], rx.data))
 
             with m.State("WRITE_RESP"):
                 with m.If(out_empty & sel["bvalid"]):
