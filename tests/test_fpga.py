@@ -1,11 +1,12 @@
 """The FPGA flow: the iCE40 out-of-context build runs and its report is complete and plausible."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from rtl.fpga.boards import BOARDS
+from rtl.fpga.boards import BOARDS, ECP5_DEVICES, BoardTop
 from rtl.fpga.flow import REPORT_FIELDS, ROOT, TOOLS, synthesize, tool_env
 from rtl.params import IocParams
 
@@ -74,3 +75,22 @@ def test_every_target_has_a_top():
     assert set(BOARDS) == {"icebreaker", "ulx3s", "ooc-ice40", "ooc-ecp5"}
     for board in BOARDS.values():
         assert board.target_mhz == {"ice40": 48, "ecp5": 150}[board.family]
+
+
+@pytest.mark.parametrize("board, device, pins", [
+    ("icebreaker", None, {"uart_0__rx__io": "6", "uart_0__tx__io": "9", "led_0__io": "11",
+                          "led_3__io": "27"}),
+    ("ulx3s", "25F", {"uart_0__rx__io": "M1", "uart_0__tx__io": "L4", "led_0__io": "B2",
+                      "led_3__io": "D2"}),
+])
+def test_board_top_pins(board, device, pins):
+    """The board top binds the UART and the LEDs (irq, then agent_rst) to the board's pins."""
+    platform = BOARDS[board].platform(ECP5_DEVICES.get(device))
+    plan = platform.prepare(BoardTop(IocParams()), "top")
+    if board == "icebreaker":
+        bound = dict(line.split()[1:] for line in plan.files["top.pcf"].splitlines()
+                     if line.startswith("set_io"))
+    else:
+        bound = dict(re.findall(r'LOCATE COMP "(\S+)" SITE "(\S+)";', plan.files["top.lpf"]))
+        assert platform.device == "LFE5U-25F"
+    assert pins.items() <= bound.items()

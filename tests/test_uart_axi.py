@@ -1,9 +1,12 @@
+# amaranth: UnusedElaboratable=no
 """The UART-to-AXI4 bridge driving the real IocSubsystem (amaranth.sim), through the host client.
 
 The host side is :class:`rtl.fpga.host.BridgeClient` over :class:`rtl.fpga.host.SimTransport`,
 the same client code that drives a board; a dict of words is the shared-RAM oracle.
+The constructor tests at the end expect constructors to raise, hence the linter directive above.
 """
 
+import asyncio
 import os
 
 import pytest
@@ -12,7 +15,7 @@ from simutil import WAVES_DIR
 
 from rtl.axi import AxiBurst, AxiResp
 from rtl.fpga.boards import BridgedIoc
-from rtl.fpga.host import BridgeClient, BridgeError, SimTransport, encode_request
+from rtl.fpga.host import BridgeClient, BridgeError, SerialTransport, SimTransport, encode_request
 from rtl.fpga.uart import UartRx, UartTx
 from rtl.fpga.uart_axi import REPLY_SYNC, BridgeOp, BridgeStatus, UartAxiBridge
 from rtl.params import REG_BASE, IocParams
@@ -222,3 +225,32 @@ def test_uart_constructor():
         UartRx(2)
     with pytest.raises(TypeError, match="^divisor must be an integer >= 4, not '8'$"):
         UartTx("8")
+
+
+def test_serial_transport_over_a_pty():
+    """The client over SerialTransport (raw termios), with a fake bridge on a pseudo-terminal."""
+    controller, device = os.openpty()
+    request = encode_request(BridgeOp.READ, agent=1, addr=0x40, prot=1)
+
+    async def fake_bridge():
+        got = b""
+        while len(got) < len(request):
+            got += await asyncio.to_thread(os.read, controller, 64)
+        assert got == request
+        os.write(controller, bytes([REPLY_SYNC, BridgeStatus.OK, 0b100 | AxiResp.OKAY, 0]) +
+                 (0xDEAD_BEEF).to_bytes(4, "little"))
+
+    async def main():
+        with SerialTransport(os.ttyname(device), timeout=0.5) as port:
+            client = BridgeClient(port)
+            answer, _ = await asyncio.gather(client.read(0x40, agent=1, priv=True),
+                                             fake_bridge())
+            assert answer == [(AxiResp.OKAY, 0xDEAD_BEEF)]
+            with pytest.raises(TimeoutError):          # no bridge answers
+                await client.clear(agent=0)
+
+    try:
+        asyncio.run(main())
+    finally:
+        os.close(controller)
+        os.close(device)

@@ -257,7 +257,10 @@ class OocECP5Platform(LatticeECP5Platform):
 
 def _icebreaker(device):
     from amaranth_boards.icebreaker import ICEBreakerPlatform
-    return ICEBreakerPlatform()
+    platform = ICEBreakerPlatform()
+    # The break-off PMOD (LEDs 2-6, buttons) ships attached: agent_rst gets LEDs of its own.
+    platform.add_resources(platform.break_off_pmod)
+    return platform
 
 
 def _ulx3s(device):
