@@ -40,10 +40,9 @@ TOOLS = {
 }
 #: Top-level keys every ``report.json`` has.
 REPORT_FIELDS = ("board", "family", "device", "package", "top", "params", "wrapper",
-                 "wrapper_ffs", "clocks", "constraint_mhz", "pass",
-                 "target_mhz", "target_met", "utilisation", "summary", "shm_in_bram",
-                 "ff_accounting",
-                 "critical_paths", "bitstream", "runtime_s", "tools")
+                 "wrapper_ffs", "clocks", "constraint_mhz", "pass", "target_mhz", "target_met",
+                 "utilisation", "summary", "shm_in_bram", "ff_accounting", "critical_paths",
+                 "bitstream", "runtime_s", "tools")
 
 # Cell types of each resource class, per family, as named by nextpnr / Yosys.
 _LOGIC = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}
