@@ -229,12 +229,12 @@ def synthesize(board, *, device=None, params=None, out_root=None, seed=1):
     fmax = min((c["achieved_mhz"] for c in clocks), default=0.0)
 
     if target.ooc:
-        wrapper = (f"OocTop: {top.n_input_bits} subsystem input bits driven by a serial-in "
+        wrapper = (f"{top.n_input_bits} subsystem input bits driven by a serial-in "
                    f"shift register from one pin, {top.n_output_bits} output bits registered and "
                    f"XOR-reduced into one output pin (adds {top.n_input_bits} + "
                    f"{top.n_output_bits + 1} FFs and a XOR tree to the figures)")
     else:
-        wrapper = (f"BoardTop: UART-to-AXI4 bridge ({platform.default_clk_frequency / 1e6:g} MHz "
+        wrapper = (f"UART-to-AXI4 bridge ({platform.default_clk_frequency / 1e6:g} MHz "
                    f"board clock, 115200 baud) on every agent port, irq/agent_rst on the LEDs")
     report = {
         "board": board, "family": target.family, "device": platform.device,
