@@ -88,6 +88,8 @@ async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut):
         ("partial-strobe write", m1.write(REG_BASE + REGMAP["CH_ENABLE"].address(), b"\xff\xff",
                                           awid=1)),
         ("narrow (16-bit) read", m1.read(REG_BASE + REGMAP["ID"].address(), 2, arid=1, size=1)),
+        ("narrow (16-bit) write", m1.write(REG_BASE + REGMAP["CH_ENABLE"].address(), b"\x01\x00",
+                                           awid=1, size=1)),
         ("misaligned read", m1.read(REG_BASE + REGMAP["ID"].address() + 1, 1, arid=1)),
         ("hole in the window", m1.read(REG_BASE + 0xFFC, 4, arid=1)),
     ]
