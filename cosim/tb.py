@@ -10,6 +10,7 @@ from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBus, AxiLockType, AxiMaster, AxiProt
 
+from cosim.axi_checker import AxiProtocolChecker
 from cosim.scoreboard import Scoreboard
 from rtl.params import REG_BASE, IocParams
 from rtl.regmap import REGMAP
@@ -50,6 +51,9 @@ class TB:
     scoreboard : Scoreboard
         Compares the RTL with the reference models from the first cycle after :meth:`reset`;
         :meth:`finish` asserts they agreed.
+    checkers : list of AxiProtocolChecker
+        One AXI protocol checker per port, running all the time; :meth:`finish` asserts no
+        rule was broken and nothing is left unanswered.
     """
 
     def __init__(self, dut, params, *, backpressure=False, seed=0):
@@ -68,6 +72,10 @@ class TB:
             AxiMaster(AxiBus.from_prefix(dut, f"s{k}_axi"), dut.clk, dut.rst)
             for k in range(params.n_agents)
         ]
+        self.checkers = [AxiProtocolChecker(dut, f"s{k}_axi_", dut.clk, dut.rst)
+                         for k in range(params.n_agents)]
+        for checker in self.checkers:
+            checker.start()
         for master in self.masters:
             master.write_if.log.setLevel("WARNING")
             master.read_if.log.setLevel("WARNING")
@@ -107,8 +115,13 @@ class TB:
         await self.cycles(2)
         self.scoreboard.stop()
         self.scoreboard.check()
+        for checker in self.checkers:
+            checker.stop()
+            checker.check()
         self.dut._log.info("scoreboard: %d accesses in %d cycles agreed with the reference "
-                           "models", self.scoreboard.accesses, self.scoreboard.cycles)
+                           "models; AXI checkers: %d handshakes, no violation",
+                           self.scoreboard.accesses, self.scoreboard.cycles,
+                           sum(c.handshakes for c in self.checkers))
 
     async def cycles(self, n):
         for _ in range(n):
