@@ -64,6 +64,7 @@ async def doorbell_raises_irq_and_is_observed_until_acked(dut):
     fall = next(c for c, v in irq_log if c >= b_log[-1][0] - 1 and not v & 0b10)
     assert fall == b_log[-1][0], "the ack must drop irq[1] in the cycle the ack completes"
     assert await tb.reg_read(0, "TX_PENDING") == (0, OKAY)
+    await tb.finish()
 
 
 @cocotb.test()
@@ -87,6 +88,8 @@ async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut):
         ("partial-strobe write", m1.write(REG_BASE + REGMAP["CH_ENABLE"].address(), b"\xff\xff",
                                           awid=1)),
         ("narrow (16-bit) read", m1.read(REG_BASE + REGMAP["ID"].address(), 2, arid=1, size=1)),
+        ("narrow (16-bit) write", m1.write(REG_BASE + REGMAP["CH_ENABLE"].address(), b"\x01\x00",
+                                           awid=1, size=1)),
         ("misaligned read", m1.read(REG_BASE + REGMAP["ID"].address() + 1, 1, arid=1)),
         ("hole in the window", m1.read(REG_BASE + 0xFFC, 4, arid=1)),
     ]
@@ -110,6 +113,7 @@ async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut):
     assert await tb.reg_write(1, "DOORBELL", 1) == OKAY
     assert await tb.reg_write(1, "CH_PENDING", _bit(1)) == OKAY
     assert await tb.reg_read(0, "CH_PENDING") == (_bit(1), OKAY)
+    await tb.finish()
 
 
 @cocotb.test()
@@ -129,6 +133,7 @@ async def exclusives_to_registers_are_plain_and_okay(dut):
     sc = await m0.write(0x0, b"\x01\x00\x00\x00", awid=0, lock=EXCL)
     assert sc.resp == OKAY
     assert (await m0.read(0x0, 4, arid=0)).data == bytes(4)
+    await tb.finish()
 
 
 @cocotb.test()
@@ -157,6 +162,7 @@ async def agent_reset_pulses_and_bumps_epochs(dut):
     assert value & _bit(Event.PEER_RESET)
     wr = await tb.masters[1].write(0x80, b"\x01\x00\x00\x00", awid=1, lock=EXCL)
     assert wr.resp == OKAY, "the reset must have cleared agent 1's reservation"
+    await tb.finish()
 
 
 @cocotb.test()
@@ -209,3 +215,4 @@ async def unprivileged_fuzz_never_changes_protected_state(dut):
     assert sum(counts.values()) == per_agent * p.n_agents
     assert counts["OKAY"] > 100 and counts["SLVERR"] > 100, counts
     dut._log.info("fuzz responses: %s", counts)
+    await tb.finish()

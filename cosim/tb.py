@@ -10,6 +10,8 @@ from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBus, AxiLockType, AxiMaster, AxiProt
 
+from cosim.axi_checker import AxiProtocolChecker
+from cosim.scoreboard import Scoreboard
 from rtl.params import REG_BASE, IocParams
 from rtl.regmap import REGMAP
 
@@ -43,6 +45,15 @@ class TB:
         channel of every port.
     seed : int
         Seed of the testbench's own randomness (pause patterns, traffic).
+
+    Members
+    -------
+    scoreboard : Scoreboard
+        Compares the RTL with the reference models from the first cycle after :meth:`reset`;
+        :meth:`finish` asserts they agreed.
+    checkers : list of AxiProtocolChecker
+        One AXI protocol checker per port, running all the time; :meth:`finish` asserts no
+        rule was broken and nothing is left unanswered.
     """
 
     def __init__(self, dut, params, *, backpressure=False, seed=0):
@@ -56,10 +67,15 @@ class TB:
         dut.rst.value = 1
         cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
         cocotb.start_soon(self._count_cycles())
+        self.scoreboard = Scoreboard(dut, params)
         self.masters = [
             AxiMaster(AxiBus.from_prefix(dut, f"s{k}_axi"), dut.clk, dut.rst)
             for k in range(params.n_agents)
         ]
+        self.checkers = [AxiProtocolChecker(dut, f"s{k}_axi_", dut.clk, dut.rst)
+                         for k in range(params.n_agents)]
+        for checker in self.checkers:
+            checker.start()
         for master in self.masters:
             master.write_if.log.setLevel("WARNING")
             master.read_if.log.setLevel("WARNING")
@@ -75,19 +91,37 @@ class TB:
             self.cycle += 1
 
     async def reset(self, cycles=4):
+        """Reset the subsystem (the shared RAM keeps its contents) and restart the scoreboard
+        on fresh models."""
+        self.scoreboard.stop()
         self.dut.rst.value = 1
         for _ in range(cycles):
             await RisingEdge(self.dut.clk)
         self.dut.rst.value = 0
+        self.scoreboard = Scoreboard(self.dut, self.params)
+        self.scoreboard.start()
         await RisingEdge(self.dut.clk)
 
     async def start(self):
         """Reset, then zero the shared RAM through port 0 (``rst`` leaves the RAM alone, so
-        each test starts from a known memory)."""
+        each test starts from a known memory, the one the fresh reference models assume)."""
         await self.reset()
         chunk = 1024
         for addr in range(0, self.params.shm_bytes, chunk):
             await self.masters[0].write(addr, bytes(min(chunk, self.params.shm_bytes - addr)))
+
+    async def finish(self):
+        """End of a test: let the last answers arrive, then assert the scoreboard agreed."""
+        await self.cycles(2)
+        self.scoreboard.stop()
+        self.scoreboard.check()
+        for checker in self.checkers:
+            checker.stop()
+            checker.check()
+        self.dut._log.info("scoreboard: %d accesses in %d cycles agreed with the reference "
+                           "models; AXI checkers: %d handshakes, no violation",
+                           self.scoreboard.accesses, self.scoreboard.cycles,
+                           sum(c.handshakes for c in self.checkers))
 
     async def cycles(self, n):
         for _ in range(n):
