@@ -15,6 +15,7 @@ from xml.etree import ElementTree
 
 from cocotb_tools.runner import get_runner
 
+from cosim.waves import write_gtkw
 from rtl.cli import TOP_NAME, generate_verilog
 from rtl.params import IocParams
 
@@ -127,7 +128,8 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_
     """Run the cocotb suite ``module`` on ``params`` with ``sim``.
 
     ``test_filter`` is a regular expression on test names. With ``waves`` the run is recorded
-    as FST to ``build/waves/<suite>-<config>/<sim>.fst``.
+    as FST to ``build/waves/<suite>-<config>/<sim>.fst``, with a GTKWave save file
+    ``<sim>.gtkw`` beside it.
     Returns ``(passed, failed, results_xml)``; a suite that ran no test counts as failed.
     """
     runner, build_dir = build(params, sim, waves=waves)
@@ -149,6 +151,8 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_
         test_dir=test_dir, plusargs=plusargs, test_args=test_args,
         results_xml=str(test_dir / "results.xml"), log_file=test_dir / "sim.log",
         timescale=("1ns", "1ps"))
+    if waves:
+        write_gtkw(params, wave_file)
     cases = summarize(results)
     passed = sum(1 for c in cases if c["result"] == "PASS")
     failed = sum(1 for c in cases if c["result"] != "PASS") or (0 if cases else 1)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the flow needs, idempotently: OS packages (Icarus Verilog; a C++ toolchain, perl
-# and liblz4 for Verilator and its FST writer) and a project venv with the pinned Python packages.
+# and liblz4 for Verilator and its FST writer; GTKWave to view waveforms, whose fst2vcd the tests
+# use) and a project venv with the pinned Python packages.
 # Every Makefile target that runs something calls this first, so any target works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ command -v iverilog >/dev/null || missing+=(iverilog)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 command -v perl >/dev/null || missing+=(perl)
+command -v gtkwave >/dev/null || missing+=(gtkwave)
 command -v cc >/dev/null || missing+=(gcc)
 dpkg-query -W -f='${Status}' liblz4-dev 2>/dev/null | grep -q "ok installed" || missing+=(liblz4-dev)
 dpkg-query -W -f='${Status}' zlib1g-dev 2>/dev/null | grep -q "ok installed" || missing+=(zlib1g-dev)

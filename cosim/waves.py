@@ -1,0 +1,80 @@
+"""GTKWave save files for the FST waveforms of a co-simulation run.
+
+``write_gtkw(params, fst)`` writes ``<fst>.gtkw`` beside the waveform, with the signals a person
+wants, in groups: clock and reset; per agent its AXI handshakes, ``irq``, ``resv_clear`` and
+``agent_rst``; the granted access; the LL/SC reservations; the mailbox's pending, enable, epoch
+and reset state. Generated internal names (``$…``) are simply not listed. Both simulators dump
+the design under the scope ``ioc_subsystem``.
+"""
+
+from pathlib import Path
+
+from amaranth.hdl import Shape
+
+from rtl.axi import AxiSignature
+from rtl.params import ADDR_WIDTH, IocParams
+from rtl.regmap import EPOCH_WIDTH, Event
+
+__all__ = ["gtkw_traces", "write_gtkw"]
+
+TOP = "ioc_subsystem"
+_BIN, _HEX = "@28", "@22"
+
+# AXI signals shown per agent, in order (names from the AXI4 signature).
+_AXI_SHOWN = ("awvalid", "awready", "awaddr", "awlock", "awprot", "wvalid", "wready", "wdata",
+              "wstrb", "bvalid", "bready", "bresp", "arvalid", "arready", "araddr", "arlock",
+              "arprot", "rvalid", "rready", "rdata", "rresp", "rlast")
+
+
+def _trace(path, width):
+    name = f"{TOP}.{path}" + (f"[{width - 1}:0]" if width > 1 else "")
+    return (_BIN if width == 1 else _HEX, name)
+
+
+def gtkw_traces(params):
+    """``[(group name, [(format flag, trace name), ...]), ...]`` for ``params``."""
+    if not isinstance(params, IocParams):
+        raise TypeError(f"params must be an IocParams, not {params!r}")
+    n = params.n_agents
+    axi = AxiSignature(id_width=params.id_width).members
+    groups = [("Clock and reset", [_trace("clk", 1), _trace("rst", 1)]),
+              ("Interrupts and resets", [_trace("irq", n), _trace("resv_clear", n),
+                                         _trace("agent_rst", n)])]
+    for k in range(n):
+        groups.append((f"Agent {k} AXI", [_trace(f"s{k}_axi_{s}", Shape.cast(axi[s].shape).width)
+                                          for s in _AXI_SHOWN]))
+    groups.append(("Granted access", [
+        _trace("access__valid", 1), _trace("access__agent", params.agent_bits),
+        _trace("access__addr", ADDR_WIDTH), _trace("access__write", 1),
+        _trace("access__excl", 1), _trace("access__priv", 1), _trace("access_region", 2),
+        _trace("answer_resp", 2), _trace("answer_data", 32)]))
+    granule_bits = (params.shm_bytes - 1).bit_length() - params.granule_log2
+    groups.append(("LL/SC reservations", [_trace("monitor.resv_valid", n)] + [
+        _trace(f"monitor.resv{k}_granule", granule_bits) for k in range(n)]))
+    rst_bits = params.agent_rst_cycles.bit_length()
+    mailbox = []
+    for k in range(n):
+        mailbox += [_trace(f"mailbox.a{k}_ch_pending", params.n_channels),
+                    _trace(f"mailbox.a{k}_ch_enable", params.n_channels),
+                    _trace(f"mailbox.a{k}_ev_pending", len(Event)),
+                    _trace(f"mailbox.a{k}_rst_cnt", rst_bits)]
+    mailbox += [_trace(f"mailbox.ch{c}_epoch", EPOCH_WIDTH) for c in range(params.n_channels)]
+    groups.append(("Mailbox", mailbox))
+    return groups
+
+
+def write_gtkw(params, fst):
+    """Write ``<fst>.gtkw`` (next to ``fst``) and return its path."""
+    fst = Path(fst)
+    lines = [f'[dumpfile] "{fst.resolve()}"', f'[savefile] "{fst.with_suffix(".gtkw")}"',
+             "[timestart] 0", "[size] 1600 1000", "[signals_width] 260",
+             # Initial zoom (GTKWave's log2 scale; measured): about 2 us across the wave pane.
+             "*-18.000000 0 " + " ".join(["-1"] * 26)]
+    for name, traces in gtkw_traces(params):
+        lines += ["@800200", f"-{name}"]
+        for flag, trace in traces:
+            lines += [flag, trace]
+        lines += ["@1000200", f"-{name}"]
+    path = fst.with_suffix(".gtkw")
+    path.write_text("\n".join(lines) + "\n")
+    return path
