@@ -50,6 +50,20 @@ class History:
     def add(self, kind, thread, channel, msg=None):
         self.events.append(Event(kind, thread, channel, msg))
 
+    def summary(self):
+        """What :func:`~sw_model.checkers.check_delivery` depends on, as a hashable value:
+        per thread, its deliveries, drops and corruptions in order, and the latest outcome of
+        each message's sends (the interleaving of different threads' events does not matter
+        to it, nor does how often a send was retried)."""
+        per_thread, outcome = {}, {}
+        for e in self.events:
+            if e.kind in ("send", "enq", "busy"):
+                outcome[e.msg] = e.kind
+            elif e.kind in ("deliver", "drop", "corrupt"):
+                per_thread.setdefault(e.thread, []).append((e.kind, e.channel, e.msg))
+        return (tuple(sorted((name, tuple(seq)) for name, seq in per_thread.items())),
+                tuple(sorted(outcome.items())))
+
     def __len__(self):
         return len(self.events)
 

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 
 from rtl.axi import AxiResp
+from rtl.params import Region
 
 from .cpu import BusError, Op
 
@@ -53,8 +54,11 @@ class Thread:
         self.pending = None
         self.result = None
         self.error = None
-        self.history = 0  # hash chain of (op, result): a thread's state is a function of it
-        self.iter_gen = None  # system generation when the current spin iteration began
+        self.position = None  # (suspended frames, op, result) of its last step, if tracked
+        # Spin bookkeeping for pause(): the value last read from each shared-RAM word since the
+        # previous pause, and the system generation if a register was read.
+        self.watch = {}
+        self.watch_reg = None
         self.wake_at = 0
         self.killed = False
 
@@ -64,6 +68,31 @@ class Thread:
 
     def __repr__(self):
         return f"Thread({self.tid}, {self.name!r}, agent={self.agent})"
+
+
+_PLAIN = frozenset((int, str, bool, float, bytes, type(None)))
+
+
+def _value(value):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is tuple or kind is list:
+        return (kind.__name__,) + tuple(_value(v) for v in value)
+    return kind.__qualname__
+
+
+def _frames(coro):
+    """A hashable image of a suspended coroutine chain: code, position and locals per frame."""
+    image = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        image.append((frame.f_code, frame.f_lasti,
+                      tuple([_value(v) for v in frame.f_locals.values()])))
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return tuple(image)
 
 
 class Runner:
@@ -78,6 +107,10 @@ class Runner:
         only happens through an interrupt or exception, which clears ``LDST`` on SH-4A.
     absorb : tuple of exception types
         Exceptions that end a thread (recorded in :attr:`Thread.error`) instead of the run.
+    track_states : bool
+        Maintain what :meth:`state_key` needs (costs time; for the explorer).
+    summary : callable or None
+        Returns a hashable summary of the recorded history, made part of :meth:`state_key`.
 
     Members
     -------
@@ -89,7 +122,8 @@ class Runner:
         Called with the runner after every tick (the hypervisor model polls ``irq`` here).
     """
 
-    def __init__(self, system, *, clear_on_switch=True, absorb=()):
+    def __init__(self, system, *, clear_on_switch=True, absorb=(), track_states=False,
+                 summary=None):
         self.system = system
         self.threads = []
         self.now = 0
@@ -97,6 +131,7 @@ class Runner:
         self.hooks = []
         self._clear_on_switch = bool(clear_on_switch)
         self._absorb = tuple(absorb)
+        self._track, self._summary = bool(track_states), summary
         self._last = {}
 
     def spawn(self, coro, *, name, agent):
@@ -128,12 +163,22 @@ class Runner:
         if op is None:
             return False
         if op.kind == "pause":
-            return thread.iter_gen is None or self.system.generation != thread.iter_gen
+            return self._changed(thread)
         if op.kind == "sleep":
             return self.now >= thread.wake_at
         if op.kind == "wait":
             return bool(op.arg())
         return True
+
+    def _changed(self, thread):
+        """Whether a word the thread read since its previous pause now holds another value than
+        it last read there, or a register may have changed. If not, a paused thread would only
+        repeat its last pass with the same results: a spinning pass reads each word once and
+        leaves shared state as it found it, so it is not scheduled until something changes."""
+        word = self.system.memory.word
+        return (any(word(i) != v for i, v in thread.watch.items())
+                or thread.watch_reg is not None and self.system.generation != thread.watch_reg
+                or not thread.watch and thread.watch_reg is None)
 
     def runnable(self):
         """Threads that can take a step now, in thread-id order."""
@@ -142,12 +187,16 @@ class Runner:
     def _perform(self, thread, op):
         """Carry out ``op`` on the system; return ``(value, exception)``."""
         system = self.system
-        if thread.iter_gen is None:
-            thread.iter_gen = system.generation
         kind = op.kind
         if kind == "pause":
-            thread.iter_gen = None
+            thread.watch, thread.watch_reg = {}, None
             return None, None
+        if kind in ("load", "movli"):
+            if system.params.region(op.arg) == Region.SHM:
+                index = system.memory.word_index(op.arg)
+                thread.watch[index] = system.memory.word(index)
+            elif thread.watch_reg is None:
+                thread.watch_reg = system.generation
         if kind in ("sleep", "wait"):
             return None, None
         if kind == "clear":
@@ -177,14 +226,15 @@ class Runner:
         if op.kind == "sleep":
             thread.wake_at = self.now + op.arg
 
-    def _apply(self, thread):
+    def _apply(self, thread, track=True):
         """Perform ``thread``'s pending op and update the bookkeeping, without resuming it."""
         op = thread.pending
         if self._clear_on_switch and self._last.get(thread.agent, thread.tid) != thread.tid:
             self.system.resv_clear(thread.agent)
         self._last[thread.agent] = thread.tid
         value, exc = self._perform(thread, op)
-        thread.history = hash((thread.history, op.key, value, exc is not None))
+        if self._track and track:
+            thread.position = (_frames(thread._coro), op.key, value, exc is not None)
         return value, exc
 
     def tick(self):
@@ -193,8 +243,11 @@ class Runner:
         for hook in self.hooks:
             hook(self)
 
-    def step(self, choice):
-        """Take one schedule entry: a :class:`Thread`, a thread id or a :class:`Pulse`."""
+    def step(self, choice, *, track=True):
+        """Take one schedule entry: a :class:`Thread`, a thread id or a :class:`Pulse`.
+
+        ``track=False`` skips the :meth:`state_key` bookkeeping for this step (the explorer
+        replaying a prefix only needs it at each thread's last step)."""
         if isinstance(choice, Pulse):
             self.system.resv_clear(choice.agent)
             self.trace.append(choice)
@@ -203,19 +256,23 @@ class Runner:
         if not self.ready(thread):
             raise ReplayError(f"{thread!r} cannot run at step {len(self.trace)}")
         self.trace.append(thread.tid)
-        value, exc = self._apply(thread)
+        value, exc = self._apply(thread, track)
         self.now += 1
         self.tick()
         self._advance(thread, value, exc)
 
     def state_key(self):
         """A hashable summary of the state: two runs with equal keys behave alike from here on
-        (each thread's future is a function of its own history of operations and results)."""
-        gen = self.system.generation
+        (each thread's future is a function of its suspended frames and of the result it is
+        about to be resumed with). Needs ``track_states``; exact for threads whose locals are
+        plain values or objects that stay constant (ports, ring views, recorders), and only if
+        ``summary`` covers everything the final check looks at."""
         return (self.system.memory.state_key(),
-                tuple((t.history, t.iter_gen is not None and t.iter_gen != gen)
+                tuple((t.position, frozenset(t.watch.items()), t.watch_reg is not None,
+                       self._changed(t))
                       for t in self.threads),
-                tuple(sorted(self._last.items())))
+                tuple(sorted(self._last.items())),
+                None if self._summary is None else self._summary())
 
     def peek_key(self, thread):
         """The :meth:`state_key` after ``thread`` takes a step, leaving this state unchanged.
@@ -223,11 +280,11 @@ class Runner:
         Only the shared RAM and the monitor are saved and restored, so this is for systems
         whose threads do not touch the register block (the protocol explorations)."""
         memory = self.system.memory.snapshot()
-        saved = thread.history, thread.iter_gen, dict(self._last)
+        saved = thread.position, dict(thread.watch), thread.watch_reg, dict(self._last)
         self._apply(thread)
         key = self.state_key()
         self.system.memory.restore(memory)
-        thread.history, thread.iter_gen, self._last = saved
+        thread.position, thread.watch, thread.watch_reg, self._last = saved
         return key
 
     def run(self, policy, *, max_steps=100_000, idle_limit=100_000):
