@@ -1,0 +1,373 @@
+"""Transaction-level reference model of the register block (:mod:`rtl.ioc_mailbox`).
+
+The model is driven by the same declarations as the gateware (:data:`rtl.regmap.REGMAP`): the
+decoder, the generic access checks, field positions and limits all come from there. It is the
+oracle of the RTL unit tests and of the co-simulation scoreboard, so it agrees with the RTL
+access for access and cycle for cycle.
+
+Cycle model
+-----------
+Time advances in clock cycles. :meth:`RegBlock.access` is one cycle in which one access is
+presented (the ``valid`` cycle); :meth:`RegBlock.tick` is ``n`` cycles without an access. An
+access sees the state as it was during its cycle (a read of ``CYCLE_LO`` returns the number of
+cycles simulated before it) and its effects, together with the effects of time in that cycle
+(watchdogs, agent reset pulse, cycle counter, the ``bus_error`` input), are applied at the end
+of the cycle. ``AGENT_CTRL.RESET``, ``CHANNEL_RESET`` and the ``BUS_ERROR`` event of a refused
+access are latched and act at the end of the following cycle, from the state of that cycle, as
+in the RTL. After a call, :attr:`RegBlock.irq` and :attr:`RegBlock.agent_rst` are the output
+levels during the following cycle, which is the cycle the RTL gives the response in.
+"""
+
+from dataclasses import dataclass
+
+from rtl import regmap
+from rtl.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
+from rtl.regmap import REGMAP, Check, Event
+
+__all__ = ["MonitorStatus", "RegBlock"]
+
+_ALL_EVENTS = (1 << len(Event)) - 1
+
+
+@dataclass
+class MonitorStatus:
+    """LL/SC statistics of one agent, as the LL/SC monitor presents them to the register block."""
+    cause: ScFailCause = ScFailCause.NONE
+    ll_count: int = 0
+    sc_ok_count: int = 0
+    sc_fail_count: int = 0
+
+
+@dataclass
+class _Effects:
+    """What one cycle changes, collected from the state before the cycle's clock edge."""
+    ch_set: list
+    ch_clr: list
+    ev_set: list
+    ev_clr: list
+    wd_load: list
+    writes: list  # callables applied after the time effects
+    epoch_bump: set
+    agent_reset: int | None = None
+    wd_exp_clr: int = 0
+    # latched for the next cycle
+    next_refused: int | None = None
+    next_agent_reset: int | None = None
+    next_channel_reset: int | None = None
+
+
+class RegBlock:
+    """Reference model of the IOC mailbox + IPI controller register block.
+
+    Parameters
+    ----------
+    params : IocParams
+        Configuration of the subsystem.
+
+    Members
+    -------
+    monitor : list of MonitorStatus
+        Per-agent LL/SC statistics, read by ``SC_CAUSE``, ``LL_COUNT``, ... accesses.
+    bus_error : int
+        Value of the ``bus_error`` input during the next cycle (bit k: agent k got an error
+        response outside the register block). It is a pulse: cleared after one cycle.
+    last_refusal : str or None
+        Name of the :data:`rtl.regmap.BAD_ACCESSES` entry that refused the last access, or
+        ``None`` if it was accepted.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not an :class:`~rtl.params.IocParams`.
+    """
+
+    def __init__(self, params):
+        if not isinstance(params, IocParams):
+            raise TypeError(f"params must be an IocParams, not {params!r}")
+        self._p = params
+        self._decode = {addr: (reg, i) for reg, i, addr in REGMAP.instances(params)}
+        self._checks = {
+            Check.DOORBELL_ENDPOINT: self._doorbell_ok,
+            Check.EPOCH_READER: lambda agent, i, data, priv: priv or self._is_endpoint(i, agent),
+            Check.KICK_PERMITTED:
+                lambda agent, i, data, priv: priv or bool(self.wd_mask[i] >> agent & 1),
+        }
+        na, nc, nw = params.n_agents, params.n_channels, params.n_watchdogs
+        self.monitor = [MonitorStatus() for _ in range(na)]
+        self.bus_error = 0
+        self.last_refusal = None
+        self.cycle = 0
+        self.ep_a, self.ep_b, self.ch_on = [0] * nc, [0] * nc, [False] * nc
+        self.epoch = [0] * nc
+        self.ch_pend, self.ch_ena = [0] * na, [0] * na
+        self.ev_pend, self.ev_ena = [0] * na, [0] * na
+        self.rst_cnt = [0] * na
+        self.wd_period, self.wd_count = [0] * nw, [0] * nw
+        self.wd_on, self.wd_sup, self.wd_mask = [False] * nw, [0] * nw, [0] * nw
+        self.wd_expired = 0
+        self._refused_q = self._agent_reset_q = self._channel_reset_q = None
+
+    @property
+    def params(self):
+        return self._p
+
+    @property
+    def irq(self):
+        """``irq`` output as a bit mask (bit k = ``irq[k]``)."""
+        return sum(1 << k for k in range(self._p.n_agents)
+                   if self.ch_pend[k] & self.ch_ena[k] or self.ev_pend[k] & self.ev_ena[k])
+
+    @property
+    def agent_rst(self):
+        """``agent_rst`` output as a bit mask."""
+        return sum(1 << k for k, n in enumerate(self.rst_cnt) if n)
+
+    # -- the two ways time passes ------------------------------------------------------------------
+
+    def tick(self, n=1):
+        """``n`` cycles without an access."""
+        for _ in range(n):
+            self._end_cycle(self._effects())
+
+    def access(self, agent, addr, write, data=0, strb=0b1111, size=2, priv=False, lock=False):
+        """One cycle with one access; returns ``(resp, r_data)`` as the RTL answers it.
+
+        ``addr`` is the absolute byte address (in the register window). ``lock`` (AxLOCK) is
+        accepted and ignored: exclusives to the register window are plain accesses.
+        """
+        if not 0 <= agent < self._p.n_agents:
+            raise ValueError(f"agent must be below {self._p.n_agents}, not {agent!r}")
+        if not REG_BASE <= addr < REG_BASE + REG_SIZE:
+            raise ValueError(f"addr {addr:#x} is outside the register window")
+        fx = self._effects()
+        offset = addr - REG_BASE
+        hit = self._decode.get(offset & ~3)
+        self.last_refusal = self._refusal(hit, agent, offset, write, data, strb, size, priv)
+        resp, r_data = regmap.RESP_OKAY, 0
+        if self.last_refusal is not None:
+            resp = regmap.RESP_SLVERR
+            fx.next_refused = agent
+        elif write:
+            self._write(fx, hit[0], hit[1], agent, data)
+        else:
+            r_data = hit[0].compose(self._read(hit[0], hit[1], agent, priv))
+        self._end_cycle(fx)
+        return resp, r_data
+
+    # -- decoding and checks -----------------------------------------------------------------
+
+    def _refusal(self, hit, agent, offset, write, data, strb, size, priv):
+        if hit is None:
+            return "HOLE"
+        reg, i = hit
+        if size != 2:
+            return "SIZE"
+        if offset & 3:
+            return "MISALIGNED"
+        if write and strb != 0b1111:
+            return "STROBE"
+        if not write and not reg.readable:
+            return "READ_WRITE_ONLY"
+        if write and not reg.writable:
+            return "WRITE_READ_ONLY"
+        if write and reg.priv_write and not priv:
+            return "PRIVILEGE"
+        if write and any(f.get(data) >= getattr(self._p, f.limit)
+                         for f in reg.fields if f.limit is not None):
+            return "LIMIT"
+        if reg.check is not None and not self._checks[reg.check](agent, i, data, priv):
+            return "CHECK"
+        return None
+
+    def _is_endpoint(self, c, agent):
+        return agent in (self.ep_a[c], self.ep_b[c])
+
+    def _doorbell_ok(self, agent, i, data, priv):
+        c = REGMAP["DOORBELL"].field("CHANNEL").get(data)
+        return self.ch_on[c] and self._is_endpoint(c, agent)
+
+    def _peer(self, c, agent):
+        return self.ep_b[c] if agent == self.ep_a[c] else self.ep_a[c]
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def _read(self, reg, i, agent, priv):
+        p = self._p
+        events = self._events
+        match reg.name:
+            case "ID":
+                return {"VERSION_MINOR": regmap.VERSION_MINOR,
+                        "VERSION_MAJOR": regmap.VERSION_MAJOR, "MAGIC": regmap.ID_MAGIC}
+            case "CONFIG":
+                return {"N_AGENTS": p.n_agents, "N_CHANNELS": p.n_channels,
+                        "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2}
+            case "SHM_SIZE":
+                return {"BYTES": p.shm_bytes}
+            case "RST_CFG":
+                return {"AGENT_RST_CYCLES": p.agent_rst_cycles}
+            case "WHOAMI":
+                return {"AGENT": agent, "PRIV": int(priv)}
+            case "IRQ_STATUS":
+                return {"IRQ": self.irq}
+            case "CYCLE_LO":
+                return {"COUNT": self.cycle & 0xFFFF_FFFF}
+            case "CYCLE_HI":
+                return {"COUNT": self.cycle >> 32}
+            case "CH_PENDING":
+                return {"CH": self.ch_pend[agent]}
+            case "CH_ENABLE":
+                return {"CH": self.ch_ena[agent]}
+            case "CH_STATUS":
+                return {"CH": self.ch_pend[agent] & self.ch_ena[agent]}
+            case "TX_PENDING":
+                return {"CH": sum(1 << c for c in range(p.n_channels)
+                                  if self.ch_on[c] and self._is_endpoint(c, agent)
+                                  and self.ch_pend[self._peer(c, agent)] >> c & 1)}
+            case "EV_PENDING":
+                return events(self.ev_pend[agent])
+            case "EV_ENABLE":
+                return events(self.ev_ena[agent])
+            case "EV_STATUS":
+                return events(self.ev_pend[agent] & self.ev_ena[agent])
+            case "WDOG_EXPIRED":
+                return {"WDOG": self.wd_expired}
+            case "CH_CFG":
+                return {"EP_A": self.ep_a[i], "EP_B": self.ep_b[i], "ENABLE": int(self.ch_on[i])}
+            case "EPOCH":
+                return {"EPOCH": self.epoch[i]}
+            case "AGENT_CTRL":
+                return {"IN_RESET": int(self.rst_cnt[i] != 0)}
+            case "WDOG_PERIOD":
+                return {"PERIOD": self.wd_period[i]}
+            case "WDOG_CTRL":
+                return {"ENABLE": int(self.wd_on[i]), "SUPERVISOR": self.wd_sup[i],
+                        "KICK_MASK": self.wd_mask[i]}
+            case "WDOG_COUNT":
+                return {"COUNT": self.wd_count[i]}
+            case "SC_CAUSE":
+                return {"CAUSE": int(self.monitor[i].cause)}
+            case "LL_COUNT":
+                return {"COUNT": self.monitor[i].ll_count}
+            case "SC_OK_COUNT":
+                return {"COUNT": self.monitor[i].sc_ok_count}
+            case "SC_FAIL_COUNT":
+                return {"COUNT": self.monitor[i].sc_fail_count}
+        raise NotImplementedError(f"no read model for {reg.name}")  # pragma: no cover
+
+    @staticmethod
+    def _events(bits):
+        return {e.name: bits >> e & 1 for e in Event}
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def _write(self, fx, reg, i, agent, data):
+        p = self._p
+        fields = {f.name: f.get(data) for f in reg.fields}
+        ch_mask = (1 << p.n_channels) - 1
+        ev_bits = sum(fields.get(e.name, 0) << e for e in Event)
+        match reg.name:
+            case "CH_PENDING":
+                fx.ch_clr[agent] |= fields["CH"] & ch_mask
+            case "CH_ENABLE":
+                fx.writes.append(lambda: self.ch_ena.__setitem__(agent, fields["CH"] & ch_mask))
+            case "EV_PENDING":
+                fx.ev_clr[agent] |= ev_bits
+            case "EV_ENABLE":
+                fx.writes.append(lambda: self.ev_ena.__setitem__(agent, ev_bits))
+            case "DOORBELL":
+                c = fields["CHANNEL"]
+                fx.ch_set[self._peer(c, agent)] |= 1 << c
+            case "CHANNEL_RESET":
+                fx.next_channel_reset = fields["CHANNEL"]
+            case "WDOG_EXPIRED":
+                fx.wd_exp_clr = fields["WDOG"]
+            case "CH_CFG":
+                def cfg():
+                    self.ep_a[i], self.ep_b[i] = fields["EP_A"], fields["EP_B"]
+                    self.ch_on[i] = bool(fields["ENABLE"])
+                fx.writes.append(cfg)
+            case "AGENT_CTRL":
+                if fields["RESET"]:
+                    fx.next_agent_reset = i
+            case "WDOG_PERIOD":
+                fx.writes.append(lambda: self.wd_period.__setitem__(i, fields["PERIOD"]))
+            case "WDOG_CTRL":
+                if fields["ENABLE"] and not self.wd_on[i]:
+                    fx.wd_load[i] = True
+
+                def ctrl():
+                    self.wd_on[i] = bool(fields["ENABLE"])
+                    self.wd_sup[i] = fields["SUPERVISOR"]
+                    self.wd_mask[i] = fields["KICK_MASK"] & ((1 << p.n_agents) - 1)
+                fx.writes.append(ctrl)
+            case "WDOG_KICK":
+                fx.wd_load[i] = True
+            case _:  # pragma: no cover
+                raise NotImplementedError(f"no write model for {reg.name}")
+
+    def _channel_reset(self, fx, c):
+        fx.epoch_bump.add(c)
+        for k in {self.ep_a[c], self.ep_b[c]}:
+            fx.ev_set[k] |= 1 << Event.PEER_RESET
+
+    def _agent_reset(self, fx, t):
+        fx.agent_reset = t
+        fx.ch_clr[t] = (1 << self._p.n_channels) - 1
+        fx.ev_clr[t] = _ALL_EVENTS
+        for c in range(self._p.n_channels):
+            if self.ch_on[c] and self._is_endpoint(c, t):
+                fx.epoch_bump.add(c)
+                other = self._peer(c, t)
+                if other != t:
+                    fx.ev_set[other] |= 1 << Event.PEER_RESET
+
+    # -- the clock edge --------------------------------------------------------------------------
+
+    def _effects(self):
+        """The effects of a new cycle, starting with those latched in the previous one."""
+        na = self._p.n_agents
+        fx = _Effects(ch_set=[0] * na, ch_clr=[0] * na, ev_set=[0] * na, ev_clr=[0] * na,
+                      wd_load=[False] * self._p.n_watchdogs, writes=[], epoch_bump=set())
+        if self._refused_q is not None:
+            fx.ev_set[self._refused_q] |= 1 << Event.BUS_ERROR
+        if self._agent_reset_q is not None:
+            self._agent_reset(fx, self._agent_reset_q)
+        if self._channel_reset_q is not None:
+            self._channel_reset(fx, self._channel_reset_q)
+        return fx
+
+    def _end_cycle(self, fx):
+        p = self._p
+        for k in range(p.n_agents):
+            if self.bus_error >> k & 1:
+                fx.ev_set[k] |= 1 << Event.BUS_ERROR
+        self.bus_error = 0
+        wd_exp_set = 0
+        for w in range(p.n_watchdogs):
+            # expiry depends on the state only: a kick in the same cycle does not prevent it
+            expired = self.wd_on[w] and self.wd_count[w] <= 1
+            if expired:
+                wd_exp_set |= 1 << w
+                fx.ev_set[self.wd_sup[w]] |= 1 << Event.WATCHDOG
+            if fx.wd_load[w] or expired:
+                self.wd_count[w] = self.wd_period[w]
+            elif self.wd_on[w]:
+                self.wd_count[w] -= 1
+        self.wd_expired = (self.wd_expired & ~fx.wd_exp_clr) | wd_exp_set
+        for k in range(p.n_agents):
+            # A set and a clear of the same bit in the same cycle: the set wins.
+            self.ch_pend[k] = (self.ch_pend[k] & ~fx.ch_clr[k]) | fx.ch_set[k]
+            self.ev_pend[k] = (self.ev_pend[k] & ~fx.ev_clr[k]) | fx.ev_set[k]
+            if fx.agent_reset == k:
+                self.rst_cnt[k] = p.agent_rst_cycles
+                self.ch_ena[k] = self.ev_ena[k] = 0
+            elif self.rst_cnt[k]:
+                self.rst_cnt[k] -= 1
+        for c in fx.epoch_bump:
+            self.epoch[c] = (self.epoch[c] + 1) % (1 << regmap.EPOCH_WIDTH)
+        for write in fx.writes:
+            write()
+        self._refused_q = fx.next_refused
+        self._agent_reset_q = fx.next_agent_reset
+        self._channel_reset_q = fx.next_channel_reset
+        self.cycle = (self.cycle + 1) % (1 << 64)
