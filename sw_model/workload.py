@@ -82,7 +82,7 @@ class RingWorkload:
         n_agents = 1 if self.single_core else self.producers + 1
         params = IocParams(n_agents=n_agents, n_channels=1, shm_bytes=256)
         layout, image = _layout(params, self.depth, self.slot_words)
-        system = RefSystem(params)
+        system = RefSystem(params, regblock=False)
         system.memory.load_image(0, image)
         ring = layout.ring(0, A2B)
         variant = VARIANTS[self.variant]
