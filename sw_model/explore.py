@@ -10,7 +10,7 @@ shortest counterexample.
 
 from dataclasses import dataclass
 
-__all__ = ["ExploreResult", "explore"]
+__all__ = ["ExploreResult", "explore", "narrate"]
 
 
 @dataclass
@@ -121,3 +121,24 @@ def _count_paths(root, successors):
             if child not in paths:
                 stack.append((child, False))
     return paths[root]
+
+
+def narrate(build, schedule, name_of=hex):
+    """Replay ``schedule`` on ``build()`` and describe each step, one line per operation, e.g.
+    ``"P0: load chan[0].fifo[0].head -> 0"``; ``name_of`` names an address."""
+    runner, _ = build()
+    lines = []
+    for tid in schedule:
+        thread = runner.threads[tid]
+        op = thread.pending
+        before = len(runner.trace)
+        runner.step(tid)
+        text = f"{thread.name}: {op.kind}"
+        if op.kind in ("load", "store", "movli", "movco"):
+            text += f" {name_of(op.arg)}"
+        if op.kind in ("store", "movco"):
+            text += f" := {op.value:#x}"
+        if op.kind in ("load", "movli", "movco"):
+            text += f" -> {thread.last_result!r}"
+        lines.append(f"{before:3d} {text}")
+    return lines

@@ -47,6 +47,8 @@ class Thread:
         The coroutine's return value, once finished.
     error : BaseException or None
         The exception that ended the thread, if :meth:`Runner.step` was told to absorb it.
+    last_result : object
+        What the thread's last operation returned.
     """
 
     def __init__(self, tid, name, agent, coro):
@@ -55,6 +57,7 @@ class Thread:
         self.result = None
         self.error = None
         self.position = None  # (suspended frames, op, result) of its last step, if tracked
+        self.last_result = None
         # Spin bookkeeping for pause(): the value last read from each shared-RAM word since the
         # previous pause, and the system generation if a register was read.
         self.watch = {}
@@ -257,6 +260,7 @@ class Runner:
             raise ReplayError(f"{thread!r} cannot run at step {len(self.trace)}")
         self.trace.append(thread.tid)
         value, exc = self._apply(thread, track)
+        thread.last_result = value
         self.now += 1
         self.tick()
         self._advance(thread, value, exc)

@@ -75,12 +75,22 @@ class RingWorkload:
             return self.messages
         return (self.messages,) * self.producers
 
+    @property
+    def params(self):
+        """The subsystem configuration the workload runs on."""
+        n_agents = 1 if self.single_core else self.producers + 1
+        return IocParams(n_agents=n_agents, n_channels=1, shm_bytes=256)
+
+    @property
+    def layout(self):
+        """The :class:`~sw_model.layout.IocLayout` of the shared RAM."""
+        return _layout(self.params, self.depth, self.slot_words)[0]
+
     def build(self, **runner_options):
         """A fresh :class:`~sw_model.sched.Runner` with the threads spawned, and the
         :class:`~sw_model.history.History` they record into. Thread ``i < producers`` is
         producer ``P<i>``; the last thread is the consumer ``C``."""
-        n_agents = 1 if self.single_core else self.producers + 1
-        params = IocParams(n_agents=n_agents, n_channels=1, shm_bytes=256)
+        params = self.params
         layout, image = _layout(params, self.depth, self.slot_words)
         system = RefSystem(params, regblock=False)
         system.memory.load_image(0, image)
