@@ -111,9 +111,9 @@ def ring_operations(history, channel):
             continue
         if event.kind in ("send", "deq_begin"):
             pending[event.thread] = (index, event.msg)
-        elif event.kind in ("enq", "busy", "deliver", "empty", "corrupt"):
+        elif event.kind in ("enq", "busy", "deliver", "empty", "corrupt", "tombstone"):
             invoked, msg = pending.pop(event.thread)
-            kind = "deq" if event.kind in ("deliver", "empty", "corrupt") else event.kind
+            kind = "deq" if event.kind in ("deliver", "empty", "corrupt", "tombstone") else event.kind
             value = {"empty": None, "corrupt": ("corrupt", index), "deliver": event.msg}.get(
                 event.kind, msg)
             ops.append((kind, value, invoked, index))

@@ -263,7 +263,8 @@ class Runner:
         thread.last_result = value
         self.now += 1
         self.tick()
-        self._advance(thread, value, exc)
+        if not thread.done:  # a hook may have killed it (its agent was reset)
+            self._advance(thread, value, exc)
 
     def state_key(self):
         """A hashable summary of the state: two runs with equal keys behave alike from here on
