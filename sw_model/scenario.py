@@ -77,6 +77,10 @@ class ScenarioResult:
         Data messages delivered whose acknowledgement never came (the fault's victim).
     trace : list
         The schedule, for :class:`~sw_model.sched.ReplayPolicy`.
+    epochs : list
+        Final ``ioc_mem_t.epoch`` of each channel (bumped by every restart of SimpleOS).
+    sc_failures : int
+        Failed store-conditionals, all agents (evidence that reservations were contested).
     """
     report: object
     outcome: str
@@ -85,6 +89,8 @@ class ScenarioResult:
     restarts: int
     unacked: list
     trace: list
+    epochs: list
+    sc_failures: int
     history: object = field(repr=False, default=None)
     log: list = field(repr=False, default_factory=list)
 
@@ -143,4 +149,7 @@ def run_scenario(config, *, schedule=None):
     delivered = {e.msg for e in history if e.kind == "deliver" and e.channel == (DATA, A2B)
                  and not e.msg & PING}
     return ScenarioResult(report, outcome, runner.now, dict(env.metrics), linux.restarts,
-                          sorted(delivered - linux.acks), list(runner.trace), history, hv.log)
+                          sorted(delivered - linux.acks), list(runner.trace),
+                          [peek(layout.epoch_addr(c)) for c in (DATA, HEARTBEAT)],
+                          sum(system.memory.counters(k).sc_fail for k in range(params.n_agents)),
+                          history, hv.log)

@@ -140,6 +140,7 @@ class Runner:
     def spawn(self, coro, *, name, agent):
         """Add a thread running ``coro`` (created from an ``async def`` taking a port)."""
         if any(t.name == name for t in self.threads):
+            coro.close()
             raise ValueError(f"thread name {name!r} is already used")
         thread = Thread(len(self.threads), name, agent, coro)
         self.threads.append(thread)
