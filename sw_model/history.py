@@ -51,16 +51,6 @@ class History:
     def add(self, kind, thread, channel, msg=None):
         self.events.append(Event(kind, thread, channel, msg))
 
-    def sending(self):
-        """Threads in the middle of a send (a ``send`` with no outcome yet)."""
-        open_sends = {}
-        for event in self.events:
-            if event.kind == "send":
-                open_sends[event.thread] = event.msg
-            elif event.kind in ("enq", "busy", "drop"):
-                open_sends.pop(event.thread, None)
-        return set(open_sends)
-
     def abandon(self, thread):
         """``thread`` was killed: if it was in the middle of a send, report that message
         dropped (the sender is gone; its successor repairs the ring)."""

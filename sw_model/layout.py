@@ -195,13 +195,6 @@ class IocLayout:
         fifo["seq"] = np.arange(self._depth, dtype=_U32)
         return shm.tobytes()
 
-    def ring_image(self):
-        """The bytes of one empty ring (to re-initialise a ring in place)."""
-        fifo = np.zeros((), dtype=self.fifo_dtype)
-        fifo["depth"], fifo["slot_words"] = self._depth, self._slot_words
-        fifo["seq"] = np.arange(self._depth, dtype=_U32)
-        return fifo.tobytes()
-
     def c_header(self):
         """C declarations of the same layout (``stdint.h`` types, no padding)."""
         structs = [("ioc_header", self.header_dtype), ("ioc_mem_fifo", self.fifo_dtype),

@@ -6,9 +6,7 @@ nothing here states a number.
 
 from rtl.regmap import REGMAP
 
-from .cpu import BusError
-
-__all__ = ["read_reg", "read_field", "write_reg", "BusError"]
+__all__ = ["read_reg", "read_field", "write_reg"]
 
 
 async def read_reg(port, name, index=0):

@@ -49,6 +49,8 @@ class Thread:
         The exception that ended the thread, if :meth:`Runner.step` was told to absorb it.
     last_result : object
         What the thread's last operation returned.
+    killed : bool
+        Ended by :meth:`Runner.kill` (a crash or a reset), not by returning.
     """
 
     def __init__(self, tid, name, agent, coro):
