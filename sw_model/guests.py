@@ -16,7 +16,7 @@ from rtl.regmap import Event
 from .cpu import BusError
 from .layout import A2B, B2A, ChannelState
 from .regs import read_field, write_reg
-from .ring import recover_tail
+from .ring import LockFreeRing, recover_tail
 
 __all__ = ["DATA", "HEARTBEAT", "REPLY", "PING", "GuestCrash", "IocEnv", "Linux", "SimpleOS"]
 
@@ -201,12 +201,20 @@ class SimpleOS:
 
     async def _attach(self, vcpu, port):
         """Re-attach by epoch: repair what the previous incarnation left half-done, then
-        publish the current epoch and ``ATTACHED`` in each channel descriptor."""
+        publish the current epoch and ``ATTACHED`` in each channel descriptor.
+
+        Lock-free rings are repaired from their sequence numbers (the commit record); the
+        other variants have none, so their ``tail`` is trusted as found."""
         layout = self.env.layout
+        lockfree = isinstance(self.env.variant, LockFreeRing)
         for channel in (DATA, HEARTBEAT):
-            if vcpu.incarnation > 1:
+            if vcpu.incarnation > 1 and lockfree:
                 await recover_tail(port, layout.ring(channel, A2B))
                 await self._fill_holes(port, layout.ring(channel, B2A))
+            elif vcpu.incarnation > 1:
+                # This guest alone produces into its B->A rings, so a lock found held there
+                # was held by its previous incarnation: release it (the index it trusts).
+                await port.store(layout.ring(channel, B2A).lock, 0)
             epoch = await read_field(port, "EPOCH", "EPOCH", channel)
             await port.store(layout.epoch_addr(channel), epoch)
             await port.store(layout.state_addr(channel), ChannelState.ATTACHED)

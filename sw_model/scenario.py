@@ -40,6 +40,9 @@ class ScenarioConfig:
         Random preemption within a guest and random ``resv_clear`` pulses, per step.
     watchdog_period : int
         Hardware watchdog period in cycles.
+    hb_period, hb_timeout : int
+        Linux monitor's heartbeat period and timeout (a short timeout makes it restart a
+        healthy SimpleOS at arbitrary points: the harshest test of recovery).
     max_steps : int
         Bound on the run.
     """
@@ -54,6 +57,8 @@ class ScenarioConfig:
     preempt_rate: float = 0.1
     pulse_rate: float = 0.0
     watchdog_period: int = 800
+    hb_period: int = 300
+    hb_timeout: int = 1500
     max_steps: int = 300_000
 
 
@@ -124,12 +129,13 @@ def run_scenario(config, *, schedule=None):
     hv = Spumone(runner, {DATA: (linux_vcpu, simple_vcpu), HEARTBEAT: (linux_vcpu, simple_vcpu)},
                  linux_vcpu, seed=config.seed, preempt_rate=config.preempt_rate,
                  pulse_rate=config.pulse_rate, watchdog=(config.watchdog_period, simple_vcpu))
-    linux = Linux(env, hv, simple_vcpu, producers=config.producers, messages=config.messages)
+    linux = Linux(env, hv, simple_vcpu, producers=config.producers, messages=config.messages,
+                  hb_period=config.hb_period, hb_timeout=config.hb_timeout)
     simpleos = SimpleOS(env, fault=config.fault, fault_after=config.fault_after)
     linux_vcpu.boot, simple_vcpu.boot = linux.boot, simpleos.boot
     hv.add(linux_vcpu)
     hv.add(simple_vcpu)
-    hv.on_kill.append(lambda thread: history.abandon(thread.name))
+    runner.kill_hooks.append(lambda thread: history.abandon(thread.name))
     hv.start()
     rings = [layout.ring(c, d) for c in (DATA, HEARTBEAT) for d in (A2B, B2A)]
     peek = system.memory.peek

@@ -125,6 +125,8 @@ class Runner:
         The schedule so far (thread ids and :class:`Pulse` entries).
     hooks : list of callables
         Called with the runner after every tick (the hypervisor model polls ``irq`` here).
+    kill_hooks : list of callables
+        Called with each thread :meth:`kill` ends.
     """
 
     def __init__(self, system, *, clear_on_switch=True, absorb=(), track_states=False,
@@ -134,6 +136,8 @@ class Runner:
         self.now = 0
         self.trace = []
         self.hooks = []
+        self.kill_hooks = []
+        self._stepping, self._doomed = None, False
         self._clear_on_switch = bool(clear_on_switch)
         self._absorb = tuple(absorb)
         self._track, self._summary = bool(track_states), summary
@@ -157,11 +161,22 @@ class Runner:
         raise KeyError(name)
 
     def kill(self, thread):
-        """End ``thread`` at its current scheduling point (a crash, or its guest was reset)."""
-        if not thread.done:
-            thread._coro.close()
-            thread.pending = None
-            thread.killed = True
+        """End ``thread`` at its next scheduling point (a crash, or its guest was reset).
+
+        A thread killed by a hook while it takes a step (its agent's reset rose at the end of
+        that cycle) first finishes the step: the operation was performed, and what the thread
+        records about it (a delivery, say) belongs to it. Then :attr:`kill_hooks` are called.
+        """
+        if thread.done:
+            return
+        if thread is self._stepping:
+            self._doomed = True
+            return
+        thread._coro.close()
+        thread.pending = None
+        thread.killed = True
+        for hook in self.kill_hooks:
+            hook(thread)
 
     def ready(self, thread):
         """Whether ``thread`` can take a step now."""
@@ -265,9 +280,12 @@ class Runner:
         value, exc = self._apply(thread, track)
         thread.last_result = value
         self.now += 1
+        self._stepping, self._doomed = thread, False
         self.tick()
-        if not thread.done:  # a hook may have killed it (its agent was reset)
-            self._advance(thread, value, exc)
+        self._advance(thread, value, exc)
+        self._stepping = None
+        if self._doomed:
+            self.kill(thread)
 
     def state_key(self):
         """A hashable summary of the state: two runs with equal keys behave alike from here on

@@ -113,7 +113,6 @@ class Spumone:
         self.channels, self.supervisor, self.watchdog = dict(channels), supervisor, watchdog
         self.vcpus = []
         self.log = []
-        self.on_kill = []
         self._rng = random.Random(seed)
         self._slice, self._preempt, self._pulse = slice_ops, preempt_rate, pulse_rate
         self._owner = {}  # thread id -> Vcpu, or None for the hypervisor's own threads
@@ -164,8 +163,6 @@ class Spumone:
             if agent is not None and thread.agent != agent:
                 continue
             self.runner.kill(thread)
-            for callback in self.on_kill:
-                callback(thread)
 
     async def _hv_main(self, port, first):
         """The hypervisor on one agent: configure, enable interrupts, start its guests, then

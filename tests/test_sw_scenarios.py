@@ -1,6 +1,8 @@
 """SPEC §6 scenarios 1-4 on the reference backend, single-core and dual-core."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sw_model.guests import DATA, PING, REPLY
 from sw_model.layout import A2B
@@ -92,3 +94,19 @@ def test_scenario_replays_exactly_from_its_trace():
     again = run_scenario(config, schedule=first.trace)
     assert again.history.events == first.history.events
     assert again.metrics == first.metrics and again.steps == first.steps
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32), single_core=st.booleans(),
+       preempt=st.floats(0.0, 0.6), pulse=st.floats(0.0, 0.2),
+       fault=st.sampled_from([None, "hang", "crash", "corrupt"]))
+def test_restarts_at_arbitrary_points_lose_nothing_silently(seed, single_core, preempt, pulse,
+                                                            fault):
+    # A monitor with a hair-trigger timeout restarts a healthy SimpleOS again and again, at
+    # whatever operation it happens to be in: mid-dequeue, mid-reply, mid-recovery.
+    config = ScenarioConfig(single_core=single_core, seed=seed, fault=fault, hb_period=10,
+                            hb_timeout=25, preempt_rate=preempt, pulse_rate=pulse)
+    result = run_scenario(config)
+    assert result.outcome == "stopped"
+    assert result.report.ok, result.report
+    assert _accounted(result, config)
