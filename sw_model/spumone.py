@@ -137,17 +137,17 @@ class Spumone:
 
     # -- threads -------------------------------------------------------------------------------
 
-    def spawn(self, vcpu, coro, name):
-        """Start a thread of ``vcpu`` (``None``: of the hypervisor on ``coro``'s agent)."""
+    def spawn(self, vcpu, coro, name, agent=None):
+        """Start a thread of ``vcpu``, or of the hypervisor on ``agent`` if ``vcpu`` is
+        ``None``. Guest threads are named ``<guest><incarnation>.<name>``."""
         label = f"{vcpu.name}{vcpu.incarnation}.{name}" if vcpu else name
-        agent = vcpu.agent if vcpu else int(name.rsplit("@", 1)[1])
-        thread = self.runner.spawn(coro, name=label, agent=agent)
+        thread = self.runner.spawn(coro, name=label, agent=vcpu.agent if vcpu else agent)
         self._owner[thread.tid] = vcpu
         return thread
 
     def _boot_agent(self, agent, first):
-        name = f"hv.{'boot' if first else 'reboot'}{len(self.log)}@{agent}"
-        self.spawn(None, self._hv_main(RefPort(agent, priv=True), first), name)
+        name = f"hv{agent}.{'boot' if first else 'reboot'}@{self.runner.now}"
+        self.spawn(None, self._hv_main(RefPort(agent, priv=True), first), name, agent)
 
     def _start_vcpu(self, vcpu):
         vcpu.incarnation += 1

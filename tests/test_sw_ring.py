@@ -51,18 +51,25 @@ def test_fig3_lockfree_retries_after_losing_the_reservation():
 
 
 # Every interleaving of 2 producers (2 and 1 messages) and 1 consumer on a ring of depth 2
-# (so the ring wraps), each thread on its own agent.
+# (so the ring wraps): each thread on its own agent, or all time-sharing one agent.
 SMALL = {"producers": 2, "messages": (2, 1), "depth": 2, "slot_words": 1}
 
 
 @pytest.mark.parametrize("variant", ["lockfree", "locked"])
-def test_exhaustive_correct_variants_never_fail(variant):
-    workload = RingWorkload(variant, **SMALL)
+@pytest.mark.parametrize("single_core", [False, True], ids=["multi-core", "single-core"])
+def test_exhaustive_correct_variants_never_fail(variant, single_core):
+    workload = RingWorkload(variant, single_core=single_core, **SMALL)
     result = explore(lambda: workload.build(track_states=True), _delivery)
     print(f"{variant}: {result.states} states, {result.end_states} end states, "
           f"{result.schedules} schedules")
     assert result.failures == 0
-    assert result.end_states > 1 and result.schedules > 10**12
+    assert result.end_states > 1
+    if single_core:
+        # switches clear reservations, so two threads can make each other's movco fail for
+        # ever: some schedules never end (livelock, not a safety violation)
+        assert result.schedules is None
+    else:
+        assert result.schedules > 10**12
 
 
 @pytest.mark.parametrize("single_core", [False, True], ids=["multi-core", "single-core"])
