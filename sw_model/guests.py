@@ -101,6 +101,7 @@ class Linux:
         self.done_producers = 0
         self.acks = set()
         self.restarts = 0
+        self.restarting = False
         self._ping_at = {}  # channel -> time its unanswered ping was sent
         self._watchdog = False
 
@@ -149,11 +150,13 @@ class Linux:
                 metrics.setdefault("detected", self.env.clock())
                 metrics.setdefault("detected_by", "watchdog" if self._watchdog else "heartbeat")
                 self.restarts += 1
+                self.restarting = True
                 await self.hv.restart(port, self.simpleos)
                 metrics.setdefault("restarted", self.env.clock())
                 await self._wait_reattach(port)
                 metrics.setdefault("reattached", self.env.clock())
                 self._watchdog, self._ping_at = False, {}
+                self.restarting = False
                 continue
             # in-band on DATA (a stalled data ring is a failure too) and out-of-band
             for channel in (DATA, HEARTBEAT):

@@ -141,9 +141,13 @@ def run_scenario(config, *, schedule=None):
     peek = system.memory.peek
 
     def done():
-        """Quiescent: producers finished, no recovery under way, rings empty, and every live
-        thread idle (waiting for an interrupt or sleeping), so nothing is in flight."""
-        recovering = "fault" in env.metrics and "resumed" not in env.metrics
+        """Quiescent: producers finished, SimpleOS up and no recovery under way (a consumer
+        killed between its two stores leaves a ring looking empty until its successor
+        repairs it), rings empty, and every live thread idle, so nothing is in flight."""
+        recovering = ("fault" in env.metrics and "resumed" not in env.metrics
+                      or linux.restarting or system.agent_rst(simple_vcpu.agent)
+                      or not any(t.name.startswith(simple_vcpu.name) and not t.done
+                                 for t in runner.threads))
         return (linux.done_producers == config.producers and not recovering
                 and all(peek(r.head) == peek(r.tail) for r in rings)
                 and all(t.pending.kind in ("wait", "sleep") for t in runner.threads

@@ -169,16 +169,17 @@ class Spumone:
         serve physical interrupts for ever."""
         agent = port.agent
         if first and agent == self.supervisor.agent:
-            for c, (a, b) in self.channels.items():
-                await write_reg(port, "CH_CFG", c, EP_A=a.agent, EP_B=b.agent, ENABLE=1)
             if self.watchdog is not None:
                 period, kicker = self.watchdog
                 await write_reg(port, "WDOG_PERIOD", 0, PERIOD=period)
                 await write_reg(port, "WDOG_CTRL", 0, ENABLE=1,
                                 SUPERVISOR=self.supervisor.agent, KICK_MASK=1 << kicker.agent)
+            # channels last: their ENABLE tells the other agents that setup is complete
+            for c, (a, b) in self.channels.items():
+                await write_reg(port, "CH_CFG", c, EP_A=a.agent, EP_B=b.agent, ENABLE=1)
         elif first:
             # the other agents wait until the supervisor's agent has configured the channels
-            while not await read_field(port, "CH_CFG", "ENABLE", next(iter(self.channels))):
+            while not await read_field(port, "CH_CFG", "ENABLE", list(self.channels)[-1]):
                 await port.pause()
         mine = sum(1 << c for c, pair in self.channels.items()
                    if any(v.agent == agent for v in pair))
