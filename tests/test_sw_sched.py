@@ -200,3 +200,23 @@ def test_message_words_detect_mixing():
     a, b = message_words(5, 3), message_words(6, 3)
     assert message_id(a) == 5 and message_id(b) == 6
     assert message_id((a[0],) + b[1:]) is None
+
+
+def test_a_thread_killed_by_a_hook_finishes_its_step_first():
+    # A reset that rises at the end of the cycle of a store must not separate the store from
+    # what the thread records about it (the commit of a dequeue and its delivery record).
+    records, killed = [], []
+
+    async def committer(port):
+        await port.store(0x10, 1)
+        records.append("committed")
+        await port.store(0x14, 1)
+        records.append("never")
+
+    runner = _runner()
+    t = runner.spawn(committer(RefPort(0)), name="c", agent=0)
+    runner.kill_hooks.append(killed.append)
+    runner.hooks.append(lambda r: r.kill(t) if r.now == 1 else None)
+    runner.run(RandomPolicy(0))
+    assert records == ["committed"] and killed == [t] and t.killed
+    assert runner.system.memory.peek(0x14) == 0
