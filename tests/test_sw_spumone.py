@@ -31,7 +31,7 @@ def test_spinning_simpleos_cannot_starve_linux_and_keeps_priority():
                 progress[name] += 1
         return boot
 
-    runner, hv, _, _ = _single_core(spinner("simpleos"), spinner("linux"), slice_ops=10,
+    runner, hv, _, _ = _single_core(spinner("simpleos"), spinner("linux"), slice_ops=7,
                                     seed=1)
     runner.run(hv, max_steps=2000)
     assert progress["linux"] > 0  # time slices: Linux gets the CPU now and then
