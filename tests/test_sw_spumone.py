@@ -37,9 +37,11 @@ def test_spinning_simpleos_cannot_starve_linux_and_keeps_priority():
     assert progress["linux"] > 0  # time slices: Linux gets the CPU now and then
     assert progress["simpleos"] > progress["linux"]  # but SimpleOS has priority
     # every vCPU switch pulses resv_clear (a switch only happens through a trap), so an
-    # LL/SC pair split by a switch fails as preempted: nothing else could make it fail here
+    # LL/SC pair split by a switch fails (as PREEMPTED, or NO_RESERVATION when the other
+    # vCPU's own SC consumed the agent's one reservation meanwhile)
     memory = runner.system.memory
-    assert memory.counters(0).sc_fail > 0 and memory.cause(0) == ScFailCause.PREEMPTED
+    assert memory.counters(0).sc_fail > 0
+    assert memory.cause(0) in (ScFailCause.PREEMPTED, ScFailCause.NO_RESERVATION)
 
 
 def test_doorbell_becomes_a_virtual_interrupt_in_the_receiving_guest():
