@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["DeliveryReport", "check_delivery", "ring_operations", "check_linearizable"]
 
+_DEQ_RESULTS = ("deliver", "empty", "corrupt", "tombstone")
+
 
 @dataclass
 class DeliveryReport:
@@ -111,9 +113,9 @@ def ring_operations(history, channel):
             continue
         if event.kind in ("send", "deq_begin"):
             pending[event.thread] = (index, event.msg)
-        elif event.kind in ("enq", "busy", "deliver", "empty", "corrupt"):
+        elif event.kind in ("enq", "busy") or event.kind in _DEQ_RESULTS:
             invoked, msg = pending.pop(event.thread)
-            kind = "deq" if event.kind in ("deliver", "empty", "corrupt") else event.kind
+            kind = "deq" if event.kind in _DEQ_RESULTS else event.kind
             value = {"empty": None, "corrupt": ("corrupt", index), "deliver": event.msg}.get(
                 event.kind, msg)
             ops.append((kind, value, invoked, index))

@@ -129,7 +129,7 @@ class Op:
     @property
     def key(self):
         """A hashable identity of the request (what a history records)."""
-        arg = self.arg if isinstance(self.arg, int) else id(self.arg)
+        arg = self.arg if isinstance(self.arg, int) else type(self.arg).__qualname__
         return (self.kind, self.agent, self.priv, arg, self.value, self.strb)
 
 

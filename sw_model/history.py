@@ -33,7 +33,8 @@ class Event:
     - ``"drop"``: ``msg`` was reported to its sender as dropped (it gives up on it);
     - ``"deq_begin"``: ``thread`` starts a dequeue on ``channel``;
     - ``"deliver"``: the dequeue returned ``msg`` (committed); ``"empty"``: it returned nothing;
-    - ``"corrupt"``: the dequeue returned words that are no valid message.
+    - ``"corrupt"``: the dequeue returned words that are no valid message;
+    - ``"tombstone"``: it returned the all-zero filler of a slot whose producer died.
     """
     kind: str
     thread: str
@@ -50,6 +51,29 @@ class History:
     def add(self, kind, thread, channel, msg=None):
         self.events.append(Event(kind, thread, channel, msg))
 
+    def abandon(self, thread):
+        """``thread`` was killed: if it was in the middle of a send, report that message
+        dropped (the sender is gone; its successor repairs the ring)."""
+        for event in reversed(self.events):
+            if event.thread == thread:
+                if event.kind == "send":
+                    self.add("drop", thread, event.channel, event.msg)
+                return
+
+    def summary(self):
+        """What :func:`~sw_model.checkers.check_delivery` depends on, as a hashable value:
+        per thread, its deliveries, drops and corruptions in order, and the latest outcome of
+        each message's sends (the interleaving of different threads' events does not matter
+        to it, nor does how often a send was retried)."""
+        per_thread, outcome = {}, {}
+        for e in self.events:
+            if e.kind in ("send", "enq", "busy"):
+                outcome[e.msg] = e.kind
+            elif e.kind in ("deliver", "drop", "corrupt"):
+                per_thread.setdefault(e.thread, []).append((e.kind, e.channel, e.msg))
+        return (tuple(sorted((name, tuple(seq)) for name, seq in per_thread.items())),
+                tuple(sorted(outcome.items())))
+
     def __len__(self):
         return len(self.events)
 
@@ -64,12 +88,16 @@ class History:
         return done
 
     async def receive(self, variant, port, ring, *, thread, channel):
-        """Dequeue once through ``variant``, recording the outcome; return the id or ``None``."""
+        """Dequeue once through ``variant``, recording the outcome; return the id, ``0`` for a
+        tombstone, or ``None`` if nothing was ready."""
         self.add("deq_begin", thread, channel)
         words = await variant.dequeue(port, ring)
         if words is None:
             self.add("empty", thread, channel)
             return None
+        if not any(words):
+            self.add("tombstone", thread, channel)
+            return 0
         msg = message_id(words)
         self.add("deliver" if msg is not None else "corrupt", thread, channel, msg)
         return msg if msg is not None else words[0]

@@ -37,6 +37,32 @@ class ChannelState:
     ATTACHED = 1  # endpoint B is serving the channel at ``ioc_mem_t.epoch``
 
 
+def _word_names(dtype, base, prefix):
+    """Yield ``(address, name)`` for every 32-bit word of a structured dtype."""
+    if dtype.names is None:
+        shape = dtype.shape
+        count = 1
+        for n in shape:
+            count *= n
+        for k in range(count):
+            index, rest = "", k
+            for n in reversed(shape):
+                index = f"[{rest % n}]" + index
+                rest //= n
+            yield base + 4 * k, prefix + index
+        return
+    for name in dtype.names:
+        sub, offset = dtype.fields[name][:2]
+        if sub.shape and sub.base.names is not None:
+            for k in range(sub.shape[0]):
+                yield from _word_names(sub.base, base + offset + k * sub.base.itemsize,
+                                       f"{prefix}{name}[{k}].")
+        elif sub.names is not None:
+            yield from _word_names(sub, base + offset, f"{prefix}{name}.")
+        else:
+            yield from _word_names(sub, base + offset, prefix + name)
+
+
 @dataclass(frozen=True)
 class RingView:
     """Absolute byte addresses of one ``ioc_mem_fifo``."""
@@ -151,6 +177,12 @@ class IocLayout:
         return RingView(off["head"], off["tail"], off["lock"], self._depth, self._slot_words,
                         off["seq"], off["slot"])
 
+    def field_name(self, addr):
+        """The C lvalue naming the word at byte ``addr``, e.g. ``"chan[0].fifo[1].head"``."""
+        if not hasattr(self, "_names"):
+            self._names = dict(_word_names(self.shm_dtype, SHM_BASE, ""))
+        return self._names.get(addr & ~3, f"{addr:#x}")
+
     def image(self):
         """The initial contents (bytes) of ``[SHM_BASE, SHM_BASE + size)``: header filled in,
         every ring empty with ``seq[i] = i``, every channel ``DOWN`` at epoch 0."""
@@ -162,13 +194,6 @@ class IocLayout:
         fifo["slot_words"] = self._slot_words
         fifo["seq"] = np.arange(self._depth, dtype=_U32)
         return shm.tobytes()
-
-    def ring_image(self):
-        """The bytes of one empty ring (to re-initialise a ring in place)."""
-        fifo = np.zeros((), dtype=self.fifo_dtype)
-        fifo["depth"], fifo["slot_words"] = self._depth, self._slot_words
-        fifo["seq"] = np.arange(self._depth, dtype=_U32)
-        return fifo.tobytes()
 
     def c_header(self):
         """C declarations of the same layout (``stdint.h`` types, no padding)."""

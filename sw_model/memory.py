@@ -39,8 +39,8 @@ class SharedMemory:
     Members
     -------
     generation : int
-        Incremented by every state change other agents could observe (a write, a successful SC,
-        a reservation cleared by a pulse or a reset); schedulers use it to wake spinning threads.
+        Incremented by every write (plain or successful SC) and every reservation cleared by a
+        pulse or a reset.
 
     Raises
     ------
@@ -180,6 +180,14 @@ class SharedMemory:
         """The agent's :class:`MonitorCounters`."""
         self._check_agent(agent)
         return MonitorCounters(self._ll[agent], self._sc_ok[agent], self._sc_fail[agent])
+
+    def word_index(self, addr):
+        """Index of the word containing shared-RAM byte address ``addr``."""
+        return self._index(addr)
+
+    def word(self, index):
+        """Backdoor read of word ``index`` (no monitor effect)."""
+        return self._words[index]
 
     def peek(self, addr):
         """Backdoor read of the word at ``addr`` (no monitor effect)."""

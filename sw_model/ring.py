@@ -78,7 +78,9 @@ class LockFreeRing(RingVariant):
 
     async def dequeue(self, port, ring):
         tail = await port.load(ring.tail)
-        if _diff(await port.load(ring.seq(tail)), tail + 1) < 0:
+        # Exactly tail + 1, not "at least": with one consumer nothing else can be there, and a
+        # corrupted tail then reads as an empty ring instead of delivering stale slots.
+        if await port.load(ring.seq(tail)) != (tail + 1) & _M32:
             return None
         words = await self._read_slot(port, ring, tail)
         await port.store(ring.tail, tail + 1)

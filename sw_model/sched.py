@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 
 from rtl.axi import AxiResp
+from rtl.params import Region
 
 from .cpu import BusError, Op
 
@@ -46,6 +47,10 @@ class Thread:
         The coroutine's return value, once finished.
     error : BaseException or None
         The exception that ended the thread, if :meth:`Runner.step` was told to absorb it.
+    last_result : object
+        What the thread's last operation returned.
+    killed : bool
+        Ended by :meth:`Runner.kill` (a crash or a reset), not by returning.
     """
 
     def __init__(self, tid, name, agent, coro):
@@ -53,8 +58,12 @@ class Thread:
         self.pending = None
         self.result = None
         self.error = None
-        self.history = 0  # hash chain of (op, result): a thread's state is a function of it
-        self.iter_gen = None  # system generation when the current spin iteration began
+        self.position = None  # (suspended frames, op, result) of its last step, if tracked
+        self.last_result = None
+        # Spin bookkeeping for pause(): the value last read from each shared-RAM word since the
+        # previous pause, and the system generation if a register was read.
+        self.watch = {}
+        self.watch_reg = None
         self.wake_at = 0
         self.killed = False
 
@@ -64,6 +73,31 @@ class Thread:
 
     def __repr__(self):
         return f"Thread({self.tid}, {self.name!r}, agent={self.agent})"
+
+
+_PLAIN = frozenset((int, str, bool, float, bytes, type(None)))
+
+
+def _value(value):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is tuple or kind is list:
+        return (kind.__name__,) + tuple(_value(v) for v in value)
+    return kind.__qualname__
+
+
+def _frames(coro):
+    """A hashable image of a suspended coroutine chain: code, position and locals per frame."""
+    image = []
+    while coro is not None:
+        frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+        if frame is None:
+            break
+        image.append((frame.f_code, frame.f_lasti,
+                      tuple([_value(v) for v in frame.f_locals.values()])))
+        coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+    return tuple(image)
 
 
 class Runner:
@@ -78,6 +112,10 @@ class Runner:
         only happens through an interrupt or exception, which clears ``LDST`` on SH-4A.
     absorb : tuple of exception types
         Exceptions that end a thread (recorded in :attr:`Thread.error`) instead of the run.
+    track_states : bool
+        Maintain what :meth:`state_key` needs (costs time; for the explorer).
+    summary : callable or None
+        Returns a hashable summary of the recorded history, made part of :meth:`state_key`.
 
     Members
     -------
@@ -87,21 +125,28 @@ class Runner:
         The schedule so far (thread ids and :class:`Pulse` entries).
     hooks : list of callables
         Called with the runner after every tick (the hypervisor model polls ``irq`` here).
+    kill_hooks : list of callables
+        Called with each thread :meth:`kill` ends.
     """
 
-    def __init__(self, system, *, clear_on_switch=True, absorb=()):
+    def __init__(self, system, *, clear_on_switch=True, absorb=(), track_states=False,
+                 summary=None):
         self.system = system
         self.threads = []
         self.now = 0
         self.trace = []
         self.hooks = []
+        self.kill_hooks = []
+        self._stepping, self._doomed = None, False
         self._clear_on_switch = bool(clear_on_switch)
         self._absorb = tuple(absorb)
+        self._track, self._summary = bool(track_states), summary
         self._last = {}
 
     def spawn(self, coro, *, name, agent):
         """Add a thread running ``coro`` (created from an ``async def`` taking a port)."""
         if any(t.name == name for t in self.threads):
+            coro.close()
             raise ValueError(f"thread name {name!r} is already used")
         thread = Thread(len(self.threads), name, agent, coro)
         self.threads.append(thread)
@@ -116,11 +161,22 @@ class Runner:
         raise KeyError(name)
 
     def kill(self, thread):
-        """End ``thread`` at its current scheduling point (a crash, or its guest was reset)."""
-        if not thread.done:
-            thread._coro.close()
-            thread.pending = None
-            thread.killed = True
+        """End ``thread`` at its next scheduling point (a crash, or its guest was reset).
+
+        A thread killed by a hook while it takes a step (its agent's reset rose at the end of
+        that cycle) first finishes the step: the operation was performed, and what the thread
+        records about it (a delivery, say) belongs to it. Then :attr:`kill_hooks` are called.
+        """
+        if thread.done:
+            return
+        if thread is self._stepping:
+            self._doomed = True
+            return
+        thread._coro.close()
+        thread.pending = None
+        thread.killed = True
+        for hook in self.kill_hooks:
+            hook(thread)
 
     def ready(self, thread):
         """Whether ``thread`` can take a step now."""
@@ -128,12 +184,22 @@ class Runner:
         if op is None:
             return False
         if op.kind == "pause":
-            return thread.iter_gen is None or self.system.generation != thread.iter_gen
+            return self._changed(thread)
         if op.kind == "sleep":
             return self.now >= thread.wake_at
         if op.kind == "wait":
             return bool(op.arg())
         return True
+
+    def _changed(self, thread):
+        """Whether a word the thread read since its previous pause now holds another value than
+        it last read there, or a register may have changed. If not, a paused thread would only
+        repeat its last pass with the same results: a spinning pass reads each word once and
+        leaves shared state as it found it, so it is not scheduled until something changes."""
+        word = self.system.memory.word
+        return (any(word(i) != v for i, v in thread.watch.items())
+                or thread.watch_reg is not None and self.system.generation != thread.watch_reg
+                or not thread.watch and thread.watch_reg is None)
 
     def runnable(self):
         """Threads that can take a step now, in thread-id order."""
@@ -142,12 +208,16 @@ class Runner:
     def _perform(self, thread, op):
         """Carry out ``op`` on the system; return ``(value, exception)``."""
         system = self.system
-        if thread.iter_gen is None:
-            thread.iter_gen = system.generation
         kind = op.kind
         if kind == "pause":
-            thread.iter_gen = None
+            thread.watch, thread.watch_reg = {}, None
             return None, None
+        if kind in ("load", "movli"):
+            if system.params.region(op.arg) == Region.SHM:
+                index = system.memory.word_index(op.arg)
+                thread.watch[index] = system.memory.word(index)
+            elif thread.watch_reg is None:
+                thread.watch_reg = system.generation
         if kind in ("sleep", "wait"):
             return None, None
         if kind == "clear":
@@ -177,14 +247,15 @@ class Runner:
         if op.kind == "sleep":
             thread.wake_at = self.now + op.arg
 
-    def _apply(self, thread):
+    def _apply(self, thread, track=True):
         """Perform ``thread``'s pending op and update the bookkeeping, without resuming it."""
         op = thread.pending
         if self._clear_on_switch and self._last.get(thread.agent, thread.tid) != thread.tid:
             self.system.resv_clear(thread.agent)
         self._last[thread.agent] = thread.tid
         value, exc = self._perform(thread, op)
-        thread.history = hash((thread.history, op.key, value, exc is not None))
+        if self._track and track:
+            thread.position = (_frames(thread._coro), op.key, value, exc is not None)
         return value, exc
 
     def tick(self):
@@ -193,8 +264,11 @@ class Runner:
         for hook in self.hooks:
             hook(self)
 
-    def step(self, choice):
-        """Take one schedule entry: a :class:`Thread`, a thread id or a :class:`Pulse`."""
+    def step(self, choice, *, track=True):
+        """Take one schedule entry: a :class:`Thread`, a thread id or a :class:`Pulse`.
+
+        ``track=False`` skips the :meth:`state_key` bookkeeping for this step (the explorer
+        replaying a prefix only needs it at each thread's last step)."""
         if isinstance(choice, Pulse):
             self.system.resv_clear(choice.agent)
             self.trace.append(choice)
@@ -203,19 +277,28 @@ class Runner:
         if not self.ready(thread):
             raise ReplayError(f"{thread!r} cannot run at step {len(self.trace)}")
         self.trace.append(thread.tid)
-        value, exc = self._apply(thread)
+        value, exc = self._apply(thread, track)
+        thread.last_result = value
         self.now += 1
+        self._stepping, self._doomed = thread, False
         self.tick()
         self._advance(thread, value, exc)
+        self._stepping = None
+        if self._doomed:
+            self.kill(thread)
 
     def state_key(self):
         """A hashable summary of the state: two runs with equal keys behave alike from here on
-        (each thread's future is a function of its own history of operations and results)."""
-        gen = self.system.generation
+        (each thread's future is a function of its suspended frames and of the result it is
+        about to be resumed with). Needs ``track_states``; exact for threads whose locals are
+        plain values or objects that stay constant (ports, ring views, recorders), and only if
+        ``summary`` covers everything the final check looks at."""
         return (self.system.memory.state_key(),
-                tuple((t.history, t.iter_gen is not None and t.iter_gen != gen)
+                tuple((t.position, frozenset(t.watch.items()), t.watch_reg is not None,
+                       self._changed(t))
                       for t in self.threads),
-                tuple(sorted(self._last.items())))
+                tuple(sorted(self._last.items())),
+                None if self._summary is None else self._summary())
 
     def peek_key(self, thread):
         """The :meth:`state_key` after ``thread`` takes a step, leaving this state unchanged.
@@ -223,11 +306,11 @@ class Runner:
         Only the shared RAM and the monitor are saved and restored, so this is for systems
         whose threads do not touch the register block (the protocol explorations)."""
         memory = self.system.memory.snapshot()
-        saved = thread.history, thread.iter_gen, dict(self._last)
+        saved = thread.position, dict(thread.watch), thread.watch_reg, dict(self._last)
         self._apply(thread)
         key = self.state_key()
         self.system.memory.restore(memory)
-        thread.history, thread.iter_gen, self._last = saved
+        thread.position, thread.watch, thread.watch_reg, self._last = saved
         return key
 
     def run(self, policy, *, max_steps=100_000, idle_limit=100_000):

@@ -1,32 +1,35 @@
 """The reference model of the whole subsystem: address decoding, shared RAM + LL/SC monitor,
-and the register block, at transaction level (one call = one granted beat)."""
+and the register block, at transaction level (one granted beat per cycle)."""
 
 from rtl.axi import AxiResp
 from rtl.params import IocParams, Region
 
 from .memory import SharedMemory
+from .regblock import RegBlock
 
 __all__ = ["RefSystem"]
 
 
 class RefSystem:
-    """Shared RAM with its reservation monitor plus an optional register-block model.
+    """Shared RAM with its reservation monitor plus the register block, one beat per cycle.
 
     Parameters
     ----------
     params : IocParams
         Subsystem configuration.
-    regblock : object or None
-        Model of the register block with ``access(agent, addr, write, data, strb, size, priv)
-        -> (resp, r_data)``, ``tick()``, and per-agent ``irq`` and ``agent_rst`` sequences. If
-        ``None``, an access to the register window raises :class:`RuntimeError`.
+    regblock : bool
+        Model the register block. Without it (pure protocol studies, which run faster) an
+        access to the register window raises :class:`RuntimeError`.
 
     Members
     -------
     memory : SharedMemory
         The shared RAM and its LL/SC monitor.
+    regblock : RegBlock or None
+        The register block (:mod:`sw_model.regblock`); its ``monitor`` statistics are kept in
+        step with :attr:`memory`.
     cycle : int
-        Number of :meth:`tick` calls so far.
+        Clock cycles simulated so far.
 
     Raises
     ------
@@ -34,15 +37,17 @@ class RefSystem:
         If ``params`` is not an :class:`IocParams`.
     """
 
-    def __init__(self, params, regblock=None):
+    def __init__(self, params, *, regblock=True):
         if not isinstance(params, IocParams):
             raise TypeError(f"params must be an IocParams, not {params!r}")
         self._params = params
         self.memory = SharedMemory(params)
-        self.regblock = regblock
+        self.regblock = RegBlock(params) if regblock else None
         self.cycle = 0
         self._reg_generation = 0
-        self._rst_seen = [False] * params.n_agents
+        self._cycle_used = False
+        self._rst_seen = 0
+        self._irq_seen = 0
 
     @property
     def params(self):
@@ -55,19 +60,34 @@ class RefSystem:
 
     def access(self, agent, addr, *, write, data=0, strb=0xF, size=2, lock=False, single=True,
                priv=False):
-        """Perform one beat; see :meth:`SharedMemory.access`. Returns ``(resp, r_data)``."""
+        """Perform one beat in the current cycle; returns ``(resp, r_data)``.
+
+        Shared RAM: see :meth:`SharedMemory.access`. Register window: AxLOCK is ignored (a plain
+        access, answered OKAY or SLVERR by the register block). Elsewhere: DECERR, and the
+        agent's bus-error event is raised. Call :meth:`tick` to end the cycle.
+        """
         region = self._params.region(addr)
-        if region == Region.SHM:
-            return self.memory.access(agent, addr, write=write, data=data, strb=strb, size=size,
-                                      lock=lock, single=single)
+        if region != Region.NONE and self.regblock is None:
+            if region == Region.REG:
+                raise RuntimeError("this RefSystem models no register block")
+            return self.memory.access(agent, addr, write=write, data=data, strb=strb,
+                                      size=size, lock=lock, single=single)
         if region == Region.REG:
-            if self.regblock is None:
-                raise RuntimeError("this RefSystem has no register-block model")
-            # The register window ignores AxLOCK (SPEC §3.1): a plain access, answered OKAY.
+            self._cycle_used = True
             resp, r_data = self.regblock.access(agent, addr, write, data, strb, size, priv)
             if write:
                 self._reg_generation += 1
+            return AxiResp(resp), r_data
+        if region == Region.SHM:
+            resp, r_data = self.memory.access(agent, addr, write=write, data=data, strb=strb,
+                                              size=size, lock=lock, single=single)
+            status, counts = self.regblock.monitor[agent], self.memory.counters(agent)
+            status.cause = self.memory.cause(agent)
+            status.ll_count, status.sc_ok_count = counts.ll, counts.sc_ok
+            status.sc_fail_count = counts.sc_fail
             return resp, r_data
+        if self.regblock is not None:
+            self.regblock.bus_error |= 1 << agent
         return AxiResp.DECERR, 0
 
     def resv_clear(self, agent):
@@ -75,21 +95,28 @@ class RefSystem:
         self.memory.resv_clear(agent)
 
     def tick(self):
-        """Advance one clock cycle: the register block's timers, and ``agent_rst`` edges, which
-        clear the agent's reservation."""
+        """End the current cycle: the register block's clock edge (already taken if a register
+        access was made in it), and ``agent_rst`` rising edges, which clear the agent's
+        reservation."""
         self.cycle += 1
         if self.regblock is None:
             return
-        irq_before = tuple(self.irq(k) for k in range(self._params.n_agents))
-        self.regblock.tick()
+        if not self._cycle_used:
+            self.regblock.tick()
+        self._cycle_used = False
+        rst = self.regblock.agent_rst
         for k in range(self._params.n_agents):
-            rst = bool(self.regblock.agent_rst[k])
-            if rst and not self._rst_seen[k]:
+            if rst >> k & 1 and not self._rst_seen >> k & 1:
                 self.memory.agent_reset(k)
-            self._rst_seen[k] = rst
-        if irq_before != tuple(self.irq(k) for k in range(self._params.n_agents)):
+        self._rst_seen = rst
+        if self.regblock.irq != self._irq_seen:
+            self._irq_seen = self.regblock.irq
             self._reg_generation += 1
 
     def irq(self, agent):
         """Level of ``irq[agent]``."""
-        return bool(self.regblock is not None and self.regblock.irq[agent])
+        return self.regblock is not None and bool(self.regblock.irq >> agent & 1)
+
+    def agent_rst(self, agent):
+        """Level of ``agent_rst[agent]``."""
+        return self.regblock is not None and bool(self.regblock.agent_rst >> agent & 1)

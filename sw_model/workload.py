@@ -4,6 +4,7 @@ The same workload runs under any policy: a hand-written schedule (the paper's Fi
 schedules, or the exhaustive explorer.
 """
 
+import functools
 from dataclasses import dataclass
 
 from rtl.params import IocParams
@@ -18,6 +19,12 @@ from .system import RefSystem
 __all__ = ["RingWorkload"]
 
 
+@functools.cache
+def _layout(params, depth, slot_words):
+    layout = IocLayout(params, depth=depth, slot_words=slot_words)
+    return layout, layout.image()
+
+
 @dataclass(frozen=True)
 class RingWorkload:
     """``producers`` threads each send ``messages`` messages to one consumer through one ring.
@@ -26,8 +33,10 @@ class RingWorkload:
     ----------
     variant : str
         ``"lockfree"``, ``"naive"`` or ``"locked"``.
-    producers, messages : int
-        Producer threads, and messages each sends (ids ``(p + 1) << 8 | k``).
+    producers : int
+        Producer threads.
+    messages : int or tuple of int
+        Messages each producer sends (or one count per producer); ids ``(p + 1) << 8 | k``.
     depth : int
         Ring depth (power of two).
     single_core : bool
@@ -51,31 +60,51 @@ class RingWorkload:
     def __post_init__(self):
         if self.variant not in VARIANTS:
             raise ValueError(f"variant must be one of {sorted(VARIANTS)}, not {self.variant!r}")
-        for name in ("producers", "messages"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        if not isinstance(self.producers, int) or self.producers < 1:
+            raise ValueError(f"producers must be a positive integer, not {self.producers!r}")
+        counts = self.counts
+        if len(counts) != self.producers or not all(isinstance(n, int) and n >= 1
+                                                     for n in counts):
+            raise ValueError(f"messages must be a positive integer or one per producer, "
+                             f"not {self.messages!r}")
+
+    @property
+    def counts(self):
+        """Messages sent by each producer."""
+        if isinstance(self.messages, tuple):
+            return self.messages
+        return (self.messages,) * self.producers
+
+    @property
+    def params(self):
+        """The subsystem configuration the workload runs on."""
+        n_agents = 1 if self.single_core else self.producers + 1
+        return IocParams(n_agents=n_agents, n_channels=1, shm_bytes=256)
+
+    @property
+    def layout(self):
+        """The :class:`~sw_model.layout.IocLayout` of the shared RAM."""
+        return _layout(self.params, self.depth, self.slot_words)[0]
 
     def build(self, **runner_options):
         """A fresh :class:`~sw_model.sched.Runner` with the threads spawned, and the
         :class:`~sw_model.history.History` they record into. Thread ``i < producers`` is
         producer ``P<i>``; the last thread is the consumer ``C``."""
-        n_agents = 1 if self.single_core else self.producers + 1
-        params = IocParams(n_agents=n_agents, n_channels=1, shm_bytes=256)
-        layout = IocLayout(params, depth=self.depth, slot_words=self.slot_words)
-        system = RefSystem(params)
-        system.memory.load_image(0, layout.image())
+        params = self.params
+        layout, image = _layout(params, self.depth, self.slot_words)
+        system = RefSystem(params, regblock=False)
+        system.memory.load_image(0, image)
         ring = layout.ring(0, A2B)
         variant = VARIANTS[self.variant]
         history = History()
-        runner = Runner(system, **runner_options)
+        runner = Runner(system, summary=history.summary, **runner_options)
         for p in range(self.producers):
             port = RefPort(0 if self.single_core else p)
-            msgs = [(p + 1) << 8 | k for k in range(self.messages)]
+            msgs = [(p + 1) << 8 | k for k in range(self.counts[p])]
             runner.spawn(self._producer(variant, port, ring, history, f"P{p}", msgs),
                          name=f"P{p}", agent=port.agent)
         port = RefPort(0 if self.single_core else self.producers)
-        total = self.producers * self.messages
+        total = sum(self.counts)
         runner.spawn(self._consumer(variant, port, ring, history, total), name="C",
                      agent=port.agent)
         return runner, history

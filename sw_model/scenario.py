@@ -1,0 +1,165 @@
+"""SPEC §6 scenarios on the reference backend: SPUMONE with Linux and SimpleOS, single-core or
+dual-core, with or without a SimpleOS failure, every message accounted for at the end."""
+
+from dataclasses import dataclass, field
+
+from rtl.params import IocParams
+
+from .checkers import check_delivery
+from .guests import DATA, HEARTBEAT, PING, GuestCrash, IocEnv, Linux, SimpleOS
+from .history import History
+from .layout import A2B, B2A, IocLayout
+from .ring import VARIANTS
+from .sched import ReplayPolicy, Runner
+from .spumone import Spumone, Vcpu
+from .system import RefSystem
+
+__all__ = ["ScenarioConfig", "ScenarioResult", "run_scenario"]
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """One run of the whole system.
+
+    Parameters
+    ----------
+    single_core : bool
+        Linux and SimpleOS time-share agent 0 (the paper), else one agent each.
+    variant : str
+        Ring variant (``"lockfree"``, ``"locked"``, ``"naive"``).
+    producers, messages : int
+        Linux producer threads and messages each sends.
+    depth : int
+        Ring depth.
+    fault : str or None
+        SimpleOS fault (see :class:`~sw_model.guests.SimpleOS`), after ``fault_after``
+        messages.
+    seed : int
+        Seed of every scheduling decision.
+    preempt_rate, pulse_rate : float
+        Random preemption within a guest and random ``resv_clear`` pulses, per step.
+    watchdog_period : int
+        Hardware watchdog period in cycles.
+    hb_period, hb_timeout : int
+        Linux monitor's heartbeat period and timeout (a short timeout makes it restart a
+        healthy SimpleOS at arbitrary points: the harshest test of recovery).
+    max_steps : int
+        Bound on the run.
+    """
+    single_core: bool = False
+    variant: str = "lockfree"
+    producers: int = 2
+    messages: int = 8
+    depth: int = 4
+    fault: str | None = None
+    fault_after: int = 3
+    seed: int = 0
+    preempt_rate: float = 0.1
+    pulse_rate: float = 0.0
+    watchdog_period: int = 800
+    hb_period: int = 300
+    hb_timeout: int = 1500
+    max_steps: int = 300_000
+
+
+@dataclass
+class ScenarioResult:
+    """The outcome of :func:`run_scenario`.
+
+    Members
+    -------
+    report : DeliveryReport
+        Exactly-once verdict over every message (data, heartbeats, replies).
+    outcome : str
+        How the run ended (``"stopped"`` when everything was accounted for).
+    steps : int
+        Simulated operations (= cycles).
+    metrics : dict
+        Fault, detection and recovery times (see :class:`~sw_model.guests.IocEnv`).
+    restarts : int
+        Restarts the Linux monitor requested.
+    unacked : list
+        Data messages delivered whose acknowledgement never came (the fault's victim).
+    trace : list
+        The schedule, for :class:`~sw_model.sched.ReplayPolicy`.
+    epochs : list
+        Final ``ioc_mem_t.epoch`` of each channel (bumped by every restart of SimpleOS).
+    sc_failures : int
+        Failed store-conditionals, all agents (evidence that reservations were contested).
+    """
+    report: object
+    outcome: str
+    steps: int
+    metrics: dict
+    restarts: int
+    unacked: list
+    trace: list
+    epochs: list
+    sc_failures: int
+    history: object = field(repr=False, default=None)
+    log: list = field(repr=False, default_factory=list)
+
+    def recovery(self):
+        """``(detection, recovery)`` latencies in operations: fault to detection, detection
+        to the first heartbeat answered by the new incarnation."""
+        m = self.metrics
+        return m["detected"] - m["fault"], m["resumed"] - m["detected"]
+
+
+class _Until:
+    def __init__(self, policy, done):
+        self._policy, self._done = policy, done
+
+    def choose(self, runner, runnable):
+        return None if self._done() else self._policy.choose(runner, runnable)
+
+
+def run_scenario(config, *, schedule=None):
+    """Build and run ``config``; with ``schedule`` (a recorded trace), replay it exactly."""
+    params = IocParams(n_agents=1 if config.single_core else 2, n_channels=2, shm_bytes=1024,
+                       n_watchdogs=1)
+    layout = IocLayout(params, depth=config.depth, slot_words=2)
+    system = RefSystem(params)
+    system.memory.load_image(0, layout.image())
+    runner = Runner(system, absorb=(GuestCrash,))
+    history = History()
+    env = IocEnv(layout, VARIANTS[config.variant], history, clock=lambda: runner.now)
+    linux_vcpu = Vcpu("linux", 0, 1, boot=None)
+    simple_vcpu = Vcpu("simpleos", 0 if config.single_core else 1, 0, boot=None)
+    hv = Spumone(runner, {DATA: (linux_vcpu, simple_vcpu), HEARTBEAT: (linux_vcpu, simple_vcpu)},
+                 linux_vcpu, seed=config.seed, preempt_rate=config.preempt_rate,
+                 pulse_rate=config.pulse_rate, watchdog=(config.watchdog_period, simple_vcpu))
+    linux = Linux(env, hv, simple_vcpu, producers=config.producers, messages=config.messages,
+                  hb_period=config.hb_period, hb_timeout=config.hb_timeout)
+    simpleos = SimpleOS(env, fault=config.fault, fault_after=config.fault_after)
+    linux_vcpu.boot, simple_vcpu.boot = linux.boot, simpleos.boot
+    hv.add(linux_vcpu)
+    hv.add(simple_vcpu)
+    runner.kill_hooks.append(lambda thread: history.abandon(thread.name))
+    hv.start()
+    rings = [layout.ring(c, d) for c in (DATA, HEARTBEAT) for d in (A2B, B2A)]
+    peek = system.memory.peek
+
+    def done():
+        """Quiescent: producers finished, SimpleOS up and no recovery under way (a consumer
+        killed between its two stores leaves a ring looking empty until its successor
+        repairs it), rings empty, and every live thread idle, so nothing is in flight."""
+        recovering = ("fault" in env.metrics and "resumed" not in env.metrics
+                      or linux.restarting or system.agent_rst(simple_vcpu.agent)
+                      or not any(t.name.startswith(simple_vcpu.name) and not t.done
+                                 for t in runner.threads))
+        return (linux.done_producers == config.producers and not recovering
+                and all(peek(r.head) == peek(r.tail) for r in rings)
+                and all(t.pending.kind in ("wait", "sleep") for t in runner.threads
+                        if not t.done))
+
+    policy = hv if schedule is None else ReplayPolicy(schedule)
+    outcome = runner.run(_Until(policy, done), max_steps=config.max_steps)
+    report = check_delivery(history)
+    delivered = {e.msg for e in history if e.kind == "deliver" and e.channel == (DATA, A2B)
+                 and not e.msg & PING}
+    return ScenarioResult(report, outcome, runner.now, dict(env.metrics), linux.restarts,
+                          sorted(delivered - linux.acks), list(runner.trace),
+                          [peek(layout.epoch_addr(c)) for c in (DATA, HEARTBEAT)],
+                          sum(system.memory.counters(k).sc_fail for k in range(params.n_agents)),
+                          history, hv.log)
