@@ -129,12 +129,12 @@ class SharedMemory:
                 return AxiResp.EXOKAY, self._words[index]
             return AxiResp.OKAY, self._words[index]
         if lock:
-            return (AxiResp.EXOKAY if supported and self._store_conditional(agent, addr, data)
+            return (AxiResp.EXOKAY if supported and self._store_conditional(agent, addr, data, strb)
                     else AxiResp.OKAY), 0
         self._write(agent, index, data, strb)
         return AxiResp.OKAY, 0
 
-    def _store_conditional(self, agent, addr, data):
+    def _store_conditional(self, agent, addr, data, strb):
         resv = self._resv[agent]
         if resv is None:
             cause = self._why[agent]
@@ -149,7 +149,7 @@ class SharedMemory:
             self._sc_fail[agent] = (self._sc_fail[agent] + 1) & _M32
             return False
         self._sc_ok[agent] = (self._sc_ok[agent] + 1) & _M32
-        self._write(agent, self._index(addr), data, 0xF)
+        self._write(agent, self._index(addr), data, strb)
         return True
 
     def resv_clear(self, agent):

@@ -46,7 +46,6 @@ class RefSystem:
         self.cycle = 0
         self._reg_generation = 0
         self._cycle_used = False
-        self._rst_seen = 0
         self._irq_seen = 0
 
     @property
@@ -81,6 +80,8 @@ class RefSystem:
         if region == Region.SHM:
             resp, r_data = self.memory.access(agent, addr, write=write, data=data, strb=strb,
                                               size=size, lock=lock, single=single)
+            if self.agent_rst(agent):
+                self.memory.agent_reset(agent)  # the reset wins over an LL in its cycle
             status, counts = self.regblock.monitor[agent], self.memory.counters(agent)
             status.cause = self.memory.cause(agent)
             status.ll_count, status.sc_ok_count = counts.ll, counts.sc_ok
@@ -96,19 +97,20 @@ class RefSystem:
 
     def tick(self):
         """End the current cycle: the register block's clock edge (already taken if a register
-        access was made in it), and ``agent_rst`` rising edges, which clear the agent's
-        reservation."""
+        access was made in it), and ``agent_rst``, which clears the agent's reservation while it
+        is high."""
         self.cycle += 1
         if self.regblock is None:
             return
         if not self._cycle_used:
             self.regblock.tick()
         self._cycle_used = False
+        # As in the RTL, agent_rst[k] clears k's reservation in every cycle it is high (here:
+        # before the cycle's access, so an SC in it fails; access() repeats it after an LL).
         rst = self.regblock.agent_rst
         for k in range(self._params.n_agents):
-            if rst >> k & 1 and not self._rst_seen >> k & 1:
+            if rst >> k & 1:
                 self.memory.agent_reset(k)
-        self._rst_seen = rst
         if self.regblock.irq != self._irq_seen:
             self._irq_seen = self.regblock.irq
             self._reg_generation += 1

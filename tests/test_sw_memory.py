@@ -3,7 +3,8 @@
 import pytest
 
 from rtl.axi import AxiResp
-from rtl.params import IocParams, ScFailCause
+from rtl.params import REG_BASE, IocParams, ScFailCause
+from rtl.regmap import REGMAP
 from sw_model.memory import MonitorCounters, SharedMemory
 from sw_model.system import RefSystem
 
@@ -163,3 +164,32 @@ def test_validation_messages():
         memory.access(2, A, write=False)
     with pytest.raises(ValueError, match=r"address 4096 is outside the shared RAM"):
         memory.access(0, 4096, write=False)
+
+
+def test_successful_sc_honours_byte_strobes():
+    """WSTRB lanes are honoured on shared RAM for store-conditionals too (as in the RTL)."""
+    memory = SharedMemory(IocParams())
+    memory.access(0, A, write=True, data=0x11223344)
+    memory.access(0, A, write=False, lock=True)
+    resp, _ = memory.access(0, A, write=True, data=0xAABBCCDD, strb=0b0011, lock=True)
+    assert resp == AxiResp.EXOKAY
+    assert memory.peek(A) == 0x1122CCDD
+
+
+def test_agent_rst_clears_the_reservation_in_every_cycle_it_is_high():
+    """As the RTL's monitor: an LL made while agent_rst[k] is high leaves no reservation, and an
+    SC made then fails as PREEMPTED."""
+    system = RefSystem(IocParams())
+    reg = REG_BASE + REGMAP["AGENT_CTRL"].address(1)
+    system.access(0, reg, write=True, data=1, priv=True)
+    system.tick()
+    while not system.agent_rst(1):
+        system.tick()
+    for _ in range(3):
+        system.tick()
+    assert system.agent_rst(1)
+    assert system.access(1, A, write=False, lock=True)[0] == AxiResp.EXOKAY
+    system.tick()
+    assert system.memory.reservation(1) is None
+    assert system.access(1, A, write=True, data=1, lock=True)[0] == AxiResp.OKAY
+    assert system.memory.cause(1) == ScFailCause.PREEMPTED
