@@ -5,7 +5,7 @@ from pathlib import Path
 
 from amaranth.sim import Simulator
 
-__all__ = ["simulate", "WAVES_DIR"]
+__all__ = ["simulate", "run", "WAVES_DIR"]
 
 WAVES_DIR = Path(__file__).resolve().parent.parent / "build" / "waves"
 
@@ -19,6 +19,11 @@ def simulate(dut, *testbenches, name, clock=1e-6):
     sim.add_clock(clock)
     for testbench in testbenches:
         sim.add_testbench(testbench)
+    run(sim, name)
+
+
+def run(sim, name):
+    """Run a prepared simulator, recording ``build/waves/<name>.vcd`` when ``WAVES=1``."""
     if os.environ.get("WAVES") == "1":
         WAVES_DIR.mkdir(parents=True, exist_ok=True)
         with sim.write_vcd(str(WAVES_DIR / f"{name}.vcd")):

@@ -11,7 +11,7 @@ import os
 
 import pytest
 from amaranth.sim import Simulator
-from simutil import WAVES_DIR
+from simutil import run as run_sim
 
 from rtl.axi import AxiBurst, AxiResp
 from rtl.fpga.boards import BridgedIoc
@@ -59,12 +59,7 @@ def run(script, *, name, params=None):
         assert uart.framing_errors == 0
 
     sim.add_testbench(testbench)
-    if os.environ.get("WAVES") == "1":
-        WAVES_DIR.mkdir(parents=True, exist_ok=True)
-        with sim.write_vcd(str(WAVES_DIR / f"{name}.vcd")):
-            sim.run()
-    else:
-        sim.run()
+    run_sim(sim, name)
 
 
 def merge(old, new, strb):
