@@ -14,7 +14,8 @@ from .sched import ReplayPolicy, Runner
 from .spumone import Spumone, Vcpu
 from .system import RefSystem
 
-__all__ = ["ScenarioConfig", "ScenarioResult", "run_scenario"]
+__all__ = ["ScenarioConfig", "ScenarioResult", "Scenario", "scenario_params", "scenario_layout",
+           "run_scenario"]
 
 
 @dataclass(frozen=True)
@@ -114,52 +115,85 @@ class _Until:
         return None if self._done() else self._policy.choose(runner, runnable)
 
 
-def run_scenario(config, *, schedule=None):
-    """Build and run ``config``; with ``schedule`` (a recorded trace), replay it exactly."""
-    params = IocParams(n_agents=1 if config.single_core else 2, n_channels=2, shm_bytes=1024,
-                       n_watchdogs=1)
-    layout = IocLayout(params, depth=config.depth, slot_words=2)
-    system = RefSystem(params)
-    system.memory.load_image(0, layout.image())
-    runner = Runner(system, absorb=(GuestCrash,))
-    history = History()
-    env = IocEnv(layout, VARIANTS[config.variant], history, clock=lambda: runner.now)
-    linux_vcpu = Vcpu("linux", 0, 1, boot=None)
-    simple_vcpu = Vcpu("simpleos", 0 if config.single_core else 1, 0, boot=None)
-    hv = Spumone(runner, {DATA: (linux_vcpu, simple_vcpu), HEARTBEAT: (linux_vcpu, simple_vcpu)},
-                 linux_vcpu, seed=config.seed, preempt_rate=config.preempt_rate,
-                 pulse_rate=config.pulse_rate, watchdog=(config.watchdog_period, simple_vcpu))
-    linux = Linux(env, hv, simple_vcpu, producers=config.producers, messages=config.messages,
-                  hb_period=config.hb_period, hb_timeout=config.hb_timeout)
-    simpleos = SimpleOS(env, fault=config.fault, fault_after=config.fault_after)
-    linux_vcpu.boot, simple_vcpu.boot = linux.boot, simpleos.boot
-    hv.add(linux_vcpu)
-    hv.add(simple_vcpu)
-    runner.kill_hooks.append(lambda thread: history.abandon(thread.name))
-    hv.start()
-    rings = [layout.ring(c, d) for c in (DATA, HEARTBEAT) for d in (A2B, B2A)]
-    peek = system.memory.peek
+def scenario_params(config):
+    """The :class:`~rtl.params.IocParams` a scenario needs (a larger instance also serves)."""
+    return IocParams(n_agents=1 if config.single_core else 2, n_channels=2, shm_bytes=1024,
+                     n_watchdogs=1)
 
-    def done():
+
+def scenario_layout(config):
+    """The shared-RAM layout of a scenario; its :meth:`~IocLayout.image` is loaded at 0."""
+    return IocLayout(scenario_params(config), depth=config.depth, slot_words=2)
+
+
+class Scenario:
+    """SPUMONE, Linux and SimpleOS assembled on ``runner`` (any backend's runner whose system
+    holds :func:`scenario_layout`'s image at address 0); :meth:`policy` runs them until every
+    message is accounted for, :meth:`result` judges the run."""
+
+    def __init__(self, config, runner):
+        self.config, self.runner = config, runner
+        self.layout = layout = scenario_layout(config)
+        self.history = history = History()
+        self.env = env = IocEnv(layout, VARIANTS[config.variant], history,
+                                clock=lambda: runner.now)
+        linux_vcpu = Vcpu("linux", 0, 1, boot=None)
+        self.simple_vcpu = simple_vcpu = Vcpu("simpleos", 0 if config.single_core else 1, 0,
+                                              boot=None)
+        self.hv = hv = Spumone(runner, {DATA: (linux_vcpu, simple_vcpu),
+                                        HEARTBEAT: (linux_vcpu, simple_vcpu)},
+                               linux_vcpu, seed=config.seed, preempt_rate=config.preempt_rate,
+                               pulse_rate=config.pulse_rate,
+                               watchdog=(config.watchdog_period, simple_vcpu))
+        self.linux = linux = Linux(env, hv, simple_vcpu, producers=config.producers,
+                                   messages=config.messages, hb_period=config.hb_period,
+                                   hb_timeout=config.hb_timeout)
+        simpleos = SimpleOS(env, fault=config.fault, fault_after=config.fault_after)
+        linux_vcpu.boot, simple_vcpu.boot = linux.boot, simpleos.boot
+        hv.add(linux_vcpu)
+        hv.add(simple_vcpu)
+        runner.kill_hooks.append(lambda thread: history.abandon(thread.name))
+        hv.start()
+        self.rings = [layout.ring(c, d) for c in (DATA, HEARTBEAT) for d in (A2B, B2A)]
+
+    def done(self):
         """Quiescent: producers finished, SimpleOS up and no recovery under way (a consumer
         killed between its two stores leaves a ring looking empty until its successor
         repairs it), rings empty, and every live thread idle, so nothing is in flight."""
+        runner, env, linux = self.runner, self.env, self.linux
+        peek = runner.system.memory.peek
         recovering = ("fault" in env.metrics and "resumed" not in env.metrics
-                      or linux.restarting or system.agent_rst(simple_vcpu.agent)
-                      or not any(t.name.startswith(simple_vcpu.name) and not t.done
+                      or linux.restarting or runner.system.agent_rst(self.simple_vcpu.agent)
+                      or not any(t.name.startswith(self.simple_vcpu.name) and not t.done
                                  for t in runner.threads))
-        return (linux.done_producers == config.producers and not recovering
-                and all(peek(r.head) == peek(r.tail) for r in rings)
+        return (linux.done_producers == self.config.producers and not recovering
+                and all(peek(r.head) == peek(r.tail) for r in self.rings)
                 and all(t.pending.kind in ("wait", "sleep") for t in runner.threads
                         if not t.done))
 
-    policy = hv if schedule is None else ReplayPolicy(schedule)
-    outcome = runner.run(_Until(policy, done), max_steps=config.max_steps)
-    report = check_delivery(history)
-    delivered = {e.msg for e in history if e.kind == "deliver" and e.channel == (DATA, A2B)
-                 and not e.msg & PING}
-    return ScenarioResult(report, outcome, runner.now, dict(env.metrics), linux.restarts,
-                          sorted(delivered - linux.acks), list(runner.trace),
-                          [peek(layout.epoch_addr(c)) for c in (DATA, HEARTBEAT)],
-                          sum(system.memory.counters(k).sc_fail for k in range(params.n_agents)),
-                          history, hv.log)
+    def policy(self, schedule=None):
+        """The hypervisor's scheduling (or a replay of ``schedule``) until :meth:`done`."""
+        return _Until(self.hv if schedule is None else ReplayPolicy(schedule), self.done)
+
+    def result(self, outcome):
+        runner, history = self.runner, self.history
+        memory = runner.system.memory
+        delivered = {e.msg for e in history if e.kind == "deliver" and e.channel == (DATA, A2B)
+                     and not e.msg & PING}
+        return ScenarioResult(check_delivery(history), outcome, runner.now,
+                              dict(self.env.metrics), self.linux.restarts,
+                              sorted(delivered - self.linux.acks), list(runner.trace),
+                              [memory.peek(self.layout.epoch_addr(c)) for c in (DATA, HEARTBEAT)],
+                              sum(memory.counters(k).sc_fail
+                                  for k in range(runner.system.params.n_agents)),
+                              history, self.hv.log)
+
+
+def run_scenario(config, *, schedule=None):
+    """Build and run ``config`` on the reference backend; with ``schedule`` (a recorded trace),
+    replay it exactly."""
+    system = RefSystem(scenario_params(config))
+    system.memory.load_image(0, scenario_layout(config).image())
+    scenario = Scenario(config, Runner(system, absorb=(GuestCrash,)))
+    outcome = scenario.runner.run(scenario.policy(schedule), max_steps=config.max_steps)
+    return scenario.result(outcome)
