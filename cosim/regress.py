@@ -8,7 +8,7 @@ import random
 import sys
 import time
 
-from cosim.runner import SIMULATORS, WAVES_ROOT, run, summarize
+from cosim.runner import SIMULATORS, WAVES_ROOT, read_metrics, run, summarize
 from cosim.tb import CLOCK_NS
 from rtl.params import IocParams
 
@@ -31,13 +31,19 @@ def main(argv=None):
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     print(f"regression on {args.sim}, seed {seed} (reproduce with SEED={seed})", flush=True)
 
-    rows, failed = [], 0
+    rows, scenarios, failed = [], [], 0
     for suite in SUITES:
         for params in CONFIGS:
             start = time.monotonic()
             _, n_failed, results = run(params, args.sim, suite, seed=seed,
                                        waves=bool(args.waves))
             failed += n_failed
+            for m in read_metrics(results):
+                latency = (f"{m['latency_min']}/{m['latency_median']:g}/{m['latency_max']}"
+                           if "latency_min" in m else "")
+                recovery = (f"{m['detection']}+{m['recovery']}" if "detection" in m else "")
+                scenarios.append((m["scenario"], params.name(), args.sim, m["messages"],
+                                  m["cycles"], latency, recovery, m["result"]))
             for case in summarize(results):
                 rows.append((suite.rsplit(".", 1)[-1], params.name(), case["name"],
                              case["result"], round(case["sim_ns"] / CLOCK_NS)))
@@ -45,13 +51,8 @@ def main(argv=None):
                   f"({time.monotonic() - start:.1f} s, log {results.parent / 'sim.log'})",
                   flush=True)
 
-    widths = [max(len(str(r[i])) for r in rows + [_HEADER]) for i in range(len(_HEADER))]
-    line = "  ".join(f"{{:<{w}}}" for w in widths)
-    print()
-    print(line.format(*_HEADER))
-    print(line.format(*("-" * w for w in widths)))
-    for row in rows:
-        print(line.format(*row))
+    _table(_HEADER, rows)
+    _table(_SCENARIO_HEADER, scenarios)
     n_pass = sum(1 for r in rows if r[3] == "PASS")
     print(f"\n{args.sim}: {n_pass} passed, {len(rows) - n_pass} failed (seed {seed})")
     if args.waves:
@@ -59,7 +60,19 @@ def main(argv=None):
     return 1 if failed or not rows else 0
 
 
+def _table(header, rows):
+    widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(len(header))]
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
+    print()
+    print(line.format(*header))
+    print(line.format(*("-" * w for w in widths)))
+    for row in rows:
+        print(line.format(*row))
+
+
 _HEADER = ("suite", "config", "test", "result", "cycles")
+_SCENARIO_HEADER = ("scenario", "config", "simulator", "messages", "cycles",
+                    "latency min/median/max", "detect+recover", "result")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,7 +20,7 @@ from rtl.cli import TOP_NAME, generate_verilog
 from rtl.params import IocParams
 
 __all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "simulator_env", "build", "run",
-           "params_from_env"]
+           "params_from_env", "summarize", "read_metrics"]
 
 SIMULATORS = ("icarus", "verilator")
 BUILD_ROOT = Path(__file__).resolve().parent.parent / "build"
@@ -135,7 +135,10 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_
     runner, build_dir = build(params, sim, waves=waves)
     test_name = f"{module.rsplit('.', 1)[-1]}-{params.name()}"
     test_dir = build_dir / "runs" / test_name
-    env = {_PARAMS_ENV: json.dumps(dataclasses.asdict(params))}
+    test_dir.mkdir(parents=True, exist_ok=True)
+    metrics = test_dir / "metrics.jsonl"
+    metrics.unlink(missing_ok=True)
+    env = {_PARAMS_ENV: json.dumps(dataclasses.asdict(params)), "IOC_METRICS": str(metrics)}
     env.update(extra_env or {})
     plusargs, test_args = [], []
     if waves:
@@ -157,6 +160,14 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_
     passed = sum(1 for c in cases if c["result"] == "PASS")
     failed = sum(1 for c in cases if c["result"] != "PASS") or (0 if cases else 1)
     return passed, failed, Path(results)
+
+
+def read_metrics(results_xml):
+    """The rows the suite's tests recorded with :meth:`cosim.tb.TB.record` in that run."""
+    path = Path(results_xml).parent / "metrics.jsonl"
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line]
 
 
 def summarize(results_xml):

@@ -9,11 +9,13 @@ Run through :mod:`cosim.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
 
 import cocotb
+import numpy as np
 
 from cosim.live import LiveRtlRunner
 from cosim.runner import params_from_env
 from cosim.tb import TB
-from sw_model.guests import GuestCrash
+from sw_model.guests import DATA, PING, GuestCrash
+from sw_model.layout import A2B
 from sw_model.scenario import Scenario, ScenarioConfig, scenario_layout, scenario_params
 
 #: Timers scaled for the bus: an operation is several cycles here, one on the reference.
@@ -26,8 +28,25 @@ async def run_live(tb, config):
     await tb.masters[0].write(0, scenario_layout(config).image())
     runner = LiveRtlRunner(tb, absorb=(GuestCrash,))
     scenario = Scenario(config, runner)
+    scenario.history.clock = lambda: runner.now
     outcome = await runner.arun(scenario.policy(), max_steps=config.max_steps)
-    return scenario.result(outcome)
+    return scenario.result(outcome), message_latencies(scenario.history)
+
+
+def message_latencies(history):
+    """End-to-end latency, in cycles, of every data message Linux sent to SimpleOS: from the
+    producer's call to send it (right after the bus response of its previous operation) to
+    the last bus response of the receiver's dequeue (its commit, after which the delivery is
+    recorded)."""
+    sent, latencies = {}, []
+    for event, time in zip(history, history.times, strict=True):
+        if event.channel != (DATA, A2B) or event.msg is None or event.msg & PING:
+            continue
+        if event.kind == "send":
+            sent.setdefault(event.msg, time)
+        elif event.kind == "deliver" and event.msg in sent:
+            latencies.append(time - sent.pop(event.msg))
+    return latencies
 
 
 @cocotb.test()
@@ -39,8 +58,17 @@ async def streaming_exactly_once(dut, single_core, variant):
     await tb.start()
     config = ScenarioConfig(single_core=single_core, variant=variant, producers=2, messages=4,
                             seed=cocotb.RANDOM_SEED, **RTL_TIMING)
-    result = await run_live(tb, config)
-    dut._log.info("%s: %s, %s, %d cycles", config, result.outcome, result.report, result.steps)
+    result, latencies = await run_live(tb, config)
+    lat = np.array(latencies)
+    dut._log.info("%s: %s, %s, %d cycles; message latency min %d median %d max %d cycles",
+                  config, result.outcome, result.report, result.steps, lat.min(),
+                  np.median(lat), lat.max())
+    tb.record(scenario=f"streaming {'single' if single_core else 'dual'}-core {variant}",
+              messages=result.report.delivered, cycles=result.steps,
+              latency_min=int(lat.min()), latency_median=float(np.median(lat)),
+              latency_max=int(lat.max()), result="ok" if result.report.ok else "VIOLATION")
+    assert len(latencies) == config.producers * config.messages
+    assert lat.min() > 0
     assert result.outcome == "stopped", result.outcome
     assert result.report.ok, result.report
     assert result.report.delivered >= config.producers * config.messages
@@ -58,8 +86,11 @@ async def simpleos_failure_detected_and_restarted(dut, single_core, fault):
     await tb.start()
     config = ScenarioConfig(single_core=single_core, fault=fault, producers=2, messages=4,
                             seed=cocotb.RANDOM_SEED, **RTL_TIMING)
-    result = await run_live(tb, config)
+    result, _ = await run_live(tb, config)
     detection, recovery = result.recovery()
+    tb.record(scenario=f"SimpleOS {fault} {'single' if single_core else 'dual'}-core",
+              messages=result.report.delivered, cycles=result.steps, detection=detection,
+              recovery=recovery, result="ok" if result.report.ok else "VIOLATION")
     dut._log.info("%s: %s, %s, restarts %d, epochs %s, detection %d and recovery %d cycles",
                   config, result.outcome, result.report, result.restarts, result.epochs,
                   detection, recovery)

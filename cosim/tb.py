@@ -3,6 +3,8 @@
 Every cocotb suite builds a :class:`TB` instead of wiring the DUT itself.
 """
 
+import json
+import os
 import random
 
 import cocotb
@@ -122,6 +124,14 @@ class TB:
                            "models; AXI checkers: %d handshakes, no violation",
                            self.scoreboard.accesses, self.scoreboard.cycles,
                            sum(c.handshakes for c in self.checkers))
+
+    def record(self, **metrics):
+        """Append a row of measurements to the run's metrics file (``IOC_METRICS``), which the
+        regression's summary reads."""
+        path = os.environ.get("IOC_METRICS")
+        if path:
+            with open(path, "a") as f:
+                f.write(json.dumps(metrics) + "\n")
 
     async def cycles(self, n):
         for _ in range(n):

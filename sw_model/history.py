@@ -43,13 +43,25 @@ class Event:
 
 
 class History:
-    """An append-only list of :class:`Event` objects, with helpers for the usual ones."""
+    """An append-only list of :class:`Event` objects, with helpers for the usual ones.
+
+    Members
+    -------
+    clock : callable or None
+        If set, :attr:`times` gets its value for every event, when the event is recorded (kept
+        apart from the events, so histories of two backends still compare equal).
+    times : list
+    """
 
     def __init__(self):
         self.events = []
+        self.clock = None
+        self.times = []
 
     def add(self, kind, thread, channel, msg=None):
         self.events.append(Event(kind, thread, channel, msg))
+        if self.clock is not None:
+            self.times.append(self.clock())
 
     def abandon(self, thread):
         """``thread`` was killed: if it was in the middle of a send, report that message

@@ -220,3 +220,16 @@ def test_a_thread_killed_by_a_hook_finishes_its_step_first():
     runner.run(RandomPolicy(0))
     assert records == ["committed"] and killed == [t] and t.killed
     assert runner.system.memory.peek(0x14) == 0
+
+
+def test_history_times_events_without_changing_them():
+    timed, plain = History(), History()
+    now = [5]
+    timed.clock = lambda: now[0]
+    for history in (timed, plain):
+        history.add("send", "p", 0, 1)
+    now[0] = 9
+    timed.add("deliver", "c", 0, 1)
+    plain.add("deliver", "c", 0, 1)
+    assert timed.times == [5, 9] and plain.times == []
+    assert list(timed) == list(plain)
