@@ -50,11 +50,12 @@ def message_latencies(history):
 
 
 @cocotb.test()
-@cocotb.parametrize(single_core=[False, True], variant=["lockfree", "locked"])
-async def streaming_exactly_once(dut, single_core, variant):
+@cocotb.parametrize(single_core=[False, True], variant=["lockfree", "locked"],
+                    backpressure=[False, True])
+async def streaming_exactly_once(dut, single_core, variant, backpressure):
     """Linux streams to SimpleOS, which replies: every message delivered exactly once, in
     order, and acknowledged."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
     await tb.start()
     config = ScenarioConfig(single_core=single_core, variant=variant, producers=2, messages=4,
                             seed=cocotb.RANDOM_SEED, **RTL_TIMING)
@@ -63,7 +64,8 @@ async def streaming_exactly_once(dut, single_core, variant):
     dut._log.info("%s: %s, %s, %d cycles; message latency min %d median %d max %d cycles",
                   config, result.outcome, result.report, result.steps, lat.min(),
                   np.median(lat), lat.max())
-    tb.record(scenario=f"streaming {'single' if single_core else 'dual'}-core {variant}",
+    tb.record(scenario=f"streaming {'single' if single_core else 'dual'}-core {variant}"
+              + (" back-pressure" if backpressure else ""),
               messages=result.report.delivered, cycles=result.steps,
               latency_min=int(lat.min()), latency_median=float(np.median(lat)),
               latency_max=int(lat.max()), result="ok" if result.report.ok else "VIOLATION")
@@ -77,18 +79,20 @@ async def streaming_exactly_once(dut, single_core, variant):
 
 
 @cocotb.test()
-@cocotb.parametrize(single_core=[False, True], fault=["crash", "hang"])
-async def simpleos_failure_detected_and_restarted(dut, single_core, fault):
+@cocotb.parametrize(single_core=[False, True], fault=["crash", "hang"],
+                    variant=["lockfree", "locked"])
+async def simpleos_failure_detected_and_restarted(dut, single_core, fault, variant):
     """SimpleOS fails; Linux's monitor detects it and restarts it through SPUMONE (agent reset
     on dual-core, vCPU restart and CHANNEL_RESET on single-core); the new incarnation re-attaches
     by epoch; nothing is lost silently."""
     tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
     await tb.start()
-    config = ScenarioConfig(single_core=single_core, fault=fault, producers=2, messages=4,
+    config = ScenarioConfig(single_core=single_core, variant=variant, fault=fault, producers=2,
+                            messages=4,
                             seed=cocotb.RANDOM_SEED, **RTL_TIMING)
     result, _ = await run_live(tb, config)
     detection, recovery = result.recovery()
-    tb.record(scenario=f"SimpleOS {fault} {'single' if single_core else 'dual'}-core",
+    tb.record(scenario=f"SimpleOS {fault} {'single' if single_core else 'dual'}-core {variant}",
               messages=result.report.delivered, cycles=result.steps, detection=detection,
               recovery=recovery, result="ok" if result.report.ok else "VIOLATION")
     dut._log.info("%s: %s, %s, restarts %d, epochs %s, detection %d and recovery %d cycles",
