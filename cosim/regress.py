@@ -5,6 +5,7 @@
 
 import argparse
 import random
+import re
 import sys
 import time
 
@@ -35,9 +36,13 @@ def main(argv=None):
     for suite in SUITES:
         for params in CONFIGS:
             start = time.monotonic()
-            _, n_failed, results = run(params, args.sim, suite, seed=seed,
-                                       waves=bool(args.waves))
+            _, n_failed, results = run(params, args.sim, suite, seed=seed)
             failed += n_failed
+            if args.waves:
+                for case in summarize(results):
+                    run(params, args.sim, suite, seed=seed, waves=True,
+                        test_filter=rf"\.{re.escape(case['name'])}$",
+                        name=_wave_name(suite, case["name"], params))
             for m in read_metrics(results):
                 latency = (f"{m['latency_min']}/{m['latency_median']:g}/{m['latency_max']}"
                            if "latency_min" in m else "")
@@ -56,8 +61,15 @@ def main(argv=None):
     n_pass = sum(1 for r in rows if r[3] == "PASS")
     print(f"\n{args.sim}: {n_pass} passed, {len(rows) - n_pass} failed (seed {seed})")
     if args.waves:
-        print(f"waveforms: {WAVES_ROOT}/<suite>-<config>/{args.sim}.fst")
+        print(f"waveforms: {WAVES_ROOT}/<suite>.<test>-<config>/{args.sim}.fst, with "
+              f"{args.sim}.gtkw beside each (gtkwave <that .gtkw>)")
     return 1 if failed or not rows else 0
+
+
+def _wave_name(suite, case, params):
+    """A directory name for one scenario's waveforms."""
+    test = re.sub(r"[^A-Za-z0-9_.=-]+", "_", case)
+    return f"{suite.rsplit('.', 1)[-1]}.{test}-{params.name()}"
 
 
 def _table(header, rows):

@@ -124,16 +124,17 @@ def params_from_env():
     return IocParams(**json.loads(os.environ.get(_PARAMS_ENV, "{}")))
 
 
-def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_env=None):
+def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_env=None,
+        name=None):
     """Run the cocotb suite ``module`` on ``params`` with ``sim``.
 
-    ``test_filter`` is a regular expression on test names. With ``waves`` the run is recorded
-    as FST to ``build/waves/<suite>-<config>/<sim>.fst``, with a GTKWave save file
-    ``<sim>.gtkw`` beside it.
+    ``test_filter`` is a regular expression on test names. ``name`` names the run (default
+    ``<suite>-<config>``): its logs go to ``<build>/runs/<name>/`` and, with ``waves``, its
+    FST to ``build/waves/<name>/<sim>.fst`` with a GTKWave save file ``<sim>.gtkw`` beside it.
     Returns ``(passed, failed, results_xml)``; a suite that ran no test counts as failed.
     """
     runner, build_dir = build(params, sim, waves=waves)
-    test_name = f"{module.rsplit('.', 1)[-1]}-{params.name()}"
+    test_name = name or f"{module.rsplit('.', 1)[-1]}-{params.name()}"
     test_dir = build_dir / "runs" / test_name
     test_dir.mkdir(parents=True, exist_ok=True)
     metrics = test_dir / "metrics.jsonl"
