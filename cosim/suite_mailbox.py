@@ -68,9 +68,10 @@ async def doorbell_raises_irq_and_is_observed_until_acked(dut):
 
 
 @cocotb.test()
-async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut):
+@cocotb.parametrize(backpressure=[False, True])
+async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut, backpressure):
     """Each documented bad access: SLVERR, no state change, BUS_ERROR event at the offender."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
     await tb.start()
     await _setup_channel(tb, 1, 0, 1)
     ev_bus = _bit(Event.BUS_ERROR)
@@ -117,9 +118,10 @@ async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut):
 
 
 @cocotb.test()
-async def exclusives_to_registers_are_plain_and_okay(dut):
+@cocotb.parametrize(backpressure=[False, True])
+async def exclusives_to_registers_are_plain_and_okay(dut, backpressure):
     """AXI: a region without exclusive support ignores AxLOCK: performed, answered OKAY."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
     await tb.start()
     m0 = tb.masters[0]
     rd = await m0.read(REG_BASE + REGMAP["ID"].address(), 4, arid=0, lock=EXCL)
@@ -137,10 +139,11 @@ async def exclusives_to_registers_are_plain_and_okay(dut):
 
 
 @cocotb.test()
-async def agent_reset_pulses_and_bumps_epochs(dut):
+@cocotb.parametrize(backpressure=[False, True])
+async def agent_reset_pulses_and_bumps_epochs(dut, backpressure):
     """AGENT_CTRL[1].RESET: agent_rst[1] high for exactly agent_rst_cycles cycles, agent 1's
     reservation gone, epochs of its channels bumped, PEER_RESET at the peer."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
     await tb.start()
     p = tb.params
     await _setup_channel(tb, 3, 0, 1)
@@ -166,10 +169,11 @@ async def agent_reset_pulses_and_bumps_epochs(dut):
 
 
 @cocotb.test()
-async def unprivileged_fuzz_never_changes_protected_state(dut):
+@cocotb.parametrize(backpressure=[False, True])
+async def unprivileged_fuzz_never_changes_protected_state(dut, backpressure):
     """Thousands of random unprivileged register accesses from every agent, legal and not: every
     privileged register reads back unchanged and no agent is reset."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
     await tb.start()
     p = tb.params
     rng = random.Random(tb.rng.random())
