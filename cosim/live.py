@@ -14,7 +14,6 @@ read without bus traffic, as the reference does.
 from cocotb.triggers import RisingEdge
 
 from cosim.replay import RtlRunner
-from rtl.params import Region
 from sw_model.sched import Pulse, ReplayError, Runner
 
 __all__ = ["RtlSystem", "LiveRtlRunner"]
@@ -83,16 +82,7 @@ class LiveRtlRunner(Runner):
         if self._clear_on_switch and self._last.get(thread.agent, thread.tid) != thread.tid:
             await self.tb.resv_clear(thread.agent)
         self._last[thread.agent] = thread.tid
-        # What a spinning thread read, so that a pause waits until it changes (as the
-        # reference runner keeps it).
-        if op.kind == "pause":
-            thread.watch, thread.watch_reg = {}, None
-        elif op.kind in ("load", "movli"):
-            if self.system.params.region(op.arg) == Region.SHM:
-                index = self.system.memory.word_index(op.arg)
-                thread.watch[index] = self.system.memory.word(index)
-            elif thread.watch_reg is None:
-                thread.watch_reg = self.system.generation
+        self._note_reads(thread, op)
         value, exc = await self._bus._perform(op)
         thread.last_result = value
         self._stepping, self._doomed = thread, False

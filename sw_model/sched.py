@@ -205,20 +205,25 @@ class Runner:
         """Threads that can take a step now, in thread-id order."""
         return [t for t in self.threads if self.ready(t)]
 
+    def _note_reads(self, thread, op):
+        """Before ``op`` is performed: keep what a spinning thread reads, so that its next
+        :meth:`~sw_model.cpu.CpuPort.pause` waits until one of those words (or a register)
+        changes; a pause starts a new pass."""
+        if op.kind == "pause":
+            thread.watch, thread.watch_reg = {}, None
+        elif op.kind in ("load", "movli"):
+            if self.system.params.region(op.arg) == Region.SHM:
+                index = self.system.memory.word_index(op.arg)
+                thread.watch[index] = self.system.memory.word(index)
+            elif thread.watch_reg is None:
+                thread.watch_reg = self.system.generation
+
     def _perform(self, thread, op):
         """Carry out ``op`` on the system; return ``(value, exception)``."""
         system = self.system
         kind = op.kind
-        if kind == "pause":
-            thread.watch, thread.watch_reg = {}, None
-            return None, None
-        if kind in ("load", "movli"):
-            if system.params.region(op.arg) == Region.SHM:
-                index = system.memory.word_index(op.arg)
-                thread.watch[index] = system.memory.word(index)
-            elif thread.watch_reg is None:
-                thread.watch_reg = system.generation
-        if kind in ("sleep", "wait"):
+        self._note_reads(thread, op)
+        if kind in ("pause", "sleep", "wait"):
             return None, None
         if kind == "clear":
             system.resv_clear(op.agent)
