@@ -124,8 +124,7 @@ def params_from_env():
     return IocParams(**json.loads(os.environ.get(_PARAMS_ENV, "{}")))
 
 
-def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_env=None,
-        name=None):
+def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=None):
     """Run the cocotb suite ``module`` on ``params`` with ``sim``.
 
     ``test_filter`` is a regular expression on test names. ``name`` names the run (default
@@ -140,7 +139,6 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, extra_
     metrics = test_dir / "metrics.jsonl"
     metrics.unlink(missing_ok=True)
     env = {_PARAMS_ENV: json.dumps(dataclasses.asdict(params)), "IOC_METRICS": str(metrics)}
-    env.update(extra_env or {})
     plusargs, test_args = [], []
     if waves:
         wave_file = WAVES_ROOT / test_name / f"{sim}.fst"
