@@ -16,7 +16,19 @@ def _check_divisor(divisor):
     return divisor
 
 
-class UartRx(wiring.Component):
+class _UartSide(wiring.Component):
+    """What the receiver and the transmitter share: the bit period in clock cycles."""
+
+    def __init__(self, divisor):
+        self._divisor = _check_divisor(divisor)
+        super().__init__()
+
+    @property
+    def divisor(self):
+        return self._divisor
+
+
+class UartRx(_UartSide):
     """8N1 receiver: one start bit, 8 data bits LSB first, one stop bit.
 
     The line is synchronized (two flip-flops), a start bit is confirmed at its middle and every
@@ -44,14 +56,6 @@ class UartRx(wiring.Component):
     data: Out(8)
     valid: Out(1)
     err: Out(1)
-
-    def __init__(self, divisor):
-        self._divisor = _check_divisor(divisor)
-        super().__init__()
-
-    @property
-    def divisor(self):
-        return self._divisor
 
     def elaborate(self, platform):
         m = Module()
@@ -97,7 +101,7 @@ class UartRx(wiring.Component):
         return m
 
 
-class UartTx(wiring.Component):
+class UartTx(_UartSide):
     """8N1 transmitter.
 
     Parameters
@@ -120,14 +124,6 @@ class UartTx(wiring.Component):
     valid: In(1)
     ready: Out(1)
     tx: Out(1, init=1)
-
-    def __init__(self, divisor):
-        self._divisor = _check_divisor(divisor)
-        super().__init__()
-
-    @property
-    def divisor(self):
-        return self._divisor
 
     def elaborate(self, platform):
         m = Module()
