@@ -9,9 +9,12 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-__all__ = ["DeliveryReport", "check_delivery", "ring_operations", "check_linearizable"]
+__all__ = ["DeliveryReport", "check_delivery", "ring_operations", "check_linearizable",
+           "TOMBSTONE"]
 
 _DEQ_RESULTS = ("deliver", "empty", "corrupt", "tombstone")
+#: The value of a tombstone in :func:`ring_operations`.
+TOMBSTONE = "tombstone"
 
 
 @dataclass
@@ -106,6 +109,12 @@ def ring_operations(history, channel):
     A busy or empty result that overlaps an operation of the other kind is left out: the ring
     reports them conservatively while a producer or the consumer is half-way through (a
     reserved but unpublished slot reads as empty), so they only claim anything at quiescence.
+
+    A send its thread never finished (the thread was killed: the history reports it dropped
+    with no outcome) may have reserved a slot that the producer's successor later fills with a
+    tombstone: it becomes an optional ``("enq", TOMBSTONE, invoked, None)`` that the
+    linearization may take at any time after its invocation, or never; a dequeue that returned
+    a tombstone is ``("deq", TOMBSTONE, ...)``.
     """
     pending, ops = {}, []
     for index, event in enumerate(history):
@@ -113,18 +122,22 @@ def ring_operations(history, channel):
             continue
         if event.kind in ("send", "deq_begin"):
             pending[event.thread] = (index, event.msg)
+        elif event.kind == "drop" and event.thread in pending:
+            invoked, _ = pending.pop(event.thread)
+            ops.append(("enq", TOMBSTONE, invoked, None))
         elif event.kind in ("enq", "busy") or event.kind in _DEQ_RESULTS:
             invoked, msg = pending.pop(event.thread)
             kind = "deq" if event.kind in _DEQ_RESULTS else event.kind
-            value = {"empty": None, "corrupt": ("corrupt", index), "deliver": event.msg}.get(
-                event.kind, msg)
+            value = {"empty": None, "corrupt": ("corrupt", index), "deliver": event.msg,
+                     "tombstone": TOMBSTONE}.get(event.kind, msg)
             ops.append((kind, value, invoked, index))
     open_ops = [(kind, invoked) for _, (invoked, msg) in pending.items()
                 for kind in (("enq",) if msg is not None else ("deq",))]
 
     def overlaps(kind, invoked, returned):
         return (any(k == kind and i <= returned for k, i in open_ops)
-                or any(k == kind and i <= returned and invoked <= r for k, _, i, r in ops))
+                or any(k == kind and i <= returned and (r is None or invoked <= r)
+                       for k, _, i, r in ops))
 
     return [op for op in ops
             if not (op[0] == "busy" and overlaps("deq", op[2], op[3]))
@@ -134,6 +147,9 @@ def ring_operations(history, channel):
 def check_linearizable(ops, capacity):
     """Whether ``ops`` (from :func:`ring_operations`) linearize to a FIFO of ``capacity`` slots.
 
+    An operation whose ``returned`` is ``None`` never returned (its thread was killed): it may
+    be linearized at any point after its invocation, or left out.
+
     Returns
     -------
     list or None
@@ -141,17 +157,18 @@ def check_linearizable(ops, capacity):
     """
     ops = sorted(ops, key=lambda op: op[2])
     seen = set()
-    everything = (1 << len(ops)) - 1
+    required = sum(1 << i for i, op in enumerate(ops) if op[3] is not None)
 
     def search(done, queue):
-        if done == everything:
+        if done & required == required:
             return []
         key = (done, queue)
         if key in seen:
             return None
         seen.add(key)
         # Minimal operations: none still to linearize returned before they were invoked.
-        horizon = min(op[3] for i, op in enumerate(ops) if not done >> i & 1)
+        horizon = min(op[3] for i, op in enumerate(ops)
+                      if not done >> i & 1 and op[3] is not None)
         for i, (kind, value, invoked, _) in enumerate(ops):
             if done >> i & 1 or invoked > horizon:
                 continue
