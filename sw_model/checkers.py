@@ -2,6 +2,8 @@
 
 - :func:`check_delivery`: every message sent is delivered exactly once, or reported to its sender
   as dropped (and then delivered at most once); per sender and channel, in order.
+- :func:`check_conservation`: per channel, a drain-and-count balance: every message sent is
+  delivered, reported dropped, or refused as busy (its sender knows), exactly one of them.
 - :func:`check_linearizable`: the ring operations of a small history can be ordered into a run of
   a sequential bounded FIFO, respecting real-time order (Wing & Gong's search).
 """
@@ -9,8 +11,8 @@
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-__all__ = ["DeliveryReport", "check_delivery", "ring_operations", "check_linearizable",
-           "TOMBSTONE"]
+__all__ = ["DeliveryReport", "check_delivery", "ChannelCount", "check_conservation",
+           "ring_operations", "check_linearizable", "LinearizabilityUndecided", "TOMBSTONE"]
 
 _DEQ_RESULTS = ("deliver", "empty", "corrupt", "tombstone")
 #: The value of a tombstone in :func:`ring_operations`.
@@ -101,6 +103,75 @@ def check_delivery(history):
     return report
 
 
+@dataclass
+class ChannelCount:
+    """The balance of one channel (one ring) after a run drained, from :func:`check_conservation`.
+
+    Members
+    -------
+    sent : int
+        Distinct messages whose sending was attempted.
+    delivered : int
+        Of those, delivered (exactly once; a message reported dropped that its consumer still
+        got counts here: its sender was told conservatively).
+    dropped : int
+        Reported dropped to their sender and never delivered.
+    refused : int
+        Last attempt refused as busy and never delivered (the sender got the answer).
+    violations : list of str
+        Silent losses, duplicates and phantom deliveries.
+    """
+    sent: int = 0
+    delivered: int = 0
+    dropped: int = 0
+    refused: int = 0
+    violations: list = field(default_factory=list)
+
+    @property
+    def balanced(self):
+        return (not self.violations
+                and self.sent == self.delivered + self.dropped + self.refused)
+
+
+def check_conservation(history):
+    """Count, per channel, what became of every message: ``{channel: ChannelCount}``.
+
+    To be applied once the rings are drained: a message still in a ring counts as lost.
+    """
+    counts = defaultdict(ChannelCount)
+    sent, last, dropped = defaultdict(set), {}, set()
+    delivered = defaultdict(Counter)
+    for event in history:
+        if event.msg is None:
+            continue
+        if event.kind == "send":
+            sent[event.channel].add(event.msg)
+        if event.kind in ("send", "enq", "busy"):
+            last[event.channel, event.msg] = event.kind
+        elif event.kind == "drop":
+            dropped.add((event.channel, event.msg))
+        elif event.kind == "deliver":
+            delivered[event.channel][event.msg] += 1
+    for channel in sent.keys() | delivered.keys():
+        count = counts[channel]
+        got = delivered[channel]
+        count.sent = len(sent[channel])
+        for msg in sorted(sent[channel]):
+            if got[msg] > 1:
+                count.violations.append(f"{msg:#x} delivered {got[msg]} times")
+            if got[msg]:
+                count.delivered += 1
+            elif (channel, msg) in dropped:
+                count.dropped += 1
+            elif last[channel, msg] == "busy":
+                count.refused += 1
+            else:
+                count.violations.append(f"{msg:#x} lost silently")
+        count.violations += [f"{msg:#x} delivered, never sent" for msg in sorted(got)
+                             if msg not in sent[channel]]
+    return dict(counts)
+
+
 def ring_operations(history, channel):
     """Extract the operations on ``channel`` as ``(kind, value, invoked, returned)`` tuples
     for :func:`check_linearizable`: ``("enq", msg, ...)`` for successful enqueues,
@@ -111,10 +182,12 @@ def ring_operations(history, channel):
     reserved but unpublished slot reads as empty), so they only claim anything at quiescence.
 
     A send its thread never finished (the thread was killed: the history reports it dropped
-    with no outcome) may have reserved a slot that the producer's successor later fills with a
-    tombstone: it becomes an optional ``("enq", TOMBSTONE, invoked, None)`` that the
-    linearization may take at any time after its invocation, or never; a dequeue that returned
-    a tombstone is ``("deq", TOMBSTONE, ...)``.
+    with no outcome) may have taken effect, with the message (published, but the thread died
+    before it could tell: e.g. holding the lock of the locked ring) or with an empty slot that
+    the producer's successor later fills with a tombstone: it becomes an optional
+    ``("enq", frozenset({msg, TOMBSTONE}), invoked, None)`` that the linearization may take at
+    any time after its invocation, with either value, or never; a dequeue that returned a
+    tombstone is ``("deq", TOMBSTONE, ...)``.
     """
     pending, ops = {}, []
     for index, event in enumerate(history):
@@ -123,8 +196,8 @@ def ring_operations(history, channel):
         if event.kind in ("send", "deq_begin"):
             pending[event.thread] = (index, event.msg)
         elif event.kind == "drop" and event.thread in pending:
-            invoked, _ = pending.pop(event.thread)
-            ops.append(("enq", TOMBSTONE, invoked, None))
+            invoked, msg = pending.pop(event.thread)
+            ops.append(("enq", frozenset({msg, TOMBSTONE}), invoked, None))
         elif event.kind in ("enq", "busy") or event.kind in _DEQ_RESULTS:
             invoked, msg = pending.pop(event.thread)
             kind = "deq" if event.kind in _DEQ_RESULTS else event.kind
@@ -144,11 +217,21 @@ def ring_operations(history, channel):
             and not (op[0] == "deq" and op[1] is None and overlaps("enq", op[2], op[3]))]
 
 
-def check_linearizable(ops, capacity):
+class LinearizabilityUndecided(Exception):
+    """:func:`check_linearizable` gave up: the history has too many interleavings to search."""
+
+
+def check_linearizable(ops, capacity, *, max_states=None):
     """Whether ``ops`` (from :func:`ring_operations`) linearize to a FIFO of ``capacity`` slots.
 
     An operation whose ``returned`` is ``None`` never returned (its thread was killed): it may
-    be linearized at any point after its invocation, or left out.
+    be linearized at any point after its invocation, or left out; an enqueue whose value is a
+    ``frozenset`` enqueues any one of its members.
+
+    Raises
+    ------
+    LinearizabilityUndecided
+        If ``max_states`` is given and the search visited more states than that.
 
     Returns
     -------
@@ -156,16 +239,12 @@ def check_linearizable(ops, capacity):
         One witness order (the operations, linearized), or ``None`` if there is none.
     """
     ops = sorted(ops, key=lambda op: op[2])
-    seen = set()
     required = sum(1 << i for i, op in enumerate(ops) if op[3] is not None)
+    if not required:
+        return []
 
-    def search(done, queue):
-        if done & required == required:
-            return []
-        key = (done, queue)
-        if key in seen:
-            return None
-        seen.add(key)
+    def moves(done, queue):
+        """The operations that can come next, with the queue after each."""
         # Minimal operations: none still to linearize returned before they were invoked.
         horizon = min(op[3] for i, op in enumerate(ops)
                       if not done >> i & 1 and op[3] is not None)
@@ -175,22 +254,36 @@ def check_linearizable(ops, capacity):
             if kind == "enq":
                 if len(queue) >= capacity:
                     continue
-                after = queue + (value,)
+                for v in sorted(value, key=repr) if isinstance(value, frozenset) else (value,):
+                    yield i, queue + (v,)
             elif kind == "busy":
-                if len(queue) < capacity:
-                    continue
-                after = queue
+                if len(queue) >= capacity:
+                    yield i, queue
             elif value is None:
-                if queue:
-                    continue
-                after = queue
-            else:
-                if not queue or queue[0] != value:
-                    continue
-                after = queue[1:]
-            rest = search(done | 1 << i, after)
-            if rest is not None:
-                return [ops[i]] + rest
-        return None
+                if not queue:
+                    yield i, queue
+            elif queue and queue[0] == value:
+                yield i, queue[1:]
 
-    return search(0, ())
+    # Depth-first search with an explicit stack (histories of soaks run to thousands of
+    # operations), never visiting a (done, queue) state twice.
+    seen = {(0, ())}
+    stack, order = [(0, moves(0, ()))], []
+    while stack:
+        done, options = stack[-1]
+        for i, after in options:
+            now = done | 1 << i
+            if (now & required) == required:
+                return order + [ops[i]]
+            if (now, after) not in seen:
+                seen.add((now, after))
+                if max_states is not None and len(seen) > max_states:
+                    raise LinearizabilityUndecided(f"more than {max_states} states")
+                order.append(ops[i])
+                stack.append((now, moves(now, after)))
+                break
+        else:
+            stack.pop()
+            if order:
+                order.pop()
+    return None

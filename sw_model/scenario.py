@@ -87,6 +87,9 @@ class ScenarioResult:
         Final ``ioc_mem_t.epoch`` of each channel (bumped by every restart of SimpleOS).
     sc_failures : int
         Failed store-conditionals, all agents (evidence that reservations were contested).
+    backlog : dict
+        Messages left in each ring at the end, ``{(channel, direction): head - tail}`` (all 0
+        once drained).
     """
     report: object
     outcome: str
@@ -97,6 +100,7 @@ class ScenarioResult:
     trace: list
     epochs: list
     sc_failures: int
+    backlog: dict = field(default_factory=dict)
     history: object = field(repr=False, default=None)
     log: list = field(repr=False, default_factory=list)
 
@@ -154,7 +158,8 @@ class Scenario:
         hv.add(simple_vcpu)
         runner.kill_hooks.append(lambda thread: history.abandon(thread.name))
         hv.start()
-        self.rings = [layout.ring(c, d) for c in (DATA, HEARTBEAT) for d in (A2B, B2A)]
+        self._ring_ids = [(c, d) for c in (DATA, HEARTBEAT) for d in (A2B, B2A)]
+        self.rings = [layout.ring(c, d) for c, d in self._ring_ids]
 
     def done(self):
         """Quiescent: producers finished, SimpleOS up and no recovery under way (a consumer
@@ -186,6 +191,9 @@ class Scenario:
                               [memory.peek(self.layout.epoch_addr(c)) for c in (DATA, HEARTBEAT)],
                               sum(memory.counters(k).sc_fail
                                   for k in range(runner.system.params.n_agents)),
+                              {(c, d): memory.peek(ring.head) - memory.peek(ring.tail)
+                               & 0xFFFF_FFFF
+                               for (c, d), ring in zip(self._ring_ids, self.rings, strict=True)},
                               history, self.hv.log)
 
 
