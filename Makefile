@@ -25,7 +25,7 @@ verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim tests
+	$(VENV)/bin/ruff check rtl sw_model cosim tests verify
 
 clean:
 	rm -rf build
