@@ -13,6 +13,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBus, AxiLockType, AxiMaster, AxiProt
 
 from cosim.axi_checker import AxiProtocolChecker
+from cosim.raw_axi import RawAxiManager
 from cosim.scoreboard import Scoreboard
 from rtl.params import REG_BASE, IocParams
 from rtl.regmap import REGMAP
@@ -47,6 +48,9 @@ class TB:
         channel of every port.
     seed : int
         Seed of the testbench's own randomness (pause patterns, traffic).
+    raw : bool
+        Drive the ports with :class:`cosim.raw_axi.RawAxiManager` (any burst, legal or not)
+        instead of cocotbext-axi's ``AxiMaster``.
 
     Members
     -------
@@ -58,7 +62,7 @@ class TB:
         rule was broken and nothing is left unanswered.
     """
 
-    def __init__(self, dut, params, *, backpressure=False, seed=0):
+    def __init__(self, dut, params, *, backpressure=False, seed=0, raw=False):
         if not isinstance(params, IocParams):
             raise TypeError(f"params must be an IocParams, not {params!r}")
         self.dut = dut
@@ -70,15 +74,21 @@ class TB:
         cocotb.start_soon(Clock(dut.clk, CLOCK_NS, unit="ns").start())
         cocotb.start_soon(self._count_cycles())
         self.scoreboard = Scoreboard(dut, params)
-        self.masters = [
-            AxiMaster(AxiBus.from_prefix(dut, f"s{k}_axi"), dut.clk, dut.rst)
-            for k in range(params.n_agents)
-        ]
+        if raw:
+            self.masters = [RawAxiManager(dut, f"s{k}_axi", dut.clk,
+                                          rng=random.Random(self.rng.random()),
+                                          busy=0.3 if backpressure else 0.0)
+                            for k in range(params.n_agents)]
+        else:
+            self.masters = [
+                AxiMaster(AxiBus.from_prefix(dut, f"s{k}_axi"), dut.clk, dut.rst)
+                for k in range(params.n_agents)
+            ]
         self.checkers = [AxiProtocolChecker(dut, f"s{k}_axi_", dut.clk, dut.rst)
                          for k in range(params.n_agents)]
         for checker in self.checkers:
             checker.start()
-        for master in self.masters:
+        for master in self.masters if not raw else ():
             master.write_if.log.setLevel("WARNING")
             master.read_if.log.setLevel("WARNING")
             if backpressure:

@@ -154,6 +154,13 @@ class RegBlock:
         self._end_cycle(fx)
         return resp, r_data
 
+    def refusal(self, agent, addr, write, data=0, strb=0b1111, size=2, priv=False):
+        """Which :data:`rtl.regmap.BAD_ACCESSES` entry would refuse this access now (``None``
+        if it would be accepted), without performing it."""
+        offset = addr - REG_BASE
+        return self._refusal(self._decode.get(offset & ~3), agent, offset, write, data, strb,
+                             size, priv)
+
     # -- decoding and checks -----------------------------------------------------------------
 
     def _refusal(self, hit, agent, offset, write, data, strb, size, priv):
