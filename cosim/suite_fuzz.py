@@ -21,7 +21,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 
 from cosim.runner import params_from_env
 from cosim.tb import TB
-from rtl.axi import AxiResp
+from rtl.axi import AxiBurst, AxiResp
 from rtl.params import REG_BASE
 from rtl.regmap import REGMAP
 from sw_model.regblock import RegBlock
@@ -125,4 +125,21 @@ async def fuzz_bad_inputs(dut, backpressure):
               sim_cycles=tb.cycle)
     dut._log.info("fuzz: %d bursts (%s), responses %s, slowest answer %d cycles", fuzzed,
                   dict(counted), dict(responses), max(c for c, _ in latencies))
+    await tb.finish()
+
+
+@cocotb.test()
+async def non_incr_bursts_at_a_region_end_get_slverr(dut):
+    """Regression: a FIXED or WRAP burst whose beats all lie in a region (though an INCR burst
+    of that length would leave it) is a wrong burst type (SLVERR), not unmapped (DECERR)."""
+    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED, raw=True)
+    await tb.start()
+    m, shm = tb.masters[0], tb.params.shm_bytes
+    for addr, burst, length in ((shm - 8, AxiBurst.FIXED, 10), (shm - 20, AxiBurst.WRAP, 7),
+                                (REG_BASE + 0xFF8, AxiBurst.FIXED, 3)):
+        r = await m.read_burst(addr, length, burst=burst)
+        assert [resp for _, resp in r.beats] == [AxiResp.SLVERR] * (length + 1), (addr, burst)
+        w = await m.write_burst(addr, [(0xFFFF_FFFF, 0xF)] * (length + 1), burst=burst)
+        assert w.resp == AxiResp.SLVERR, (addr, burst)
+    assert (await m.read(shm - 32, 32)).data == bytes(32), "a refused burst wrote the RAM"
     await tb.finish()

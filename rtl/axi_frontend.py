@@ -42,7 +42,8 @@ class AxiSlaveFrontEnd(wiring.Component):
     Bursts that are answered with an error are decided when the address is accepted and never
     reach a target:
 
-    * DECERR: the first or the last beat is unmapped, or the burst leaves its region;
+    * DECERR: the first or the last beat is unmapped, or the burst leaves its region (a
+      FIXED or WRAP burst, or one wider than the bus, is judged by its first beat);
     * SLVERR: a burst type other than INCR, or ``AxSIZE`` wider than the 32-bit bus.
 
     Exclusive accesses (``AxLOCK``) are passed on with ``excl`` set when they are of the
@@ -95,6 +96,10 @@ class AxiSlaveFrontEnd(wiring.Component):
             with m.Default():
                 # Wider than the bus: SLVERR wherever it is mapped; judge by the first beat.
                 m.d.comb += last.eq(addr)
+        with m.If(kind != AxiBurst.INCR):
+            # FIXED: every beat is at the first one's address; WRAP: the beats stay in an
+            # aligned container within the first beat's region. Mapped, so SLVERR (not DECERR).
+            m.d.comb += last.eq(addr)
 
         def in_region(a, lo, hi):
             return (a < hi) if lo == 0 else (a >= lo) & (a < hi)

@@ -183,7 +183,8 @@ def draw(rng, params, agent, regs):
         t.burst = rng.choice([AxiBurst.FIXED, AxiBurst.WRAP, 3])
         t.size = rng.randrange(3)
         t.length = rng.choice([1, 3, 7, 15]) if t.burst == AxiBurst.WRAP else rng.randrange(16)
-        base = rng.choice([rng.randrange(*lo_prot), REG_BASE + rng.randrange(REG_SIZE)])
+        base = rng.choice([rng.randrange(*lo_prot), REG_BASE + rng.randrange(REG_SIZE),
+                           shm - rng.randrange(1, 64), REG_BASE + REG_SIZE - rng.randrange(1, 64)])
         t.addr = base & ~((1 << t.size) - 1)
     elif category == "too_wide":
         t.size = rng.randrange(3, 8)
