@@ -25,8 +25,8 @@ from rtl.axi import AxiBurst, AxiResp
 from rtl.params import REG_BASE, REG_SIZE, IocParams, Region
 from rtl.regmap import REGMAP
 
-__all__ = ["Txn", "CATEGORIES", "draw", "expected", "protected_setup", "scratch",
-           "protected_ram", "ram_pattern"]
+__all__ = ["Txn", "CATEGORIES", "draw", "expected", "check_beats", "protected_setup",
+           "scratch", "protected_ram", "ram_pattern"]
 
 _WORD = 2  # AxSIZE of a 32-bit beat
 
@@ -236,3 +236,19 @@ def draw(rng, params, agent, regs):
         # (then refused by the privileged registers, accepted by the others).
         t.prot &= ~1
     return t
+
+
+def check_beats(allowed, got):
+    """Compare the answer of a burst, ``got`` (``(data, resp)`` per R beat, or one ``(0,
+    bresp)``), with :func:`expected`'s ``allowed``; returns the problems found (none: good).
+    An error beat must carry no data."""
+    if len(got) != len(allowed):
+        return [f"{len(got)} beats answered, {len(allowed)} expected"]
+    problems = []
+    for i, ((data, resp), ok) in enumerate(zip(got, allowed, strict=True)):
+        if resp not in ok:
+            problems.append(f"beat {i}: {AxiResp(resp).name}, expected "
+                            f"{'/'.join(sorted(AxiResp(r).name for r in ok))}")
+        elif resp >= AxiResp.SLVERR and data:
+            problems.append(f"beat {i}: {AxiResp(resp).name} with data {data:#x}")
+    return problems

@@ -1,0 +1,219 @@
+"""``make verify``: the bad-input fuzz, the fault soaks and the reset sweep at full length,
+then ``build/verify/report.md``.
+
+    python -m verify [--fuzz N] [--soak-faults N] [--rtl-faults N] [--sims icarus,verilator]
+                     [--seed N] [--sections fuzz,soak,reset]
+
+Each section writes ``build/verify/<section>.md`` and ``.json`` (see :mod:`verify.report`).
+The exit status is non-zero if any check failed.
+"""
+
+import argparse
+import sys
+import time
+
+from cosim.regress import CONFIGS
+from cosim.runner import SIMULATORS, read_metrics, run
+from verify.report import build_report, write_section
+from verify.soak import run_reference
+
+
+def _log(msg):
+    print(msg, flush=True)
+
+
+def _run(params, sim, suite, seed, env):
+    start = time.monotonic()
+    passed, failed, results = run(params, sim, suite, seed=seed,
+                                  env={k: str(v) for k, v in env.items()})
+    wall = time.monotonic() - start
+    _log(f"  {suite} {sim} [{params.name()}]: {'FAIL' if failed else 'ok'} ({wall:.0f} s, "
+         f"log {results.parent / 'sim.log'})")
+    return failed == 0 and passed > 0, read_metrics(results), wall, results.parent / "sim.log"
+
+
+def fuzz(args):
+    rows, ok, total, wall = [], True, 0, 0.0
+    for sim in args.sims:
+        for params in CONFIGS:
+            good, metrics, seconds, log = _run(params, sim, "cosim.suite_fuzz", args.seed,
+                                               {"IOC_FUZZ_ACCESSES": args.fuzz})
+            ok &= good
+            wall += seconds
+            for m in metrics:
+                total += m["accesses"]
+                rows.append((sim, params.name(), m["backpressure"], m["accesses"], m["legal"],
+                             m["max_cycles"], m["max_cycles_per_beat"], m["categories"],
+                             m["responses"]))
+            if not good:
+                rows.append((sim, params.name(), "FAILED", 0, 0, 0, 0, {}, f"see {log}"))
+    per_run = min((r[3] for r in rows), default=0)
+    summary = {"accesses fuzzed": total, "fewest in one run": per_run,
+               "runs": len(rows), "wrong responses": 0 if ok else "see log",
+               "hangs": 0 if ok else "see log", "status": "pass" if ok else "FAIL"}
+    lines = [
+        "Random illegal and unprivileged AXI bursts from every agent at once (raw AXI manager, "
+        "`cosim/suite_fuzz.py`, oracle `verify/fuzz.py`), with legal traffic mixed in, on each "
+        "simulator and configuration, without and with random VALID/READY stalls. Every beat's "
+        "response matched the oracle (address map, SPEC §3.1 front-end rules, register block "
+        "reference model); error beats carried no data; every burst was answered within "
+        "64 + 16 × beats cycles (not counting the manager's own stalls); protected registers "
+        "(privileged-write registers and channel epochs) and the protected half of the RAM read "
+        "back unchanged; no agent reset; scoreboard and AXI checkers clean.", "",
+        f"Bursts per run: {args.fuzz} (legal traffic not counted). Status: "
+        f"**{'pass' if ok else 'FAIL'}**.", "",
+        "| simulator | config | stalls | fuzzed | legal | slowest (cycles) | cycles/beat | "
+        "categories |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        cats = ", ".join(f"{k} {v}" for k, v in sorted(r[7].items()))
+        lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]} | {r[5]} | {r[6]} | "
+                     f"{cats} |")
+    lines += ["", "Responses by category (all runs):", ""]
+    merged = {}
+    for r in rows:
+        if isinstance(r[8], dict):
+            for k, v in r[8].items():
+                merged[k] = merged.get(k, 0) + v
+    lines += [f"- {k}: {v}" for k, v in sorted(merged.items())]
+    write_section("fuzz", summary, "\n".join(lines), rows=rows, wall_s=round(wall))
+    return ok
+
+
+def soak(args):
+    _log(f"  reference soak: {args.soak_faults} faults")
+    ref, ref_wall = run_reference(args.soak_faults, args.seed, progress=_log)
+    ok = not ref.failed_runs and ref.n_faults >= args.soak_faults
+    _log(f"  reference soak: {ref.as_dict()} ({ref_wall:.0f} s)")
+    rtl = {}
+    for sim in args.sims:
+        good, metrics, seconds, log = _run(CONFIGS[0], sim, "cosim.suite_soak", args.seed,
+                                           {"IOC_SOAK_FAULTS": args.rtl_faults,
+                                            "IOC_SOAK_SEED": args.seed})
+        faults = sum(1 for m in metrics if m["fault"])
+        ok &= good and faults >= args.rtl_faults
+        rtl[sim] = {"runs": len(metrics), "faults": faults,
+                    "restarts": sum(m["restarts"] for m in metrics),
+                    "messages": sum(m["messages"] for m in metrics),
+                    "delivered": sum(m["delivered"] for m in metrics),
+                    "dropped": sum(m["dropped"] for m in metrics),
+                    "refused": sum(m["refused"] for m in metrics),
+                    "rings_linearized": sum(m["rings_linearized"] for m in metrics),
+                    "rings_undecided": sum(m["rings_undecided"] for m in metrics),
+                    "cycles": sum(m["cycles"] for m in metrics),
+                    "failed": sum(1 for m in metrics if m["failures"]) if good else "see log",
+                    "wall_s": round(seconds)}
+    rtl_faults = sum(r["faults"] for r in rtl.values())
+    summary = {"crashes survived (reference)": ref.n_faults,
+               "crashes survived (RTL)": rtl_faults,
+               "restarts": ref.restarts + sum(r["restarts"] for r in rtl.values()),
+               "messages checked": ref.messages + sum(r["messages"] for r in rtl.values()),
+               "lost silently or duplicated": 0 if ok else "see log",
+               "status": "pass" if ok else "FAIL"}
+    d = ref.as_dict()
+    lines = [
+        "Random SPEC §6 scenarios (`verify/soak.py`): single- or dual-core, lock-free or locked "
+        "rings, 1-3 producers, ring depth 2 or 4, random preemption and `resv_clear` pulses, a "
+        "SimpleOS hang, crash or ring-index corruption in turn, and in a third of the runs a "
+        "hair-trigger Linux monitor that restarts a healthy SimpleOS at arbitrary points. Each "
+        "run is judged: quiescent with every ring drained; no message lost silently, "
+        "duplicated, reordered, corrupt or phantom; per channel sent = delivered + reported "
+        "dropped + refused (busy); every ring history linearizable to a FIFO; every injected "
+        "fault detected and SimpleOS serving again at a new epoch. On the RTL "
+        "(`cosim/suite_soak.py`) the same configurations run live, with the scoreboard and "
+        "AXI checkers on.", "",
+        f"Status: **{'pass' if ok else 'FAIL'}**.", "",
+        "| backend | runs | faults (hang/crash/corrupt) | restarts | messages | delivered | "
+        "dropped | refused | rings linearized | undecided |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| reference | {d['runs']} | {d['faults_total']} ({d['faults'].get('hang', 0)}/"
+        f"{d['faults'].get('crash', 0)}/{d['faults'].get('corrupt', 0)}) | {d['restarts']} | "
+        f"{d['messages']} | {d['delivered']} | {d['dropped']} | {d['refused']} | "
+        f"{d['rings_linearized']} | {d['rings_undecided']} |"]
+    for sim, r in rtl.items():
+        lines.append(f"| RTL ({sim}) | {r['runs']} | {r['faults']} | {r['restarts']} | "
+                     f"{r['messages']} | {r['delivered']} | {r['dropped']} | {r['refused']} | "
+                     f"{r['rings_linearized']} | {r['rings_undecided']} |")
+    lines += [
+        "", f"Ring histories of the ring a `corrupt` fault scribbled over are not judged for "
+        f"linearizability ({d['rings_exempt']} on the reference): a deliberately broken object "
+        f"is no FIFO until repaired; their messages are still counted. 'Undecided' histories "
+        f"exceeded the search bound.", "",
+        "Known limitation found by the soak (not drawn): a `corrupt` fault with the **locked** "
+        "ring is not recovered from. The locked ring keeps no commit record, so the rebooted "
+        "SimpleOS trusts the scribbled `tail` and replays stale slots (duplicates, reordering, "
+        "messages never accounted for). Reproducer: `verify.soak.CORRUPT_LOCKED`."]
+    if ref.failed_runs:
+        lines += ["", "Failed reference runs (first 5):", ""]
+        lines += [f"- {c}: {f[:3]}" for c, f in ref.failed_runs[:5]]
+    write_section("soak", summary, "\n".join(lines), reference=d, rtl=rtl,
+                  reference_wall_s=round(ref_wall))
+    return ok
+
+
+def reset(args):
+    rows, ok = [], True
+    for sim in args.sims:
+        for params in CONFIGS:
+            good, metrics, _, log = _run(params, sim, "cosim.suite_reset", args.seed, {})
+            ok &= good
+            for m in metrics:
+                for op, r in m["operations"].items():
+                    rows.append((sim, params.name(), m["backpressure"], op, r["cycles"],
+                                 r["offsets"], f"{r['min_offset']}..{r['max_offset']}",
+                                 r["unreachable"], sorted(set(r["outcomes"].values()))))
+            if not good:
+                rows.append((sim, params.name(), "FAILED", "", 0, 0, "", [], f"see {log}"))
+    summary = {"landings checked": sum(r[5] for r in rows),
+               "operations": sorted({r[3] for r in rows if r[3]}),
+               "status": "pass" if ok else "FAIL"}
+    lines = [
+        "The target agent's guest reset (privileged `AGENT_CTRL[t].RESET` by agent 0, "
+        "`cosim/suite_reset.py`) made to land — `agent_rst[t]` rising — at every cycle offset "
+        "from before to after a doorbell, an LL/SC pair and an 8-beat write + read burst of "
+        "the target. After each landing: the operation was answered (burst data intact), the "
+        "other agents' reservations (their SC still succeeds), channel/event enables, the "
+        "peer's pending doorbell and the RAM they own are untouched, the peer got its "
+        "PEER_RESET event, and the target's next LL/SC pair and doorbell work; scoreboard "
+        "(cycle-exact, so an SC fails exactly when the reset cleared its reservation) and AXI "
+        "checkers clean. The global `rst` is not swept: it resets every agent at once, so no "
+        "other agent's state is there to keep.", "",
+        "Unreachable offsets: the reset write is itself an access, and the subsystem grants one "
+        "access per cycle, so the offset at which it would have to share the slot with the "
+        "operation's own register access cannot occur; the test excuses only such offsets.", "",
+        f"Status: **{'pass' if ok else 'FAIL'}**.", "",
+        "| simulator | config | stalls | operation | cycles | offsets landed | range | "
+        "unreachable | outcomes |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [f"| {' | '.join(str(c) for c in r)} |" for r in rows]
+    write_section("reset", summary, "\n".join(lines), rows=rows)
+    return ok
+
+
+SECTIONS = {"fuzz": fuzz, "soak": soak, "reset": reset}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m verify", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fuzz", type=int, default=10_000,
+                        help="fuzz bursts per run (each simulator, config, stall setting)")
+    parser.add_argument("--soak-faults", type=int, default=1000,
+                        help="faults to inject on the reference backend")
+    parser.add_argument("--rtl-faults", type=int, default=100,
+                        help="faults to inject on the RTL, per simulator")
+    parser.add_argument("--sims", default=",".join(SIMULATORS))
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--sections", default=",".join(SECTIONS))
+    args = parser.parse_args(argv)
+    args.sims = [s for s in args.sims.split(",") if s]
+    ok = True
+    for name in args.sections.split(","):
+        start = time.monotonic()
+        _log(f"verify {name}:")
+        ok &= SECTIONS[name](args)
+        _log(f"verify {name}: done in {time.monotonic() - start:.0f} s")
+    _log(f"report: {build_report()}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
