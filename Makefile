@@ -7,10 +7,14 @@ SEED  ?=
 JOBS  ?= 2
 BOARD ?= icebreaker
 DEVICE ?=
+# make verify lengths: fuzz bursts per run, faults on the reference and (per simulator) the RTL
+FUZZ  ?= 10000
+SOAK  ?= 1000
+RTL_SOAK ?= 100
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth
+.PHONY: setup test sim verilog lint clean regmap synth verify
 
 setup:
 	@tools/bootstrap.sh
@@ -20,6 +24,9 @@ test: setup lint
 
 sim: setup
 	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED))
+
+verify: setup
+	$(PY) -m verify --fuzz $(FUZZ) --soak-faults $(SOAK) --rtl-faults $(RTL_SOAK) $(if $(SEED),--seed $(SEED))
 
 verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v

@@ -185,9 +185,9 @@ def ring_operations(history, channel):
     with no outcome) may have taken effect, with the message (published, but the thread died
     before it could tell: e.g. holding the lock of the locked ring) or with an empty slot that
     the producer's successor later fills with a tombstone: it becomes an optional
-    ``("enq", frozenset({msg, TOMBSTONE}), invoked, None)`` that the linearization may take at
-    any time after its invocation, with either value, or never; a dequeue that returned a
-    tombstone is ``("deq", TOMBSTONE, ...)``.
+    ``("enq?", frozenset({msg, TOMBSTONE}), invoked, died)`` that the linearization may take
+    between its invocation and the thread's death, with either value, or never; a dequeue that
+    returned a tombstone is ``("deq", TOMBSTONE, ...)``.
     """
     pending, ops = {}, []
     for index, event in enumerate(history):
@@ -197,7 +197,7 @@ def ring_operations(history, channel):
             pending[event.thread] = (index, event.msg)
         elif event.kind == "drop" and event.thread in pending:
             invoked, msg = pending.pop(event.thread)
-            ops.append(("enq", frozenset({msg, TOMBSTONE}), invoked, None))
+            ops.append(("enq?", frozenset({msg, TOMBSTONE}), invoked, index))
         elif event.kind in ("enq", "busy") or event.kind in _DEQ_RESULTS:
             invoked, msg = pending.pop(event.thread)
             kind = "deq" if event.kind in _DEQ_RESULTS else event.kind
@@ -209,7 +209,7 @@ def ring_operations(history, channel):
 
     def overlaps(kind, invoked, returned):
         return (any(k == kind and i <= returned for k, i in open_ops)
-                or any(k == kind and i <= returned and (r is None or invoked <= r)
+                or any(k.rstrip("?") == kind and i <= returned and invoked <= r
                        for k, _, i, r in ops))
 
     return [op for op in ops
@@ -224,9 +224,9 @@ class LinearizabilityUndecided(Exception):
 def check_linearizable(ops, capacity, *, max_states=None):
     """Whether ``ops`` (from :func:`ring_operations`) linearize to a FIFO of ``capacity`` slots.
 
-    An operation whose ``returned`` is ``None`` never returned (its thread was killed): it may
-    be linearized at any point after its invocation, or left out; an enqueue whose value is a
-    ``frozenset`` enqueues any one of its members.
+    An optional operation (kind ``"enq?"``: its thread was killed at ``returned``) may be
+    linearized within its interval, or left out; its value is a ``frozenset`` and it enqueues
+    any one of its members.
 
     Raises
     ------
@@ -239,7 +239,8 @@ def check_linearizable(ops, capacity, *, max_states=None):
         One witness order (the operations, linearized), or ``None`` if there is none.
     """
     ops = sorted(ops, key=lambda op: op[2])
-    required = sum(1 << i for i, op in enumerate(ops) if op[3] is not None)
+    required = sum(1 << i for i, op in enumerate(ops) if op[0] != "enq?")
+    optional = [i for i, op in enumerate(ops) if op[0] == "enq?"]
     if not required:
         return []
 
@@ -247,11 +248,11 @@ def check_linearizable(ops, capacity, *, max_states=None):
         """The operations that can come next, with the queue after each."""
         # Minimal operations: none still to linearize returned before they were invoked.
         horizon = min(op[3] for i, op in enumerate(ops)
-                      if not done >> i & 1 and op[3] is not None)
+                      if not done >> i & 1 and required >> i & 1)
         for i, (kind, value, invoked, _) in enumerate(ops):
             if done >> i & 1 or invoked > horizon:
                 continue
-            if kind == "enq":
+            if kind in ("enq", "enq?"):
                 if len(queue) >= capacity:
                     continue
                 for v in sorted(value, key=repr) if isinstance(value, frozenset) else (value,):
@@ -273,6 +274,10 @@ def check_linearizable(ops, capacity, *, max_states=None):
         done, options = stack[-1]
         for i, after in options:
             now = done | 1 << i
+            # an optional operation whose thread died before this one began is out of time
+            for j in optional:
+                if ops[j][3] < ops[i][2]:
+                    now |= 1 << j
             if (now & required) == required:
                 return order + [ops[i]]
             if (now, after) not in seen:
