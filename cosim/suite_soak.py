@@ -8,11 +8,13 @@ soak's (delivery, per-channel conservation, drained rings, linearizability, reco
 scoreboard and AXI checkers must agree throughout.
 
 Environment: ``IOC_SOAK_FAULTS`` (injected faults to reach, default 3), ``IOC_SOAK_SEED``
-(default: cocotb's seed). Run through :mod:`cosim.runner` (``tests/test_verify.py`` or
-``make verify``).
+(default: cocotb's seed), ``IOC_SOAK_FIRST`` (index of the first run, to reproduce one).
+The history of a failed run goes to ``soak-<index>.history`` in the run directory. Run
+through :mod:`cosim.runner` (``tests/test_verify.py`` or ``make verify``).
 """
 
 import os
+from pathlib import Path
 
 import cocotb
 
@@ -30,13 +32,16 @@ async def soak_simpleos_faults_live(dut):
     seed = int(os.environ.get("IOC_SOAK_SEED", cocotb.RANDOM_SEED))
     tb = TB(dut, params_from_env(), seed=seed)
     totals = SoakTotals()
-    index = 0
-    while totals.n_faults < faults and index < 3 * faults:
+    first = index = int(os.environ.get("IOC_SOAK_FIRST", "0"))
+    while totals.n_faults < faults and index < first + 3 * faults:
         config = soak_config(index, seed, "rtl")
         await tb.start()
         (result, _) = await run_live(tb, config)
         verdict = judge(config, result)
         totals.add(verdict)
+        if not verdict.ok and "IOC_METRICS" in os.environ:
+            path = Path(os.environ["IOC_METRICS"]).parent / f"soak-{index}.history"
+            path.write_text("\n".join(map(repr, result.history)) + "\n")
         tb.scoreboard.check()
         tb.record(run=index, fault=verdict.fault, restarts=verdict.restarts,
                   recovered=verdict.recovered, messages=verdict.messages,

@@ -69,10 +69,12 @@ def test_a_send_killed_mid_way_may_leave_a_tombstone_but_nothing_else():
     # ... or its message, if it published before it died ...
     published = killed[:4] + [("deq_begin", "c", ch), ("deliver", "c", ch, 5)] + killed[6:]
     assert check_linearizable(ring_operations(_history(*published), ch), capacity=2) is not None
-    # ... but a tombstone with no killed sender, or out of FIFO order, is no FIFO.
+    # ... but a tombstone with no killed sender, or messages out of FIFO order, is no FIFO.
     phantom = killed[2:]
     assert check_linearizable(ring_operations(_history(*phantom), ch), capacity=2) is None
-    swapped = killed[:4] + killed[6:] + killed[4:6]
+    swapped = killed[:4] + [("send", "b", ch, 7), ("enq", "b", ch, 7), ("deq_begin", "c", ch),
+                            ("deliver", "c", ch, 7), ("deq_begin", "c", ch),
+                            ("deliver", "c", ch, 6)]
     assert check_linearizable(ring_operations(_history(*swapped), ch), capacity=2) is None
 
 
