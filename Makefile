@@ -10,7 +10,7 @@ DEVICE ?=
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth
+.PHONY: setup test sim verilog lint clean regmap synth coverage
 
 setup:
 	@tools/bootstrap.sh
@@ -21,11 +21,14 @@ test: setup lint
 sim: setup
 	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED))
 
+coverage: setup
+	$(PY) -m verify.coverage --jobs $(JOBS) $(if $(SEED),--seed $(SEED))
+
 verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim tests
+	$(VENV)/bin/ruff check rtl sw_model cosim tests verify
 
 clean:
 	rm -rf build

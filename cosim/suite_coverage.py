@@ -1,0 +1,236 @@
+"""cocotb suite: stimulus for the coverage bins the other suites do not reach (``make coverage``).
+
+Each test still checks what it provokes (responses, the state afterwards), and the scoreboard
+and the AXI checkers watch every cycle, as in every suite.
+
+Run through :mod:`cosim.runner` (``tests/test_cosim.py``, ``make sim``, ``make coverage``).
+"""
+
+import cocotb
+from cocotb.triggers import ReadOnly, RisingEdge
+from cocotbext.axi import AxiBurstType, AxiResp
+
+from cosim.runner import params_from_env
+from cosim.tb import EXCL, TB
+from rtl.params import REG_BASE, ScFailCause
+from rtl.regmap import REGMAP, Event
+
+OKAY, EXOKAY, SLVERR, DECERR = AxiResp.OKAY, AxiResp.EXOKAY, AxiResp.SLVERR, AxiResp.DECERR
+#: A word of the register window that is no register (a hole: SLVERR).
+HOLE = REG_BASE + 0xFF8
+UNMAPPED = 0x8000_0000
+
+
+def _tb(dut, backpressure=False):
+    return TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+
+
+def _bit(n):
+    return 1 << n
+
+
+async def _op(tb, agent, op, target):
+    """One transaction of kind ``op`` (see :data:`verify.covergroups.OPS`) to ``target``
+    (``"shm"``, ``"reg"``, ``"hole"``, ``"unmapped"``, ``"fixed"``); returns its response."""
+    m = tb.masters[agent]
+    burst = op.endswith("-burst")
+    lock = EXCL if op.split("-")[0] in ("ll", "sc") else 0
+    write = op.split("-")[0] in ("write", "sc")
+    length = 8 if burst else 4
+    addr = {"shm": 0x100 + 0x20 * agent, "hole": HOLE, "unmapped": UNMAPPED,
+            "fixed": 0x100 + 0x20 * agent,
+            # reads: ID, CONFIG; writes: CH_PENDING (W1C of nothing), CH_ENABLE (own copy)
+            "reg": REG_BASE + REGMAP["CH_PENDING" if write and burst else
+                                     "CH_ENABLE" if write else "ID"].address()}[target]
+    kind = AxiBurstType.FIXED if target == "fixed" else AxiBurstType.INCR
+    if write:
+        r = await m.write(addr, bytes(length), awid=agent, lock=lock, burst=kind)
+    else:
+        r = await m.read(addr, length, arid=agent, lock=lock, burst=kind)
+    return r.resp
+
+
+def _expected(op, target):
+    """SPEC §3.1: the response of ``op`` to ``target``."""
+    if target == "unmapped":
+        return DECERR
+    if target in ("hole", "fixed"):
+        return SLVERR
+    if target == "shm" and op in ("ll", "sc"):
+        return EXOKAY   # sc runs right after its own ll
+    return OKAY
+
+
+OPS = ("read", "read-burst", "write", "write-burst", "ll", "ll-burst", "sc", "sc-burst")
+TARGETS = ("shm", "reg", "hole", "unmapped", "fixed")
+
+
+@cocotb.test()
+async def every_operation_to_every_kind_of_target(dut):
+    """Every operation (plain/exclusive, read/write, single/burst) to the shared RAM, a
+    register, a hole, an unmapped address and as a FIXED burst, from every agent: first alone,
+    then all agents issuing it in the same cycle (contending for the access slot). Each gets
+    its documented answer."""
+    tb = _tb(dut)
+    await tb.start()
+    agents = range(tb.params.n_agents)
+
+    async def step(agents, op, target):
+        if op == "sc" and target == "shm":
+            for resp in await _all(tb, agents, "ll", target):
+                assert resp == EXOKAY
+        for k, resp in zip(agents, await _all(tb, agents, op, target), strict=True):
+            assert resp == _expected(op, target), (k, op, target, resp)
+
+    for target in TARGETS:
+        for op in OPS:
+            for k in agents:
+                await step([k], op, target)     # alone
+            await step(agents, op, target)      # all at once
+    await tb.finish()
+
+
+async def _all(tb, agents, op, target):
+    """``op`` to ``target`` from every agent of ``agents`` at once; their responses."""
+    tasks = [cocotb.start_soon(_op(tb, k, op, target)) for k in agents]
+    return [await t for t in tasks]
+
+
+@cocotb.test()
+async def every_register_read_and_written_with_and_without_privilege(dut):
+    """Every register of the map, read and written (zero), unprivileged and privileged, from a
+    rotating agent: unprivileged writes to privileged registers are refused, privileged reads
+    of readable unchecked registers accepted."""
+    tb = _tb(dut)
+    await tb.start()
+    p = tb.params
+    k = 0
+    for reg in REGMAP:
+        if not reg.count(p):
+            continue
+        for priv in (False, True):
+            agent = k % p.n_agents
+            k += 1
+            _, rresp = await tb.reg_read(agent, reg.name, priv=priv)
+            wresp = await tb.reg_write(agent, reg.name, 0, priv=priv)
+            if reg.readable and reg.check is None:
+                assert rresp == OKAY, (reg.name, priv)
+            if not reg.readable:
+                assert rresp == SLVERR, (reg.name, priv)
+            if reg.priv_write and not priv:
+                assert wresp == SLVERR, (reg.name, priv)
+            if not reg.writable:
+                assert wresp == SLVERR, (reg.name, priv)
+    await tb.finish()
+
+
+async def _watch(tb, signal, log):
+    """Append the cycles in which ``signal`` (a callable on the DUT) is true."""
+    while True:
+        await RisingEdge(tb.dut.clk)
+        await ReadOnly()
+        if signal(tb.dut):
+            log.append(tb.cycle)
+
+
+@cocotb.test()
+async def doorbell_and_acknowledge_in_the_same_cycle(dut):
+    """A doorbell to agent 0 granted in the very cycle agent 0's reset clears its pending bits
+    (the reset acts one cycle after its write is granted): the set wins, no doorbell is lost."""
+    tb = _tb(dut)
+    await tb.start()
+    ch = 1
+    cfg = REGMAP["CH_CFG"].compose({"EP_A": 0, "EP_B": 1, "ENABLE": 1})
+    assert await tb.reg_write(0, "CH_CFG", cfg, ch, priv=True) == OKAY
+    collisions = []
+    cocotb.start_soon(_watch(tb, lambda d: int(d.mailbox.a0_ch_set.value)
+                             & int(d.mailbox.a0_ch_clr.value), collisions))
+    for delay in range(6):
+        reset = cocotb.start_soon(tb.reg_write(0, "AGENT_CTRL", 1, 0, priv=True))
+        await tb.cycles(delay)
+        assert await tb.reg_write(1, "DOORBELL", ch) == OKAY
+        assert await reset == OKAY
+        await tb.cycles(tb.params.agent_rst_cycles + 2)
+        if collisions:
+            break
+        assert await tb.reg_write(0, "CH_PENDING", _bit(ch)) == OKAY
+    assert collisions, "the doorbell never met the reset's clear in one cycle"
+    value, _ = await tb.reg_read(0, "CH_PENDING")
+    assert value & _bit(ch), "the doorbell was lost to a same-cycle clear"
+    await tb.finish()
+
+
+@cocotb.test()
+async def event_and_acknowledge_in_the_same_cycle(dut):
+    """One port: a refused read (its BUS_ERROR event is raised in its response cycle) and a W1C
+    of that event granted in the same cycle, read and write in flight together: the event wins."""
+    tb = _tb(dut)
+    await tb.start()
+    collisions = []
+    cocotb.start_soon(_watch(tb, lambda d: int(d.mailbox.a1_ev_set.value)
+                             & int(d.mailbox.a1_ev_clr.value), collisions))
+    ev_bus = _bit(Event.BUS_ERROR)
+    m1 = tb.masters[1]
+    for _ in range(8):
+        refused = cocotb.start_soon(m1.read(HOLE, 4, arid=1))
+        ack = cocotb.start_soon(m1.write(REG_BASE + REGMAP["EV_PENDING"].address(),
+                                         ev_bus.to_bytes(4, "little"), awid=1))
+        assert (await refused).resp == SLVERR
+        assert (await ack).resp == OKAY
+        await tb.cycles(2)
+        if collisions:
+            break
+        await tb.cycles(1)
+    assert collisions, "the event never met its acknowledge in one cycle"
+    value, _ = await tb.reg_read(1, "EV_PENDING")
+    assert value & ev_bus, "the event was lost to a same-cycle acknowledge"
+    await tb.finish()
+
+
+@cocotb.test()
+async def reservation_clear_in_the_cycle_of_the_ll_or_the_sc(dut):
+    """``resv_clear`` high in the cycle the LL is granted: the LL answers but leaves no
+    reservation; in the cycle the SC is granted: the SC fails as PREEMPTED; neither SC writes."""
+    tb = _tb(dut)
+    await tb.start()
+    m = tb.masters[0]
+    addr = 0x140
+    dut.resv_clear.value = 1
+    rd = await m.read(addr, 4, arid=0, lock=EXCL)
+    await RisingEdge(dut.clk)
+    dut.resv_clear.value = 0
+    assert rd.resp == EXOKAY
+    assert (await m.write(addr, b"\x01\x00\x00\x00", awid=0, lock=EXCL)).resp == OKAY
+    assert (await m.read(addr, 4, arid=0, lock=EXCL)).resp == EXOKAY
+    dut.resv_clear.value = 1
+    wr = await m.write(addr, b"\x02\x00\x00\x00", awid=0, lock=EXCL)
+    await RisingEdge(dut.clk)
+    dut.resv_clear.value = 0
+    assert wr.resp == OKAY
+    assert await tb.reg_read(0, "SC_CAUSE") == (ScFailCause.PREEMPTED, OKAY)
+    assert (await m.read(addr, 4, arid=0)).data == bytes(4)
+    await tb.finish()
+
+
+@cocotb.test()
+async def watchdog_expiry_and_a_doorbell_to_oneself(dut):
+    """An unattended watchdog expires every period and raises WATCHDOG at its supervisor; a
+    channel whose two endpoints are one agent (single-core SPUMONE) rings that agent itself."""
+    tb = _tb(dut)
+    await tb.start()
+    p = tb.params
+    sup = p.n_agents - 1
+    if p.n_watchdogs:
+        assert await tb.reg_write(0, "WDOG_PERIOD", 20, 0, priv=True) == OKAY
+        ctrl = REGMAP["WDOG_CTRL"].compose({"ENABLE": 1, "SUPERVISOR": sup, "KICK_MASK": 1})
+        assert await tb.reg_write(0, "WDOG_CTRL", ctrl, 0, priv=True) == OKAY
+        await tb.cycles(50)
+        assert await tb.reg_write(0, "WDOG_CTRL", 0, 0, priv=True) == OKAY
+        value, _ = await tb.reg_read(sup, "EV_PENDING")
+        assert value & _bit(Event.WATCHDOG)
+        assert (await tb.reg_read(0, "WDOG_EXPIRED"))[0] & 1
+    cfg = REGMAP["CH_CFG"].compose({"EP_A": 0, "EP_B": 0, "ENABLE": 1})
+    assert await tb.reg_write(0, "CH_CFG", cfg, 2, priv=True) == OKAY
+    assert await tb.reg_write(0, "DOORBELL", 2) == OKAY
+    assert await tb.reg_read(0, "CH_PENDING") == (_bit(2), OKAY)
+    await tb.finish()

@@ -1,0 +1,1 @@
+"""Verification depth of the IOC subsystem: coverage, formal proofs, fuzzing and soaks."""

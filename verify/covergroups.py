@@ -1,0 +1,173 @@
+"""The functional cover groups of the subsystem, declared with ``cocotb-coverage``.
+
+Bins are plain strings so that a per-test dump is JSON and files of different configurations
+merge by name. The groups (each a cover group of cover points and one cross):
+
+``ioc.txn``
+    Every AXI transaction as the port answered it: operation (read, write, LL = exclusive read,
+    SC = exclusive write; single beat or burst) x response x agent x contention (another agent's
+    front end requested the access slot in a cycle in which this transaction's port did).
+``ioc.reg``
+    Every access the arbiter granted to the register window: register (every :data:`REGMAP`
+    entry of the configuration) x access (read, write) x privilege.
+``ioc.refusal``
+    Why the register block refused an access (the :data:`BAD_ACCESSES` list).
+``ioc.events``
+    Scenario events the hardware went through (doorbells, irq edges, SC failure causes,
+    resets, watchdog expiry, bus errors, corner cases of same-cycle collisions).
+``ioc.ring``
+    Outcomes of ring operations of ``sw_model`` code running on the RTL (``full`` is the
+    back-pressure of a full ring).
+
+The sampler that feeds these from the DUT's signals is :mod:`cosim.coverage_monitor`; this
+module has no simulator dependency.
+"""
+
+from cocotb_coverage.coverage import CoverCross, CoverItem, CoverPoint, coverage_db
+
+from rtl.params import ScFailCause
+from rtl.regmap import BAD_ACCESSES, REGMAP
+
+__all__ = ["OPS", "RESPONSES", "CONTENTION", "ACCESSES", "PRIVILEGES", "EVENTS", "RING",
+           "REFUSALS", "ROOT", "PRIMARY", "registers", "declare", "snapshot", "delta",
+           "static_refusal",
+           "label"]
+
+ROOT = "ioc"
+OPS = ("read", "read-burst", "write", "write-burst", "ll", "ll-burst", "sc", "sc-burst")
+RESPONSES = ("OKAY", "EXOKAY", "SLVERR", "DECERR")
+CONTENTION = ("alone", "contended")
+ACCESSES = ("read", "write")
+PRIVILEGES = ("user", "priv")
+REFUSALS = tuple(b.name for b in BAD_ACCESSES)
+#: Scenario events, in the order of the report.
+EVENTS = (
+    "doorbell", "doorbell_self", "irq_raise", "irq_ack",
+    "doorbell_and_ack_same_cycle", "event_and_ack_same_cycle",
+    "sc_success",
+    *(f"sc_fail_{c.name}" for c in ScFailCause if c is not ScFailCause.NONE),
+    "sc_fail_unsupported_form", "ll_and_clear_same_cycle", "sc_and_clear_same_cycle",
+    "resv_clear", "agent_reset", "peer_reset_event", "channel_reset",
+    "epoch_change_agent_reset", "epoch_change_channel_reset",
+    "watchdog_expiry", "bus_error_fabric", "bus_error_register",
+    "r_backpressure", "b_backpressure", "read_and_write_in_flight_same_port",
+    "all_agents_request",
+)
+#: History event kinds of ``sw_model`` ring code (``busy`` = the ring was full).
+RING = ("enq", "busy", "drop", "deliver", "empty", "corrupt", "tombstone")
+
+#: The items whose holes are listed in the report (their cover points are projections of them).
+PRIMARY = (f"{ROOT}.txn.cross", f"{ROOT}.reg.cross", f"{ROOT}.refusal.reason",
+           f"{ROOT}.events.event", f"{ROOT}.ring.outcome")
+
+
+def registers(params):
+    """Names of the registers implemented in a configuration, in map order."""
+    return tuple(reg.name for reg in REGMAP if reg.count(params))
+
+
+def agents(params):
+    return tuple(f"a{k}" for k in range(params.n_agents))
+
+
+def label(bin_):
+    """A bin as a string: cross bins (tuples) joined with ``" x "``."""
+    return " x ".join(bin_) if isinstance(bin_, tuple) else str(bin_)
+
+
+class Samplers:
+    """Sampling functions of the cover groups (call them with positional arguments only, as
+    ``cocotb-coverage`` requires)."""
+
+    def __init__(self, txn, reg, refusal, event, ring):
+        self.txn, self.reg, self.refusal, self.event, self.ring = txn, reg, refusal, event, ring
+
+
+_declared = {}
+
+
+def declare(params):
+    """Create the cover groups for ``params`` in ``cocotb-coverage``'s database (once per
+    process: the database is a singleton) and return their :class:`Samplers`."""
+    if params in _declared:
+        return _declared[params]
+    if _declared:
+        raise RuntimeError("cover groups are already declared for another configuration")
+    r = ROOT
+
+    def item(i):
+        return lambda *args: args[i]
+
+    @CoverPoint(f"{r}.txn.op", xf=item(0), bins=list(OPS))
+    @CoverPoint(f"{r}.txn.resp", xf=item(1), bins=list(RESPONSES))
+    @CoverPoint(f"{r}.txn.agent", xf=item(2), bins=list(agents(params)))
+    @CoverPoint(f"{r}.txn.contention", xf=item(3), bins=list(CONTENTION))
+    @CoverCross(f"{r}.txn.cross", items=[f"{r}.txn.op", f"{r}.txn.resp", f"{r}.txn.agent",
+                                         f"{r}.txn.contention"])
+    def txn(op, resp, agent, contention):
+        pass
+
+    @CoverPoint(f"{r}.reg.register", xf=item(0), bins=list(registers(params)))
+    @CoverPoint(f"{r}.reg.access", xf=item(1), bins=list(ACCESSES))
+    @CoverPoint(f"{r}.reg.privilege", xf=item(2), bins=list(PRIVILEGES))
+    @CoverCross(f"{r}.reg.cross", items=[f"{r}.reg.register", f"{r}.reg.access",
+                                         f"{r}.reg.privilege"])
+    def reg(register, access, privilege):
+        pass
+
+    @CoverPoint(f"{r}.refusal.reason", bins=list(REFUSALS))
+    def refusal(reason):
+        pass
+
+    @CoverPoint(f"{r}.events.event", bins=list(EVENTS))
+    def event(name):
+        pass
+
+    @CoverPoint(f"{r}.ring.outcome", bins=list(RING))
+    def ring(kind):
+        pass
+
+    _declared[params] = Samplers(txn, reg, refusal, event, ring)
+    return _declared[params]
+
+
+def snapshot():
+    """``{item name: {bin label: hits}}`` of every cover point and cross under ``ioc``."""
+    return {name: {label(b): hits for b, hits in item.detailed_coverage.items()}
+            for name, item in coverage_db.items()
+            if name.startswith(ROOT + ".") and type(item) is not CoverItem}
+
+
+def delta(before, after):
+    """Hits in ``after`` that are not in ``before`` (same items and bins)."""
+    return {name: {b: hits - before.get(name, {}).get(b, 0) for b, hits in bins.items()}
+            for name, bins in after.items()}
+
+
+def static_refusal(params, offset, *, write, size, strb, priv, data):
+    """The first :data:`BAD_ACCESSES` reason that refuses a register-window access and that
+    does not depend on the register block's state (every one but ``CHECK``), or ``None``.
+
+    ``offset`` is the byte offset in the window. A refused access that none of these explain
+    was refused by its register's ``CHECK``.
+    """
+    hit = REGMAP.decode(params, offset)
+    if hit is None:
+        return "HOLE"
+    reg = hit[0]
+    if size != 2:
+        return "SIZE"
+    if offset & 3:
+        return "MISALIGNED"
+    if write and strb != 0b1111:
+        return "STROBE"
+    if not write and not reg.readable:
+        return "READ_WRITE_ONLY"
+    if write and not reg.writable:
+        return "WRITE_READ_ONLY"
+    if write and reg.priv_write and not priv:
+        return "PRIVILEGE"
+    if write and any(f.get(data) >= getattr(params, f.limit)
+                     for f in reg.fields if f.limit is not None):
+        return "LIMIT"
+    return None
