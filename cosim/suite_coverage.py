@@ -19,6 +19,9 @@ OKAY, EXOKAY, SLVERR, DECERR = AxiResp.OKAY, AxiResp.EXOKAY, AxiResp.SLVERR, Axi
 #: A word of the register window that is no register (a hole: SLVERR).
 HOLE = REG_BASE + 0xFF8
 UNMAPPED = 0x8000_0000
+#: Heartbeat period and timeout (cycles) of Linux's monitor in the restart-mid-send test: the
+#: timeout is shorter than SimpleOS's work, so restarts land at arbitrary points.
+TOMB_HB, TOMB_TIMEOUT = 150, 300
 
 
 def _tb(dut, backpressure=False):
@@ -233,4 +236,32 @@ async def watchdog_expiry_and_a_doorbell_to_oneself(dut):
     assert await tb.reg_write(0, "CH_CFG", cfg, 2, priv=True) == OKAY
     assert await tb.reg_write(0, "DOORBELL", 2) == OKAY
     assert await tb.reg_read(0, "CH_PENDING") == (_bit(2), OKAY)
+    await tb.finish()
+
+
+@cocotb.test()
+async def restart_mid_send_leaves_a_tombstone(dut):
+    """Linux's monitor, with a heartbeat timeout shorter than SimpleOS's work, restarts it at
+    arbitrary points; a restart between reserving a reply slot and publishing it makes the new
+    incarnation fill the slot with a tombstone, which Linux skips: still nothing lost silently."""
+    from cosim.suite_scenarios import run_live
+    from sw_model.scenario import ScenarioConfig
+
+    tb = _tb(dut)
+    kinds = set()
+    # Seed 4 is the first whose restarts hit a send in progress (the others follow in case a
+    # change of timing moves it).
+    for seed in range(4, 12):
+        await tb.start()
+        config = ScenarioConfig(variant="lockfree", fault="crash", producers=2, messages=4,
+                                seed=seed, watchdog_period=4000, hb_period=TOMB_HB,
+                                hb_timeout=TOMB_TIMEOUT, preempt_rate=0.3)
+        result, _ = await run_live(tb, config)
+        assert result.report.ok, result.report
+        kinds = {e.kind for e in result.history}
+        dut._log.info("seed %d: %s, restarts %d, %s", seed, result.report, result.restarts,
+                      "tombstone" if "tombstone" in kinds else "no tombstone")
+        if "tombstone" in kinds:
+            break
+    assert "tombstone" in kinds, "no restart hit a send in progress"
     await tb.finish()

@@ -2,7 +2,7 @@
 
     python -m verify.coverage [--sims icarus,verilator] [--seed N] [--jobs N] [--report-only]
 
-Runs every cosim suite (``cosim.regress.SUITES`` and :mod:`cosim.suite_coverage`) on every
+Runs every cosim suite (``cosim.regress.SUITES``, :mod:`cosim.suite_coverage` among them) on every
 configuration of the regression with coverage on: functional coverage (the cover groups of
 :mod:`verify.covergroups`, sampled by :mod:`cosim.coverage_monitor` in every test) on each
 simulator asked for, and Verilator line, branch and toggle coverage on a coverage build. Then
@@ -39,9 +39,9 @@ OUT = ROOT / "build" / "verify"
 
 
 def suites():
-    """The suites run under coverage: the regression's and the one that closes coverage holes."""
+    """The suites run under coverage: the regression's (``cosim.suite_coverage`` among them)."""
     from cosim.regress import SUITES
-    return [*SUITES, "cosim.suite_coverage"]
+    return list(SUITES)
 
 
 def load_run(run_dir):
