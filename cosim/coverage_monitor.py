@@ -23,7 +23,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from cosim.runner import COVERAGE_ENV
 from rtl.params import REG_BASE, Region, ScFailCause
 from rtl.regmap import REGMAP, Event
-from verify.covergroups import RESPONSES, declare, delta, snapshot, static_refusal
+from verify.covergroups import BURSTS, RESPONSES, SIZES, declare, delta, snapshot, static_refusal
 
 __all__ = ["CoverageMonitor"]
 
@@ -72,11 +72,16 @@ class CoverageMonitor:
         d = tb.dut
         n = p.n_agents
         self._ports = [{s: getattr(d, f"s{k}_axi_{s}") for s in (
-            "arvalid", "arready", "arlen", "arlock", "rvalid", "rready", "rresp", "rlast",
-            "awvalid", "awready", "awlen", "awlock", "bvalid", "bready", "bresp")}
+            "arvalid", "arready", "arlen", "arlock", "arsize", "arburst",
+            "rvalid", "rready", "rresp", "rlast",
+            "awvalid", "awready", "awlen", "awlock", "awsize", "awburst",
+            "bvalid", "bready", "bresp")}
             for k in range(n)]
-        self._req = [(getattr(d, f"frontend{k}").req__valid, getattr(d, f"frontend{k}").req__write)
-                     for k in range(n)]
+        fes = [getattr(d, f"frontend{k}") for k in range(n)]
+        self._req = [(fe.req__valid, fe.req__write) for fe in fes]
+        # flips when a port's read and write both wanted the slot and one was granted
+        self._prefer = [fe.prefer_write for fe in fes]
+        self._prefer_last = [None] * n
         mb = d.mailbox
         self._sets = [(getattr(mb, f"a{k}_ch_set"), getattr(mb, f"a{k}_ch_clr"),
                        getattr(mb, f"a{k}_ev_set"), getattr(mb, f"a{k}_ev_clr"))
@@ -151,8 +156,13 @@ class CoverageMonitor:
             event("bus_error_fabric")
 
         mb = self._mb
-        for ch_set, ch_clr, ev_set, ev_clr in self._sets:
-            if int(ch_set.value) & int(ch_clr.value):
+        for k, (ch_set, ch_clr, ev_set, ev_clr) in enumerate(self._sets):
+            ch = int(ch_set.value)
+            if ch:
+                for c in range(self.params.n_channels):
+                    if ch >> c & 1:
+                        self.cover.doorbell(f"a{k} x c{c}")
+            if ch & int(ch_clr.value):
                 event("doorbell_and_ack_same_cycle")
             ev = int(ev_set.value)
             if ev & int(ev_clr.value):
@@ -161,9 +171,13 @@ class CoverageMonitor:
                 event("peer_reset_event")
         if int(mb.channel_reset_q.value):
             event("channel_reset")
-        if int(mb.epoch_bump.value):
+        bumps = int(mb.epoch_bump.value)
+        if bumps:
             event("epoch_change_agent_reset" if int(mb.agent_reset_q.value)
                   else "epoch_change_channel_reset")
+            for c in range(self.params.n_channels):
+                if bumps >> c & 1:
+                    self.cover.epoch(f"c{c}")
         if self.params.n_watchdogs and int(mb.wd_exp_set.value):
             event("watchdog_expiry")
         self._transactions()
@@ -186,8 +200,10 @@ class CoverageMonitor:
                 data=int(d.access__w_data.value))
             hit = REGMAP.decode(self.params, offset)
             if hit is not None:
-                self.cover.reg(hit[0].name, "write" if acc["write"] else "read",
-                               "priv" if acc["priv"] else "user")
+                reg, i = hit
+                access = "write" if acc["write"] else "read"
+                self.cover.reg(reg.name, access, "priv" if acc["priv"] else "user")
+                self.cover.entry(reg.name if reg.array is None else f"{reg.name}[{i}]", access)
             acc["doorbell"] = hit is not None and hit[0] is _DOORBELL and acc["write"]
             # a doorbell that rings the caller itself (both endpoints are the caller)
             acc["self"] = acc["doorbell"] and bool(int(self._sets[agent][0].value))
@@ -251,10 +267,21 @@ class CoverageMonitor:
                     self.cover.event("b_backpressure")
             if int(s["arvalid"].value) and int(s["arready"].value):
                 reads.append(_Txn(_op(False, int(s["arlock"].value), int(s["arlen"].value))))
+                self._sample_form(s["arsize"], s["arburst"], "read")
             if int(s["awvalid"].value) and int(s["awready"].value):
                 writes.append(_Txn(_op(True, int(s["awlock"].value), int(s["awlen"].value))))
+                self._sample_form(s["awsize"], s["awburst"], "write")
+            prefer = int(self._prefer[k].value)
+            if self._prefer_last[k] is not None and prefer != self._prefer_last[k]:
+                self.cover.event("read_write_alternation")
+            self._prefer_last[k] = prefer
             if reads and writes:
                 self.cover.event("read_and_write_in_flight_same_port")
+
+    def _sample_form(self, size, burst, direction):
+        size, burst = int(size.value), int(burst.value)
+        self.cover.axi(SIZES[min(size, 3)], BURSTS[burst] if burst < 3 else "reserved",
+                       direction)
 
     def _sample_txn(self, agent, txn):
         self.cover.txn(txn.op, RESPONSES[txn.resp], f"a{agent}",

@@ -101,29 +101,91 @@ async def _all(tb, agents, op, target):
 
 @cocotb.test()
 async def every_register_read_and_written_with_and_without_privilege(dut):
-    """Every register of the map, read and written (zero), unprivileged and privileged, from a
-    rotating agent: unprivileged writes to privileged registers are refused, privileged reads
-    of readable unchecked registers accepted."""
+    """Every register entry of the map (each element of the arrays), read and written (zero),
+    unprivileged and privileged, from a rotating agent: unprivileged writes to privileged
+    registers are refused, reads of readable unchecked registers accepted."""
     tb = _tb(dut)
     await tb.start()
     p = tb.params
     k = 0
-    for reg in REGMAP:
-        if not reg.count(p):
-            continue
+    for reg, i, _ in REGMAP.instances(p):
         for priv in (False, True):
             agent = k % p.n_agents
             k += 1
-            _, rresp = await tb.reg_read(agent, reg.name, priv=priv)
-            wresp = await tb.reg_write(agent, reg.name, 0, priv=priv)
+            _, rresp = await tb.reg_read(agent, reg.name, i, priv=priv)
+            wresp = await tb.reg_write(agent, reg.name, 0, i, priv=priv)
             if reg.readable and reg.check is None:
-                assert rresp == OKAY, (reg.name, priv)
+                assert rresp == OKAY, (reg.name, i, priv)
             if not reg.readable:
-                assert rresp == SLVERR, (reg.name, priv)
-            if reg.priv_write and not priv:
-                assert wresp == SLVERR, (reg.name, priv)
-            if not reg.writable:
-                assert wresp == SLVERR, (reg.name, priv)
+                assert rresp == SLVERR, (reg.name, i, priv)
+            if (reg.priv_write and not priv) or not reg.writable:
+                assert wresp == SLVERR, (reg.name, i, priv)
+    await tb.finish()
+
+
+@cocotb.test()
+async def every_request_form_on_every_port(dut):
+    """Byte, half-word and word beats in INCR, FIXED and WRAP bursts, a read and a write in
+    flight together on every port (so each port alternates its read and write beats): INCR
+    bursts of narrow beats write and read back their bytes, FIXED and WRAP bursts get SLVERR and
+    write nothing."""
+    tb = _tb(dut)
+    await tb.start()
+    p = tb.params
+
+    async def port(k):
+        m = tb.masters[k]
+        base = 0x200 + 0x40 * k
+        for size in (0, 1, 2):
+            for burst in (AxiBurstType.INCR, AxiBurstType.FIXED, AxiBurstType.WRAP):
+                length = 4 << size              # four beats (a legal WRAP length)
+                data = bytes((k * 16 + size * 4 + i + 1) & 0xFF for i in range(length))
+                w = cocotb.start_soon(m.write(base, data, awid=k, size=size, burst=burst))
+                r = cocotb.start_soon(m.read(base + 0x20, length, arid=k, size=size,
+                                             burst=burst))
+                wr, rd = await w, await r
+                if burst == AxiBurstType.INCR:
+                    assert (wr.resp, rd.resp) == (OKAY, OKAY), (k, size)
+                    got = await m.read(base, length, arid=k, size=size)
+                    assert got.data == data, (k, size)
+                else:
+                    assert (wr.resp, rd.resp) == (SLVERR, SLVERR), (k, size, burst)
+                await m.write(base, bytes(length), awid=k)
+            # a single narrow beat
+            assert (await m.write(base + 1, b"\x5a", awid=k, size=0)).resp == OKAY
+            assert (await m.read(base + 1, 1, arid=k, size=0)).data == b"\x5a"
+            await m.write(base, bytes(4), awid=k)
+
+    tasks = [cocotb.start_soon(port(k)) for k in range(p.n_agents)]
+    for t in tasks:
+        await t
+    await tb.finish()
+
+
+@cocotb.test()
+async def every_channel_rings_every_agent_and_resets(dut):
+    """Each channel configured in turn between every agent and the next one: a doorbell from
+    the next one sets the channel's pending bit at the agent (and nowhere else), the ack clears
+    it; then a CHANNEL_RESET of each channel bumps its epoch."""
+    tb = _tb(dut)
+    await tb.start()
+    p = tb.params
+    n = p.n_agents
+    for c in range(p.n_channels):
+        for k in range(n):
+            peer = (k + 1) % n
+            cfg = REGMAP["CH_CFG"].compose({"EP_A": k, "EP_B": peer, "ENABLE": 1})
+            assert await tb.reg_write(0, "CH_CFG", cfg, c, priv=True) == OKAY
+            assert await tb.reg_write(peer, "DOORBELL", c) == OKAY
+            assert await tb.reg_read(k, "CH_PENDING") == (_bit(c), OKAY)
+            if peer != k:
+                assert await tb.reg_read(peer, "CH_PENDING") == (0, OKAY)
+            assert await tb.reg_write(k, "CH_PENDING", _bit(c)) == OKAY
+    for c in range(p.n_channels):
+        epoch, _ = await tb.reg_read(0, "EPOCH", c, priv=True)
+        assert await tb.reg_write(0, "CHANNEL_RESET", c, priv=True) == OKAY
+        await tb.cycles(2)
+        assert await tb.reg_read(0, "EPOCH", c, priv=True) == ((epoch + 1) & 0xFFFF, OKAY)
     await tb.finish()
 
 
@@ -217,21 +279,22 @@ async def reservation_clear_in_the_cycle_of_the_ll_or_the_sc(dut):
 
 @cocotb.test()
 async def watchdog_expiry_and_a_doorbell_to_oneself(dut):
-    """An unattended watchdog expires every period and raises WATCHDOG at its supervisor; a
+    """Each unattended watchdog expires every period and raises WATCHDOG at its supervisor; a
     channel whose two endpoints are one agent (single-core SPUMONE) rings that agent itself."""
     tb = _tb(dut)
     await tb.start()
     p = tb.params
     sup = p.n_agents - 1
-    if p.n_watchdogs:
-        assert await tb.reg_write(0, "WDOG_PERIOD", 20, 0, priv=True) == OKAY
+    for w in range(p.n_watchdogs):
+        assert await tb.reg_write(0, "WDOG_PERIOD", 20 + w, w, priv=True) == OKAY
         ctrl = REGMAP["WDOG_CTRL"].compose({"ENABLE": 1, "SUPERVISOR": sup, "KICK_MASK": 1})
-        assert await tb.reg_write(0, "WDOG_CTRL", ctrl, 0, priv=True) == OKAY
+        assert await tb.reg_write(0, "WDOG_CTRL", ctrl, w, priv=True) == OKAY
         await tb.cycles(50)
-        assert await tb.reg_write(0, "WDOG_CTRL", 0, 0, priv=True) == OKAY
+        assert await tb.reg_write(0, "WDOG_CTRL", 0, w, priv=True) == OKAY
         value, _ = await tb.reg_read(sup, "EV_PENDING")
         assert value & _bit(Event.WATCHDOG)
-        assert (await tb.reg_read(0, "WDOG_EXPIRED"))[0] & 1
+        assert (await tb.reg_read(0, "WDOG_EXPIRED"))[0] & _bit(w)
+        assert await tb.reg_write(sup, "EV_PENDING", _bit(Event.WATCHDOG)) == OKAY
     cfg = REGMAP["CH_CFG"].compose({"EP_A": 0, "EP_B": 0, "ENABLE": 1})
     assert await tb.reg_write(0, "CH_CFG", cfg, 2, priv=True) == OKAY
     assert await tb.reg_write(0, "DOORBELL", 2) == OKAY

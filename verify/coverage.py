@@ -85,18 +85,36 @@ def holes(merged, waivers=WAIVERS, items=PRIMARY):
     return waived, unwaived, wrong
 
 
+def _wakeup_dummies(sources):
+    """``(file, line)`` of Yosys's ``always @*`` wake-up dummies in the generated Verilog: a
+    ``reg`` that is constant 0 and an ``if (<it>) begin end`` at the top of every combinational
+    block, which exist to start the block at time 0. Their points (the ``if`` arm never taken,
+    the register never toggling) are not design logic and are left out of the figures."""
+    lines = set()
+    for source in sources:
+        for n, text in enumerate(Path(source).read_text().splitlines(), start=1):
+            if "verilog_backend.cc" in text and "dump_module" in text:
+                lines.add((source, n))
+    return lines
+
+
 def code_coverage(dat_files_by_config, out_dir):
     """Merge each configuration's ``coverage.dat`` files (points of the generated Verilog only),
     write the merged file and the annotated Verilog; returns the figures per configuration."""
     figures = {}
     for config, paths in sorted(dat_files_by_config.items()):
         data = merge(paths).only(lambda p: p.file.endswith(f"{TOP_NAME}.v"))
+        dummies = _wakeup_dummies({Point(k).file for k in data.counts})
+        kept = data.only(lambda p, dummies=dummies: (p.file, p.line) not in dummies)
+        excluded = len(data.counts) - len(kept.counts)
+        data = kept
         out_dir.mkdir(parents=True, exist_ok=True)
         data.write(out_dir / f"{config}.dat")
         for source in sorted({Point(k).file for k in data.counts}):
             data.annotate(source, out_dir / config / Path(source).name)
         figures[config] = {
             "runs": len(paths),
+            "excluded_wakeup_dummy_points": excluded,
             "summary": {k: list(v) for k, v in data.summary().items()},
             "toggle_by_instance": {k: list(v) for k, v in data.by_instance("toggle").items()},
             "line_by_instance": {k: list(v) for k, v in data.by_instance("line").items()},
@@ -159,6 +177,10 @@ def write_report(out, merged, per_sim, code, runs, seed):
             f"{config}: " + ", ".join(f"{inst} {_pct(c, t):.0f} %"
                                       for inst, (c, t) in fig["toggle_by_instance"].items())
             for config, fig in code.items()) + ".",
+            "", "Left out: the points of Yosys's `always @*` wake-up dummies (a constant `reg` and "
+            "an empty `if` on it at the top of every combinational block): " + "; ".join(
+                f"{config}: {fig['excluded_wakeup_dummy_points']}" for config, fig in code.items())
+            + ".",
             "", "Line/branch points never hit (annotated Verilog under "
             "`build/verify/coverage/<config>/`): " + "; ".join(
                 f"{config}: {len(fig['uncovered_lines'])}" for config, fig in code.items())

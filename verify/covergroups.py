@@ -10,6 +10,13 @@ merge by name. The groups (each a cover group of cover points and one cross):
 ``ioc.reg``
     Every access the arbiter granted to the register window: register (every :data:`REGMAP`
     entry of the configuration) x access (read, write) x privilege.
+``ioc.axi``
+    The form of every AXI request a port accepted: ``AxSIZE`` (1, 2, 4 bytes or wider than
+    the bus) x burst type x direction.
+``ioc.entry``
+    Every register *entry* (array elements one by one, e.g. ``CH_CFG[5]``) x access.
+``ioc.channel``
+    Doorbells set at each agent on each channel, and epoch changes of each channel.
 ``ioc.refusal``
     Why the register block refused an access (the :data:`BAD_ACCESSES` list).
 ``ioc.events``
@@ -29,6 +36,7 @@ from rtl.params import ScFailCause
 from rtl.regmap import BAD_ACCESSES, REGMAP
 
 __all__ = ["OPS", "RESPONSES", "CONTENTION", "ACCESSES", "PRIVILEGES", "EVENTS", "RING",
+           "SIZES", "BURSTS", "DIRECTIONS", "entries",
            "REFUSALS", "ROOT", "PRIMARY", "registers", "declare", "snapshot", "delta",
            "static_refusal",
            "label"]
@@ -51,19 +59,29 @@ EVENTS = (
     "epoch_change_agent_reset", "epoch_change_channel_reset",
     "watchdog_expiry", "bus_error_fabric", "bus_error_register",
     "r_backpressure", "b_backpressure", "read_and_write_in_flight_same_port",
-    "all_agents_request",
+    "read_write_alternation", "all_agents_request",
 )
+SIZES = ("1B", "2B", "4B", "wider")
+BURSTS = ("FIXED", "INCR", "WRAP")
+DIRECTIONS = ("read", "write")
 #: History event kinds of ``sw_model`` ring code (``busy`` = the ring was full).
 RING = ("enq", "busy", "drop", "deliver", "empty", "corrupt", "tombstone")
 
 #: The items whose holes are listed in the report (their cover points are projections of them).
-PRIMARY = (f"{ROOT}.txn.cross", f"{ROOT}.reg.cross", f"{ROOT}.refusal.reason",
-           f"{ROOT}.events.event", f"{ROOT}.ring.outcome")
+PRIMARY = (f"{ROOT}.txn.cross", f"{ROOT}.reg.cross", f"{ROOT}.axi.cross",
+           f"{ROOT}.entry.cross", f"{ROOT}.channel.doorbell", f"{ROOT}.channel.epoch",
+           f"{ROOT}.refusal.reason", f"{ROOT}.events.event", f"{ROOT}.ring.outcome")
 
 
 def registers(params):
     """Names of the registers implemented in a configuration, in map order."""
     return tuple(reg.name for reg in REGMAP if reg.count(params))
+
+
+def entries(params):
+    """Every implemented register entry of a configuration: ``NAME`` or ``NAME[i]``."""
+    return tuple(reg.name if reg.array is None else f"{reg.name}[{i}]"
+                 for reg, i, _ in REGMAP.instances(params))
 
 
 def agents(params):
@@ -79,8 +97,9 @@ class Samplers:
     """Sampling functions of the cover groups (call them with positional arguments only, as
     ``cocotb-coverage`` requires)."""
 
-    def __init__(self, txn, reg, refusal, event, ring):
-        self.txn, self.reg, self.refusal, self.event, self.ring = txn, reg, refusal, event, ring
+    def __init__(self, **samplers):
+        for name, f in samplers.items():
+            setattr(self, name, f)
 
 
 _declared = {}
@@ -115,6 +134,31 @@ def declare(params):
     def reg(register, access, privilege):
         pass
 
+    @CoverPoint(f"{r}.axi.size", xf=item(0), bins=list(SIZES))
+    @CoverPoint(f"{r}.axi.burst", xf=item(1), bins=list(BURSTS))
+    @CoverPoint(f"{r}.axi.direction", xf=item(2), bins=list(DIRECTIONS))
+    @CoverCross(f"{r}.axi.cross", items=[f"{r}.axi.size", f"{r}.axi.burst",
+                                         f"{r}.axi.direction"])
+    def axi(size, burst, direction):
+        pass
+
+    @CoverPoint(f"{r}.entry.entry", xf=item(0), bins=list(entries(params)))
+    @CoverPoint(f"{r}.entry.access", xf=item(1), bins=list(ACCESSES))
+    @CoverCross(f"{r}.entry.cross", items=[f"{r}.entry.entry", f"{r}.entry.access"])
+    def entry(name, access):
+        pass
+
+    channels = [f"c{c}" for c in range(params.n_channels)]
+
+    @CoverPoint(f"{r}.channel.doorbell", bins=[f"{a} x {c}" for a in agents(params)
+                                               for c in channels])
+    def doorbell(at):
+        pass
+
+    @CoverPoint(f"{r}.channel.epoch", bins=channels)
+    def epoch(channel):
+        pass
+
     @CoverPoint(f"{r}.refusal.reason", bins=list(REFUSALS))
     def refusal(reason):
         pass
@@ -127,7 +171,8 @@ def declare(params):
     def ring(kind):
         pass
 
-    _declared[params] = Samplers(txn, reg, refusal, event, ring)
+    _declared[params] = Samplers(txn=txn, reg=reg, axi=axi, entry=entry, doorbell=doorbell,
+                                 epoch=epoch, refusal=refusal, event=event, ring=ring)
     return _declared[params]
 
 
