@@ -149,6 +149,9 @@ class CoverageMonitor:
             event("irq_ack")
         if rst & ~self._rst:
             event("agent_reset")
+            for k in range(self.params.n_agents):
+                if (rst & ~self._rst) >> k & 1:
+                    self.cover.agent_reset(f"a{k}")
         self._irq, self._rst = irq, rst
         if int(d.resv_clear.value):
             event("resv_clear")
@@ -210,8 +213,8 @@ class CoverageMonitor:
         elif acc["region"] == Region.SHM and acc["excl"]:
             clears = int(d.resv_clear.value) | int(d.agent_rst.value)
             if clears >> agent & 1:
-                self.cover.event("sc_and_clear_same_cycle" if acc["write"]
-                                 else "ll_and_clear_same_cycle")
+                self.cover.llsc("sc_and_clear_same_cycle" if acc["write"]
+                                else "ll_and_clear_same_cycle", f"a{agent}")
         return acc
 
     def _answer(self, acc):
@@ -228,13 +231,14 @@ class CoverageMonitor:
                 if acc["self"]:
                     event("doorbell_self")
         elif acc["region"] == Region.SHM and acc["write"] and acc["lock"]:
+            agent = acc["agent"]
             if not acc["excl"]:
-                event("sc_fail_unsupported_form")
+                outcome = "sc_fail_unsupported_form"
             elif resp == _EXOKAY:
-                event("sc_success")
+                outcome = "sc_success"
             else:
-                cause = ScFailCause(int(self._cause[acc["agent"]].value))
-                event(f"sc_fail_{cause.name}")
+                outcome = f"sc_fail_{ScFailCause(int(self._cause[agent].value)).name}"
+            self.cover.llsc(outcome, f"a{agent}")
 
     def _transactions(self):
         """Per port: AXI transactions from address handshake to response, with contention."""

@@ -252,28 +252,86 @@ async def event_and_acknowledge_in_the_same_cycle(dut):
     await tb.finish()
 
 
+async def _sc_cause(tb, agent):
+    value, resp = await tb.reg_read(agent, "SC_CAUSE", agent)
+    assert resp == OKAY
+    return ScFailCause(value)
+
+
 @cocotb.test()
-async def reservation_clear_in_the_cycle_of_the_ll_or_the_sc(dut):
-    """``resv_clear`` high in the cycle the LL is granted: the LL answers but leaves no
-    reservation; in the cycle the SC is granted: the SC fails as PREEMPTED; neither SC writes."""
+async def every_llsc_outcome_for_every_agent(dut):
+    """For each agent: an SC without LL (NO_RESERVATION), to another granule (ADDRESS_MISMATCH),
+    after another agent's store (CONFLICT), after a resv_clear pulse (PREEMPTED), with resv_clear
+    high in the very cycle of the LL (it answers, but leaves no reservation) or of the SC
+    (PREEMPTED), an exclusive burst (unsupported: fails), and a clean pair (EXOKAY). Every
+    failed SC writes nothing and reports its cause in SC_CAUSE."""
     tb = _tb(dut)
     await tb.start()
-    m = tb.masters[0]
-    addr = 0x140
-    dut.resv_clear.value = 1
-    rd = await m.read(addr, 4, arid=0, lock=EXCL)
-    await RisingEdge(dut.clk)
-    dut.resv_clear.value = 0
-    assert rd.resp == EXOKAY
-    assert (await m.write(addr, b"\x01\x00\x00\x00", awid=0, lock=EXCL)).resp == OKAY
-    assert (await m.read(addr, 4, arid=0, lock=EXCL)).resp == EXOKAY
-    dut.resv_clear.value = 1
-    wr = await m.write(addr, b"\x02\x00\x00\x00", awid=0, lock=EXCL)
-    await RisingEdge(dut.clk)
-    dut.resv_clear.value = 0
-    assert wr.resp == OKAY
-    assert await tb.reg_read(0, "SC_CAUSE") == (ScFailCause.PREEMPTED, OKAY)
-    assert (await m.read(addr, 4, arid=0)).data == bytes(4)
+    p = tb.params
+    granule = 1 << p.granule_log2
+
+    async def ll(k, addr):
+        return (await tb.masters[k].read(addr, 4, arid=k, lock=EXCL)).resp
+
+    async def sc(k, addr, value=0x55):
+        return (await tb.masters[k].write(addr, value.to_bytes(4, "little"), awid=k,
+                                          lock=EXCL)).resp
+
+    async def with_clear(k, access):
+        dut.resv_clear.value = 1 << k      # high for the whole access: its grant included
+        resp = await access
+        await RisingEdge(dut.clk)
+        dut.resv_clear.value = 0
+        return resp
+
+    for k in range(p.n_agents):
+        addr = 0x180 + 2 * granule * k
+        other = (k + 1) % p.n_agents
+        assert await sc(k, addr) == OKAY
+        assert await _sc_cause(tb, k) == ScFailCause.NO_RESERVATION
+        assert await ll(k, addr) == EXOKAY
+        assert await sc(k, addr + granule) == OKAY
+        assert await _sc_cause(tb, k) == ScFailCause.ADDRESS_MISMATCH
+        assert await ll(k, addr) == EXOKAY
+        await tb.masters[other].write(addr, bytes(4), awid=other)
+        assert await sc(k, addr) == OKAY
+        assert await _sc_cause(tb, k) == ScFailCause.CONFLICT
+        assert await ll(k, addr) == EXOKAY
+        await tb.resv_clear(k)
+        assert await sc(k, addr) == OKAY
+        assert await _sc_cause(tb, k) == ScFailCause.PREEMPTED
+        assert await with_clear(k, ll(k, addr)) == EXOKAY
+        assert await sc(k, addr) == OKAY
+        assert await _sc_cause(tb, k) == ScFailCause.PREEMPTED
+        assert await ll(k, addr) == EXOKAY
+        assert await with_clear(k, sc(k, addr)) == OKAY
+        assert await _sc_cause(tb, k) == ScFailCause.PREEMPTED
+        assert await ll(k, addr) == EXOKAY
+        burst = await tb.masters[k].write(addr, bytes(range(1, 9)), awid=k, lock=EXCL)
+        assert burst.resp == OKAY
+        assert (await tb.masters[k].read(addr, 8, arid=k)).data == bytes(8), "failed SCs wrote"
+        assert await ll(k, addr) == EXOKAY
+        assert await sc(k, addr, 0x1234) == EXOKAY
+        assert (await tb.masters[other].read(addr, 4, arid=other)).data == \
+            (0x1234).to_bytes(4, "little")
+    await tb.finish()
+
+
+@cocotb.test()
+async def every_agent_reset(dut):
+    """AGENT_CTRL[k].RESET for every agent: agent_rst[k] alone pulses, IN_RESET reads 1 meanwhile
+    and 0 after."""
+    tb = _tb(dut)
+    await tb.start()
+    p = tb.params
+    for k in range(p.n_agents):
+        assert await tb.reg_write(0, "AGENT_CTRL", 1, k, priv=True) == OKAY
+        await tb.cycles(1)
+        assert int(dut.agent_rst.value) == 1 << k
+        assert await tb.reg_read(0, "AGENT_CTRL", k) == (2, OKAY)
+        await tb.cycles(p.agent_rst_cycles)
+        assert int(dut.agent_rst.value) == 0
+        assert await tb.reg_read(0, "AGENT_CTRL", k) == (0, OKAY)
     await tb.finish()
 
 

@@ -19,9 +19,14 @@ merge by name. The groups (each a cover group of cover points and one cross):
     Doorbells set at each agent on each channel, and epoch changes of each channel.
 ``ioc.refusal``
     Why the register block refused an access (the :data:`BAD_ACCESSES` list).
+``ioc.llsc``
+    LL/SC outcomes (success, each SC failure cause, an unsupported exclusive write, a
+    reservation clear in the very cycle of the LL or the SC) x agent.
+``ioc.agent``
+    Guest resets (``agent_rst`` pulses) of each agent.
 ``ioc.events``
-    Scenario events the hardware went through (doorbells, irq edges, SC failure causes,
-    resets, watchdog expiry, bus errors, corner cases of same-cycle collisions).
+    Scenario events the hardware went through (doorbells, irq edges, resets, watchdog
+    expiry, bus errors, back-pressure, corner cases of same-cycle collisions).
 ``ioc.ring``
     Outcomes of ring operations of ``sw_model`` code running on the RTL (``full`` is the
     back-pressure of a full ring).
@@ -36,7 +41,7 @@ from rtl.params import ScFailCause
 from rtl.regmap import BAD_ACCESSES, REGMAP
 
 __all__ = ["OPS", "RESPONSES", "CONTENTION", "ACCESSES", "PRIVILEGES", "EVENTS", "RING",
-           "SIZES", "BURSTS", "DIRECTIONS", "entries",
+           "LLSC", "SIZES", "BURSTS", "DIRECTIONS", "entries",
            "REFUSALS", "ROOT", "PRIMARY", "registers", "declare", "snapshot", "delta",
            "static_refusal",
            "label"]
@@ -52,15 +57,15 @@ REFUSALS = tuple(b.name for b in BAD_ACCESSES)
 EVENTS = (
     "doorbell", "doorbell_self", "irq_raise", "irq_ack",
     "doorbell_and_ack_same_cycle", "event_and_ack_same_cycle",
-    "sc_success",
-    *(f"sc_fail_{c.name}" for c in ScFailCause if c is not ScFailCause.NONE),
-    "sc_fail_unsupported_form", "ll_and_clear_same_cycle", "sc_and_clear_same_cycle",
     "resv_clear", "agent_reset", "peer_reset_event", "channel_reset",
     "epoch_change_agent_reset", "epoch_change_channel_reset",
     "watchdog_expiry", "bus_error_fabric", "bus_error_register",
     "r_backpressure", "b_backpressure", "read_and_write_in_flight_same_port",
     "read_write_alternation", "all_agents_request",
 )
+#: What an agent's LL/SC pair came to (crossed with the agent: the monitor is per agent).
+LLSC = ("sc_success", *(f"sc_fail_{c.name}" for c in ScFailCause if c is not ScFailCause.NONE),
+        "sc_fail_unsupported_form", "ll_and_clear_same_cycle", "sc_and_clear_same_cycle")
 SIZES = ("1B", "2B", "4B", "wider")
 BURSTS = ("FIXED", "INCR", "WRAP")
 DIRECTIONS = ("read", "write")
@@ -69,6 +74,7 @@ RING = ("enq", "busy", "drop", "deliver", "empty", "corrupt", "tombstone")
 
 #: The items whose holes are listed in the report (their cover points are projections of them).
 PRIMARY = (f"{ROOT}.txn.cross", f"{ROOT}.reg.cross", f"{ROOT}.axi.cross",
+           f"{ROOT}.llsc.cross", f"{ROOT}.agent.reset",
            f"{ROOT}.entry.cross", f"{ROOT}.channel.doorbell", f"{ROOT}.channel.epoch",
            f"{ROOT}.refusal.reason", f"{ROOT}.events.event", f"{ROOT}.ring.outcome")
 
@@ -159,6 +165,16 @@ def declare(params):
     def epoch(channel):
         pass
 
+    @CoverPoint(f"{r}.llsc.outcome", xf=item(0), bins=list(LLSC))
+    @CoverPoint(f"{r}.llsc.agent", xf=item(1), bins=list(agents(params)))
+    @CoverCross(f"{r}.llsc.cross", items=[f"{r}.llsc.outcome", f"{r}.llsc.agent"])
+    def llsc(outcome, agent):
+        pass
+
+    @CoverPoint(f"{r}.agent.reset", bins=list(agents(params)))
+    def agent_reset(agent):
+        pass
+
     @CoverPoint(f"{r}.refusal.reason", bins=list(REFUSALS))
     def refusal(reason):
         pass
@@ -172,7 +188,8 @@ def declare(params):
         pass
 
     _declared[params] = Samplers(txn=txn, reg=reg, axi=axi, entry=entry, doorbell=doorbell,
-                                 epoch=epoch, refusal=refusal, event=event, ring=ring)
+                                 epoch=epoch, llsc=llsc, agent_reset=agent_reset,
+                                 refusal=refusal, event=event, ring=ring)
     return _declared[params]
 
 
