@@ -98,6 +98,11 @@ def _wakeup_dummies(sources):
     return lines
 
 
+def _source_line(path, line):
+    lines = Path(path).read_text().splitlines()
+    return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+
+
 def code_coverage(dat_files_by_config, out_dir):
     """Merge each configuration's ``coverage.dat`` files (points of the generated Verilog only),
     write the merged file and the annotated Verilog; returns the figures per configuration."""
@@ -119,7 +124,8 @@ def code_coverage(dat_files_by_config, out_dir):
             "toggle_by_instance": {k: list(v) for k, v in data.by_instance("toggle").items()},
             "line_by_instance": {k: list(v) for k, v in data.by_instance("line").items()},
             "uncovered_lines": [
-                {"line": p.line, "kind": p.kind, "what": p.what, "hier": p.hier}
+                {"line": p.line, "kind": p.kind, "what": p.what, "hier": p.hier,
+                 "text": _source_line(p.file, p.line)}
                 for p in data.uncovered()],
         }
     return figures
@@ -185,6 +191,11 @@ def write_report(out, merged, per_sim, code, runs, seed):
             "`build/verify/coverage/<config>/`): " + "; ".join(
                 f"{config}: {len(fig['uncovered_lines'])}" for config, fig in code.items())
             + "."]
+        for config, fig in code.items():
+            if 0 < len(fig["uncovered_lines"]) <= 20:
+                lines += ["", f"Never hit in {config}:", ""]
+                lines += [f"- `{u['hier']}` line {u['line']} ({u['kind']}): `{u['text']}`"
+                          for u in fig["uncovered_lines"]]
     lines += ["", "### Holes", ""]
     if unwaived:
         lines += [f"**{len(unwaived)} holes not waived:**", ""]
