@@ -6,11 +6,12 @@ WAVES ?= 0
 SEED  ?=
 JOBS  ?= 2
 BOARD ?= icebreaker
+BENCH_QUICK ?= 0
 DEVICE ?=
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth
+.PHONY: setup test sim verilog lint clean regmap synth bench
 
 setup:
 	@tools/bootstrap.sh
@@ -25,7 +26,7 @@ verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim tests
+	$(VENV)/bin/ruff check rtl sw_model cosim bench tests
 
 clean:
 	rm -rf build
@@ -35,3 +36,6 @@ synth: setup
 
 regmap: setup
 	$(PY) -m rtl.regmap_gen --output-dir build
+
+bench: setup
+	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)

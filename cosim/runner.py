@@ -124,12 +124,13 @@ def params_from_env():
     return IocParams(**json.loads(os.environ.get(_PARAMS_ENV, "{}")))
 
 
-def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=None):
+def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=None, env=None):
     """Run the cocotb suite ``module`` on ``params`` with ``sim``.
 
     ``test_filter`` is a regular expression on test names. ``name`` names the run (default
     ``<suite>-<config>``): its logs go to ``<build>/runs/<name>/`` and, with ``waves``, its
     FST to ``build/waves/<name>/<sim>.fst`` with a GTKWave save file ``<sim>.gtkw`` beside it.
+    ``env`` adds variables to the simulation's environment.
     Returns ``(passed, failed, results_xml)``; a suite that ran no test counts as failed.
     """
     runner, build_dir = build(params, sim, waves=waves)
@@ -138,7 +139,8 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=N
     test_dir.mkdir(parents=True, exist_ok=True)
     metrics = test_dir / "metrics.jsonl"
     metrics.unlink(missing_ok=True)
-    env = {_PARAMS_ENV: json.dumps(dataclasses.asdict(params)), "IOC_METRICS": str(metrics)}
+    env = {**(env or {}), _PARAMS_ENV: json.dumps(dataclasses.asdict(params)),
+           "IOC_METRICS": str(metrics)}
     plusargs, test_args = [], []
     if waves:
         wave_file = WAVES_ROOT / test_name / f"{sim}.fst"
