@@ -81,7 +81,8 @@ def build_report(meta, rows, speed, fpga, plan):
                "ll": r["ll"], "sc": r["sc"], "sc_fail": r["sc_fail"],
                "sc_fail_rate": r["sc_fail"] / r["sc"] if r["sc"] else 0.0,
                "preemptions": r["preempted"],
-               "latency": {**s, "values": r["latency"]},
+               "latency": {**s, "values": r["latency"]}, "producer_max": r["producer_max"],
+               "producer_sc_fail": r["hw"]["SC_FAIL_COUNT"][:case["producers"]],
                "isolated": ref["to_delivery"]["median"] if ref else None}
         row["ratio_isolated"] = s["median"] / row["isolated"] if ref else None
         throughput.append(row)
@@ -179,13 +180,17 @@ def render_markdown(report, plots):
             "busy ring). *Isolated*: the same span with one message in flight "
             "(dual-core, same variant and slot size; table 2's runs). A ratio below 1 is real: "
             "a consumer already draining the ring takes a message without the doorbell, irq and "
-            "acknowledge round trip.", ""]
+            "acknowledge round trip. *Per producer*: each producer's worst latency and its "
+            "failed SCs (from the hardware counters): neither variant is fair, and a producer "
+            "whose SC keeps losing waits until the others are done.", ""]
     out += _table(["variant", "producers", "preempt", "n", "min", "median", "p99", "max",
-                   "isolated", "median / isolated"],
+                   "isolated", "median / isolated", "per producer: max", "per producer: SC fail"],
                   [[r["variant"], r["producers"], _fmt(r["preempt"]), r["latency"]["n"],
                     _fmt(r["latency"]["min"], 0), _fmt(r["latency"]["median"], 0),
                     _fmt(r["latency"]["p99"], 0), _fmt(r["latency"]["max"], 0),
-                    _fmt(r["isolated"], 0), _fmt(r["ratio_isolated"], 2)]
+                    _fmt(r["isolated"], 0), _fmt(r["ratio_isolated"], 2),
+                    " / ".join(map(str, r["producer_max"])),
+                    " / ".join(map(str, r["producer_sc_fail"]))]
                    for r in report["throughput"]])
 
     out += ["", "## 5. Simulation speed", "",

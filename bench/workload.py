@@ -211,7 +211,8 @@ class ThroughputRun(_Run):
     """Runs a :class:`ThroughputCase`: producer ``p`` is agent ``p`` and rings channel ``p``;
     the consumer is agent ``producers``. :meth:`result`: messages, the cycles from the first
     send to the last delivery, per-message latency (send to delivery), bus transactions, and
-    the LL/SC counts both as the ports saw them and as the hardware counted them."""
+    the LL/SC counts both as the ports saw them and as the hardware counted them (``hw``, per
+    agent), and each producer's worst latency (``producer_max``)."""
 
     def __init__(self, case):
         if not 1 <= case.producers <= MAX_PRODUCERS:
@@ -251,16 +252,18 @@ class ThroughputRun(_Run):
 
     def result(self):
         report = _check(self.history)
-        sends, latency, last = {}, [], None
+        sends, latency, by_producer, last = {}, [], {}, None
         for event, t in zip(self.history, self.history.times, strict=True):
             if event.kind == "send":
                 sends.setdefault(event.msg, t)
             elif event.kind == "deliver":
                 latency.append(t - sends[event.msg])
+                by_producer.setdefault((event.msg >> 16) - 1, []).append(latency[-1])
                 last = t
         counts = sum((p.counts for p in self.ports), start=type(self.ports[0].counts)())
         return {"case": asdict(self.case), "messages": report.delivered,
                 "cycles": last - min(sends.values()), "latency": latency,
+                "producer_max": [max(by_producer[p]) for p in range(self.case.producers)],
                 "transactions": sum(p.transactions for p in self.ports),
                 "ll": counts["movli"], "sc": counts["movco"], "sc_fail": counts["movco_fail"],
                 "preempted": counts["preempted"], "hw": self.hw}
