@@ -6,11 +6,12 @@ WAVES ?= 0
 SEED  ?=
 JOBS  ?= 2
 BOARD ?= icebreaker
+BENCH_QUICK ?= 0
 DEVICE ?=
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth coverage
+.PHONY: setup test sim verilog lint clean regmap synth bench coverage
 
 setup:
 	@tools/bootstrap.sh
@@ -28,7 +29,7 @@ verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim tests verify
+	$(VENV)/bin/ruff check rtl sw_model cosim bench tests verify
 
 clean:
 	rm -rf build
@@ -38,3 +39,6 @@ synth: setup
 
 regmap: setup
 	$(PY) -m rtl.regmap_gen --output-dir build
+
+bench: setup
+	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)

@@ -136,13 +136,14 @@ def params_from_env():
     return IocParams(**json.loads(os.environ.get(_PARAMS_ENV, "{}")))
 
 
-def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=None,
+def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=None, env=None,
         coverage=False):
     """Run the cocotb suite ``module`` on ``params`` with ``sim``.
 
     ``test_filter`` is a regular expression on test names. ``name`` names the run (default
     ``<suite>-<config>``): its logs go to ``<build>/runs/<name>/`` and, with ``waves``, its
     FST to ``build/waves/<name>/<sim>.fst`` with a GTKWave save file ``<sim>.gtkw`` beside it.
+    ``env`` adds variables to the simulation's environment.
     With ``coverage`` (see :func:`build`), every test's functional coverage goes to
     ``<run dir>/coverage/`` (:mod:`cosim.coverage_monitor`), and on Verilator the run's line
     and toggle coverage to ``<run dir>/coverage.dat``.
@@ -155,7 +156,8 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=N
     test_dir.mkdir(parents=True, exist_ok=True)
     metrics = test_dir / "metrics.jsonl"
     metrics.unlink(missing_ok=True)
-    env = {_PARAMS_ENV: json.dumps(dataclasses.asdict(params)), "IOC_METRICS": str(metrics)}
+    env = {**(env or {}), _PARAMS_ENV: json.dumps(dataclasses.asdict(params)),
+           "IOC_METRICS": str(metrics)}
     if coverage:
         cov_dir = test_dir / "coverage"
         shutil.rmtree(cov_dir, ignore_errors=True)
