@@ -1,0 +1,1 @@
+"""Verification beyond the unit tests: formal proofs, coverage, fuzzing and soaks (issue #8)."""
