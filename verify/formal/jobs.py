@@ -1,0 +1,76 @@
+"""The proof jobs: which DUT, which properties, which parameters, depths and seeded bugs.
+
+Parameters are deliberately small (the properties are written for any configuration; the
+proofs are of these ones), and stated in the report.
+"""
+
+import functools
+from dataclasses import dataclass
+
+from rtl.params import IocParams
+
+from . import axi, llsc, mailbox
+from .core import FormalTop
+
+__all__ = ["Group", "GROUPS", "group"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A property module on one DUT configuration, with the runs that establish it.
+
+    ``prove_depth`` is the k of the k-induction (also the depth of its base case, so a seeded
+    bug must show within it); ``cover_depth`` the bound of the cover search.
+    """
+    name: str
+    what: str
+    params: IocParams
+    properties: object          # (dut, probe) -> property module
+    make_dut: object            # (params, bug=None) -> DUT
+    bugs: tuple                 # seeded bugs this group's proof must catch
+    prove_depth: int
+    cover_depth: int
+
+    def top(self, bug=None):
+        return FormalTop(self.make_dut(self.params, bug), self.properties)
+
+    def describe_params(self):
+        p, base = self.params, IocParams()
+        return ", ".join(f"{k}={getattr(p, k)}" for k in p.__dataclass_fields__
+                         if getattr(p, k) != getattr(base, k)) or "defaults"
+
+
+_LLSC2 = IocParams(n_agents=2, shm_bytes=64, granule_log2=2)
+_LLSC3 = IocParams(n_agents=3, shm_bytes=64, granule_log2=3)
+_MBOX = IocParams(n_agents=2, n_channels=2, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
+_MBOX3 = IocParams(n_agents=3, n_channels=3, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
+_AXI = IocParams(n_agents=2, shm_bytes=64, id_width=2)
+
+GROUPS = (
+    Group("ll_sc_monitor", "LL/SC monitor: ghost proof (SC succeeds iff LL and nothing since) "
+          "and every rule of SPEC 3.3", _LLSC2, llsc.LlScProperties, llsc.make_dut,
+          tuple(llsc.BUGS), prove_depth=4, cover_depth=12),
+    Group("ll_sc_monitor_3agents", "LL/SC monitor, 3 agents, 8-byte granule", _LLSC3,
+          llsc.LlScProperties, llsc.make_dut, ("store_does_not_conflict",),
+          prove_depth=4, cover_depth=12),
+    Group("ioc_mailbox", "IPI controller: no lost doorbell, irq = OR(status), W1C, privilege "
+          "and endpoint checks", _MBOX, mailbox.MailboxProperties, mailbox.make_dut,
+          tuple(mailbox.BUGS), prove_depth=6, cover_depth=12),
+    Group("ioc_mailbox_3agents", "IPI controller, 3 agents, 3 channels", _MBOX3,
+          mailbox.MailboxProperties, mailbox.make_dut, ("doorbell_from_anyone",),
+          prove_depth=6, cover_depth=12),
+    Group("axi_frontend", "AXI front end: one answer per request, in order, right ID/LAST; "
+          "handshake rules", _AXI, axi.AxiFrontEndProperties, axi.make_dut,
+          ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w"),
+          prove_depth=8, cover_depth=16),
+    Group("axi_frontend_fair", "AXI front end, fair arbitration: VALID within 3 cycles whatever "
+          "READY does", _AXI, functools.partial(axi.AxiFrontEndProperties, fair=True),
+          axi.make_dut, ("rvalid_waits_for_rready",), prove_depth=8, cover_depth=16),
+)
+
+
+def group(name):
+    for g in GROUPS:
+        if g.name == name:
+            return g
+    raise KeyError(f"no proof group {name!r}; known: {', '.join(g.name for g in GROUPS)}")
