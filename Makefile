@@ -11,7 +11,7 @@ DEVICE ?=
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth bench
+.PHONY: setup test sim verilog lint clean regmap synth bench formal
 
 setup:
 	@tools/bootstrap.sh
@@ -26,7 +26,7 @@ verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim bench tests
+	$(VENV)/bin/ruff check rtl sw_model cosim bench tests verify
 
 clean:
 	rm -rf build
@@ -39,3 +39,6 @@ regmap: setup
 
 bench: setup
 	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)
+
+formal: setup
+	$(PY) -m verify.formal

@@ -9,8 +9,17 @@ property is checked at the clock edge on the values of the cycle that edge ends.
 
 import inspect
 
-from amaranth.hdl import Assert, Assume, Cover, Elaboratable, Fragment, Module, ResetSignal, Signal
-from amaranth.hdl import Value
+from amaranth.hdl import (
+    Assert,
+    Assume,
+    Cover,
+    Elaboratable,
+    Fragment,
+    Module,
+    ResetSignal,
+    Signal,
+    Value,
+)
 from amaranth.hdl._ast import SignalSet  # the public API has no signal set
 
 __all__ = ["PropertySet", "Past", "Probe", "FormalTop", "Mutation"]

@@ -93,7 +93,6 @@ class MailboxProperties(Elaboratable):
 
         P = past  # short, for the many past values below
         p_ch_pend = [P(s.ch_pend[k], f"past_a{k}_ch_pending") for k in range(na)]
-        p_ev_pend = [P(s.ev_pend[k], f"past_a{k}_ev_pending") for k in range(na)]
         p_ar_fire = [P(ar_fire[k], f"past_ar_fire{k}") for k in range(na)]
         p_agent = P(bus.agent, "past_agent")
         p_wdata = P(bus.w_data, "past_w_data")

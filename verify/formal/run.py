@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .jobs import GROUPS
-from .sby import run_sby
+from .sby import run_written, write_sby
 
 __all__ = ["Run", "runs_of", "execute", "verdict", "write_report"]
 
@@ -23,13 +23,28 @@ class Run:
     def name(self):
         return f"{self.group.name}.{self.kind}" + (f".{self.bug}" if self.bug else "")
 
+    @property
+    def mode(self):
+        return "cover" if self.kind == "cover" else "prove"
+
+    @property
+    def depth(self):
+        return self.group.cover_depth if self.kind == "cover" else self.group.prove_depth
+
+    def prepare(self, workdir):
+        """Elaborate and write the job (not thread-safe: Amaranth elaboration); the
+        property set."""
+        top = self.group.top(self.bug)
+        write_sby(self.name, top, self.mode, self.depth, workdir)
+        return top.props
+
+    def finish(self, props, workdir):
+        """Run the written job (a subprocess: any number may run in parallel)."""
+        return run_written(self.name, props, self.mode, self.depth, workdir)
+
     def execute(self, workdir):
-        g = self.group
-        top = g.top(self.bug)
-        mode = "cover" if self.kind == "cover" else "prove"
-        depth = g.cover_depth if self.kind == "cover" else g.prove_depth
-        result = run_sby(self.name, top, mode, depth, workdir)
-        return result, top.props
+        props = self.prepare(workdir)
+        return self.finish(props, workdir), props
 
 
 def runs_of(groups=GROUPS):
@@ -54,8 +69,11 @@ def verdict(run, result):
 
 def execute(runs, workdir, jobs=2):
     """Run ``runs`` (at most ``jobs`` at a time); returns a list of records (dicts)."""
-    def one(run):
-        result, props = run.execute(workdir)
+    prepared = [(run, run.prepare(workdir)) for run in runs]
+
+    def one(item):
+        run, props = item
+        result = run.finish(props, workdir)
         ok, why = verdict(run, result)
         return {
             "group": run.group.name, "kind": run.kind, "bug": run.bug, "ok": ok,
@@ -68,7 +86,7 @@ def execute(runs, workdir, jobs=2):
             **result.to_dict(),
         }
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(one, runs))
+        return list(pool.map(one, prepared))
 
 
 def write_report(records, out_dir, wall):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from amaranth.back import rtlil
 
-__all__ = ["tool_env", "SbyResult", "run_sby"]
+__all__ = ["tool_env", "SbyResult", "write_sby", "run_written", "run_sby"]
 
 ENGINE = "smtbmc yices"
 
@@ -65,12 +65,10 @@ _KINDS = (("Unreached cover statement", "unreached"), ("unreached cover statemen
           ("Assert failed", "failed"), ("failed assertion", "failed"))
 
 
-def run_sby(name, top, mode, depth, workdir, *, timeout=600):
-    """Convert ``top`` (a :class:`~verify.formal.core.FormalTop`) and run one SymbiYosys job.
-
-    ``mode`` is ``prove`` (k-induction of depth ``depth``), ``bmc`` or ``cover`` (to ``depth``
-    steps). The job directory is ``workdir/name``; its log stays there.
-    """
+def write_sby(name, top, mode, depth, workdir):
+    """Convert ``top`` (a :class:`~verify.formal.core.FormalTop`) to RTLIL and write the
+    SymbiYosys job ``workdir/name.sby`` for it. ``mode`` is ``prove`` (k-induction of depth
+    ``depth``), ``bmc`` or ``cover`` (to ``depth`` steps)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     il = rtlil.convert(top, name="top", ports=top.ports())
@@ -80,7 +78,11 @@ def run_sby(name, top, mode, depth, workdir, *, timeout=600):
         f"[engines]\n{ENGINE}\n\n"
         f"[script]\nread_rtlil {name}.il\nprep -top top\n\n"
         f"[files]\n{name}.il\n")
-    jobdir = workdir / name
+
+
+def run_written(name, props, mode, depth, workdir, *, timeout=900):
+    """Run a job :func:`write_sby` wrote; its directory and log stay in ``workdir``."""
+    workdir = Path(workdir)
     start = time.monotonic()
     try:
         proc = subprocess.run(
@@ -90,26 +92,30 @@ def run_sby(name, top, mode, depth, workdir, *, timeout=600):
         done = re.search(r"DONE \((\w+)", log)
         status = done.group(1) if done else "ERROR"
     except subprocess.TimeoutExpired as e:
-        log = (e.stdout or b"").decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        log = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
         status = "TIMEOUT"
     seconds = time.monotonic() - start
     (workdir / f"{name}.log").write_text(log)
     result = SbyResult(name=name, mode=mode, depth=depth, status=status, seconds=seconds,
-                       workdir=str(jobdir))
-    props = top.props
+                       workdir=str(workdir / name))
     for line in log.splitlines():
         found = _LOCATION.search(line)
         for marker, kind in _KINDS:
             if found and marker in line:
                 names = getattr(result, kind)
-                name = props.lookup(found.group(1)) or found.group(1)
-                if name not in names:
-                    names.append(name)
+                name_ = props.lookup(found.group(1)) or found.group(1)
+                if name_ not in names:
+                    names.append(name_)
                 break
     if mode == "prove" and status == "PASS":
-        result.induction = "induction: Status returned by engine for induction: PASS" in log \
-            or "returned pass for induction" in log
+        result.induction = "successful proof by k-induction" in log
     trace = re.search(r"summary:\s+counterexample trace(?: \[\w+\])?: (\S+)", log)
     if trace:
         result.trace = str(workdir / trace.group(1))
     return result
+
+
+def run_sby(name, top, mode, depth, workdir, *, timeout=900):
+    """:func:`write_sby` then :func:`run_written`."""
+    write_sby(name, top, mode, depth, workdir)
+    return run_written(name, top.props, mode, depth, workdir, timeout=timeout)
