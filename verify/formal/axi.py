@@ -7,9 +7,10 @@ keep its own VALID and payload stable until READY, and hold its request until gr
 keeps the outstanding read bursts (ID, beats left) and the outstanding write burst; it never
 looks inside the front end.
 
-With ``fair=True`` the arbiter grants every request at once. The front end must then answer
-within a bound whatever the manager's READY does: a VALID that waited for READY would never
-come up while READY is held low.
+With ``grant_wait=G`` the arbiter is assumed to grant a request after at most G cycles of
+waiting (the round-robin arbiter's bound is ``n_agents - 1``, proven in :mod:`.arbiter`). The
+front end must then show an owed answer within :func:`response_bound` cycles whatever the
+manager's READY does: a VALID that waited for READY would never come up while READY is low.
 """
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
@@ -19,13 +20,18 @@ from rtl.axi_frontend import AxiSlaveFrontEnd, _Answer, _Burst
 
 from .core import Mutation, Past, PropertySet
 
-__all__ = ["AxiFrontEndProperties", "make_dut", "BUGS", "READ_DEPTH", "RESPONSE_BOUND"]
+__all__ = ["AxiFrontEndProperties", "make_dut", "BUGS", "READ_DEPTH", "response_bound"]
 
 #: Outstanding read bursts the ghost can keep (the front end has at most 3: one issuing and
 #: the answers of two more in its R queue).
 READ_DEPTH = 4
-#: With fair arbitration, cycles an owed answer may take to show VALID.
-RESPONSE_BOUND = 3
+
+
+def response_bound(grant_wait):
+    """Most consecutive cycles an owed answer goes without VALID, if a request waits at most
+    ``grant_wait`` cycles for its grant: reads and writes share the front end's request, so the
+    beat may first wait for one beat of the other direction to be granted, then for its own."""
+    return 2 * (grant_wait + 1)
 
 _AW = ("awid", "awaddr", "awlen", "awsize", "awburst", "awlock", "awcache", "awprot")
 _W = ("wdata", "wstrb", "wlast")
@@ -42,14 +48,16 @@ class AxiFrontEndProperties(Elaboratable):
     max_len : int or None
         Assume bursts of at most ``max_len`` + 1 beats (AxLEN <= max_len), to keep a proof's
         depth small; ``None`` for any length.
-    fair : bool
-        Assume the arbiter grants every request in its cycle, and check bounded response.
+    grant_wait : int or None
+        Assume a request is granted after at most this many cycles of waiting, and check
+        bounded response; ``None``: any arbitration, safety only.
     """
 
-    def __init__(self, dut, probe, *, max_len=None, fair=False):
+    def __init__(self, dut, probe, *, max_len=None, grant_wait=None):
         self.dut, self.probe = dut, probe
-        self.max_len, self.fair = max_len, fair
-        self.props = PropertySet("axi_frontend_fair" if fair else "axi_frontend")
+        self.max_len, self.grant_wait = max_len, grant_wait
+        self.props = PropertySet("axi_frontend" if grant_wait is None
+                                 else "axi_frontend_bounded")
 
     def elaborate(self, platform):
         m = Module()
@@ -74,8 +82,15 @@ class AxiFrontEndProperties(Elaboratable):
             ps.assume(m, "bursts are short (proof bound)",
                       (axi.arlen <= self.max_len) & (axi.awlen <= self.max_len))
         ps.assume(m, "arbiter: a grant only to a request", ~req.grant | req.valid)
-        if self.fair:
-            ps.assume(m, "arbiter: every request granted at once", ~req.valid | req.grant)
+        if self.grant_wait is not None:
+            g = self.grant_wait
+            req_wait = Signal(range(g + 2), name="ghost_req_wait")
+            with m.If(req.valid & ~req.grant & (req_wait <= g)):
+                m.d.sync += req_wait.eq(req_wait + 1)
+            with m.Elif(~req.valid | req.grant):
+                m.d.sync += req_wait.eq(0)
+            ps.assume(m, f"arbiter: a request waits at most {g} cycles for its grant",
+                      ~(req.valid & ~req.grant & (req_wait >= g)))
 
         # -- ghost: outstanding read bursts ------------------------------------------------------
         ar_go = axi.arvalid & axi.arready
@@ -148,25 +163,29 @@ class AxiFrontEndProperties(Elaboratable):
             ps.implies(m, f"{ch}VALID held until {ch}READY", clean & waiting, valid)
             ps.implies(m, f"{ch} payload stable while {ch}VALID and not {ch}READY",
                        clean & waiting, sig(names) == past(sig(names), f"past_{ch}_payload"))
-        if not self.fair:
+        if self.grant_wait != 0:
             req_waiting = past(req.valid & ~req.grant, "past_req_waiting")
             ps.implies(m, "request held until granted", clean & req_waiting, req.valid)
 
         # -- what the induction needs: the front end holds exactly what the ghost owes --------
         self._invariants(m, q_id, q_left, q_n, b_owed, aw_id, aw_beats, w_taken)
 
-        # -- bounded response with fair arbitration ----------------------------------------------
-        if self.fair:
+        # -- bounded response with bounded arbitration -------------------------------------------
+        if self.grant_wait is not None:
+            bound = response_bound(self.grant_wait)
             for ch, owed, valid in (("R", q_n != 0, axi.rvalid),
                                     ("B", (b_owed != 0) & (w_taken >= aw_beats), axi.bvalid)):
-                wait = Signal(range(RESPONSE_BOUND + 2), name=f"ghost_{ch}_wait")
-                with m.If(owed & ~valid & (wait <= RESPONSE_BOUND)):
+                # consecutive cycles before this one in which an answer was owed and not shown
+                wait = Signal(range(bound + 2), name=f"ghost_{ch}_wait")
+                stalled = owed & ~valid
+                with m.If(stalled & (wait <= bound)):
                     m.d.sync += wait.eq(wait + 1)
-                with m.Elif(~owed | valid):
+                with m.Elif(~stalled):
                     m.d.sync += wait.eq(0)
-                ps.assert_(m, f"{ch}: an owed answer shows VALID within {RESPONSE_BOUND} "
-                              "cycles, whatever READY does", wait < RESPONSE_BOUND)
-                ps.cover(m, f"{ch}: an answer waited a cycle for VALID", wait == 1)
+                ps.assert_(m, f"{ch}: an owed answer shows VALID within {bound} cycles, "
+                              "whatever READY does", ~(stalled & (wait >= bound)))
+                ps.cover(m, f"{ch}: an answer went {bound} cycles without VALID (bound is tight)",
+                         stalled & (wait == bound - 1))
         return m
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rtl.params import IocParams
 
-from . import axi, llsc, mailbox
+from . import arbiter, axi, llsc, mailbox
 from .core import FormalTop
 
 __all__ = ["Group", "GROUPS", "group"]
@@ -44,6 +44,8 @@ _LLSC3 = IocParams(n_agents=3, shm_bytes=64, granule_log2=3)
 _MBOX = IocParams(n_agents=2, n_channels=2, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
 _MBOX3 = IocParams(n_agents=3, n_channels=3, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
 _AXI = IocParams(n_agents=2, shm_bytes=64, id_width=2)
+_ARB2 = IocParams(n_agents=2)
+_ARB3 = IocParams(n_agents=3)
 _MBOX_SHOWN = ("n_agents", "n_channels", "n_watchdogs", "agent_rst_cycles")
 _AXI_SHOWN = ("id_width", "shm_bytes")
 
@@ -54,6 +56,13 @@ GROUPS = (
     Group("ll_sc_monitor_3agents", "LL/SC monitor, 3 agents, 8-byte granule", _LLSC3,
           llsc.LlScProperties, llsc.make_dut, ("store_does_not_conflict",),
           prove_depth=4, cover_depth=12),
+    Group("arbiter", "Round-robin arbiter: one-hot grants to requesters, work conserving, a "
+          "held request waits at most n-1 cycles (the AXI bounded-response assumption)", _ARB2,
+          arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),
+          prove_depth=4, cover_depth=8, shown=("n_agents",)),
+    Group("arbiter_3agents", "Round-robin arbiter, 3 agents (index register not full)", _ARB3,
+          arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),
+          prove_depth=4, cover_depth=8, shown=("n_agents",)),
     Group("ioc_mailbox", "IPI controller: no lost doorbell, irq = OR(status), W1C, privilege "
           "and endpoint checks", _MBOX, mailbox.MailboxProperties, mailbox.make_dut,
           tuple(mailbox.BUGS), prove_depth=6, cover_depth=12, shown=_MBOX_SHOWN),
@@ -64,8 +73,9 @@ GROUPS = (
           "handshake rules", _AXI, axi.AxiFrontEndProperties, axi.make_dut,
           ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w"),
           prove_depth=8, cover_depth=16, shown=_AXI_SHOWN),
-    Group("axi_frontend_fair", "AXI front end, fair arbitration: VALID within 3 cycles whatever "
-          "READY does", _AXI, functools.partial(axi.AxiFrontEndProperties, fair=True),
+    Group("axi_frontend_bounded", "AXI front end, grant within n_agents-1 cycles (the "
+          "round-robin bound): VALID within a bound whatever READY does", _AXI,
+          functools.partial(axi.AxiFrontEndProperties, grant_wait=_AXI.n_agents - 1),
           axi.make_dut, ("rvalid_waits_for_rready",), prove_depth=8, cover_depth=16,
           shown=_AXI_SHOWN),
 )
