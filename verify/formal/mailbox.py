@@ -176,6 +176,27 @@ class MailboxProperties(Elaboratable):
                    clean & P(clean & refused, "past_refused"),
                    Cat(s.ev_pend[k][Event.BUS_ERROR] for k in range(na)).bit_select(err_agent, 1))
 
+        # -- guest lifecycle: AGENT_CTRL[k].RESET as it acts (one cycle after its write) ---------
+        for k in range(na):
+            fired = clean & p_ar_fire[k]
+            ps.implies(m, f"a{k}'s reset clears its pending bits but for same-cycle doorbells",
+                       fired, s.ch_pend[k] == P(Cat(rings[k]), f"past_rings_of{k}"))
+            ps.implies(m, f"a{k}'s reset clears its enables",
+                       fired & ~P(write & (at("CH_ENABLE") | at("EV_ENABLE")) &
+                                  (bus.agent == k), f"past_enable_write{k}"),
+                       (s.ch_ena[k] == 0) & (s.ev_ena[k] == 0))
+            for c in range(nc):
+                was_endpoint = P(s.ch_on[c] & endpoint(c, k), f"past_a{k}_on_ch{c}")
+                ps.implies(m, f"a{k}'s reset bumps the epoch of enabled channel {c} it is on",
+                           fired & was_endpoint,
+                           s.epoch[c] == (P(s.epoch[c], f"past_epoch{c}") + 1)[:len(s.epoch[c])])
+        wd_exp = self.probe["wd_exp_set"]
+        for w, (_period, _on, sup, _mask) in enumerate(s.wd):
+            for k in range(na):
+                ps.implies(m, f"watchdog {w} expiry raises WATCHDOG at supervisor a{k}",
+                           clean & P(wd_exp[w] & (sup == k), f"past_wd{w}_expired_to{k}"),
+                           s.ev_pend[k][Event.WATCHDOG] & s.wd_expired[w])
+
         # -- endpoint checks ---------------------------------------------------------------------
         bad_db = P(write & at("DOORBELL") &
                    ~Cat(s.ch_on[c] & endpoint(c, bus.agent) & (db_channel == c)
