@@ -18,7 +18,7 @@ def main(argv=None):
     groups = [group(n) for n in args.group] if args.group else list(GROUPS)
     records, ok = main_run(groups, args.workdir, args.out, args.jobs)
     for r in records:
-        print(f"{'ok ' if r['ok'] else 'BAD'} {r['group']:24} {r['kind']:6} {r['bug'] or '':26} "
+        print(f"{'ok ' if r['ok'] else 'BAD'} {r['group']:24} {r['kind']:6} {r['bug'] or '':30} "
               f"{r['verdict']:22} {r['seconds']:6.1f} s")
     print(f"report: {args.out}/formal.md")
     return 0 if ok else 1

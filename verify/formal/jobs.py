@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from rtl.params import IocParams
 
-from . import arbiter, axi, llsc, mailbox
+from . import arbiter, axi, llsc, mailbox, subsystem
 from .core import FormalTop
 
 __all__ = ["Group", "GROUPS", "group"]
@@ -46,6 +46,8 @@ _MBOX3 = IocParams(n_agents=3, n_channels=3, shm_bytes=64, n_watchdogs=1, agent_
 _AXI = IocParams(n_agents=2, shm_bytes=64, id_width=2)
 _ARB2 = IocParams(n_agents=2)
 _ARB3 = IocParams(n_agents=3)
+_TOP = IocParams(n_agents=2, n_channels=2, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2,
+                 id_width=1)
 _MBOX_SHOWN = ("n_agents", "n_channels", "n_watchdogs", "agent_rst_cycles")
 _AXI_SHOWN = ("id_width", "shm_bytes")
 
@@ -56,6 +58,10 @@ GROUPS = (
     Group("ll_sc_monitor_3agents", "LL/SC monitor, 3 agents, 8-byte granule", _LLSC3,
           llsc.LlScProperties, llsc.make_dut, ("store_does_not_conflict",),
           prove_depth=4, cover_depth=12),
+    Group("subsystem", "Top level around the monitor: LL/SC/store fed as SPEC 3.1 says, "
+          "clear = resv_clear | agent_rst, a failed SC writes nothing and gets OKAY", _TOP,
+          subsystem.SubsystemProperties, subsystem.make_dut, tuple(subsystem.BUGS),
+          prove_depth=7, cover_depth=12, shown=("n_agents", "n_channels", "shm_bytes")),
     Group("arbiter", "Round-robin arbiter: one-hot grants to requesters, work conserving, a "
           "held request waits at most n-1 cycles (the AXI bounded-response assumption)", _ARB2,
           arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),
