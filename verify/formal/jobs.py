@@ -71,10 +71,10 @@ GROUPS = (
           prove_depth=4, cover_depth=8, shown=("n_agents",)),
     Group("ioc_mailbox", "IPI controller: no lost doorbell, irq = OR(status), W1C, privilege "
           "and endpoint checks", _MBOX, mailbox.MailboxProperties, mailbox.make_dut,
-          tuple(mailbox.BUGS), prove_depth=6, cover_depth=12, shown=_MBOX_SHOWN),
+          tuple(mailbox.BUGS), prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
     Group("ioc_mailbox_3agents", "IPI controller, 3 agents, 3 channels", _MBOX3,
           mailbox.MailboxProperties, mailbox.make_dut, ("doorbell_from_anyone",),
-          prove_depth=6, cover_depth=12, shown=_MBOX_SHOWN),
+          prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
     Group("axi_frontend", "AXI front end: one answer per request, in order, right ID/LAST; "
           "handshake rules", _AXI, axi.AxiFrontEndProperties, axi.make_dut,
           ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w"),

