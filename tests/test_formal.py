@@ -9,10 +9,10 @@ reached, and every seeded bug must make its proof fail with a counterexample.
 import random
 
 import pytest
-from amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
 from simutil import simulate
 from test_axi_frontend import SlotModel
 
+from cosim.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
 from rtl.params import REG_BASE, IocParams
 from verify.formal.axi import AxiFrontEndProperties
 from verify.formal.axi import make_dut as make_axi
