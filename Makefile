@@ -11,7 +11,7 @@ DEVICE ?=
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth bench coverage
+.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal
 
 setup:
 	@tools/bootstrap.sh
@@ -42,3 +42,6 @@ regmap: setup
 
 bench: setup
 	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)
+
+formal: setup
+	$(PY) -m verify.formal

@@ -1,1 +1,1 @@
-"""Verification depth of the IOC subsystem: coverage, formal proofs, fuzzing and soaks."""
+"""Verification depth of the IOC subsystem: formal proofs, coverage, fuzzing and soaks."""
