@@ -59,7 +59,9 @@ def _axi_traffic(top, *, busy, seed, n=40):
     """Random reads and writes of every size and length, to shared RAM, registers and
     unmapped space, with a randomly granting slot; runs until every answer is in."""
     rng = random.Random(seed)
-    manager = AxiManagerModel(top.dut.axi, busy=busy, seed=seed)
+    # The proof assumes write data does not lead its address (a restriction of its manager
+    # model; the front end's own tests send W first too).
+    manager = AxiManagerModel(top.dut.axi, busy=busy, seed=seed, w_first=False)
     slot = SlotModel(top.dut, grant_p=0.6, seed=seed + 1)
     for i in range(n):
         beats = rng.randint(1, 6)
@@ -87,9 +89,12 @@ def _axi_traffic(top, *, busy, seed, n=40):
 AXI_SIM = IocParams(n_agents=2, shm_bytes=64, id_width=2)
 
 
-def test_axi_properties_hold_in_simulation():
+@pytest.mark.parametrize("busy", [0.0, 0.4])
+def test_axi_properties_hold_in_simulation(busy):
+    """With ``busy`` the manager model pauses its sources and sinks at random: the property
+    module also checks the manager's side (VALID held until READY), so it checks the model."""
     top = FormalTop(make_axi(AXI_SIM), AxiFrontEndProperties)
-    simulate(top, _axi_traffic(top, busy=0.0, seed=5), name="formal_axi_props_sim")
+    simulate(top, _axi_traffic(top, busy=busy, seed=5), name=f"formal_axi_props_sim_{busy}")
 
 
 def test_axi_properties_fail_a_simulation_of_a_bug():
