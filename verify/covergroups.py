@@ -39,6 +39,7 @@ from cocotb_coverage.coverage import CoverCross, CoverItem, CoverPoint, coverage
 
 from rtl.params import ScFailCause
 from rtl.regmap import BAD_ACCESSES, REGMAP
+from sw_model.regblock import static_refusal  # noqa: F401 (re-exported for the monitor)
 
 __all__ = ["OPS", "RESPONSES", "CONTENTION", "ACCESSES", "PRIVILEGES", "EVENTS", "RING",
            "LLSC", "SIZES", "BURSTS", "DIRECTIONS", "entries",
@@ -204,32 +205,3 @@ def delta(before, after):
     """Hits in ``after`` that are not in ``before`` (same items and bins)."""
     return {name: {b: hits - before.get(name, {}).get(b, 0) for b, hits in bins.items()}
             for name, bins in after.items()}
-
-
-def static_refusal(params, offset, *, write, size, strb, priv, data):
-    """The first :data:`BAD_ACCESSES` reason that refuses a register-window access and that
-    does not depend on the register block's state (every one but ``CHECK``), or ``None``.
-
-    ``offset`` is the byte offset in the window. A refused access that none of these explain
-    was refused by its register's ``CHECK``.
-    """
-    hit = REGMAP.decode(params, offset)
-    if hit is None:
-        return "HOLE"
-    reg = hit[0]
-    if size != 2:
-        return "SIZE"
-    if offset & 3:
-        return "MISALIGNED"
-    if write and strb != 0b1111:
-        return "STROBE"
-    if not write and not reg.readable:
-        return "READ_WRITE_ONLY"
-    if write and not reg.writable:
-        return "WRITE_READ_ONLY"
-    if write and reg.priv_write and not priv:
-        return "PRIVILEGE"
-    if write and any(f.get(data) >= getattr(params, f.limit)
-                     for f in reg.fields if f.limit is not None):
-        return "LIMIT"
-    return None
