@@ -6,6 +6,7 @@ WAVES ?= 0
 SEED  ?=
 JOBS  ?= 2
 BOARD ?= icebreaker
+BENCH_QUICK ?= 0
 DEVICE ?=
 # make verify lengths: fuzz bursts per run, faults on the reference and (per simulator) the RTL
 FUZZ  ?= 10000
@@ -14,7 +15,7 @@ RTL_SOAK ?= 100
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth verify
+.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify
 
 setup:
 	@tools/bootstrap.sh
@@ -28,11 +29,14 @@ sim: setup
 verify: setup
 	$(PY) -m verify --fuzz $(FUZZ) --soak-faults $(SOAK) --rtl-faults $(RTL_SOAK) $(if $(SEED),--seed $(SEED))
 
+coverage: setup
+	$(PY) -m verify.coverage --jobs $(JOBS) $(if $(SEED),--seed $(SEED))
+
 verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim tests verify
+	$(VENV)/bin/ruff check rtl sw_model cosim bench tests verify
 
 clean:
 	rm -rf build
@@ -42,3 +46,9 @@ synth: setup
 
 regmap: setup
 	$(PY) -m rtl.regmap_gen --output-dir build
+
+bench: setup
+	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)
+
+formal: setup
+	$(PY) -m verify.formal

@@ -11,9 +11,8 @@ interleaving exactly on the hardware, switches included: as in the reference, a 
 on an agent pulses that agent's ``resv_clear`` first (an interrupt took the CPU away).
 """
 
-from cocotbext.axi import AxiResp
-
-from cosim.tb import EXCL, PRIV
+from cosim.bus_port import CocotbLink
+from rtl.axi import AxiResp
 from sw_model.cpu import BusError
 from sw_model.sched import Pulse, ReplayError
 
@@ -45,8 +44,12 @@ class RtlRunner:
         self.tb = tb
         self.runner = runner
         self.clear_on_switch = clear_on_switch
-        self.transactions = 0
+        self._links = [CocotbLink(tb, k) for k in range(tb.params.n_agents)]
         self._last = {}
+
+    @property
+    def transactions(self):
+        return sum(link.transactions for link in self._links)
 
     async def replay(self, trace):
         """Take the schedule entries of ``trace`` (thread ids and :class:`Pulse`) in order."""
@@ -73,41 +76,17 @@ class RtlRunner:
         if kind in ("pause", "sleep", "wait"):
             # Scheduling hints: in a replay the order of operations is already fixed.
             return None, None
-        master = self.tb.masters[op.agent]
-        prot = PRIV if op.priv else 0
+        link = self._links[op.agent]
         if kind in ("load", "movli"):
-            r = await master.read(op.arg, 4, arid=op.agent, prot=prot,
-                                  lock=EXCL if kind == "movli" else 0)
-            self.transactions += 1
-            if r.resp in _ERRORS:
-                return None, BusError(r.resp, op.arg)
-            return int.from_bytes(r.data, "little"), None
-        if kind == "movco":
-            r = await master.write(op.arg, op.value.to_bytes(4, "little"), awid=op.agent,
-                                   prot=prot, lock=EXCL)
-            self.transactions += 1
-            if r.resp in _ERRORS:
-                return None, BusError(r.resp, op.arg)
-            return r.resp == AxiResp.EXOKAY, None
-        if kind == "store":
-            return None, await self._store(master, op, prot)
-        raise ValueError(f"unknown operation {op!r}")
-
-    async def _store(self, master, op, prot):
-        """A store with byte strobes: one write per run of contiguous enabled bytes (an AXI
-        manager model writes byte ranges; a full-word store is one transaction)."""
-        data = op.value.to_bytes(4, "little")
-        lane = 0
-        while lane < 4:
-            if not op.strb >> lane & 1:
-                lane += 1
-                continue
-            end = lane
-            while end < 4 and op.strb >> end & 1:
-                end += 1
-            r = await master.write(op.arg + lane, data[lane:end], awid=op.agent, prot=prot)
-            self.transactions += 1
-            if r.resp in _ERRORS:
-                return BusError(r.resp, op.arg)
-            lane = end
-        return None
+            value, resp = await link.read(op.arg, excl=kind == "movli", priv=op.priv)
+        elif kind == "movco":
+            resp = await link.write(op.arg, op.value, excl=True, priv=op.priv)
+            value = resp == AxiResp.EXOKAY
+        elif kind == "store":
+            resp = await link.write(op.arg, op.value, op.strb, priv=op.priv)
+            value = None
+        else:
+            raise ValueError(f"unknown operation {op!r}")
+        if resp in _ERRORS:
+            return None, BusError(resp, op.arg)
+        return value, None

@@ -9,6 +9,7 @@ import dataclasses
 import fcntl
 import json
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from xml.etree import ElementTree
@@ -19,8 +20,8 @@ from cosim.waves import write_gtkw
 from rtl.cli import TOP_NAME, generate_verilog
 from rtl.params import IocParams
 
-__all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "simulator_env", "build", "run",
-           "params_from_env", "summarize", "read_metrics"]
+__all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "COVERAGE_ENV", "simulator_env", "build",
+           "run", "params_from_env", "summarize", "read_metrics"]
 
 SIMULATORS = ("icarus", "verilator")
 BUILD_ROOT = Path(__file__).resolve().parent.parent / "build"
@@ -36,6 +37,8 @@ _ICARUS_DUMPER = f"""module ioc_waves;
 endmodule
 """
 _PARAMS_ENV = "IOC_PARAMS"
+#: Directory a run's per-test functional coverage files go to (see cosim.coverage_monitor).
+COVERAGE_ENV = "IOC_COVERAGE"
 
 
 def simulator_env():
@@ -72,8 +75,13 @@ def _write_if_changed(path, text):
         path.write_text(text)
 
 
-def build(params, sim, *, waves=False):
-    """Generate the Verilog of ``params`` and build it for ``sim``; returns ``(runner, dir)``."""
+def build(params, sim, *, waves=False, coverage=False):
+    """Generate the Verilog of ``params`` and build it for ``sim``; returns ``(runner, dir)``.
+
+    ``coverage`` builds Verilator with line and toggle coverage, in a build directory of its
+    own (``...-cov``); each run then writes ``coverage.dat`` into its run directory. Icarus
+    has no code coverage: its build is the plain one.
+    """
     if sim not in SIMULATORS:
         raise ValueError(f"sim must be one of {', '.join(SIMULATORS)}, not {sim!r}")
     simulator_env()
@@ -83,7 +91,9 @@ def build(params, sim, *, waves=False):
         source = vdir / f"{TOP_NAME}.v"
         _write_if_changed(source, generate_verilog(params))
 
-    build_dir = BUILD_ROOT / "sim" / f"{sim}-{params.name()}{'-waves' if waves else ''}"
+    code_cov = coverage and sim == "verilator"
+    build_dir = BUILD_ROOT / "sim" / (f"{sim}-{params.name()}{'-waves' if waves else ''}"
+                                      f"{'-cov' if code_cov else ''}")
     runner = get_runner(sim)
     sources = [source]
     build_args = []
@@ -104,6 +114,8 @@ def build(params, sim, *, waves=False):
         build_args = ["-Wall"]
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
+        if code_cov:
+            build_args += ["--coverage-line", "--coverage-toggle"]
     with _locked(build_dir.name):
         # cocotb rebuilds only when a source is newer than the binary (flags do not count):
         # rebuild from clean whenever any input changed.
@@ -124,23 +136,33 @@ def params_from_env():
     return IocParams(**json.loads(os.environ.get(_PARAMS_ENV, "{}")))
 
 
-def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=None, env=None):
+def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=None, env=None,
+        coverage=False):
     """Run the cocotb suite ``module`` on ``params`` with ``sim``.
 
     ``test_filter`` is a regular expression on test names. ``name`` names the run (default
     ``<suite>-<config>``): its logs go to ``<build>/runs/<name>/`` and, with ``waves``, its
     FST to ``build/waves/<name>/<sim>.fst`` with a GTKWave save file ``<sim>.gtkw`` beside it.
-    ``env`` adds environment variables for the suite (e.g. run lengths).
+    ``env`` adds variables to the simulation's environment.
+    With ``coverage`` (see :func:`build`), every test's functional coverage goes to
+    ``<run dir>/coverage/`` (:mod:`cosim.coverage_monitor`), and on Verilator the run's line
+    and toggle coverage to ``<run dir>/coverage.dat``.
     Returns ``(passed, failed, results_xml)``; a suite that ran no test counts as failed.
     """
-    runner, build_dir = build(params, sim, waves=waves)
-    test_name = name or f"{module.rsplit('.', 1)[-1]}-{params.name()}"
+    runner, build_dir = build(params, sim, waves=waves, coverage=coverage)
+    test_name = name or (f"{module.rsplit('.', 1)[-1]}-{params.name()}"
+                         f"{'-cov' if coverage else ''}")
     test_dir = build_dir / "runs" / test_name
     test_dir.mkdir(parents=True, exist_ok=True)
     metrics = test_dir / "metrics.jsonl"
     metrics.unlink(missing_ok=True)
-    env = {_PARAMS_ENV: json.dumps(dataclasses.asdict(params)), "IOC_METRICS": str(metrics),
-           **(env or {})}
+    env = {**(env or {}), _PARAMS_ENV: json.dumps(dataclasses.asdict(params)),
+           "IOC_METRICS": str(metrics)}
+    if coverage:
+        cov_dir = test_dir / "coverage"
+        shutil.rmtree(cov_dir, ignore_errors=True)
+        (test_dir / "coverage.dat").unlink(missing_ok=True)
+        env[COVERAGE_ENV] = str(cov_dir)
     plusargs, test_args = [], []
     if waves:
         wave_file = WAVES_ROOT / test_name / f"{sim}.fst"

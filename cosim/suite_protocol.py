@@ -43,6 +43,7 @@ async def _run_both(tb, workload, policy):
     await tb.masters[0].write(0, image)
     rtl = RtlRunner(tb, rtl_runner)
     await rtl.replay(ref_runner.trace)
+    tb.cover_history(rtl_history)
     return ref_history, rtl_history, rtl.transactions
 
 

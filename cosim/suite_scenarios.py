@@ -30,6 +30,7 @@ async def run_live(tb, config):
     scenario = Scenario(config, runner)
     scenario.history.clock = lambda: runner.now
     outcome = await runner.arun(scenario.policy(), max_steps=config.max_steps)
+    tb.cover_history(scenario.history)
     return scenario.result(outcome), message_latencies(scenario.history)
 
 

@@ -13,6 +13,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBus, AxiLockType, AxiMaster, AxiProt
 
 from cosim.axi_checker import AxiProtocolChecker
+from cosim.coverage_monitor import CoverageMonitor
 from cosim.raw_axi import RawAxiManager
 from cosim.scoreboard import Scoreboard
 from rtl.params import REG_BASE, IocParams
@@ -88,6 +89,10 @@ class TB:
                          for k in range(params.n_agents)]
         for checker in self.checkers:
             checker.start()
+        # functional coverage, when the run collects it (cosim.runner.run(coverage=True))
+        self.coverage = CoverageMonitor.from_env(self)
+        if self.coverage is not None:
+            self.coverage.start()
         for master in self.masters if not raw else ():
             master.write_if.log.setLevel("WARNING")
             master.read_if.log.setLevel("WARNING")
@@ -130,10 +135,19 @@ class TB:
         for checker in self.checkers:
             checker.stop()
             checker.check()
+        if self.coverage is not None:
+            self.coverage.stop()
+            self.coverage.dump()
         self.dut._log.info("scoreboard: %d accesses in %d cycles agreed with the reference "
                            "models; AXI checkers: %d handshakes, no violation",
                            self.scoreboard.accesses, self.scoreboard.cycles,
                            sum(c.handshakes for c in self.checkers))
+
+    def cover_history(self, history):
+        """Count the ring outcomes of ``sw_model`` code that ran on the RTL (functional
+        coverage; nothing unless the run collects it)."""
+        if self.coverage is not None:
+            self.coverage.sample_history(history)
 
     def record(self, **metrics):
         """Append a row of measurements to the run's metrics file (``IOC_METRICS``), which the

@@ -24,7 +24,7 @@ from rtl import regmap
 from rtl.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
 from rtl.regmap import REGMAP, Check, Event
 
-__all__ = ["MonitorStatus", "RegBlock"]
+__all__ = ["MonitorStatus", "RegBlock", "static_refusal"]
 
 _ALL_EVENTS = (1 << len(Event)) - 1
 
@@ -164,27 +164,12 @@ class RegBlock:
     # -- decoding and checks -----------------------------------------------------------------
 
     def _refusal(self, hit, agent, offset, write, data, strb, size, priv):
-        if hit is None:
-            return "HOLE"
-        reg, i = hit
-        if size != 2:
-            return "SIZE"
-        if offset & 3:
-            return "MISALIGNED"
-        if write and strb != 0b1111:
-            return "STROBE"
-        if not write and not reg.readable:
-            return "READ_WRITE_ONLY"
-        if write and not reg.writable:
-            return "WRITE_READ_ONLY"
-        if write and reg.priv_write and not priv:
-            return "PRIVILEGE"
-        if write and any(f.get(data) >= getattr(self._p, f.limit)
-                         for f in reg.fields if f.limit is not None):
-            return "LIMIT"
-        if reg.check is not None and not self._checks[reg.check](agent, i, data, priv):
+        why = static_refusal(self._p, offset, write=write, size=size, strb=strb, priv=priv,
+                             data=data)
+        if why is None and hit[0].check is not None and not self._checks[hit[0].check](
+                agent, hit[1], data, priv):
             return "CHECK"
-        return None
+        return why
 
     def _is_endpoint(self, c, agent):
         return agent in (self.ep_a[c], self.ep_b[c])
@@ -378,3 +363,33 @@ class RegBlock:
         self._agent_reset_q = fx.next_agent_reset
         self._channel_reset_q = fx.next_channel_reset
         self.cycle = (self.cycle + 1) % (1 << 64)
+
+
+def static_refusal(params, offset, *, write, size, strb, priv, data):
+    """The first :data:`~rtl.regmap.BAD_ACCESSES` reason that refuses a register-window access
+    and that does not depend on the register block's state (every one but ``CHECK``), or
+    ``None``.
+
+    ``offset`` is the byte offset in the window. A refused access that none of these explain
+    was refused by its register's ``CHECK``.
+    """
+    hit = REGMAP.decode(params, offset)
+    if hit is None:
+        return "HOLE"
+    reg = hit[0]
+    if size != 2:
+        return "SIZE"
+    if offset & 3:
+        return "MISALIGNED"
+    if write and strb != 0b1111:
+        return "STROBE"
+    if not write and not reg.readable:
+        return "READ_WRITE_ONLY"
+    if write and not reg.writable:
+        return "WRITE_READ_ONLY"
+    if write and reg.priv_write and not priv:
+        return "PRIVILEGE"
+    if write and any(f.get(data) >= getattr(params, f.limit)
+                     for f in reg.fields if f.limit is not None):
+        return "LIMIT"
+    return None

@@ -3,9 +3,9 @@
 import random
 
 import pytest
-from amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
 from simutil import simulate
 
+from cosim.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
 from rtl.axi import AxiBurst, AxiResp
 from rtl.axi_frontend import AxiSlaveFrontEnd
 from rtl.params import REG_BASE, IocParams, Region

@@ -7,8 +7,9 @@ The model is stepped once per clock cycle from a testbench loop:
     sample(ctx)  # see which handshakes happen at the coming edge
     await ctx.tick()
 
-With ``busy > 0`` every channel is paused at random: sources drop VALID between beats, sinks
-drop READY, so the slave sees idle cycles and back-pressure everywhere.
+With ``busy > 0`` every channel is paused at random: sources raise VALID late (never dropping it
+before its handshake), sinks drop READY, so the slave sees idle cycles and back-pressure
+everywhere.
 """
 
 import random
@@ -57,11 +58,17 @@ class AxiRead:
 
 
 class AxiManagerModel:
-    """Drives one AXI port (an interface with ``awvalid``, ``rdata``, ...) in amaranth.sim."""
+    """Drives one AXI port (an interface with ``awvalid``, ``rdata``, ...) in amaranth.sim.
 
-    def __init__(self, port, *, busy=0.0, seed=0):
+    ``w_first``: write data may lead its address (AXI allows it); if false, a W beat is offered
+    only once the AW of its burst has been presented.
+    """
+
+    def __init__(self, port, *, busy=0.0, seed=0, w_first=True):
         self.port = port
         self.busy = busy
+        self.w_first = w_first
+        self._aw_done = self._w_done = 0   # AW handshakes, completed W bursts
         self.rng = random.Random(seed)
         self.aw = deque()
         self.w = deque()      # (word, strb, last)
@@ -71,6 +78,7 @@ class AxiManagerModel:
         self.log = []         # (cycle, channel) of every handshake
         self.cycle = 0
         self._hs = {}
+        self._held = set()    # source channels whose VALID is up, awaiting READY
 
     def write(self, txn):
         self.aw.append(txn)
@@ -92,9 +100,17 @@ class AxiManagerModel:
     def _go(self):
         return self.rng.random() >= self.busy
 
+    def _offer(self, ch, pending):
+        """Whether to drive ``<ch>valid`` this cycle: at random while idle, but once raised it
+        is held until the handshake, as AXI requires."""
+        up = bool(pending) and (ch in self._held or self._go())
+        if up:
+            self._held.add(ch)
+        return up
+
     def _drive_address(self, ctx, ch, queue):
         p = self.port
-        if queue and self._go():
+        if self._offer(ch, queue):
             t = queue[0]
             for name, value in (("addr", t.addr), ("len", t.len), ("size", t.size),
                                 ("burst", t.burst), ("lock", t.lock), ("prot", t.prot),
@@ -107,7 +123,8 @@ class AxiManagerModel:
     def drive(self, ctx):
         p = self.port
         self._drive_address(ctx, "aw", self.aw)
-        if self.w and self._go():
+        if self._offer("w", self.w and (self.w_first or self._w_done < self._aw_done
+                                        + ("aw" in self._held))):
             word, strb, last = self.w[0]
             ctx.set(p.wdata, word)
             ctx.set(p.wstrb, strb)
@@ -134,10 +151,12 @@ class AxiManagerModel:
         for ch, hs in self._hs.items():
             if hs:
                 self.log.append((self.cycle, ch))
+                self._held.discard(ch)
         if self._hs.get("aw"):
             self.aw.popleft()
+            self._aw_done += 1
         if self._hs.get("w"):
-            self.w.popleft()
+            self._w_done += self.w.popleft()[2]
         if self._hs.get("ar"):
             self.ar.popleft()
         if self._hs.get("b"):

@@ -1,0 +1,1 @@
+"""``make bench``: measured performance of the IOC (see ``python -m bench --help``)."""

@@ -1,0 +1,159 @@
+"""``make bench``: ``python -m bench [--quick]``.
+
+Runs every measurement in one go and writes ``build/bench/report.json``, ``report.md`` and the
+PNG plots beside them:
+
+- the cocotb suite :mod:`cosim.suite_bench` on Verilator (cycle figures: transactions, doorbell
+  to irq, end-to-end latency, throughput, SC failures);
+- the simulation-speed scenario on Icarus and Verilator (cocotb) and on amaranth's simulator
+  (:mod:`bench.amaranth_link`);
+- the FPGA figures from ``make synth``'s out-of-context reports (the builds are run when their
+  report is missing or older than the RTL).
+
+``--quick`` (``BENCH_QUICK=1``) runs every case with few messages: a complete report in about
+a minute, for CI. The exit status is non-zero if a measurement failed or the report is
+incomplete.
+"""
+
+import argparse
+import datetime
+import json
+import platform
+import subprocess
+import sys
+from dataclasses import asdict
+from importlib import metadata
+from pathlib import Path
+
+from bench.amaranth_link import drive
+from bench.report import build_report, check_complete, plot, render_markdown
+from bench.workload import (
+    BENCH_PARAMS,
+    THROUGHPUT_DEPTH,
+    THROUGHPUT_SLOT_WORDS,
+    LatencyCase,
+    ThroughputCase,
+    ThroughputRun,
+)
+from cosim.runner import read_metrics, run, summarize
+from rtl.fpga.flow import synthesize, write_reports
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "build" / "bench"
+FPGA_TARGETS = ("ooc-ice40", "ooc-ecp5")
+VARIANTS = ("lockfree", "locked", "naive")
+
+
+def make_plan(quick):
+    """Every case of a run. The naive ring runs only where it is correct: one producer."""
+    n_lat, n_thr, n_speed = (5, 8, 20) if quick else (50, 100, 200)
+    latency = [LatencyCase(v, single_core, words, messages=n_lat)
+               for v in VARIANTS for single_core in (False, True)
+               for words in (1, THROUGHPUT_SLOT_WORDS, 8)]
+    throughput = [ThroughputCase(v, producers, preempt, messages=n_thr)
+                  for v in VARIANTS for producers in (1, 2, 4) for preempt in (False, True)
+                  if v != "naive" or producers == 1]
+    speed = ThroughputCase("lockfree", 2, False, messages=n_speed)
+    return {"latency": [asdict(c) for c in latency],
+            "throughput": [asdict(c) for c in throughput],
+            "speed": asdict(speed), "speed_name": f"lock-free, 2 producers x {n_speed} messages",
+            "throughput_words": THROUGHPUT_SLOT_WORDS, "throughput_depth": THROUGHPUT_DEPTH,
+            "preempt_rate": throughput[0].preempt_rate,
+            "preempt_cycles": list(throughput[0].preempt_cycles)}
+
+
+def _suite(sim, plan_file, test_filter=None):
+    name = "bench" if test_filter is None else f"bench-{test_filter}"
+    passed, failed, xml = run(BENCH_PARAMS, sim, "cosim.suite_bench", test_filter=test_filter,
+                              env={"IOC_BENCH_PLAN": str(plan_file)}, name=name)
+    if failed:
+        bad = [c["name"] for c in summarize(xml) if c["result"] != "PASS"]
+        raise SystemExit(f"bench: {sim}: {bad or 'the suite'} failed; see {xml.parent}/sim.log")
+    return read_metrics(xml)
+
+
+def _speed_row(simulator, cycles, wall):
+    return {"simulator": simulator, "cycles": cycles, "wall_s": wall,
+            "cycles_per_s": cycles / wall}
+
+
+def _fpga():
+    """One row per out-of-context target, from its ``make synth`` report (built if missing
+    or older than the RTL)."""
+    rtl_mtime = max(p.stat().st_mtime for p in (ROOT / "rtl").rglob("*.py"))
+    rows = []
+    for board in FPGA_TARGETS:
+        path = ROOT / "build" / "synth" / board / "report.json"
+        if not path.exists() or path.stat().st_mtime < rtl_mtime:
+            print(f"bench: running make synth BOARD={board}", flush=True)
+            report = synthesize(board)
+            write_reports(report, path.parent)
+        report = json.loads(path.read_text())
+        summary = report["summary"]
+        rows.append({"board": board, "device": report["device"],
+                     "fmax_mhz": min(c["achieved_mhz"] for c in report["clocks"]),
+                     "target_mhz": report["target_mhz"], "target_met": report["target_met"],
+                     "logic_used": summary["logic"]["used"],
+                     "logic_available": summary["logic"]["available"],
+                     "ff_used": summary["ff"]["used"], "bram_used": summary["bram"]["used"],
+                     "bram_available": summary["bram"]["available"],
+                     "report": str(path.relative_to(ROOT))})
+    return rows
+
+
+def _meta(quick):
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    iverilog = subprocess.run(["iverilog", "-V"], capture_output=True, text=True).stdout
+    return {"command": "make bench" + (" BENCH_QUICK=1" if quick else ""), "quick": quick,
+            "commit": commit, "date": datetime.datetime.now(datetime.UTC).isoformat(
+                timespec="seconds"),
+            "params": asdict(BENCH_PARAMS),
+            "tools": {"Icarus Verilog": iverilog.split("(")[0].split("version")[-1].strip(),
+                      "Verilator": metadata.version("verilator"),
+                      "amaranth": metadata.version("amaranth"),
+                      "cocotb": metadata.version("cocotb"),
+                      "cocotbext-axi": metadata.version("cocotbext-axi"),
+                      "Python": platform.python_version()}}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="few messages per case (CI)")
+    parser.add_argument("--output-dir", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    out = args.output_dir
+    out.mkdir(parents=True, exist_ok=True)
+    plan = make_plan(args.quick)
+    plan_file = out / "plan.json"
+    plan_file.write_text(json.dumps(plan, indent=1))
+
+    print("bench: cycle measurements (Verilator)", flush=True)
+    rows = _suite("verilator", plan_file)
+    speed = []
+    for sim in ("icarus", "verilator"):
+        print(f"bench: simulation speed ({sim})", flush=True)
+        source = rows if sim == "verilator" else _suite(sim, plan_file, "simulation_speed")
+        (row,) = [r for r in source if r["kind"] == "speed"]
+        speed.append(_speed_row(sim, row["cycles"], row["wall_s"]))
+    print("bench: simulation speed (amaranth)", flush=True)
+    result, cycles, wall = drive(BENCH_PARAMS, ThroughputRun(ThroughputCase(**plan["speed"])))
+    assert result["messages"] == plan["speed"]["producers"] * plan["speed"]["messages"]
+    speed.append(_speed_row("amaranth", cycles, wall))
+    fpga = _fpga()
+
+    report = build_report(_meta(args.quick), rows, speed, fpga, plan)
+    report["plots"] = plot(report, out)
+    markdown = render_markdown(report, report["plots"])
+    (out / "report.json").write_text(json.dumps(report, indent=1))
+    (out / "report.md").write_text(markdown)
+    check_complete(report, markdown)
+    print(f"bench: wrote {out / 'report.md'} and report.json", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,291 @@
+"""Properties of the AXI4 slave front end (SPEC §3.1) and seeded bugs that break them.
+
+The manager side is assumed to obey AXI (VALID held and payload stable until READY, no W beat
+that no AW asked for), and the arbiter to grant only a requesting front end. Under that, the
+front end must answer every request exactly once, in order and with the right ID and RLAST,
+keep its own VALID and payload stable until READY, and hold its request until granted. A ghost
+keeps the outstanding read bursts (ID, beats left) and the outstanding write burst; it never
+looks inside the front end.
+
+With ``grant_wait=G`` the arbiter is assumed to grant a request after at most G cycles of
+waiting (the round-robin arbiter's bound is ``n_agents - 1``, proven in :mod:`.arbiter`). The
+front end must then show an owed answer within :func:`response_bound` cycles whatever the
+manager's READY does: a VALID that waited for READY would never come up while READY is low.
+"""
+
+from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
+
+from rtl.axi import AxiResp
+from rtl.axi_frontend import AxiSlaveFrontEnd, _Answer, _Burst
+
+from .core import Mutation, Past, PropertySet
+
+__all__ = ["AxiFrontEndProperties", "make_dut", "BUGS", "READ_DEPTH", "response_bound"]
+
+#: Outstanding read bursts the ghost can keep (the front end has at most 3: one issuing and
+#: the answers of two more in its R queue).
+READ_DEPTH = 4
+
+
+def response_bound(grant_wait):
+    """Most consecutive cycles an owed answer goes without VALID, if a request waits at most
+    ``grant_wait`` cycles for its grant: reads and writes share the front end's request, so the
+    beat may first wait for one beat of the other direction to be granted, then for its own."""
+    return 2 * (grant_wait + 1)
+
+_AW = ("awid", "awaddr", "awlen", "awsize", "awburst", "awlock", "awcache", "awprot")
+_W = ("wdata", "wstrb", "wlast")
+_AR = ("arid", "araddr", "arlen", "arsize", "arburst", "arlock", "arcache", "arprot")
+_R = ("rid", "rdata", "rresp", "rlast")
+_B = ("bid", "bresp")
+
+
+class AxiFrontEndProperties(Elaboratable):
+    """Assertions, environment assumptions and covers over an :class:`AxiSlaveFrontEnd`.
+
+    Parameters
+    ----------
+    max_len : int or None
+        Assume bursts of at most ``max_len`` + 1 beats (AxLEN <= max_len), to keep a proof's
+        depth small; ``None`` for any length.
+    grant_wait : int or None
+        Assume a request is granted after at most this many cycles of waiting, and check
+        bounded response; ``None``: any arbitration, safety only.
+    """
+
+    def __init__(self, dut, probe, *, max_len=None, grant_wait=None):
+        self.dut, self.probe = dut, probe
+        self.max_len, self.grant_wait = max_len, grant_wait
+        self.props = PropertySet("axi_frontend" if grant_wait is None
+                                 else "axi_frontend_bounded")
+
+    def elaborate(self, platform):
+        m = Module()
+        d, ps = self.dut, self.props
+        axi, req = d.axi, d.req
+        past = Past(m)
+        clean = past.clean
+
+        def sig(names):
+            return Cat(getattr(axi, n) for n in names)
+
+        # -- environment ------------------------------------------------------------------------
+        for ch, names in (("AW", _AW), ("W", _W), ("AR", _AR)):
+            valid, ready = getattr(axi, ch.lower() + "valid"), getattr(axi, ch.lower() + "ready")
+            waiting = past(valid & ~ready, f"past_{ch.lower()}_waiting")
+            payload = past(sig(names), f"past_{ch.lower()}_payload")
+            ps.assume(m, f"manager: {ch}VALID held until {ch}READY",
+                      ~(clean & waiting) | valid)
+            ps.assume(m, f"manager: {ch} payload stable while {ch}VALID and not {ch}READY",
+                      ~(clean & waiting) | (sig(names) == payload))
+        if self.max_len is not None:
+            ps.assume(m, "bursts are short (proof bound)",
+                      (axi.arlen <= self.max_len) & (axi.awlen <= self.max_len))
+        ps.assume(m, "arbiter: a grant only to a request", ~req.grant | req.valid)
+        if self.grant_wait is not None:
+            g = self.grant_wait
+            req_wait = Signal(range(g + 2), name="ghost_req_wait")
+            with m.If(req.valid & ~req.grant & (req_wait <= g)):
+                m.d.sync += req_wait.eq(req_wait + 1)
+            with m.Elif(~req.valid | req.grant):
+                m.d.sync += req_wait.eq(0)
+            ps.assume(m, f"arbiter: a request waits at most {g} cycles for its grant",
+                      ~(req.valid & ~req.grant & (req_wait >= g)))
+
+        # -- ghost: outstanding read bursts ------------------------------------------------------
+        ar_go = axi.arvalid & axi.arready
+        r_go = axi.rvalid & axi.rready
+        q_id = [Signal.like(axi.arid, name=f"ghost_r{j}_id") for j in range(READ_DEPTH)]
+        q_left = [Signal(9, name=f"ghost_r{j}_left") for j in range(READ_DEPTH)]
+        q_n = Signal(range(READ_DEPTH + 1), name="ghost_r_bursts")
+        last_beat = (q_n != 0) & (q_left[0] == 1)
+        # pop (on the last R beat of the head burst) then push (on an AR handshake)
+        popped_id = [q_id[j + 1] if j + 1 < READ_DEPTH else q_id[j] for j in range(READ_DEPTH)]
+        popped_left = [q_left[j + 1] if j + 1 < READ_DEPTH else q_left[j]
+                       for j in range(READ_DEPTH)]
+        pop = r_go & last_beat
+        n_after_pop = q_n - pop
+        for j in range(READ_DEPTH):
+            cur_id = Mux(pop, popped_id[j], q_id[j])
+            cur_left = Mux(pop, popped_left[j], q_left[j])
+            if j == 0:
+                cur_left = Mux(r_go & ~pop, q_left[0] - 1, cur_left)
+            with m.If(ar_go & (n_after_pop == j)):
+                m.d.sync += [q_id[j].eq(axi.arid), q_left[j].eq(axi.arlen + 1)]
+            with m.Else():
+                m.d.sync += [q_id[j].eq(cur_id), q_left[j].eq(cur_left)]
+        m.d.sync += q_n.eq(n_after_pop + ar_go)
+
+        ps.assert_(m, "R: a beat only for an outstanding read burst", ~axi.rvalid | (q_n != 0))
+        ps.assert_(m, "R: RID is the ID of the oldest outstanding read burst",
+                   ~axi.rvalid | (axi.rid == q_id[0]))
+        ps.assert_(m, "R: RLAST exactly on the last beat of the burst",
+                   ~axi.rvalid | (axi.rlast == last_beat))
+        ps.assert_(m, "R: no more outstanding read bursts than the ghost can keep",
+                   ~ar_go | (n_after_pop < READ_DEPTH))
+        ps.cover(m, "R: a 2-beat burst answered", r_go & axi.rlast & past(r_go, "past_r_go") &
+                 ~past(axi.rlast, "past_rlast"))
+        ps.cover(m, "R: three read bursts outstanding", q_n == 3)
+        for resp in AxiResp:
+            ps.cover(m, f"R: a beat answered {resp.name}", r_go & (axi.rresp == resp))
+
+        # -- ghost: outstanding write bursts -----------------------------------------------------
+        aw_go = axi.awvalid & axi.awready
+        w_go = axi.wvalid & axi.wready
+        b_go = axi.bvalid & axi.bready
+        b_owed = Signal(2, name="ghost_b_owed")
+        aw_id = Signal.like(axi.awid, name="ghost_aw_id")
+        aw_beats = Signal(9, name="ghost_aw_beats")
+        w_taken = Signal(10, name="ghost_w_beats_taken")  # since the last B
+        m.d.sync += b_owed.eq(b_owed + aw_go - b_go)
+        with m.If(aw_go):
+            m.d.sync += [aw_id.eq(axi.awid), aw_beats.eq(axi.awlen + 1)]
+        m.d.sync += w_taken.eq(w_taken + w_go - Mux(b_go, aw_beats, 0))
+        # the manager sends no W beat that no AW (accepted or being presented) asks for
+        ps.assume(m, "manager: no W beat beyond the AWs presented",
+                  ~axi.wvalid | axi.awvalid | ((b_owed != 0) & (w_taken < aw_beats)))
+        ps.assert_(m, "B: a response only for an outstanding write burst",
+                   ~axi.bvalid | (b_owed != 0))
+        ps.assert_(m, "B: only after every W beat of the burst",
+                   ~axi.bvalid | (w_taken >= aw_beats))
+        ps.assert_(m, "B: BID is the burst's AWID", ~axi.bvalid | (axi.bid == aw_id))
+        ps.assert_(m, "AW: one write burst at a time (the ghost keeps one)", b_owed <= 1)
+        ps.cover(m, "B: a 2-beat burst answered", b_go & (aw_beats == 2))
+        for resp in AxiResp:
+            if resp != AxiResp.EXOKAY:
+                ps.cover(m, f"B: a burst answered {resp.name}", b_go & (axi.bresp == resp))
+        ps.cover(m, "W: a beat taken before its AW", w_go & (b_owed == 0))
+
+        # -- the slave's own handshakes ----------------------------------------------------------
+        for ch, names, valid, ready in (("R", _R, axi.rvalid, axi.rready),
+                                        ("B", _B, axi.bvalid, axi.bready)):
+            waiting = past(valid & ~ready, f"past_{ch.lower()}_waiting")
+            ps.implies(m, f"{ch}VALID held until {ch}READY", clean & waiting, valid)
+            ps.implies(m, f"{ch} payload stable while {ch}VALID and not {ch}READY",
+                       clean & waiting, sig(names) == past(sig(names), f"past_{ch}_payload"))
+        if self.grant_wait != 0:
+            req_waiting = past(req.valid & ~req.grant, "past_req_waiting")
+            ps.implies(m, "request held until granted", clean & req_waiting, req.valid)
+
+        # -- what the induction needs: the front end holds exactly what the ghost owes --------
+        self._invariants(m, q_id, q_left, q_n, b_owed, aw_id, aw_beats, w_taken)
+
+        # -- bounded response with bounded arbitration -------------------------------------------
+        if self.grant_wait is not None:
+            bound = response_bound(self.grant_wait)
+            for ch, owed, valid in (("R", q_n != 0, axi.rvalid),
+                                    ("B", (b_owed != 0) & (w_taken >= aw_beats), axi.bvalid)):
+                # consecutive cycles before this one in which an answer was owed and not shown
+                wait = Signal(range(bound + 2), name=f"ghost_{ch}_wait")
+                stalled = owed & ~valid
+                with m.If(stalled & (wait <= bound)):
+                    m.d.sync += wait.eq(wait + 1)
+                with m.Elif(~stalled):
+                    m.d.sync += wait.eq(0)
+                ps.assert_(m, f"{ch}: an owed answer shows VALID within {bound} cycles, "
+                              "whatever READY does", ~(stalled & (wait >= bound)))
+                ps.cover(m, f"{ch}: an answer went {bound} cycles without VALID (bound is tight)",
+                         stalled & (wait == bound - 1))
+        return m
+
+
+    def _invariants(self, m, q_id, q_left, q_n, b_owed, aw_id, aw_beats, w_taken):
+        ps, pr = self.props, self.probe
+        rd, wr = _Burst(pr["rd"]), _Burst(pr["wr"])
+        rd_active, wr_active = pr["rd_active"], pr["wr_active"]
+        wr_waiting, b_hold, wbuf_valid = pr["wr_waiting"], pr["b_hold"], pr["wbuf_valid"]
+        rq = [_Answer(pr[f"rq{i}"]) for i in range(2)]
+        rq_count, r_due = pr["rq_count"], pr["r_due"]
+        r_due_id, r_due_last = pr["r_due_id"], pr["r_due_last"]
+        w_due, w_due_last = pr["w_due"], pr["w_due_last"]
+
+        # reads: the answers queued or due, then the beats still to issue, are the ghost's
+        # outstanding beats in order
+        owed = sum(Mux(q_n > j, q_left[j], 0) for j in range(READ_DEPTH))
+        ps.assert_(m, "inv: read beats owed = queued + due + still to issue",
+                   owed == rq_count + r_due + Mux(rd_active, rd.left + 1, 0))
+        ps.assert_(m, "inv: at most 3 read bursts outstanding, none empty",
+                   (q_n <= READ_DEPTH - 1) &
+                   Cat((q_n <= j) | (q_left[j] != 0) for j in range(READ_DEPTH)).all())
+        if self.max_len is not None:
+            ps.assert_(m, "inv: bursts no longer than assumed",
+                       Cat((q_n <= j) | (q_left[j] <= self.max_len + 1)
+                           for j in range(READ_DEPTH)).all() &
+                       (~rd_active | (rd.left <= self.max_len)) &
+                       (~(b_owed != 0) | (aw_beats <= self.max_len + 1)))
+
+        def beat(k):
+            """(id, last) of the k-th outstanding read beat, k in {0, 1}."""
+            if k == 0:
+                return q_id[0], q_left[0] == 1
+            in_head = q_left[0] >= 2
+            return (Mux(in_head, q_id[0], q_id[1]),
+                    Mux(in_head, q_left[0] == 2, q_left[1] == 1))
+
+        id0, last0 = beat(0)
+        id1, last1 = beat(1)
+        ps.assert_(m, "inv: R queue and due answer in ghost order",
+                   (rq_count + r_due <= 2) &
+                   ((rq_count == 0) | ((rq[0].id == id0) & (rq[0].last == last0))) &
+                   ((rq_count != 2) | ((rq[1].id == id1) & (rq[1].last == last1))) &
+                   (~r_due | (r_due_id == Mux(rq_count == 0, id0, id1)) &
+                    (r_due_last == Mux(rq_count == 0, last0, last1))))
+        last_entry_id = Cat(q_id).word_select((q_n - 1)[:2], len(q_id[0]))
+        last_entry_left = Cat(q_left).word_select((q_n - 1)[:2], 9)
+        ps.assert_(m, "inv: the burst being issued is the newest outstanding one",
+                   ~rd_active | ((q_n != 0) & (rd.id == last_entry_id) &
+                                 (rd.left + 1 <= last_entry_left)))
+        # writes
+        ps.assert_(m, "inv: one write burst outstanding exactly while AW is closed",
+                   (b_owed == (wr_active | wr_waiting | b_hold)) &
+                   ~(wr_active & wr_waiting) & ~(wr_active & b_hold) & ~(wr_waiting & b_hold))
+        ps.assert_(m, "inv: the outstanding write burst is the ghost's",
+                   (b_owed == 0) | ((wr.id == aw_id) & (aw_beats != 0)))
+        ps.assert_(m, "inv: W beats taken = beats issued + the buffered one",
+                   Mux(wr_active, (w_taken == aw_beats - (wr.left + 1) + wbuf_valid) &
+                       (wr.left + 1 <= aw_beats),
+                       Mux(wr_waiting | b_hold, w_taken == aw_beats + wbuf_valid,
+                           w_taken == wbuf_valid)))
+        ps.assert_(m, "inv: a write answer is due only for the burst being written",
+                   ~w_due | ((wr_active | wr_waiting) & (w_due_last == wr_waiting)))
+
+
+def make_dut(params, bug=None):
+    """An :class:`AxiSlaveFrontEnd`, or one with the seeded bug named ``bug``."""
+    dut = AxiSlaveFrontEnd(params)
+    return dut if bug is None else Mutation(dut, bug, BUGS[bug])
+
+
+def _rvalid_waits_for_rready(m, d, probe):
+    # answers only shown while the manager is ready: VALID depends on READY
+    m.d.comb += d.axi.rvalid.eq(((probe["rq_count"] != 0) | probe["r_due"]) & d.axi.rready)
+
+
+def _b_payload_changes(m, d, probe):
+    # a held B response is not held: it follows the answer of the moment
+    m.d.comb += d.axi.bresp.eq(probe["burst_resp"])
+
+
+def _r_data_not_held(m, d, probe):
+    # a waiting R beat shows whatever the target answers now
+    m.d.comb += d.axi.rdata.eq(_Answer(probe["arriving"]).data)
+
+
+def _early_rlast(m, d, probe):
+    m.d.comb += d.axi.rlast.eq(1)
+
+
+def _b_before_last_w(m, d, probe):
+    # B issued when the first beat of the burst is answered
+    with m.If(probe["w_due"]):
+        m.d.comb += d.axi.bvalid.eq(1)
+
+
+#: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).
+BUGS = {
+    "rvalid_waits_for_rready": _rvalid_waits_for_rready,
+    "b_payload_changes": _b_payload_changes,
+    "r_data_not_held": _r_data_not_held,
+    "early_rlast": _early_rlast,
+    "b_before_last_w": _b_before_last_w,
+}

@@ -1,0 +1,94 @@
+"""The proof jobs: which DUT, which properties, which parameters, depths and seeded bugs.
+
+Parameters are deliberately small (the properties are written for any configuration; the
+proofs are of these ones), and stated in the report.
+"""
+
+import functools
+from dataclasses import dataclass
+
+from rtl.params import IocParams
+
+from . import arbiter, axi, llsc, mailbox, subsystem
+from .core import FormalTop
+
+__all__ = ["Group", "GROUPS", "group"]
+
+
+@dataclass(frozen=True)
+class Group:
+    """A property module on one DUT configuration, with the runs that establish it.
+
+    ``prove_depth`` is the k of the k-induction (also the depth of its base case, so a seeded
+    bug must show within it); ``cover_depth`` the bound of the cover search.
+    """
+    name: str
+    what: str
+    params: IocParams
+    properties: object          # (dut, probe) -> property module
+    make_dut: object            # (params, bug=None) -> DUT
+    bugs: tuple                 # seeded bugs this group's proof must catch
+    prove_depth: int
+    cover_depth: int
+    shown: tuple = ("n_agents", "shm_bytes", "granule_log2")   # parameters that matter here
+
+    def top(self, bug=None):
+        return FormalTop(self.make_dut(self.params, bug), self.properties)
+
+    def describe_params(self):
+        return ", ".join(f"{k}={getattr(self.params, k)}" for k in self.shown)
+
+
+_LLSC2 = IocParams(n_agents=2, shm_bytes=64, granule_log2=2)
+_LLSC3 = IocParams(n_agents=3, shm_bytes=64, granule_log2=3)
+_MBOX = IocParams(n_agents=2, n_channels=2, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
+_MBOX3 = IocParams(n_agents=3, n_channels=3, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
+_AXI = IocParams(n_agents=2, shm_bytes=64, id_width=2)
+_ARB2 = IocParams(n_agents=2)
+_ARB3 = IocParams(n_agents=3)
+_TOP = IocParams(n_agents=2, n_channels=2, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2,
+                 id_width=1)
+_MBOX_SHOWN = ("n_agents", "n_channels", "n_watchdogs", "agent_rst_cycles")
+_AXI_SHOWN = ("id_width", "shm_bytes")
+
+GROUPS = (
+    Group("ll_sc_monitor", "LL/SC monitor: ghost proof (SC succeeds iff LL and nothing since) "
+          "and every rule of SPEC 3.3", _LLSC2, llsc.LlScProperties, llsc.make_dut,
+          tuple(llsc.BUGS), prove_depth=4, cover_depth=12),
+    Group("ll_sc_monitor_3agents", "LL/SC monitor, 3 agents, 8-byte granule", _LLSC3,
+          llsc.LlScProperties, llsc.make_dut, ("store_does_not_conflict",),
+          prove_depth=4, cover_depth=12),
+    Group("subsystem", "Top level around the monitor: LL/SC/store fed as SPEC 3.1 says, "
+          "clear = resv_clear | agent_rst, a failed SC writes nothing and gets OKAY", _TOP,
+          subsystem.SubsystemProperties, subsystem.make_dut, tuple(subsystem.BUGS),
+          prove_depth=7, cover_depth=12, shown=("n_agents", "n_channels", "shm_bytes")),
+    Group("arbiter", "Round-robin arbiter: one-hot grants to requesters, work conserving, a "
+          "held request waits at most n-1 cycles (the AXI bounded-response assumption)", _ARB2,
+          arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),
+          prove_depth=4, cover_depth=8, shown=("n_agents",)),
+    Group("arbiter_3agents", "Round-robin arbiter, 3 agents (index register not full)", _ARB3,
+          arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),
+          prove_depth=4, cover_depth=8, shown=("n_agents",)),
+    Group("ioc_mailbox", "IPI controller: no lost doorbell, irq = OR(status), W1C, privilege "
+          "and endpoint checks", _MBOX, mailbox.MailboxProperties, mailbox.make_dut,
+          tuple(mailbox.BUGS), prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
+    Group("ioc_mailbox_3agents", "IPI controller, 3 agents, 3 channels", _MBOX3,
+          mailbox.MailboxProperties, mailbox.make_dut, ("doorbell_from_anyone",),
+          prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
+    Group("axi_frontend", "AXI front end: one answer per request, in order, right ID/LAST; "
+          "handshake rules", _AXI, axi.AxiFrontEndProperties, axi.make_dut,
+          ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w"),
+          prove_depth=8, cover_depth=16, shown=_AXI_SHOWN),
+    Group("axi_frontend_bounded", "AXI front end, grant within n_agents-1 cycles (the "
+          "round-robin bound): VALID within a bound whatever READY does", _AXI,
+          functools.partial(axi.AxiFrontEndProperties, grant_wait=_AXI.n_agents - 1),
+          axi.make_dut, ("rvalid_waits_for_rready",), prove_depth=8, cover_depth=16,
+          shown=_AXI_SHOWN),
+)
+
+
+def group(name):
+    for g in GROUPS:
+        if g.name == name:
+            return g
+    raise KeyError(f"no proof group {name!r}; known: {', '.join(g.name for g in GROUPS)}")

@@ -1,0 +1,262 @@
+"""Properties of the IPI controller / mailbox register block (SPEC §3.4) and seeded bugs.
+
+Accesses are decoded here from :data:`rtl.regmap.REGMAP` (offsets, fields, privilege) and the
+state is named as the RTL names it (``a<k>_ch_pending``, ``ch<c>_ep_a``, ...). Each property is
+about one transition, which is why plain k-induction closes them: no doorbell is lost, ``irq`` is
+the OR of the caller's status, pending bits are write-1-to-clear and change only as documented,
+and a refused access (privilege, endpoint) changes no protected state.
+"""
+
+from amaranth.hdl import Cat, Elaboratable, Module, Signal
+
+from rtl.ioc_mailbox import IocMailbox
+from rtl.params import REG_BASE, REG_SIZE
+from rtl.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
+
+from .core import Mutation, Past, PropertySet
+
+__all__ = ["MailboxProperties", "make_dut", "BUGS"]
+
+
+class _Names:
+    """The mailbox's state, found by name."""
+
+    def __init__(self, p, probe):
+        na, nc, nw = p.n_agents, p.n_channels, p.n_watchdogs
+        self.ep_a = [probe[f"ch{c}_ep_a"] for c in range(nc)]
+        self.ep_b = [probe[f"ch{c}_ep_b"] for c in range(nc)]
+        self.ch_on = probe["ch_on"]
+        self.epoch = [probe[f"ch{c}_epoch"] for c in range(nc)]
+        self.ch_pend = [probe[f"a{k}_ch_pending"] for k in range(na)]
+        self.ch_ena = [probe[f"a{k}_ch_enable"] for k in range(na)]
+        self.ev_pend = [probe[f"a{k}_ev_pending"] for k in range(na)]
+        self.ev_ena = [probe[f"a{k}_ev_enable"] for k in range(na)]
+        self.wd = [[probe[f"wd{w}_{x}"] for x in ("period", "enable", "supervisor", "kick_mask")]
+                   for w in range(nw)]
+        self.wd_expired = probe["wd_expired"]
+        self.agent_reset_q = probe["agent_reset_q"]
+        self.agent_reset_target = probe["agent_reset_target_q"]
+        self.channel_reset_q = probe["channel_reset_q"]
+
+    def config(self):
+        """Everything only a privileged write may change (besides the latched resets)."""
+        return Cat(*self.ep_a, *self.ep_b, self.ch_on, *(x for wd in self.wd for x in wd))
+
+
+def _field(reg_name, field_name, word):
+    f = REGMAP[reg_name].field(field_name)
+    return word[f.offset:f.offset + f.width]
+
+
+class MailboxProperties(Elaboratable):
+    """Assertions, environment assumptions and covers over an :class:`IocMailbox`."""
+
+    def __init__(self, dut, probe):
+        self.dut, self.probe = dut, probe
+        self.props = PropertySet("ioc_mailbox")
+
+    def elaborate(self, platform):
+        m = Module()
+        d, p, ps = self.dut, self.dut.params, self.props
+        na, nc = p.n_agents, p.n_channels
+        s = _Names(p, self.probe)
+        bus = d.bus
+        past = Past(m)
+        clean = past.clean
+
+        # -- environment: the subsystem presents only register-window accesses ----------------
+        top_bits = (REG_SIZE - 1).bit_length()
+        ps.assume(m, "accesses are in the register window",
+                  ~bus.valid | (bus.addr[top_bits:] == REG_BASE >> top_bits))
+        ps.assume(m, "agent index in range", bus.agent < na)
+
+        # -- decoding, from the register map ---------------------------------------------------
+        def at(name, i=0):
+            return bus.addr == REG_BASE + REGMAP[name].address(i)
+
+        well_formed = (bus.size == 2) & (bus.addr[:2] == 0) & (~bus.write | (bus.w_strb == 0xF))
+        write = bus.valid & bus.write & well_formed
+        read = bus.valid & ~bus.write & well_formed
+
+        def endpoint(c, a):
+            return (a == s.ep_a[c]) | (a == s.ep_b[c])
+
+        db_channel = _field("DOORBELL", "CHANNEL", bus.w_data)
+        ar_fire = [s.agent_reset_q & (s.agent_reset_target == k) for k in range(na)]
+        rings = [[Signal(name=f"spec_rings_a{k}_ch{c}") for c in range(nc)] for k in range(na)]
+        for k in range(na):
+            for c in range(nc):
+                m.d.comb += rings[k][c].eq(
+                    write & at("DOORBELL") & (db_channel == c) & s.ch_on[c] &
+                    (((bus.agent == s.ep_a[c]) & (s.ep_b[c] == k)) |
+                     ((bus.agent == s.ep_b[c]) & (s.ep_a[c] == k))))
+
+        P = past  # short, for the many past values below
+        p_ch_pend = [P(s.ch_pend[k], f"past_a{k}_ch_pending") for k in range(na)]
+        p_ar_fire = [P(ar_fire[k], f"past_ar_fire{k}") for k in range(na)]
+        p_agent = P(bus.agent, "past_agent")
+        p_wdata = P(bus.w_data, "past_w_data")
+        w1c_ch = [P(write & at("CH_PENDING") & (bus.agent == k), f"past_w1c_ch{k}")
+                  for k in range(na)]
+        w1c_ev = [P(write & at("EV_PENDING") & (bus.agent == k), f"past_w1c_ev{k}")
+                  for k in range(na)]
+
+        # -- no lost doorbell; a set wins over a same-cycle clear ------------------------------
+        for k in range(na):
+            for c in range(nc):
+                rang = P(rings[k][c], f"past_rings_a{k}_ch{c}")
+                ps.implies(m, f"no lost doorbell: a{k} ch{c}", clean & rang, s.ch_pend[k][c])
+                ps.cover(m, f"a doorbell to a{k} ch{c} in the cycle a{k}'s reset clears",
+                         clean & rang & p_ar_fire[k])
+                ps.implies(m, f"a{k} ch{c} pending rises only by a doorbell",
+                           clean & ~p_ch_pend[k][c] & s.ch_pend[k][c], rang)
+                ps.implies(m, f"a{k} ch{c} pending falls only by its W1C or a{k}'s reset",
+                           clean & p_ch_pend[k][c] & ~s.ch_pend[k][c],
+                           (w1c_ch[k] & p_wdata[c]) | p_ar_fire[k])
+            bus_err = P(d.bus_error[k], f"past_bus_error{k}")
+            ps.implies(m, f"a{k}: a bus error event is not lost to a same-cycle W1C",
+                       clean & bus_err, s.ev_pend[k][Event.BUS_ERROR])
+            ps.cover(m, f"a{k}: a bus error and a W1C of BUS_ERROR in one cycle",
+                     clean & bus_err & w1c_ev[k] & p_wdata[Event.BUS_ERROR])
+
+        # -- W1C ---------------------------------------------------------------------------------
+        for k in range(na):
+            for c in range(nc):
+                ps.implies(m, f"W1C: writing 1 clears a{k} ch{c}",
+                           clean & w1c_ch[k] & p_wdata[c], ~s.ch_pend[k][c])
+                ps.implies(m, f"W1C: writing 0 keeps a{k} ch{c}",
+                           clean & w1c_ch[k] & ~p_wdata[c] & p_ch_pend[k][c] & ~p_ar_fire[k],
+                           s.ch_pend[k][c])
+            for e in Event:
+                ev = P(s.ev_pend[k][e] & ~(write & at("EV_PENDING") & (bus.agent == k) &
+                                          bus.w_data[e]), f"past_a{k}_ev{int(e)}_kept")
+                ps.implies(m, f"W1C: a{k} event {e.name} falls only by its W1C or a{k}'s reset",
+                           clean & ev & ~p_ar_fire[k], s.ev_pend[k][e])
+            others = P(Cat(write & at("CH_PENDING") & (bus.agent == j) for j in range(na)
+                           if j != k).any(), f"past_w1c_by_others_of{k}")
+            ps.implies(m, f"banked: another agent's W1C leaves a{k}'s pending bits",
+                       clean & others & ~p_ar_fire[k] & (P(Cat(rings[k]), f"past_rings{k}") == 0),
+                       s.ch_pend[k] == p_ch_pend[k])
+
+        # -- irq = OR(status) --------------------------------------------------------------------
+        for k in range(na):
+            status = Cat(s.ch_pend[k] & s.ch_ena[k], s.ev_pend[k] & s.ev_ena[k])
+            ps.assert_(m, f"irq[{k}] is the OR of a{k}'s CH_STATUS and EV_STATUS",
+                       d.irq[k] == status.any())
+            ps.cover(m, f"irq[{k}] raised by a channel", (s.ch_pend[k] & s.ch_ena[k]).any())
+            ps.cover(m, f"irq[{k}] raised by an event", (s.ev_pend[k] & s.ev_ena[k]).any())
+        read_status = P(read & at("CH_STATUS"), "past_read_ch_status")
+        ps.implies(m, "a read of CH_STATUS returns the caller's CH_PENDING & CH_ENABLE",
+                   clean & read_status,
+                   (bus.resp == RESP_OKAY) &
+                   (bus.r_data == P(Cat(s.ch_pend[k] & s.ch_ena[k] for k in range(na))
+                                    .word_select(bus.agent, nc), "past_own_ch_status")))
+
+        # -- privilege: an unprivileged write changes no protected state ------------------------
+        cfg = P(s.config(), "past_config")
+        p_epoch = P(Cat(s.epoch), "past_epochs")
+        p_latched = P(s.agent_reset_q | s.channel_reset_q, "past_reset_latched")
+        unpriv = P(bus.valid & bus.write & ~bus.priv, "past_unprivileged_write")
+        ps.implies(m, "an unprivileged write changes no configuration",
+                   clean & unpriv, s.config() == cfg)
+        ps.implies(m, "an unprivileged write latches no agent or channel reset",
+                   clean & unpriv, ~s.agent_reset_q & ~s.channel_reset_q)
+        ps.implies(m, "an unprivileged write clears no WDOG_EXPIRED bit",
+                   clean & unpriv,
+                   (P(s.wd_expired, "past_wd_expired") & ~s.wd_expired) == 0)
+        ps.implies(m, "epochs change only by a latched (privileged) reset",
+                   clean & ~p_latched, Cat(s.epoch) == p_epoch)
+        priv_regs = [(reg, i) for reg, i, _ in REGMAP.instances(p) if reg.priv_write]
+        priv_hit = Cat(at(reg.name, i) for reg, i in priv_regs).any()
+        refused = P(write & ~bus.priv & priv_hit, "past_unprivileged_priv_write")
+        ps.implies(m, "an unprivileged write to a privileged register gets SLVERR",
+                   clean & refused, bus.resp == RESP_SLVERR)
+        err_agent = P(p_agent, "past_past_agent")
+        ps.implies(m, "... and raises the caller's BUS_ERROR event one cycle later",
+                   clean & P(clean & refused, "past_refused"),
+                   Cat(s.ev_pend[k][Event.BUS_ERROR] for k in range(na)).bit_select(err_agent, 1))
+
+        # -- guest lifecycle: AGENT_CTRL[k].RESET as it acts (one cycle after its write) ---------
+        for k in range(na):
+            fired = clean & p_ar_fire[k]
+            ps.implies(m, f"a{k}'s reset clears its pending bits but for same-cycle doorbells",
+                       fired, s.ch_pend[k] == P(Cat(rings[k]), f"past_rings_of{k}"))
+            ps.implies(m, f"a{k}'s reset clears its enables",
+                       fired & ~P(write & (at("CH_ENABLE") | at("EV_ENABLE")) &
+                                  (bus.agent == k), f"past_enable_write{k}"),
+                       (s.ch_ena[k] == 0) & (s.ev_ena[k] == 0))
+            for c in range(nc):
+                was_endpoint = P(s.ch_on[c] & endpoint(c, k), f"past_a{k}_on_ch{c}")
+                ps.implies(m, f"a{k}'s reset bumps the epoch of enabled channel {c} it is on",
+                           fired & was_endpoint,
+                           s.epoch[c] == (P(s.epoch[c], f"past_epoch{c}") + 1)[:len(s.epoch[c])])
+        wd_exp = self.probe["wd_exp_set"]
+        for w, (_period, _on, sup, _mask) in enumerate(s.wd):
+            for k in range(na):
+                ps.implies(m, f"watchdog {w} expiry raises WATCHDOG at supervisor a{k}",
+                           clean & P(wd_exp[w] & (sup == k), f"past_wd{w}_expired_to{k}"),
+                           s.ev_pend[k][Event.WATCHDOG] & s.wd_expired[w])
+
+        # -- endpoint checks ---------------------------------------------------------------------
+        bad_db = P(write & at("DOORBELL") &
+                   ~Cat(s.ch_on[c] & endpoint(c, bus.agent) & (db_channel == c)
+                        for c in range(nc)).any(), "past_refused_doorbell")
+        ps.implies(m, "a doorbell from a non-endpoint (or on a disabled channel) gets SLVERR",
+                   clean & bad_db, bus.resp == RESP_SLVERR)
+        ps.implies(m, "... and sets no pending bit anywhere",
+                   clean & bad_db,
+                   Cat((s.ch_pend[k] & ~p_ch_pend[k]) for k in range(na)) == 0)
+        for c in range(nc):
+            bad_epoch = P(read & at("EPOCH", c) & ~bus.priv & ~endpoint(c, bus.agent),
+                          f"past_refused_epoch_read{c}")
+            ps.implies(m, f"an unprivileged non-endpoint read of EPOCH[{c}] gets SLVERR and 0",
+                       clean & bad_epoch, (bus.resp == RESP_SLVERR) & (bus.r_data == 0))
+        return m
+
+
+def make_dut(params, bug=None):
+    """An :class:`IocMailbox`, or one with the seeded bug named ``bug`` (see :data:`BUGS`)."""
+    dut = IocMailbox(params)
+    return dut if bug is None else Mutation(dut, bug, BUGS[bug])
+
+
+def _clear_beats_set(m, d, probe):
+    for k in range(d.params.n_agents):
+        pend, st, cl = (probe[f"a{k}_ch_{x}"] for x in ("pending", "set", "clr"))
+        m.d.sync += pend.eq((pend | st) & ~cl)
+
+
+def _unprivileged_ch_cfg(m, d, probe):
+    bus = d.bus
+    for c in range(d.params.n_channels):
+        with m.If(bus.valid & bus.write & ~bus.priv &
+                  (bus.addr == REG_BASE + REGMAP["CH_CFG"].address(c))):
+            m.d.sync += probe[f"ch{c}_ep_a"].eq(_field("CH_CFG", "EP_A", bus.w_data))
+
+
+def _doorbell_from_anyone(m, d, probe):
+    bus = d.bus
+    db_channel = _field("DOORBELL", "CHANNEL", bus.w_data)
+    for c in range(d.params.n_channels):
+        with m.If(bus.valid & bus.write & (bus.addr == REG_BASE + REGMAP["DOORBELL"].address()) &
+                  (db_channel == c) & (bus.agent != probe[f"ch{c}_ep_a"]) &
+                  (bus.agent != probe[f"ch{c}_ep_b"])):
+            for k in range(d.params.n_agents):
+                with m.If(probe[f"ch{c}_ep_b"] == k):
+                    pend = probe[f"a{k}_ch_pending"]
+                    m.d.sync += pend[c].eq(1)
+
+
+def _irq_ignores_events(m, d, probe):
+    for k in range(d.params.n_agents):
+        m.d.comb += d.irq[k].eq(
+            (probe[f"a{k}_ch_pending"] & probe[f"a{k}_ch_enable"]).any())
+
+
+#: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).
+BUGS = {
+    "clear_beats_set": _clear_beats_set,            # a doorbell lost to a same-cycle reset
+    "unprivileged_ch_cfg": _unprivileged_ch_cfg,    # a guest rewires a channel
+    "doorbell_from_anyone": _doorbell_from_anyone,  # endpoint check missing
+    "irq_ignores_events": _irq_ignores_events,      # irq != OR(status)
+}
