@@ -24,7 +24,10 @@ def _log(msg):
 
 def _run(params, sim, suite, seed, env):
     start = time.monotonic()
+    # A run directory of its own: a concurrent pytest run of the same suite must not mix its
+    # figures into these.
     passed, failed, results = run(params, sim, suite, seed=seed,
+                                  name=f"verify.{suite.rsplit('.', 1)[-1]}-{params.name()}",
                                   env={k: str(v) for k, v in env.items()})
     wall = time.monotonic() - start
     _log(f"  {suite} {sim} [{params.name()}]: {'FAIL' if failed else 'ok'} ({wall:.0f} s, "
