@@ -26,7 +26,7 @@ test: setup lint
 sim: setup
 	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED))
 
-verify: setup
+verify: setup formal coverage
 	$(PY) -m verify --fuzz $(FUZZ) --soak-faults $(SOAK) --rtl-faults $(RTL_SOAK) $(if $(SEED),--seed $(SEED))
 
 coverage: setup
