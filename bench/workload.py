@@ -18,8 +18,8 @@ from sw_model.history import History
 from sw_model.layout import A2B, IocLayout
 from sw_model.ring import VARIANTS
 
-__all__ = ["BENCH_PARAMS", "MAX_PRODUCERS", "LatencyCase", "ThroughputCase", "LatencyRun",
-           "ThroughputRun"]
+__all__ = ["BENCH_PARAMS", "MAX_PRODUCERS", "THROUGHPUT_SLOT_WORDS", "THROUGHPUT_DEPTH",
+           "LatencyCase", "ThroughputCase", "LatencyRun", "ThroughputRun"]
 
 #: The one RTL configuration every benchmark runs on: up to 4 producers and a consumer, each on
 #: its own agent, one channel (doorbell) per producer.
@@ -28,6 +28,16 @@ MAX_PRODUCERS = BENCH_PARAMS.n_agents - 1
 #: Throughput runs use the protocol's usual slot (the id and a check word).
 THROUGHPUT_SLOT_WORDS = 2
 THROUGHPUT_DEPTH = 16
+
+
+def _validate(case, **minimum):
+    """Raise ``ValueError`` on an unknown variant or a field below its ``minimum``."""
+    if case.variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {sorted(VARIANTS)}, not {case.variant!r}")
+    for field, least in minimum.items():
+        value = getattr(case, field)
+        if not isinstance(value, int) or isinstance(value, bool) or value < least:
+            raise ValueError(f"{field} must be an integer of at least {least}, not {value!r}")
 
 
 def _reg(name, index=0):
@@ -50,10 +60,8 @@ class LatencyCase:
     depth: int = 8
     seed: int = 1
 
-    @property
-    def name(self):
-        core = "single-core" if self.single_core else "dual-core"
-        return f"{self.variant}/{core}/{self.words}w"
+    def __post_init__(self):
+        _validate(self, words=1, messages=1, depth=1)
 
 
 @dataclass(frozen=True)
@@ -69,9 +77,10 @@ class ThroughputCase:
     preempt_rate: float = 0.05
     preempt_cycles: tuple = (8, 64)
 
-    @property
-    def name(self):
-        return f"{self.variant}/{self.producers}p/{'preempt' if self.preempt else 'no-preempt'}"
+    def __post_init__(self):
+        _validate(self, producers=1, messages=1)
+        if self.producers > MAX_PRODUCERS:
+            raise ValueError(f"producers must be at most {MAX_PRODUCERS}, not {self.producers}")
 
 
 def _check(history):
@@ -215,9 +224,6 @@ class ThroughputRun(_Run):
     agent), and each producer's worst latency (``producer_max``)."""
 
     def __init__(self, case):
-        if not 1 <= case.producers <= MAX_PRODUCERS:
-            raise ValueError(f"producers must be within 1..{MAX_PRODUCERS}, not "
-                             f"{case.producers!r}")
         self.consumer = case.producers
         super().__init__(case, IocLayout(BENCH_PARAMS, depth=THROUGHPUT_DEPTH,
                                          slot_words=THROUGHPUT_SLOT_WORDS),

@@ -13,6 +13,7 @@ import pytest
 
 from bench.__main__ import main
 from bench.report import check_complete, stats
+from bench.workload import LatencyCase, ThroughputCase
 
 pytestmark = pytest.mark.cosim
 
@@ -23,6 +24,17 @@ def test_stats_are_numpy_order_statistics():
     assert s["p99"] == pytest.approx(99.01)
     with pytest.raises(ValueError, match="no values"):
         stats([])
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: LatencyCase("fastest", False, 1), "variant must be one of"),
+    (lambda: LatencyCase("lockfree", False, 0), "words must be an integer of at least 1"),
+    (lambda: ThroughputCase("locked", 5, False), "producers must be at most 4"),
+    (lambda: ThroughputCase("locked", 2, False, messages=True), "messages must be an integer"),
+])
+def test_cases_reject_bad_parameters(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
 
 
 def test_quick_bench(tmp_path):
