@@ -152,6 +152,17 @@ def write_report(out, merged, per_sim, code, runs, seed):
                   "wrong_waivers": [{"item": w.item, "bins": w.bins, "hit": hit}
                                     for w, hit in wrong]},
     }
+    primary = [doc["functional"][item] for item in PRIMARY if item in doc["functional"]]
+    hit, total = sum(g["hit"] for g in primary), sum(g["total"] for g in primary)
+    summary = {  # the headline figures of build/verify/report.md
+        "functional bins hit (cover crosses)": f"{hit}/{total}, {len(waived)} waived",
+        "holes without a waiver": len(unwaived),
+    }
+    for cfg, c in code.items():
+        for kind in ("line", "branch", "toggle"):
+            got, of = c["summary"][kind]
+            summary[f"{kind} % ({cfg})"] = round(100 * got / of, 1) if of else None
+    doc = {"summary": summary, **doc}
     (out / "coverage.json").write_text(json.dumps(doc, indent=1))
 
     simulators = ", ".join(sorted({r["simulator"] for r in runs}))
