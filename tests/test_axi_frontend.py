@@ -77,7 +77,13 @@ def run_front_end(p, script, *, busy=0.0, grant_p=1.0, seed=0, name="frontend", 
     manager = AxiManagerModel(fe.axi, busy=busy, seed=seed)
     slot = SlotModel(fe, grant_p=grant_p, seed=seed + 1)
     script(manager)
+    simulate(fe, manager_testbench(manager, slot, limit), name=name)
+    return manager, slot
 
+
+def manager_testbench(manager, slot, limit):
+    """A testbench stepping ``manager`` and ``slot`` each cycle until every transaction is
+    answered; fails after ``limit`` cycles."""
     async def testbench(ctx):
         for _ in range(limit):
             if manager.idle:
@@ -88,9 +94,7 @@ def run_front_end(p, script, *, busy=0.0, grant_p=1.0, seed=0, name="frontend", 
             await ctx.tick()
             manager.commit()
         raise AssertionError(f"transactions still pending after {limit} cycles")
-
-    simulate(fe, testbench, name=name)
-    return manager, slot
+    return testbench
 
 
 P = IocParams()

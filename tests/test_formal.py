@@ -10,7 +10,7 @@ import random
 
 import pytest
 from simutil import simulate
-from test_axi_frontend import SlotModel
+from test_axi_frontend import SlotModel, manager_testbench
 
 from cosim.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
 from rtl.params import REG_BASE, IocParams
@@ -73,17 +73,7 @@ def _axi_traffic(top, *, busy, seed, n=40):
         else:
             manager.read(AxiRead(addr, beats, size=size, id=i % 4))
 
-    async def testbench(ctx):
-        for _ in range(5000):
-            if manager.idle:
-                return
-            manager.drive(ctx)
-            slot.step(ctx)
-            manager.sample(ctx)
-            await ctx.tick()
-            manager.commit()
-        raise AssertionError("transactions still pending")
-    return testbench
+    return manager_testbench(manager, slot, 5000)
 
 
 AXI_SIM = IocParams(n_agents=2, shm_bytes=64, id_width=2)
