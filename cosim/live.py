@@ -94,19 +94,14 @@ class LiveRtlRunner(Runner):
 
     async def arun(self, policy, *, max_steps=100_000, idle_limit=100_000):
         """:meth:`~sw_model.sched.Runner.run` on the hardware: idle time is clock cycles."""
-        for _ in range(max_steps):
-            runnable = self.runnable()
-            idle = 0
-            while not runnable and idle < idle_limit and any(
-                    t.pending.kind in ("sleep", "wait") for t in self.threads if not t.done):
-                await RisingEdge(self.tb.dut.clk)
-                self._sync_clock()
-                idle += 1
-                runnable = self.runnable()
-            if not runnable:
-                return "quiescent"
-            choice = policy.choose(self, runnable)
-            if choice is None:
-                return "stopped"
-            await self.astep(choice)
-        return "limit"
+        schedule = self._schedule(policy, max_steps, idle_limit)
+        try:
+            while True:
+                choice = next(schedule)
+                if choice is None:
+                    await RisingEdge(self.tb.dut.clk)
+                    self._sync_clock()
+                else:
+                    await self.astep(choice)
+        except StopIteration as done:
+            return done.value

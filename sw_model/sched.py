@@ -330,13 +330,28 @@ class Runner:
             ``"stopped"`` (the policy returned ``None``), ``"quiescent"`` (no thread can ever
             run again), or ``"limit"`` (``max_steps`` reached).
         """
+        schedule = self._schedule(policy, max_steps, idle_limit)
+        try:
+            while True:
+                choice = next(schedule)
+                if choice is None:
+                    self.now += 1
+                    self.tick()
+                else:
+                    self.step(choice)
+        except StopIteration as done:
+            return done.value
+
+    def _schedule(self, policy, max_steps, idle_limit):
+        """The scheduling loop every backend's runner drives: yields ``None`` when a tick of
+        idle time must pass, else the policy's next choice, for the caller to perform; returns
+        the outcome (see :meth:`run`)."""
         for _ in range(max_steps):
             runnable = self.runnable()
             idle = 0
             while not runnable and idle < idle_limit and any(
                     t.pending.kind in ("sleep", "wait") for t in self.threads if not t.done):
-                self.now += 1
-                self.tick()
+                yield None
                 idle += 1
                 runnable = self.runnable()
             if not runnable:
@@ -344,7 +359,7 @@ class Runner:
             choice = policy.choose(self, runnable)
             if choice is None:
                 return "stopped"
-            self.step(choice)
+            yield choice
         return "limit"
 
 
