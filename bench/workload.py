@@ -15,7 +15,7 @@ from rtl.params import REG_BASE, IocParams
 from rtl.regmap import REGMAP
 from sw_model.checkers import check_delivery
 from sw_model.history import History
-from sw_model.layout import A2B, IocLayout
+from sw_model.layout import A2B, SLOT_WORDS, IocLayout
 from sw_model.ring import VARIANTS
 
 __all__ = ["BENCH_PARAMS", "MAX_PRODUCERS", "THROUGHPUT_SLOT_WORDS", "THROUGHPUT_DEPTH",
@@ -26,7 +26,7 @@ __all__ = ["BENCH_PARAMS", "MAX_PRODUCERS", "THROUGHPUT_SLOT_WORDS", "THROUGHPUT
 BENCH_PARAMS = IocParams(n_agents=5, n_channels=4, shm_bytes=4096, n_watchdogs=1)
 MAX_PRODUCERS = BENCH_PARAMS.n_agents - 1
 #: Throughput runs use the protocol's usual slot (the id and a check word).
-THROUGHPUT_SLOT_WORDS = 2
+THROUGHPUT_SLOT_WORDS = SLOT_WORDS
 THROUGHPUT_DEPTH = 16
 
 

@@ -20,13 +20,16 @@ import numpy as np
 
 from rtl.params import SHM_BASE, IocParams
 
-__all__ = ["IOC_MAGIC", "IOC_VERSION", "A2B", "B2A", "ChannelState", "IocLayout", "RingView"]
+__all__ = ["IOC_MAGIC", "IOC_VERSION", "A2B", "B2A", "SLOT_WORDS", "ChannelState", "IocLayout",
+           "RingView"]
 
 #: ``"IOC1"`` in little-endian ASCII.
 IOC_MAGIC = 0x3143_4F49
 IOC_VERSION = 1
 #: Ring index in ``ioc_mem_t.fifo``: from endpoint A to endpoint B, and back.
 A2B, B2A = 0, 1
+#: The protocol's usual slot: the message id and one check word.
+SLOT_WORDS = 2
 
 _U32 = np.dtype("<u4")
 
@@ -113,7 +116,7 @@ class IocLayout:
         On a bad parameter, or if the layout does not fit in the shared RAM.
     """
 
-    def __init__(self, params, *, depth=4, slot_words=2):
+    def __init__(self, params, *, depth=4, slot_words=SLOT_WORDS):
         if not isinstance(params, IocParams):
             raise TypeError(f"params must be an IocParams, not {params!r}")
         _check("depth", depth, 2)

@@ -8,7 +8,7 @@ from rtl.params import IocParams
 from .checkers import check_delivery
 from .guests import DATA, HEARTBEAT, PING, GuestCrash, IocEnv, Linux, SimpleOS
 from .history import History
-from .layout import A2B, B2A, IocLayout
+from .layout import A2B, B2A, SLOT_WORDS, IocLayout
 from .ring import VARIANTS
 from .sched import ReplayPolicy, Runner
 from .spumone import Spumone, Vcpu
@@ -127,7 +127,7 @@ def scenario_params(config):
 
 def scenario_layout(config):
     """The shared-RAM layout of a scenario; its :meth:`~IocLayout.image` is loaded at 0."""
-    return IocLayout(scenario_params(config), depth=config.depth, slot_words=2)
+    return IocLayout(scenario_params(config), depth=config.depth, slot_words=SLOT_WORDS)
 
 
 class Scenario:

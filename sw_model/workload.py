@@ -11,7 +11,7 @@ from rtl.params import IocParams
 
 from .cpu import RefPort
 from .history import History
-from .layout import A2B, IocLayout
+from .layout import A2B, SLOT_WORDS, IocLayout
 from .ring import VARIANTS
 from .sched import Runner
 from .system import RefSystem
@@ -55,7 +55,7 @@ class RingWorkload:
     messages: int = 2
     depth: int = 2
     single_core: bool = False
-    slot_words: int = 2
+    slot_words: int = SLOT_WORDS
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
