@@ -14,16 +14,15 @@ from dataclasses import dataclass, field
 from rtl.regmap import Event
 
 from .cpu import BusError
-from .layout import A2B, B2A, ChannelState
+from .layout import A2B, B2A, TOMBSTONE, ChannelState
 from .regs import read_field, write_reg
-from .ring import LockFreeRing, recover_tail
+from .ring import LockedRing, LockFreeRing, break_stale_lock, fill_holes, recover_tail
 
 __all__ = ["DATA", "HEARTBEAT", "REPLY", "PING", "GuestCrash", "IocEnv", "Linux", "SimpleOS"]
 
 DATA, HEARTBEAT = 0, 1
 #: Bit set in a reply's id; ``PING`` marks heartbeat ids.
 REPLY, PING = 0x8000_0000, 0x00F0_0000
-_TOMBSTONE = 0
 
 
 class GuestCrash(Exception):
@@ -46,14 +45,15 @@ class IocEnv:
     clock: object
     metrics: dict = field(default_factory=dict)
 
-    async def send(self, port, label, channel, direction, msg, patience, backoff=8):
+    async def send(self, port, label, channel, direction, msg, patience, backoff=8, owner=0):
         """Enqueue ``msg`` and ring the doorbell; on back-pressure retry for ``patience``
-        ticks, then report the message dropped. Returns whether it was enqueued."""
+        ticks, then report the message dropped. Returns whether it was enqueued. ``owner`` is
+        the sender's attach epoch (see :class:`~sw_model.ring.LockedRing`)."""
         ring = self.layout.ring(channel, direction)
         waited = 0
         while not await self.history.send(self.variant, port, ring, thread=label,
                                           channel=(channel, direction), msg=msg,
-                                          slot_words=ring.slot_words):
+                                          slot_words=ring.slot_words, owner=owner):
             if waited >= patience:
                 self.history.add("drop", label, (channel, direction), msg)
                 return False
@@ -71,7 +71,7 @@ class IocEnv:
         while True:
             msg = await self.history.receive(self.variant, port, ring, thread=label,
                                              channel=(channel, direction))
-            if msg != _TOMBSTONE:
+            if msg != TOMBSTONE:
                 return msg
 
 
@@ -204,39 +204,31 @@ class SimpleOS:
 
     async def _attach(self, vcpu, port):
         """Re-attach by epoch: repair what the previous incarnation left half-done, then
-        publish the current epoch and ``ATTACHED`` in each channel descriptor.
+        publish the current epoch and ``ATTACHED`` in each channel descriptor; return the
+        epochs, ``{channel: epoch}``.
 
-        Lock-free rings are repaired from their sequence numbers (the commit record); the
-        other variants have none, so their ``tail`` is trusted as found."""
+        Lock-free and locked rings are repaired from their sequence numbers (the commit
+        record), and a lock of a ring this guest alone produces into that an older epoch holds
+        is broken; the naive ring has no commit record, so its ``tail`` is trusted as found.
+        The C library's ``ioc_attach`` does the same, in the same order."""
         layout = self.env.layout
-        lockfree = isinstance(self.env.variant, LockFreeRing)
+        variant = self.env.variant
+        epochs = {}
         for channel in (DATA, HEARTBEAT):
-            if vcpu.incarnation > 1 and lockfree:
+            restarted = vcpu.incarnation > 1 and isinstance(variant, LockFreeRing)
+            if restarted:
                 await recover_tail(port, layout.ring(channel, A2B))
-                await self._fill_holes(port, layout.ring(channel, B2A))
-            elif vcpu.incarnation > 1:
-                # This guest alone produces into its B->A rings, so a lock found held there
-                # was held by its previous incarnation: release it (the index it trusts).
-                await port.store(layout.ring(channel, B2A).lock, 0)
-            epoch = await read_field(port, "EPOCH", "EPOCH", channel)
-            await port.store(layout.epoch_addr(channel), epoch)
+                await fill_holes(port, layout.ring(channel, B2A))
+            epochs[channel] = await read_field(port, "EPOCH", "EPOCH", channel)
+            if restarted and isinstance(variant, LockedRing):
+                await break_stale_lock(port, layout.ring(channel, B2A), epochs[channel])
+            await port.store(layout.epoch_addr(channel), epochs[channel])
             await port.store(layout.state_addr(channel), ChannelState.ATTACHED)
-
-    async def _fill_holes(self, port, ring):
-        """Publish a tombstone in every slot of a ring this guest alone produces into that a
-        previous incarnation reserved but died before publishing (else its consumer would
-        wait for it for ever)."""
-        head, tail = await port.load(ring.head), await port.load(ring.tail)
-        for ticket in range(tail, head if head >= tail else head + (1 << 32)):
-            ticket &= 0xFFFF_FFFF
-            if await port.load(ring.seq(ticket)) == ticket:
-                for i in range(ring.slot_words):
-                    await port.store(ring.slot(ticket, i), _TOMBSTONE)
-                await port.store(ring.seq(ticket), ticket + 1)
+        return epochs
 
     async def _main(self, vcpu, port):
         label = f"{vcpu.name}{vcpu.incarnation}.main"
-        await self._attach(vcpu, port)
+        epochs = await self._attach(vcpu, port)
         handled = 0
         while True:
             await write_reg(port, "WDOG_KICK", 0, KICK=1)
@@ -245,7 +237,8 @@ class SimpleOS:
                     handled += 1
                     if vcpu.incarnation == 1 and handled == self.fault_after and self.fault:
                         await self._inject(port)
-                    await self.env.send(port, label, channel, B2A, msg | REPLY, self.patience)
+                    await self.env.send(port, label, channel, B2A, msg | REPLY, self.patience,
+                                        owner=epochs[channel])
             await vcpu.wait_irq(self.kick_every)
             vcpu.take()
 

@@ -92,10 +92,11 @@ class History:
     def __iter__(self):
         return iter(self.events)
 
-    async def send(self, variant, port, ring, *, thread, channel, msg, slot_words):
-        """Enqueue ``msg`` once through ``variant``, recording the attempt; return the result."""
+    async def send(self, variant, port, ring, *, thread, channel, msg, slot_words, owner=0):
+        """Enqueue ``msg`` once through ``variant`` (as lock owner ``owner``), recording the
+        attempt; return the result."""
         self.add("send", thread, channel, msg)
-        done = await variant.enqueue(port, ring, message_words(msg, slot_words))
+        done = await variant.enqueue(port, ring, message_words(msg, slot_words), owner)
         self.add("enq" if done else "busy", thread, channel, msg)
         return done
 

@@ -11,7 +11,8 @@ dtypes below; nothing else states an offset.
     ioc_shm        { header, chan[n_channels] }
 
 ``head`` is advanced by producers, ``tail`` by the single consumer, ``lock`` is the spinlock of
-the locked variant, ``seq[i]`` is the sequence number of slot ``i`` (lock-free variant).
+the locked variant, ``seq[i]`` is the sequence number of slot ``i`` (lock-free and locked
+variants: their commit record).
 """
 
 from dataclasses import dataclass
@@ -19,9 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from rtl.params import SHM_BASE, IocParams
+from rtl.regmap import EPOCH_WIDTH
 
-__all__ = ["IOC_MAGIC", "IOC_VERSION", "A2B", "B2A", "SLOT_WORDS", "ChannelState", "IocLayout",
-           "RingView"]
+__all__ = ["IOC_MAGIC", "IOC_VERSION", "A2B", "B2A", "SLOT_WORDS", "LOCK_HELD", "LOCK_OWNER_MASK",
+           "TOMBSTONE", "ChannelState", "IocLayout", "RingView"]
 
 #: ``"IOC1"`` in little-endian ASCII.
 IOC_MAGIC = 0x3143_4F49
@@ -30,6 +32,12 @@ IOC_VERSION = 1
 A2B, B2A = 0, 1
 #: The protocol's usual slot: the message id and one check word.
 SLOT_WORDS = 2
+#: The locked ring's ``lock`` word while held: ``LOCK_HELD | owner``, the owner being the
+#: holder's attach epoch (so a restarted owner recognises a lock its dead predecessor held).
+LOCK_HELD = 0x8000_0000
+LOCK_OWNER_MASK = (1 << EPOCH_WIDTH) - 1
+#: Every word of a slot whose producer died after reserving it, published by its successor.
+TOMBSTONE = 0
 
 _U32 = np.dtype("<u4")
 

@@ -12,8 +12,10 @@ Tickets are free-running 32-bit counters; a ticket's slot is ``ticket % depth``.
 
 import abc
 
+from .layout import LOCK_HELD, LOCK_OWNER_MASK, TOMBSTONE
+
 __all__ = ["RingVariant", "LockFreeRing", "NaiveRing", "LockedRing", "VARIANTS",
-           "recover_tail"]
+           "recover_tail", "fill_holes", "break_stale_lock"]
 
 _M32 = 0xFFFF_FFFF
 
@@ -33,9 +35,9 @@ class RingVariant(abc.ABC):
         return f"{type(self).__name__}()"
 
     @abc.abstractmethod
-    async def enqueue(self, port, ring, words):
+    async def enqueue(self, port, ring, words, owner=0):
         """Put ``words`` into ``ring`` (a :class:`~sw_model.layout.RingView`); ``False`` if
-        full."""
+        full. ``owner`` is the caller's attach epoch (the locked ring's lock owner)."""
 
     @abc.abstractmethod
     async def dequeue(self, port, ring):
@@ -64,7 +66,7 @@ class LockFreeRing(RingVariant):
 
     name = "lockfree"
 
-    async def enqueue(self, port, ring, words):
+    async def enqueue(self, port, ring, words, owner=0):
         while True:
             head = await port.movli(ring.head)
             lag = _diff(await port.load(ring.seq(head)), head)
@@ -94,7 +96,7 @@ class NaiveRing(RingVariant):
 
     name = "naive"
 
-    async def enqueue(self, port, ring, words):
+    async def enqueue(self, port, ring, words, owner=0):
         head = await port.load(ring.head)
         if _diff(head, await port.load(ring.tail)) >= ring.depth:
             return False
@@ -111,25 +113,38 @@ class NaiveRing(RingVariant):
         return words
 
 
-class LockedRing(NaiveRing):
-    """Producers serialise on a spinlock (``movli``/``movco`` on ``lock``) around the naive
-    enqueue: the paper's semaphore option. The single consumer needs no lock, because a
-    producer writes the slot before it publishes ``head``."""
+class LockedRing(LockFreeRing):
+    """Producers serialise on a spinlock (``movli``/``movco`` on ``lock``): the paper's semaphore
+    option. Under the lock a producer reserves its slot by a plain increment of ``head``, then
+    writes and publishes it by its sequence number as the lock-free ring does, so the consumer
+    (no lock: it is alone) and the restart repair (:func:`recover_tail`, :func:`fill_holes`)
+    are the lock-free ring's: the sequence numbers are the commit record.
+
+    The lock word holds ``LOCK_HELD | owner`` (the holder's attach epoch), so an owner restarted
+    at a new epoch breaks a lock its previous incarnation died holding
+    (:func:`break_stale_lock`)."""
 
     name = "locked"
 
-    async def enqueue(self, port, ring, words):
+    async def enqueue(self, port, ring, words, owner=0):
+        token = LOCK_HELD | owner & LOCK_OWNER_MASK
         while True:
             held = await port.movli(ring.lock)
             if held:
                 await port.pause()
-            elif await port.movco(ring.lock, 1):
+            elif await port.movco(ring.lock, token):
                 break
         # No try/finally: a killed thread must not run more operations (it would hold the lock,
         # as a crashed guest really would).
-        done = await super().enqueue(port, ring, words)
+        head = await port.load(ring.head)
+        if await port.load(ring.seq(head)) != head:
+            await port.store(ring.lock, 0)
+            return False
+        await port.store(ring.head, head + 1)
+        await self._write_slot(port, ring, head, words)
+        await port.store(ring.seq(head), head + 1)
         await port.store(ring.lock, 0)
-        return done
+        return True
 
 
 #: One instance of each variant, by name.
@@ -137,7 +152,7 @@ VARIANTS = {v.name: v for v in (LockFreeRing(), NaiveRing(), LockedRing())}
 
 
 async def recover_tail(port, ring):
-    """Re-derive ``tail`` of a lock-free ring from ``head`` and the sequence numbers and write
+    """Re-derive ``tail`` of a lock-free or locked ring from ``head`` and the sequence numbers and write
     it back; return it. Used by a consumer re-attaching after a reboot, whose ``tail`` may be
     stale (crash between its two stores) or corrupted: the sequence numbers are the commit
     record, so nothing is delivered twice or skipped."""
@@ -150,3 +165,27 @@ async def recover_tail(port, ring):
             break
     await port.store(ring.tail, tail)
     return tail
+
+
+async def fill_holes(port, ring):
+    """Publish a tombstone in every slot of a lock-free or locked ring that a previous
+    incarnation of its only producer reserved but died before publishing (else its consumer
+    would wait for it for ever)."""
+    head, tail = await port.load(ring.head), await port.load(ring.tail)
+    for ticket in range(tail, head if head >= tail else head + (1 << 32)):
+        ticket &= _M32
+        if await port.load(ring.seq(ticket)) == ticket:
+            for i in range(ring.slot_words):
+                await port.store(ring.slot(ticket, i), TOMBSTONE)
+            await port.store(ring.seq(ticket), ticket + 1)
+
+
+async def break_stale_lock(port, ring, epoch):
+    """Release the lock of a locked ring that only the caller produces into if an older
+    incarnation (another epoch) holds it: that holder is dead."""
+    while True:
+        held = await port.movli(ring.lock)
+        if not held & LOCK_HELD or held & LOCK_OWNER_MASK == epoch:
+            return
+        if await port.movco(ring.lock, 0):
+            return

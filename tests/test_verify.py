@@ -15,7 +15,7 @@ from sw_model.regblock import RegBlock
 from sw_model.scenario import ScenarioConfig, run_scenario
 from verify import report
 from verify.fuzz import Txn, check_beats, expected
-from verify.soak import CORRUPT_LOCKED, FAULTS, judge, run_reference
+from verify.soak import CORRUPT_NAIVE, FAULTS, judge, run_reference, soak_config
 
 # -- report ------------------------------------------------------------------------------------
 
@@ -78,11 +78,24 @@ def test_a_send_killed_mid_way_may_leave_a_tombstone_but_nothing_else():
     assert check_linearizable(ring_operations(_history(*swapped), ch), capacity=2) is None
 
 
-def test_soak_judge_flags_the_known_locked_ring_corruption_limitation():
-    config = dataclasses.replace(CORRUPT_LOCKED, max_steps=3000)
+def test_soak_judge_flags_a_corrupted_naive_ring():
+    config = dataclasses.replace(CORRUPT_NAIVE, max_steps=3000)
     verdict = judge(config, run_scenario(config))
     assert not verdict.ok
     assert any("duplicated" in f for f in verdict.failures)
+
+
+@pytest.mark.parametrize("variant", ["lockfree", "locked"])
+def test_corrupted_index_is_repaired_by_both_correct_rings(variant):
+    # the same schedule as the naive negative control: the commit record makes the difference
+    config = dataclasses.replace(CORRUPT_NAIVE, variant=variant, max_steps=3000)
+    verdict = judge(config, run_scenario(config))
+    assert verdict.ok and verdict.fault == "corrupt", verdict.failures
+
+
+def test_soak_draws_corruptions_for_both_correct_rings():
+    drawn = {soak_config(i, 0).variant for i in range(60) if soak_config(i, 0).fault == "corrupt"}
+    assert drawn == {"lockfree", "locked"}
 
 
 def test_soak_judge_passes_a_good_run_and_flags_an_injected_silent_loss():

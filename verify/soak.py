@@ -31,7 +31,7 @@ from sw_model.guests import DATA
 from sw_model.layout import A2B
 from sw_model.scenario import ScenarioConfig, run_scenario
 
-__all__ = ["FAULTS", "TIMING", "MAX_STATES", "CORRUPT_LOCKED", "soak_config", "judge", "RunVerdict",
+__all__ = ["FAULTS", "TIMING", "MAX_STATES", "CORRUPT_NAIVE", "soak_config", "judge", "RunVerdict",
            "SoakTotals", "run_reference"]
 
 FAULTS = ("hang", "crash", "corrupt")
@@ -57,10 +57,6 @@ def soak_config(index, seed, backend="reference"):
     small = backend == "rtl"
     fault = FAULTS[index % len(FAULTS)]
     variant = rng.choice(["lockfree", "locked"])
-    if fault == "corrupt":
-        # Only the lock-free ring has a commit record (its sequence numbers) from which a
-        # rebooted consumer can repair a scribbled index; see CORRUPT_LOCKED.
-        variant = "lockfree"
     return ScenarioConfig(
         single_core=rng.random() < 0.5,
         variant=variant,
@@ -77,11 +73,12 @@ def soak_config(index, seed, backend="reference"):
     )
 
 
-#: A known limitation the soak found (not drawn by :func:`soak_config`): the locked ring has
-#: no commit record, so SimpleOS re-attaching after it scribbled over its DATA ring's ``tail``
-#: trusts the bad index; its consumer then replays stale slots (duplicates, reordering) and
-#: the messages in the ring are never accounted for. Reproduce with ``run_scenario``.
-CORRUPT_LOCKED = ScenarioConfig(variant="locked", fault="corrupt", producers=2, messages=3,
+#: The negative control of the ``corrupt`` fault (not drawn by :func:`soak_config`): the naive
+#: ring has no commit record, so SimpleOS re-attaching after it scribbled over its DATA ring's
+#: ``tail`` trusts the bad index; its consumer then replays stale slots (duplicates,
+#: reordering) and messages are lost. The lock-free and locked rings repair ``tail`` from their
+#: sequence numbers. Reproduce with ``run_scenario``.
+CORRUPT_NAIVE = ScenarioConfig(variant="naive", fault="corrupt", producers=2, messages=3,
                                 preempt_rate=0.0127, pulse_rate=0.0093, seed=2965127685,
                                 max_steps=40_000)
 
