@@ -18,7 +18,8 @@ from .layout import A2B, B2A, TOMBSTONE, ChannelState
 from .regs import read_field, write_reg
 from .ring import LockedRing, LockFreeRing, break_stale_lock, fill_holes, recover_tail
 
-__all__ = ["DATA", "HEARTBEAT", "REPLY", "PING", "GuestCrash", "IocEnv", "Linux", "SimpleOS"]
+__all__ = ["DATA", "HEARTBEAT", "REPLY", "PING", "GuestCrash", "IocEnv", "attach", "Linux",
+           "SimpleOS"]
 
 DATA, HEARTBEAT = 0, 1
 #: Bit set in a reply's id; ``PING`` marks heartbeat ids.
@@ -73,6 +74,29 @@ class IocEnv:
                                              channel=(channel, direction))
             if msg != TOMBSTONE:
                 return msg
+
+
+async def attach(port, layout, variant, channel, *, restarted):
+    """Attach endpoint B of ``channel`` by epoch; return the epoch (the lock owner of its
+    sends).
+
+    A ``restarted`` endpoint first repairs what its previous incarnation may have left
+    half-done: lock-free and locked rings from their sequence numbers (the commit record:
+    :func:`~sw_model.ring.recover_tail` on the ring it consumes, tombstones in the holes of the
+    one it alone produces into), and a lock of the latter that an older epoch holds is broken;
+    the naive ring has no commit record, so its ``tail`` is trusted as found. Then the epoch
+    and ``ATTACHED`` are published in the channel descriptor. The C library's ``ioc_attach``
+    does the same, in the same order."""
+    repair = restarted and isinstance(variant, LockFreeRing)
+    if repair:
+        await recover_tail(port, layout.ring(channel, A2B))
+        await fill_holes(port, layout.ring(channel, B2A))
+    epoch = await read_field(port, "EPOCH", "EPOCH", channel)
+    if repair and isinstance(variant, LockedRing):
+        await break_stale_lock(port, layout.ring(channel, B2A), epoch)
+    await port.store(layout.epoch_addr(channel), epoch)
+    await port.store(layout.state_addr(channel), ChannelState.ATTACHED)
+    return epoch
 
 
 class Linux:
@@ -203,28 +227,10 @@ class SimpleOS:
         return self._main(vcpu, port)
 
     async def _attach(self, vcpu, port):
-        """Re-attach by epoch: repair what the previous incarnation left half-done, then
-        publish the current epoch and ``ATTACHED`` in each channel descriptor; return the
-        epochs, ``{channel: epoch}``.
-
-        Lock-free and locked rings are repaired from their sequence numbers (the commit
-        record), and a lock of a ring this guest alone produces into that an older epoch holds
-        is broken; the naive ring has no commit record, so its ``tail`` is trusted as found.
-        The C library's ``ioc_attach`` does the same, in the same order."""
-        layout = self.env.layout
-        variant = self.env.variant
-        epochs = {}
-        for channel in (DATA, HEARTBEAT):
-            restarted = vcpu.incarnation > 1 and isinstance(variant, LockFreeRing)
-            if restarted:
-                await recover_tail(port, layout.ring(channel, A2B))
-                await fill_holes(port, layout.ring(channel, B2A))
-            epochs[channel] = await read_field(port, "EPOCH", "EPOCH", channel)
-            if restarted and isinstance(variant, LockedRing):
-                await break_stale_lock(port, layout.ring(channel, B2A), epochs[channel])
-            await port.store(layout.epoch_addr(channel), epochs[channel])
-            await port.store(layout.state_addr(channel), ChannelState.ATTACHED)
-        return epochs
+        """Re-attach every channel by epoch; return ``{channel: epoch}``."""
+        return {channel: await attach(port, self.env.layout, self.env.variant, channel,
+                                      restarted=vcpu.incarnation > 1)
+                for channel in (DATA, HEARTBEAT)}
 
     async def _main(self, vcpu, port):
         label = f"{vcpu.name}{vcpu.incarnation}.main"

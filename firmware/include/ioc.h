@@ -1,0 +1,123 @@
+/* ioc.h: the IOC guest library (SPUMONE inter-OS communication), for bare metal and kernels.
+ *
+ * The protocol of sw_model (sw_model/ring.py, sw_model/guests.py) in portable C: the three
+ * ring variants (lock-free, locked, naive), channel attach/detach by epoch with restart
+ * repair, doorbells, acknowledges, transmit observation, watchdog kicks and the cycle counter.
+ *
+ * Offsets and sizes come from two generated headers, never from this file:
+ *   ioc_regs.h   (from rtl/regmap.py: the register block)
+ *   ioc_layout.h, ioc_proto.h (from sw_model/layout.py: the shared-RAM layout, offsets)
+ * The architecture header ioc_arch.h (one per target: arch/host, arch/sh4a, arch/rv32,
+ * arch/rtl) provides the loads, stores, LL/SC and barriers; nothing else is target specific.
+ *
+ * No allocation and no global state: every function works on the objects the caller passes.
+ * One struct ioc_port per execution context (CPU, or thread when threads share a CPU): on the
+ * host shim it carries that context's reservation. */
+#ifndef IOC_H
+#define IOC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ioc_proto.h"
+#include "ioc_regs.h"
+#include "ioc_arch.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Results. Negative values are errors; the call changed nothing. */
+enum ioc_status {
+    IOC_OK = 0,
+    IOC_BUSY = 1,        /* send: the ring is full (back-pressure); nothing was overwritten */
+    IOC_EMPTY = 2,       /* receive: no message is ready */
+    IOC_NOT_READY = 3,   /* the peer has not attached at the current epoch */
+    IOC_EINVAL = -1      /* a bad argument (channel, side, variant, watchdog index) */
+};
+
+/* The three enqueue/dequeue variants of sw_model.ring, by the same names. */
+enum ioc_variant {
+    IOC_LOCKFREE = 0,    /* slots reserved by LL/SC on head, published by sequence number */
+    IOC_LOCKED = 1,      /* slots reserved under an LL/SC spinlock, same commit record */
+    IOC_NAIVE = 2        /* plain load/store of head: the negative control (Fig. 3 loses) */
+};
+
+/* Endpoint of a channel: A sends on IOC_A2B and receives on IOC_B2A, B the other way. */
+enum ioc_side { IOC_SIDE_A = 0, IOC_SIDE_B = 1 };
+
+/* One execution context's view of the subsystem. */
+struct ioc_port {
+    uintptr_t shm;             /* where this context sees the shared RAM (IOC_SHM_BASE on the bus) */
+    uintptr_t regs;            /* where this context sees the register block (IOC_REG_BASE) */
+    struct ioc_arch arch;      /* target state (host shim: the reservation; RTL harness: the bus) */
+};
+
+/* One endpoint of one channel. */
+struct ioc_chan {
+    struct ioc_port *port;
+    uint32_t channel;
+    uint32_t tx, rx;           /* ring indices (IOC_A2B / IOC_B2A) this endpoint sends / receives on */
+    uint32_t epoch;            /* epoch this endpoint attached at (lock owner of the locked ring) */
+    enum ioc_variant variant;
+};
+
+/* Called with each message drained by ioc_drain. */
+typedef void (*ioc_msg_fn)(void *arg, const uint32_t words[IOC_SLOT_WORDS]);
+
+/* Fill in a port. */
+void ioc_port_init(struct ioc_port *port, uintptr_t shm, uintptr_t regs);
+
+/* Write the initial shared-RAM image (header, every channel DOWN at epoch 0, every ring
+ * empty): what the hypervisor does once before any guest runs. */
+void ioc_shm_format(struct ioc_port *port);
+
+/* Bind an endpoint; IOC_EINVAL on a bad channel, side or variant (ch left untouched). */
+int ioc_chan_init(struct ioc_chan *ch, struct ioc_port *port, uint32_t channel,
+                  enum ioc_side side, enum ioc_variant variant);
+
+/* Endpoint B (the receiving guest) attaches at the channel's current EPOCH register value.
+ * restarted != 0: a previous incarnation of this guest used the channel and may have died
+ * anywhere; its rings are repaired first (lock-free and locked: the receive ring's tail is
+ * re-derived from the commit record, reserved but unpublished slots of the send ring are
+ * published as tombstones, and a send-ring lock held by an older epoch is broken; naive: no
+ * commit record, the indices are trusted). Then epoch and ATTACHED are published. */
+void ioc_attach(struct ioc_chan *ch, int restarted);
+
+/* Mark the channel DOWN (endpoint B leaves, e.g. before a controlled reboot). */
+void ioc_detach(struct ioc_chan *ch);
+
+/* Endpoint A: IOC_OK (and ch->epoch updated) if the peer is ATTACHED at the current epoch,
+ * IOC_NOT_READY otherwise. */
+int ioc_peer_ready(struct ioc_chan *ch);
+
+/* Enqueue one message of IOC_SLOT_WORDS words: IOC_OK or IOC_BUSY (full). No doorbell. */
+int ioc_send(struct ioc_chan *ch, const uint32_t words[IOC_SLOT_WORDS]);
+
+/* Dequeue the oldest message: IOC_OK (words filled in) or IOC_EMPTY. */
+int ioc_recv(struct ioc_chan *ch, uint32_t words[IOC_SLOT_WORDS]);
+
+/* Dequeue until empty, calling fn for each message; returns how many. */
+uint32_t ioc_drain(struct ioc_chan *ch, ioc_msg_fn fn, void *arg);
+
+/* Ring the channel's doorbell (sets the peer's CH_PENDING bit). */
+void ioc_doorbell(struct ioc_chan *ch);
+
+/* The caller's pending doorbells (CH_PENDING), and their acknowledge (write 1 to clear). */
+uint32_t ioc_pending(struct ioc_port *port);
+void ioc_ack(struct ioc_port *port, uint32_t channels);
+
+/* Transmit observation: 1 while the last doorbell on ch is still pending at the peer. */
+int ioc_tx_pending(struct ioc_chan *ch);
+
+/* Kick watchdog w (IOC_EINVAL if w is beyond the register map's maximum). */
+int ioc_wdog_kick(struct ioc_port *port, uint32_t w);
+
+/* The free-running 64-bit cycle counter, consistent across the two 32-bit reads. */
+uint64_t ioc_cycles(struct ioc_port *port);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* IOC_H */

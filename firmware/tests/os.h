@@ -1,0 +1,16 @@
+/* The few operating-system services the ring stress needs, one implementation per target:
+ * os_sh4.c (raw Linux system calls: qemu-sh4 cannot run Debian's SH-4 C library) and
+ * os_host.c (POSIX threads). */
+#ifndef IOC_TEST_OS_H
+#define IOC_TEST_OS_H
+
+#include <stddef.h>
+
+/* Start fn(arg) in a new thread sharing memory, on stack [stack, stack + size); 0 or -1. */
+int os_spawn(void (*fn)(void *), void *arg, void *stack, size_t size);
+void os_yield(void);
+void os_write(const char *text, size_t length);
+/* The test entry point, called by the target's start-up; its result is the exit status. */
+int stress_main(void);
+
+#endif
