@@ -15,7 +15,7 @@ from sw_model.layout import IocLayout
 from .headers import write_headers
 
 __all__ = ["SOURCE", "WARNINGS", "TOOLCHAINS", "Toolchain", "ToolMissing", "config_dir",
-           "include_dirs", "compile_c", "host_library", "sh4_stress", "rv32_program",
+           "include_dirs", "compile_c", "host_library", "host_stress", "sh4_stress", "rv32_program",
            "objdump", "default_layout"]
 
 #: The folder of the C sources.
@@ -119,6 +119,14 @@ def host_library(layout):
     """The library built for the host shim as a shared object (for ctypes)."""
     out = config_dir(layout) / "host" / "libioc.so"
     return compile_c(layout, TOOLCHAINS["host"], [_LIB], out, flags=("-shared",))
+
+
+def host_stress(layout):
+    """The ring stress (``firmware/tests/stress.c``) on POSIX threads and the host shim."""
+    out = config_dir(layout) / "host" / "stress"
+    return compile_c(layout, TOOLCHAINS["host"], [_LIB, SOURCE / "tests" / "stress.c",
+                                                  SOURCE / "tests" / "os_host.c"], out,
+                     link=("-lpthread",))
 
 
 def sh4_stress(layout):

@@ -1,0 +1,334 @@
+"""The C guest library on the host shim, driven through ctypes, against ``sw_model`` as the
+oracle: the same operation sequences leave byte-identical shared-memory images and return the
+same results (full ring, wrap-around of the free-running counters, attach by epoch, restart
+repair, the three variants)."""
+
+import ctypes
+import random
+
+import pytest
+
+from firmware.build import default_layout, host_library
+from rtl.params import REG_BASE, IocParams
+from rtl.regmap import REGMAP
+from sw_model.cpu import CpuPort
+from sw_model.guests import attach
+from sw_model.history import message_words
+from sw_model.layout import A2B, B2A, IocLayout
+from sw_model.memory import SharedMemory
+from sw_model.ring import VARIANTS
+
+_VARIANT = {"lockfree": 0, "locked": 1, "naive": 2}
+_OK, _BUSY, _EMPTY, _EINVAL = 0, 1, 2, -1
+_M32 = 0xFFFF_FFFF
+
+
+class DirectPort(CpuPort):
+    """A CPU port on which every operation completes at once: runs the sw_model coroutines
+    sequentially on a :class:`SharedMemory` and a plain register array."""
+
+    def __init__(self, memory, regs):
+        super().__init__(0)
+        self.memory, self.regs = memory, regs
+
+    async def load(self, addr):
+        if addr >= REG_BASE:
+            return self.regs[(addr - REG_BASE) // 4]
+        return self.memory.access(0, addr, write=False)[1]
+
+    async def store(self, addr, value, strb=0xF):
+        if addr >= REG_BASE:
+            self.regs[(addr - REG_BASE) // 4] = value & _M32
+        else:
+            self.memory.access(0, addr, write=True, data=value & _M32)
+
+    async def movli(self, addr):
+        return self.memory.access(0, addr, write=False, lock=True)[1]
+
+    async def movco(self, addr, value):
+        return self.memory.access(0, addr, write=True, data=value & _M32,
+                                  lock=True)[0].name == "EXOKAY"
+
+    async def resv_clear(self):
+        self.memory.resv_clear(0)
+
+    async def pause(self):
+        pass
+
+    async def sleep(self, ticks):
+        pass
+
+    async def wait(self, condition):
+        pass
+
+
+def _run(coro):
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    raise AssertionError("a DirectPort operation suspended")
+
+
+class Pair:
+    """The C library (ctypes) and the reference model side by side, on one layout."""
+
+    def __init__(self, layout, variant):
+        self.layout, self.variant = layout, VARIANTS[variant]
+        self.lib = _bind(ctypes.CDLL(str(host_library(layout))))
+        shm_words = layout.params.shm_bytes // 4
+        self.c_shm = (ctypes.c_uint32 * shm_words)()
+        self.c_regs = (ctypes.c_uint32 * 1024)()
+        self.c_port = ctypes.create_string_buffer(64)
+        self.lib.ioc_port_init(self.c_port, ctypes.addressof(self.c_shm),
+                               ctypes.addressof(self.c_regs))
+        self.lib.ioc_shm_format(self.c_port)
+        self.chans = {}
+        for channel in range(layout.params.n_channels):
+            for side in (0, 1):
+                ch = ctypes.create_string_buffer(64)
+                assert self.lib.ioc_chan_init(ch, self.c_port, channel, side,
+                                              _VARIANT[variant]) == _OK
+                self.chans[channel, side] = ch
+        self.memory = SharedMemory(layout.params)
+        self.memory.load_image(0, layout.image())
+        self.py_regs = [0] * 1024
+        self.port = DirectPort(self.memory, self.py_regs)
+        self.epoch = {}  # (channel, side) -> the lock owner of its sends
+
+    def c_image(self):
+        return bytes(self.c_shm)[:self.layout.size]
+
+    def py_image(self):
+        return b"".join(self.memory.word(i).to_bytes(4, "little")
+                        for i in range(self.layout.size // 4))
+
+    def set_epoch(self, channel, epoch):
+        offset = REGMAP["EPOCH"].address(channel) // 4
+        self.c_regs[offset] = self.py_regs[offset] = epoch
+
+    def send(self, channel, side, msg):
+        words = message_words(msg, self.layout.slot_words)
+        c = self.lib.ioc_send(self.chans[channel, side],
+                              (ctypes.c_uint32 * len(words))(*words))
+        ring = self.layout.ring(channel, A2B if side == 0 else B2A)
+        py = _run(self.variant.enqueue(self.port, ring, words,
+                                       self.epoch.get((channel, side), 0)))
+        assert c == (_OK if py else _BUSY)
+        return py
+
+    def recv(self, channel, side):
+        out = (ctypes.c_uint32 * self.layout.slot_words)()
+        c = self.lib.ioc_recv(self.chans[channel, side], out)
+        ring = self.layout.ring(channel, B2A if side == 0 else A2B)
+        py = _run(self.variant.dequeue(self.port, ring))
+        assert c == (_EMPTY if py is None else _OK)
+        assert py is None or tuple(out) == py
+        return py
+
+    def attach(self, channel, restarted):
+        self.lib.ioc_attach(self.chans[channel, 1], int(restarted))
+        self.epoch[channel, 1] = _run(attach(self.port, self.layout, self.variant, channel,
+                                             restarted=restarted))
+
+    def poke(self, addr, value):
+        """Backdoor write into both images (a fault, or a preset)."""
+        self.c_shm[addr // 4] = value
+        self.memory.load_image(addr, value.to_bytes(4, "little"))
+
+    def preset(self, channel, direction, ticket):
+        """Move an empty ring's counters to ``ticket`` (to cross the 32-bit wrap)."""
+        ring = self.layout.ring(channel, direction)
+        self.poke(ring.head, ticket)
+        self.poke(ring.tail, ticket)
+        for k in range(ring.depth):
+            self.poke(ring.seq(ticket + k), (ticket + k) & _M32)
+
+
+def _bind(lib):
+    """Declare the C signatures (pointers and ``uintptr_t`` must not go through as ``int``)."""
+    p, u32, addr = ctypes.c_void_p, ctypes.c_uint32, ctypes.c_size_t
+    words = ctypes.POINTER(ctypes.c_uint32)
+    for name, restype, argtypes in (
+            ("ioc_port_init", None, (p, addr, addr)), ("ioc_shm_format", None, (p,)),
+            ("ioc_chan_init", ctypes.c_int, (p, p, u32, ctypes.c_int, ctypes.c_int)),
+            ("ioc_attach", None, (p, ctypes.c_int)), ("ioc_detach", None, (p,)),
+            ("ioc_peer_ready", ctypes.c_int, (p,)), ("ioc_send", ctypes.c_int, (p, words)),
+            ("ioc_recv", ctypes.c_int, (p, words)), ("ioc_drain", u32, (p, p, p)),
+            ("ioc_doorbell", None, (p,)), ("ioc_pending", u32, (p,)),
+            ("ioc_ack", None, (p, u32)), ("ioc_tx_pending", ctypes.c_int, (p,)),
+            ("ioc_wdog_kick", ctypes.c_int, (p, u32)), ("ioc_cycles", ctypes.c_uint64, (p,))):
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, argtypes
+    return lib
+
+
+LAYOUTS = {"d2": default_layout(2), "d4": default_layout(4),
+           "c3s3": IocLayout(IocParams(n_channels=3, shm_bytes=1024), depth=8, slot_words=3)}
+
+
+def test_format_writes_the_layout_image():
+    for layout in LAYOUTS.values():
+        pair = Pair(layout, "lockfree")
+        assert pair.c_image() == layout.image()
+        assert not any(bytes(pair.c_shm)[layout.size:])
+
+
+def _random_ops(pair, rng, n):
+    """Random sends, receives, re-attaches with a new epoch and (for the correct variants)
+    index corruption; the images must agree after every operation."""
+    n_ch = pair.layout.params.n_channels
+    msg = 0
+    for _ in range(n):
+        op = rng.random()
+        channel, side = rng.randrange(min(n_ch, 2)), rng.randrange(2)
+        if op < 0.45:
+            msg += 1
+            pair.send(channel, side, msg)
+        elif op < 0.9:
+            pair.recv(channel, side)
+        else:
+            pair.set_epoch(channel, rng.randrange(1 << 16))
+            if pair.variant.name != "naive" and rng.random() < 0.5:
+                pair.poke(pair.layout.ring(channel, A2B).tail, rng.getrandbits(32))
+            pair.attach(channel, restarted=True)
+        assert pair.c_image() == pair.py_image()
+
+
+@pytest.mark.parametrize("layout", LAYOUTS, ids=list(LAYOUTS))
+@pytest.mark.parametrize("variant", _VARIANT)
+def test_random_sequences_match_the_reference_byte_for_byte(layout, variant):
+    pair = Pair(LAYOUTS[layout], variant)
+    pair.attach(0, restarted=False)
+    _random_ops(pair, random.Random(f"{layout}:{variant}"), 600)
+
+
+@pytest.mark.parametrize("variant", _VARIANT)
+def test_full_ring_is_busy_and_overwrites_nothing(variant):
+    pair = Pair(LAYOUTS["d4"], variant)
+    assert all(pair.send(0, 0, m) for m in range(1, 5))
+    before = pair.c_image()
+    assert not pair.send(0, 0, 99)
+    assert pair.c_image() == before
+    assert [pair.recv(0, 1)[0] for _ in range(4)] == [1, 2, 3, 4]
+    assert pair.recv(0, 1) is None
+
+
+@pytest.mark.parametrize("variant", _VARIANT)
+def test_counters_wrap_around_32_bits(variant):
+    pair = Pair(LAYOUTS["d2"], variant)
+    pair.preset(1, A2B, 0xFFFF_FFFE)
+    got = []
+    for m in range(1, 8):
+        assert pair.send(1, 0, m)
+        got.append(pair.recv(1, 1)[0])
+        assert pair.c_image() == pair.py_image()
+    assert got == list(range(1, 8))
+    assert pair.memory.peek(pair.layout.ring(1, A2B).head) == 5  # crossed zero
+
+
+@pytest.mark.parametrize("variant", ["lockfree", "locked"])
+def test_restart_repairs_a_scribbled_tail(variant):
+    pair = Pair(LAYOUTS["d4"], variant)
+    pair.attach(0, restarted=False)
+    for m in (1, 2, 3):
+        pair.send(0, 0, m)
+    assert pair.recv(0, 1)[0] == 1
+    pair.poke(pair.layout.ring(0, A2B).tail, 0xDEAD_BEEF)
+    assert pair.recv(0, 1) is None  # a corrupted tail reads as empty, never as stale slots
+    pair.set_epoch(0, 1)
+    pair.attach(0, restarted=True)
+    assert [pair.recv(0, 1)[0], pair.recv(0, 1)[0]] == [2, 3]
+    assert pair.c_image() == pair.py_image()
+
+
+def test_naive_ring_trusts_a_scribbled_tail():
+    """The negative control: no commit record, so the restarted consumer replays slots."""
+    pair = Pair(LAYOUTS["d4"], "naive")
+    pair.send(0, 0, 1)
+    pair.recv(0, 1)
+    pair.poke(pair.layout.ring(0, A2B).tail, 0)
+    pair.attach(0, restarted=True)
+    assert pair.recv(0, 1)[0] == 1  # delivered twice
+
+
+def test_restarted_owner_breaks_a_stale_lock_and_fills_holes():
+    layout = LAYOUTS["d4"]
+    pair = Pair(layout, "locked")
+    pair.set_epoch(0, 3)
+    pair.attach(0, restarted=False)
+    ring = layout.ring(0, B2A)
+    # the incarnation at epoch 3 died holding the lock, after reserving ticket 0
+    pair.poke(ring.lock, 0x8000_0003)
+    pair.poke(ring.head, 1)
+    assert pair.c_image() == pair.py_image()
+    pair.set_epoch(0, 4)
+    pair.attach(0, restarted=True)
+    assert pair.memory.peek(ring.lock) == 0
+    assert pair.recv(0, 0) == (0,) * layout.slot_words  # the tombstone
+    assert pair.send(0, 1, 7) and pair.recv(0, 0)[0] == 7
+    assert pair.c_image() == pair.py_image()
+
+
+def test_a_lock_of_the_current_epoch_is_not_broken():
+    layout = LAYOUTS["d4"]
+    pair = Pair(layout, "locked")
+    pair.set_epoch(0, 5)
+    pair.poke(layout.ring(0, B2A).lock, 0x8000_0005)
+    pair.attach(0, restarted=True)
+    assert pair.memory.peek(layout.ring(0, B2A).lock) == 0x8000_0005
+    assert pair.c_image() == pair.py_image()
+
+
+def test_peer_ready_follows_attach_and_epoch():
+    pair = Pair(LAYOUTS["d4"], "lockfree")
+    a = pair.chans[0, 0]
+    assert pair.lib.ioc_peer_ready(a) == 3
+    pair.set_epoch(0, 2)
+    pair.attach(0, restarted=False)
+    assert pair.lib.ioc_peer_ready(a) == _OK
+    pair.set_epoch(0, 3)  # the peer was reset and has not re-attached
+    assert pair.lib.ioc_peer_ready(a) == 3
+    pair.lib.ioc_detach(pair.chans[0, 1])
+    assert pair.memory.peek(pair.layout.state_addr(0)) == 1  # the model is not detached...
+    assert pair.c_shm[pair.layout.state_addr(0) // 4] == 0   # ...the C side is DOWN
+
+
+def test_bad_arguments_are_refused_and_change_nothing():
+    pair = Pair(LAYOUTS["d4"], "lockfree")
+    ch = ctypes.create_string_buffer(b"\xAA" * 64, 64)
+    n_ch = pair.layout.params.n_channels
+    for args in ((n_ch, 0, 0), (0, 2, 0), (0, 0, 3), (0, -1, 0)):
+        assert pair.lib.ioc_chan_init(ch, pair.c_port, *args) == _EINVAL
+        assert ch.raw == b"\xAA" * 64
+    assert pair.lib.ioc_wdog_kick(pair.c_port, REGMAP["WDOG_KICK"].max_count) == _EINVAL
+    assert not any(pair.c_regs)
+
+
+def test_register_helpers_use_the_register_map():
+    pair = Pair(LAYOUTS["d4"], "lockfree")
+    lib, regs = pair.lib, pair.c_regs
+    a = pair.chans[5, 0]
+    lib.ioc_doorbell(a)
+    assert regs[REGMAP["DOORBELL"].address() // 4] == 5
+    lib.ioc_ack(pair.c_port, 0b1010)
+    assert regs[REGMAP["CH_PENDING"].address() // 4] == 0b1010
+    assert lib.ioc_pending(pair.c_port) == 0b1010
+    regs[REGMAP["TX_PENDING"].address() // 4] = 1 << 5
+    assert lib.ioc_tx_pending(a) == 1 and lib.ioc_tx_pending(pair.chans[4, 0]) == 0
+    assert lib.ioc_wdog_kick(pair.c_port, 1) == _OK
+    assert regs[REGMAP["WDOG_KICK"].address(1) // 4] == 1
+    regs[REGMAP["CYCLE_HI"].address() // 4] = 7
+    regs[REGMAP["CYCLE_LO"].address() // 4] = 9
+    assert lib.ioc_cycles(pair.c_port) == 7 << 32 | 9
+
+
+def test_drain_delivers_in_order_and_counts():
+    pair = Pair(LAYOUTS["d4"], "lockfree")
+    for m in (1, 2, 3):
+        pair.send(2, 1, m)
+    seen = []
+    fn_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32))
+    fn = fn_type(lambda arg, words: seen.append(words[0]))
+    assert pair.lib.ioc_drain(pair.chans[2, 0], ctypes.cast(fn, ctypes.c_void_p), None) == 3
+    assert seen == [1, 2, 3]
