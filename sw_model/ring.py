@@ -152,10 +152,10 @@ VARIANTS = {v.name: v for v in (LockFreeRing(), NaiveRing(), LockedRing())}
 
 
 async def recover_tail(port, ring):
-    """Re-derive ``tail`` of a lock-free or locked ring from ``head`` and the sequence numbers and write
-    it back; return it. Used by a consumer re-attaching after a reboot, whose ``tail`` may be
-    stale (crash between its two stores) or corrupted: the sequence numbers are the commit
-    record, so nothing is delivered twice or skipped."""
+    """Re-derive ``tail`` of a lock-free or locked ring from ``head`` and the sequence numbers
+    and write it back; return it. Used by a consumer re-attaching after a reboot, whose
+    ``tail`` may be stale (crash between its two stores) or corrupted: the sequence numbers
+    are the commit record, so nothing is delivered twice or skipped."""
     head = await port.load(ring.head)
     tail = head
     for ticket in range(head - ring.depth, head):
