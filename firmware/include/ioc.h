@@ -19,6 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#if defined(__cplusplus) && !defined(_Static_assert)
+#define _Static_assert static_assert  /* the generated headers check their layout in C11 */
+#endif
+
 #include "ioc_proto.h"
 #include "ioc_regs.h"
 #include "ioc_arch.h"

@@ -1,0 +1,662 @@
+// Native harness: the IOC C library against the Verilated ioc_subsystem, at Verilator speed.
+//
+// No cocotb. Each "thread" of C library code runs on a ucontext coroutine bound to an agent (a
+// CPU); every load, store, LL and SC it makes (firmware/arch/rtl/ioc_arch.h) parks it and
+// becomes one AXI transaction on its agent's port s<k>_axi (LL/SC = exclusive read/write,
+// AxPROT[0] = privileged). Every agent drives its port concurrently, so the subsystem's
+// arbitration and LL/SC monitor are the real ones. Between two operations the scheduler may
+// switch to another thread of the same agent (a preemption point: resv_clear pulses, as an
+// interrupt or vCPU switch would); a supervisor restarts the consumer's agent through
+// AGENT_CTRL and the harness kills its threads while agent_rst is high and boots a new
+// incarnation after it. Every send and receive goes to a history file the Python checkers
+// (sw_model.checkers) judge; the last line of stdout is a summary.
+//
+// Scenarios: stress (many producers, preemption), restart (stress + consumer restarts),
+// fig3 (the paper's Fig. 3 schedule replayed exactly, then free running).
+
+#include <ucontext.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <verilated.h>
+
+#include "Vioc_subsystem.h"
+#include "ioc.h"
+#include "ioc_ports.h"  // generated: IOC_N_AGENTS, IOC_FOR_EACH_AGENT(X)
+
+namespace {
+
+enum class Op { LOAD, STORE, LL, SC, PAUSE, DONE };
+
+struct Pins {
+    uint8_t *arvalid, *arready, *arlock, *arprot, *arsize, *arburst, *arlen, *arid, *arcache;
+    uint32_t *araddr;
+    uint8_t *rvalid, *rready, *rresp;
+    uint32_t *rdata;
+    uint8_t *awvalid, *awready, *awlock, *awprot, *awsize, *awburst, *awlen, *awid, *awcache;
+    uint32_t *awaddr;
+    uint8_t *wvalid, *wready, *wstrb, *wlast;
+    uint32_t *wdata;
+    uint8_t *bvalid, *bready, *bresp;
+};
+
+constexpr uint8_t RESP_EXOKAY = 1;
+
+}  // namespace
+
+struct ioc_rtl_ctx {
+    ucontext_t uc;
+    std::vector<char> stack;
+    std::string name;
+    int agent = 0;
+    bool priv = false;
+    bool alive = true;       // false once killed (its agent was reset) or finished
+    bool doomed = false;     // its agent was reset during its bus operation: dies after it
+    bool finished = false;
+    Op op = Op::DONE;        // the parked request
+    uint32_t addr = 0, data = 0, result = 0;
+    void (*body)(ioc_rtl_ctx *) = nullptr;
+    void *user = nullptr;
+    uint64_t bus_errors = 0;
+};
+
+namespace {
+
+struct Port {
+    enum State { IDLE, READ, WRITE } state = IDLE;
+    bool aw_done = false, w_done = false, ar_done = false;
+    ioc_rtl_ctx *owner = nullptr;  // thread whose transaction is in flight
+    ioc_rtl_ctx *last = nullptr;   // thread that ran last on this agent
+};
+
+struct Config {
+    std::string scenario = "stress";
+    int variant = IOC_LOCKFREE;
+    int producers = 4;
+    int messages = 200;
+    uint32_t seed = 1;
+    double switch_rate = 0.05;
+    int restarts = 0;
+    uint64_t max_cycles = 50'000'000;
+    std::string history;
+};
+
+Config cfg;
+std::unique_ptr<Vioc_subsystem> top;
+Pins pins[IOC_N_AGENTS];
+Port ports[IOC_N_AGENTS];
+std::vector<std::unique_ptr<ioc_rtl_ctx>> threads;
+ucontext_t sched_uc;
+ioc_rtl_ctx *running = nullptr;
+std::mt19937_64 rng;
+uint64_t cycle = 0;
+FILE *history = nullptr;
+uint8_t resv_clear_next = 0;
+
+// -- the coroutine side (called from C library code) -----------------------------------------
+
+void park(ioc_rtl_ctx *c, Op op, uint32_t addr, uint32_t data)
+{
+    c->op = op;
+    c->addr = addr;
+    c->data = data;
+    swapcontext(&c->uc, &sched_uc);
+}
+
+void trampoline()
+{
+    ioc_rtl_ctx *c = running;
+    c->body(c);
+    c->finished = true;
+    c->alive = false;
+    c->op = Op::DONE;
+    swapcontext(&c->uc, &sched_uc);
+}
+
+void resume(ioc_rtl_ctx *c)
+{
+    running = c;
+    swapcontext(&sched_uc, &c->uc);
+    running = nullptr;
+}
+
+ioc_rtl_ctx *spawn(const std::string &name, int agent, bool priv, void (*body)(ioc_rtl_ctx *),
+                   void *user)
+{
+    auto t = std::make_unique<ioc_rtl_ctx>();
+    t->name = name;
+    t->agent = agent;
+    t->priv = priv;
+    t->body = body;
+    t->user = user;
+    t->stack.resize(64 * 1024);
+    getcontext(&t->uc);
+    t->uc.uc_stack.ss_sp = t->stack.data();
+    t->uc.uc_stack.ss_size = t->stack.size();
+    t->uc.uc_link = nullptr;
+    makecontext(&t->uc, trampoline, 0);
+    ioc_rtl_ctx *raw = t.get();
+    threads.push_back(std::move(t));
+    resume(raw);  // runs to its first request
+    return raw;
+}
+
+}  // namespace
+
+extern "C" uint32_t ioc_rtl_load(ioc_rtl_ctx *c, uint32_t addr)
+{
+    park(c, Op::LOAD, addr, 0);
+    return c->result;
+}
+
+extern "C" void ioc_rtl_store(ioc_rtl_ctx *c, uint32_t addr, uint32_t value)
+{
+    park(c, Op::STORE, addr, value);
+}
+
+extern "C" uint32_t ioc_rtl_ll(ioc_rtl_ctx *c, uint32_t addr)
+{
+    park(c, Op::LL, addr, 0);
+    return c->result;
+}
+
+extern "C" int ioc_rtl_sc(ioc_rtl_ctx *c, uint32_t addr, uint32_t value)
+{
+    park(c, Op::SC, addr, value);
+    return (int)c->result;
+}
+
+extern "C" void ioc_rtl_pause(ioc_rtl_ctx *c)
+{
+    park(c, Op::PAUSE, 0, 0);
+}
+
+namespace {
+
+// -- the guests --------------------------------------------------------------------------------
+
+struct Shared {
+    int producers_done = 0;
+    int expected = 0;
+    int delivered = 0;
+    int restarts_done = 0;
+    int incarnation = 0;
+    bool supervisor_done = true;
+    std::vector<uint32_t> next;   // per producer: the next id expected (harness's own check)
+    uint64_t violations = 0;
+    uint64_t busy = 0;
+};
+
+Shared shared;
+
+void record(const char *kind, const ioc_rtl_ctx *c, long msg)
+{
+    if (!history)
+        return;
+    if (msg < 0)
+        std::fprintf(history, "%s %s 0 %d -\n", kind, c->name.c_str(), 0);
+    else
+        std::fprintf(history, "%s %s 0 %d %ld\n", kind, c->name.c_str(), 0, msg);
+}
+
+// A message: the id, then words derived from it (sw_model.history.message_words's rule is
+// the Python side's; here any torn slot shows as a bad check word).
+void compose(uint32_t id, uint32_t words[IOC_SLOT_WORDS])
+{
+    words[0] = id;
+    for (uint32_t i = 1; i < IOC_SLOT_WORDS; i++)
+        words[i] = ~id + i;
+}
+
+struct PortChan {
+    ioc_port port;
+    ioc_chan chan;
+};
+
+void bind(PortChan &pc, ioc_rtl_ctx *c, ioc_side side)
+{
+    ioc_port_init(&pc.port, IOC_SHM_BASE, IOC_REG_BASE);
+    pc.port.arch.ctx = c;
+    if (ioc_chan_init(&pc.chan, &pc.port, 0, side, (ioc_variant)cfg.variant) != IOC_OK)
+        std::abort();
+}
+
+void boot_body(ioc_rtl_ctx *c)
+{
+    PortChan pc;
+    bind(pc, c, IOC_SIDE_A);
+    ioc_shm_format(&pc.port);
+    // channel 0: A = agent 0 (producers' side), B = the consumer's agent
+    uint32_t cfg_word = IOC_FIELD_PREP(IOC_CH_CFG_EP_A, 0u)
+                        | IOC_FIELD_PREP(IOC_CH_CFG_EP_B, IOC_N_AGENTS - 1u)
+                        | IOC_FIELD_PREP(IOC_CH_CFG_ENABLE, 1u);
+    ioc_rtl_store(c, IOC_REG_BASE + IOC_CH_CFG_OFFSET(0), cfg_word);
+}
+
+void producer_body(ioc_rtl_ctx *c)
+{
+    int index = (int)(intptr_t)c->user;
+    PortChan pc;
+    bind(pc, c, IOC_SIDE_A);
+    uint32_t words[IOC_SLOT_WORDS];
+    for (int k = 0; k < cfg.messages; k++) {
+        uint32_t id = (uint32_t)(index + 1) << 16 | (uint32_t)k;
+        compose(id, words);
+        for (;;) {
+            record("send", c, id);
+            int rc = ioc_send(&pc.chan, words);
+            record(rc == IOC_OK ? "enq" : "busy", c, id);
+            if (rc == IOC_OK)
+                break;
+            shared.busy++;
+            ioc_rtl_pause(c);
+        }
+        if (c->agent == 0)  // the channel's endpoint A rings; others rely on the consumer polling
+            ioc_doorbell(&pc.chan);
+    }
+    shared.producers_done++;
+}
+
+void consumer_body(ioc_rtl_ctx *c)
+{
+    PortChan pc;
+    bind(pc, c, IOC_SIDE_B);
+    ioc_attach(&pc.chan, shared.incarnation > 1);
+    uint32_t words[IOC_SLOT_WORDS];
+    for (;;) {
+        record("deq_begin", c, -1);
+        if (ioc_recv(&pc.chan, words) == IOC_OK) {
+            uint32_t id = words[0];
+            bool intact = true;
+            for (uint32_t i = 1; i < IOC_SLOT_WORDS; i++)
+                intact = intact && words[i] == ~id + i;
+            record(intact ? "deliver" : "corrupt", c, id);
+            uint32_t from = (id >> 16) - 1u, k = id & 0xFFFFu;
+            if (!intact || from >= shared.next.size() || k != shared.next[from])
+                shared.violations++;
+            else
+                shared.next[from]++;
+            shared.delivered++;
+            continue;
+        }
+        record("empty", c, -1);
+        if (shared.producers_done == cfg.producers && shared.supervisor_done)
+            return;  // quiescent: every producer finished and the ring is empty
+        uint32_t pending = ioc_pending(&pc.port);
+        if (pending)
+            ioc_ack(&pc.port, pending);
+        ioc_rtl_pause(c);
+    }
+}
+
+void supervisor_body(ioc_rtl_ctx *c)
+{
+    PortChan pc;
+    bind(pc, c, IOC_SIDE_A);
+    std::uniform_int_distribution<uint64_t> gap(200, 3000);
+    for (int r = 0; r < cfg.restarts; r++) {
+        uint64_t until = ioc_cycles(&pc.port) + gap(rng);
+        while (ioc_cycles(&pc.port) < until)
+            ioc_rtl_pause(c);
+        ioc_rtl_store(c, IOC_REG_BASE + IOC_AGENT_CTRL_OFFSET(IOC_N_AGENTS - 1u),
+                      IOC_FIELD_PREP(IOC_AGENT_CTRL_RESET, 1u));
+        // wait until the new incarnation re-attached at the new epoch
+        while (ioc_peer_ready(&pc.chan) != IOC_OK)
+            ioc_rtl_pause(c);
+        shared.restarts_done++;
+    }
+    shared.supervisor_done = true;
+}
+
+// -- the scheduler -----------------------------------------------------------------------------
+
+// The Fig. 3 script: (thread index, operations to run; -1 = until it pauses or finishes).
+struct Step {
+    int thread;
+    int ops;
+};
+std::vector<Step> script;
+size_t script_pos = 0;
+int script_done_ops = 0;
+
+bool eligible(const ioc_rtl_ctx *t, int agent)
+{
+    return t->alive && t->agent == agent;
+}
+
+ioc_rtl_ctx *choose(int agent)
+{
+    if (script_pos < script.size()) {
+        ioc_rtl_ctx *t = threads[script[script_pos].thread].get();
+        return eligible(t, agent) ? t : nullptr;
+    }
+    Port &p = ports[agent];
+    std::vector<ioc_rtl_ctx *> ready;
+    for (auto &t : threads)
+        if (eligible(t.get(), agent))
+            ready.push_back(t.get());
+    if (ready.empty())
+        return nullptr;
+    bool keep = p.last && p.last->alive && p.last->op != Op::PAUSE
+                && std::uniform_real_distribution<double>(0, 1)(rng) >= cfg.switch_rate;
+    if (keep)
+        return p.last;
+    return ready[std::uniform_int_distribution<size_t>(0, ready.size() - 1)(rng)];
+}
+
+void script_advance(ioc_rtl_ctx *t, bool paused)
+{
+    if (script_pos >= script.size() || threads[script[script_pos].thread].get() != t)
+        return;
+    script_done_ops++;
+    const Step &s = script[script_pos];
+    if (t->finished || paused || (s.ops >= 0 && script_done_ops >= s.ops)) {
+        script_pos++;
+        script_done_ops = 0;
+    }
+}
+
+void start(int agent, ioc_rtl_ctx *t)
+{
+    Port &p = ports[agent];
+    Pins &q = pins[agent];
+    if (p.last && p.last != t)
+        resv_clear_next |= (uint8_t)(1u << agent);  // a switch: the reservation is lost
+    p.last = t;
+    if (t->op == Op::PAUSE) {
+        resume(t);
+        script_advance(t, true);
+        return;
+    }
+    p.owner = t;
+    bool lock = t->op == Op::LL || t->op == Op::SC;
+    uint8_t prot = t->priv ? 1 : 0;
+    if (t->op == Op::LOAD || t->op == Op::LL) {
+        p.state = Port::READ;
+        p.ar_done = false;
+        *q.arvalid = 1;
+        *q.araddr = t->addr;
+        *q.arlock = lock;
+        *q.arprot = prot;
+    } else {
+        p.state = Port::WRITE;
+        p.aw_done = p.w_done = false;
+        *q.awvalid = 1;
+        *q.awaddr = t->addr;
+        *q.awlock = lock;
+        *q.awprot = prot;
+        *q.wvalid = 1;
+        *q.wdata = t->data;
+    }
+}
+
+void complete(int agent, uint32_t result, uint8_t resp)
+{
+    Port &p = ports[agent];
+    ioc_rtl_ctx *t = p.owner;
+    p.owner = nullptr;
+    p.state = Port::IDLE;
+    bool exclusive = t->op == Op::LL || t->op == Op::SC;
+    if (t->op == Op::SC)
+        t->result = resp == RESP_EXOKAY;
+    else
+        t->result = result;
+    if (resp >= 2 || (exclusive && t->op == Op::LL && resp != RESP_EXOKAY))
+        t->bus_errors++;
+    resume(t);  // runs to its next request: a delivery is recorded with its commit
+    if (t->doomed)
+        t->alive = false;
+    script_advance(t, false);
+}
+
+// The agent was reset: its threads die at their next operation (one in flight completes, as
+// a CPU's bus transaction would, and its thread then dies before the next).
+void kill_agent(int agent)
+{
+    for (auto &t : threads)
+        if (t->agent == agent && t->alive) {
+            if (ports[agent].owner == t.get())
+                t->doomed = true;
+            else
+                t->alive = false;
+        }
+}
+
+void bind_pins()
+{
+#define IOC_BIND(k)                                                                            \
+    pins[k] = Pins{&top->s##k##_axi_arvalid, &top->s##k##_axi_arready, &top->s##k##_axi_arlock, \
+                   &top->s##k##_axi_arprot,  &top->s##k##_axi_arsize,  &top->s##k##_axi_arburst, \
+                   &top->s##k##_axi_arlen,   &top->s##k##_axi_arid,    &top->s##k##_axi_arcache, \
+                   &top->s##k##_axi_araddr,  &top->s##k##_axi_rvalid,  &top->s##k##_axi_rready,  \
+                   &top->s##k##_axi_rresp,   &top->s##k##_axi_rdata,   &top->s##k##_axi_awvalid, \
+                   &top->s##k##_axi_awready, &top->s##k##_axi_awlock,  &top->s##k##_axi_awprot,  \
+                   &top->s##k##_axi_awsize,  &top->s##k##_axi_awburst, &top->s##k##_axi_awlen,   \
+                   &top->s##k##_axi_awid,    &top->s##k##_axi_awcache, &top->s##k##_axi_awaddr,  \
+                   &top->s##k##_axi_wvalid,  &top->s##k##_axi_wready,  &top->s##k##_axi_wstrb,   \
+                   &top->s##k##_axi_wlast,   &top->s##k##_axi_wdata,   &top->s##k##_axi_bvalid,  \
+                   &top->s##k##_axi_bready,  &top->s##k##_axi_bresp};
+    IOC_FOR_EACH_AGENT(IOC_BIND)
+#undef IOC_BIND
+    for (Pins &q : pins) {
+        *q.arsize = *q.awsize = 2;   // 32-bit single beats
+        *q.arburst = *q.awburst = 1; // INCR
+        *q.arlen = *q.awlen = 0;
+        *q.arid = *q.awid = 0;       // one ID for both halves of an exclusive pair
+        *q.arcache = *q.awcache = 0;
+        *q.wstrb = 0xF;
+        *q.wlast = 1;
+        *q.rready = *q.bready = 1;
+        *q.arvalid = *q.awvalid = *q.wvalid = 0;
+    }
+}
+
+// One clock cycle: start transactions on idle ports, then sample the handshakes before the
+// rising edge and advance every port's state.
+void tick()
+{
+    for (int a = 0; a < IOC_N_AGENTS; a++)
+        if (ports[a].state == Port::IDLE) {
+            if (ioc_rtl_ctx *t = choose(a))
+                start(a, t);
+        }
+    top->resv_clear = resv_clear_next;
+    resv_clear_next = 0;
+    top->clk = 0;
+    top->eval();
+    struct Done {
+        bool done;
+        uint32_t data;
+        uint8_t resp;
+    } done[IOC_N_AGENTS] = {};
+    for (int a = 0; a < IOC_N_AGENTS; a++) {
+        Port &p = ports[a];
+        Pins &q = pins[a];
+        if (p.state == Port::READ) {
+            if (*q.arvalid && *q.arready)
+                p.ar_done = true;
+            if (*q.rvalid)
+                done[a] = {true, *q.rdata, *q.rresp};
+        } else if (p.state == Port::WRITE) {
+            if (*q.awvalid && *q.awready)
+                p.aw_done = true;
+            if (*q.wvalid && *q.wready)
+                p.w_done = true;
+            if (*q.bvalid)
+                done[a] = {true, 0, *q.bresp};
+        }
+    }
+    uint8_t rst_before = top->agent_rst;
+    top->clk = 1;
+    top->eval();
+    cycle++;
+    for (int a = 0; a < IOC_N_AGENTS; a++) {
+        Pins &q = pins[a];
+        if (ports[a].ar_done)
+            *q.arvalid = 0;
+        if (ports[a].aw_done)
+            *q.awvalid = 0;
+        if (ports[a].w_done)
+            *q.wvalid = 0;
+        if (done[a].done)
+            complete(a, done[a].data, done[a].resp);
+    }
+    uint8_t rst_now = top->agent_rst;
+    for (int a = 0; a < IOC_N_AGENTS; a++) {
+        uint8_t bit = (uint8_t)(1u << a);
+        if ((rst_now & bit) && !(rst_before & bit))
+            kill_agent(a);
+        if (!(rst_now & bit) && (rst_before & bit) && a == IOC_N_AGENTS - 1) {
+            shared.incarnation++;
+            spawn("c" + std::to_string(shared.incarnation), a, false, consumer_body, nullptr);
+        }
+    }
+}
+
+bool all_finished()
+{
+    for (auto &t : threads)
+        if (t->alive)
+            return false;
+    for (Port &p : ports)
+        if (p.state != Port::IDLE)
+            return false;
+    return true;
+}
+
+void reset()
+{
+    top->rst = 1;
+    for (int i = 0; i < 4; i++) {
+        top->clk = 0;
+        top->eval();
+        top->clk = 1;
+        top->eval();
+    }
+    top->rst = 0;
+}
+
+bool run_until_quiet()
+{
+    while (!all_finished()) {
+        if (cycle >= cfg.max_cycles)
+            return false;
+        tick();
+    }
+    return true;
+}
+
+void usage()
+{
+    std::fprintf(stderr,
+                 "usage: harness [--scenario stress|restart|fig3] [--variant lockfree|locked|naive]"
+                 " [--producers N] [--messages N] [--seed N] [--switch-rate P] [--restarts N]"
+                 " [--max-cycles N] [--history FILE]\n");
+    std::exit(2);
+}
+
+void parse(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        std::string k = argv[i];
+        if (i + 1 >= argc)
+            usage();
+        std::string v = argv[++i];
+        if (k == "--scenario" && (v == "stress" || v == "restart" || v == "fig3"))
+            cfg.scenario = v;
+        else if (k == "--variant")
+            cfg.variant = v == "lockfree" ? IOC_LOCKFREE : v == "locked" ? IOC_LOCKED
+                          : v == "naive" ? IOC_NAIVE : (usage(), 0);
+        else if (k == "--producers")
+            cfg.producers = std::atoi(v.c_str());
+        else if (k == "--messages")
+            cfg.messages = std::atoi(v.c_str());
+        else if (k == "--seed")
+            cfg.seed = (uint32_t)std::strtoul(v.c_str(), nullptr, 0);
+        else if (k == "--switch-rate")
+            cfg.switch_rate = std::atof(v.c_str());
+        else if (k == "--restarts")
+            cfg.restarts = std::atoi(v.c_str());
+        else if (k == "--max-cycles")
+            cfg.max_cycles = std::strtoull(v.c_str(), nullptr, 0);
+        else if (k == "--history")
+            cfg.history = v;
+        else
+            usage();
+    }
+    if (cfg.producers < 1 || cfg.producers > 255 || cfg.messages < 1 || cfg.messages > 65535
+        || cfg.switch_rate < 0 || cfg.switch_rate > 1 || cfg.restarts < 0)
+        usage();
+}
+
+}  // namespace
+
+int main(int argc, char **argv)
+{
+    Verilated::commandArgs(1, argv);
+    parse(argc, argv);
+    if (cfg.scenario == "fig3")
+        cfg.producers = 2, cfg.messages = 1;
+    if (cfg.scenario != "restart")
+        cfg.restarts = 0;
+    rng.seed(cfg.seed);
+    top = std::make_unique<Vioc_subsystem>();
+    bind_pins();
+    reset();
+    if (!cfg.history.empty() && !(history = std::fopen(cfg.history.c_str(), "w"))) {
+        std::perror(cfg.history.c_str());
+        return 2;
+    }
+    auto wall0 = std::chrono::steady_clock::now();
+    spawn("boot", 0, true, boot_body, nullptr);
+    if (!run_until_quiet())
+        return 3;
+    threads.clear();
+    for (Port &p : ports)
+        p.last = nullptr;
+    shared.next.assign(cfg.producers, 0);
+    shared.expected = cfg.producers * cfg.messages;
+    const int consumer_agent = IOC_N_AGENTS - 1;
+    for (int i = 0; i < cfg.producers; i++) {
+        // fig3 as in sw_model: single-agent producers P0 and P1 on different agents
+        int agent = cfg.scenario == "restart" ? 0 : i % (IOC_N_AGENTS - 1);
+        spawn("p" + std::to_string(i), agent, false, producer_body, (void *)(intptr_t)i);
+    }
+    shared.incarnation = 1;
+    spawn("c1", consumer_agent, false, consumer_body, nullptr);
+    if (cfg.restarts) {
+        shared.supervisor_done = false;
+        spawn("supervisor", 0, true, supervisor_body, nullptr);
+    }
+    if (cfg.scenario == "fig3")  // P0 reads the ring state, P1 enqueues, P0 resumes, C drains
+        script = {{0, 2}, {1, -1}, {0, -1}, {2, -1}};
+    bool quiet = run_until_quiet();
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    if (history)
+        std::fclose(history);
+    uint64_t bus_errors = 0;
+    for (auto &t : threads)
+        bus_errors += t->bus_errors;
+    long lost = (long)shared.expected - (long)shared.delivered;
+    std::printf("native: scenario=%s variant=%s agents=%d producers=%d messages=%d delivered=%d "
+                "lost=%ld violations=%llu busy=%llu restarts=%d bus_errors=%llu cycles=%llu "
+                "wall=%.3f cycles_per_s=%.0f quiescent=%d\n",
+                cfg.scenario.c_str(),
+                cfg.variant == IOC_LOCKFREE ? "lockfree" : cfg.variant == IOC_LOCKED ? "locked"
+                                                                                      : "naive",
+                IOC_N_AGENTS, cfg.producers, shared.expected, shared.delivered, lost,
+                (unsigned long long)shared.violations, (unsigned long long)shared.busy,
+                shared.restarts_done, (unsigned long long)bus_errors,
+                (unsigned long long)cycle, wall, wall > 0 ? cycle / wall : 0.0, quiet ? 1 : 0);
+    top->final();
+    top.reset();  // before the static Verilated context goes away
+    return quiet ? 0 : 3;
+}
