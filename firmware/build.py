@@ -14,14 +14,15 @@ from sw_model.layout import IocLayout
 
 from .headers import write_headers
 
-__all__ = ["SOURCE", "WARNINGS", "TOOLCHAINS", "Toolchain", "ToolMissing", "config_dir",
+__all__ = ["SOURCE", "BUILD", "WARNINGS", "TOOLCHAINS", "Toolchain", "ToolMissing", "config_dir",
            "include_dirs", "compile_c", "host_library", "host_stress", "sh4_stress", "rv32_program",
            "objdump", "default_layout"]
 
 #: The folder of the C sources.
 SOURCE = pathlib.Path(__file__).resolve().parent
 _LIB = SOURCE / "src" / "ioc.c"
-_BUILD = SOURCE.parent / "build" / "firmware"
+#: Where every build goes.
+BUILD = SOURCE.parent / "build" / "firmware"
 #: Every target compiles the library with these: a warning is a build failure.
 WARNINGS = ("-Wall", "-Wextra", "-Werror", "-Wpedantic")
 _C = ("-std=c11", "-O2", "-ffreestanding", *WARNINGS)
@@ -76,7 +77,7 @@ def config_dir(layout):
     """``build/firmware/<config>``, with the generated headers in its ``include/``."""
     if not isinstance(layout, IocLayout):
         raise TypeError(f"layout must be an IocLayout, not {layout!r}")
-    path = _BUILD / f"{layout.params.name()}d{layout.depth}s{layout.slot_words}"
+    path = BUILD / f"{layout.params.name()}d{layout.depth}s{layout.slot_words}"
     write_headers(path / "include", layout)
     return path
 

@@ -1,0 +1,90 @@
+"""Native soak: the C library against the Verilated RTL, run after run (``make soak-native``).
+
+Each run is drawn from a seed: scenario (many producers with preemption, or the same with the
+consumer's agent restarted through ``AGENT_CTRL`` again and again), correct variant (lock-free
+or locked), producers, messages, preemption rate, ring depth. Every run is judged by the
+Python checkers from its history (:func:`firmware.native.run`). The paper's Fig. 3 schedule
+runs on all three variants: the naive ring must lose a message and the checker must say so
+(the negative control); the lock-free and locked rings must lose none.
+"""
+
+import random
+from dataclasses import dataclass, field
+
+from .native import run
+
+__all__ = ["SoakTotals", "soak_config", "soak"]
+
+
+def soak_config(index, seed):
+    """The keyword arguments of run ``index`` of soak ``seed``: reproducible from the two."""
+    rng = random.Random(f"native:{seed}:{index}")
+    restart = index % 2 == 1
+    return {"scenario": "restart" if restart else "stress",
+            "variant": ("lockfree", "locked")[index // 2 % 2],
+            "producers": rng.randint(2, 6), "messages": rng.randint(50, 400),
+            "seed": rng.getrandbits(31), "switch_rate": rng.uniform(0.0, 0.3),
+            "restarts": rng.randint(2, 12) if restart else 0, "depth": rng.choice([2, 4])}
+
+
+@dataclass
+class SoakTotals:
+    """Sums over a soak."""
+    runs: int = 0
+    messages: int = 0
+    delivered: int = 0
+    lost: int = 0
+    restarts: int = 0
+    cycles: int = 0
+    wall: float = 0.0
+    linearized: int = 0
+    undecided: int = 0
+    fig3: dict = field(default_factory=dict)
+    failures: list = field(default_factory=list)
+
+    @property
+    def cycles_per_s(self):
+        return self.cycles / self.wall if self.wall else 0.0
+
+    @property
+    def ok(self):
+        return not self.failures
+
+    def add(self, config, result):
+        s = result.summary
+        self.runs += 1
+        self.messages += s["messages"]
+        self.delivered += s["delivered"]
+        self.lost += len(result.delivery.lost)
+        self.restarts += s["restarts"]
+        self.cycles += s["cycles"]
+        self.wall += s["wall"]
+        self.linearized += result.linearizable is True
+        self.undecided += result.linearizable is None
+        if not result.ok:
+            self.failures.append((config, result.failures))
+
+
+def soak(runs, seed=0, *, progress=print):
+    """Fig. 3 on every variant, then ``runs`` random runs; returns :class:`SoakTotals`."""
+    totals = SoakTotals()
+    for variant in ("naive", "lockfree", "locked"):
+        result = run("fig3", variant, seed=seed)
+        totals.fig3[variant] = result.delivery.lost
+        detected = bool(result.delivery.lost) and not result.ok
+        if (variant == "naive") != detected:
+            totals.failures.append(({"scenario": "fig3", "variant": variant},
+                                    result.failures or ["the naive ring's loss was not seen"]))
+        progress(f"fig3 {variant}: lost {[hex(m) for m in result.delivery.lost]} "
+                 f"({'detected' if detected else 'none'})")
+    for index in range(runs):
+        config = soak_config(index, seed)
+        result = run(**config)
+        totals.add(config, result)
+        s = result.summary
+        progress(f"run {index}: {config['scenario']} {config['variant']} "
+                 f"producers={config['producers']} depth={config['depth']} "
+                 f"messages={s['messages']} delivered={s['delivered']} "
+                 f"restarts={s['restarts']} cycles={s['cycles']} "
+                 f"cycles/s={s['cycles_per_s']:.0f} {'ok' if result.ok else result.failures}")
+    return totals
