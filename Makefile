@@ -12,10 +12,13 @@ DEVICE ?=
 FUZZ  ?= 10000
 SOAK  ?= 1000
 RTL_SOAK ?= 100
+# make soak-native: random runs of the C library against the Verilated RTL
+NATIVE_RUNS ?= 40
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify
+.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify firmware \
+	soak-native
 
 setup:
 	@tools/bootstrap.sh
@@ -36,7 +39,7 @@ verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim bench tests verify
+	$(VENV)/bin/ruff check rtl sw_model cosim bench tests verify firmware
 
 clean:
 	rm -rf build
@@ -52,3 +55,9 @@ bench: setup
 
 formal: setup
 	$(PY) -m verify.formal
+
+firmware: setup
+	$(PY) -m firmware build
+
+soak-native: setup
+	$(PY) -m firmware soak --runs $(NATIVE_RUNS) $(if $(SEED),--seed $(SEED))

@@ -5,8 +5,9 @@ PNG plots beside them:
 
 - the cocotb suite :mod:`cosim.suite_bench` on Verilator (cycle figures: transactions, doorbell
   to irq, end-to-end latency, throughput, SC failures);
-- the simulation-speed scenario on Icarus and Verilator (cocotb) and on amaranth's simulator
-  (:mod:`bench.amaranth_link`);
+- the simulation-speed scenario on Icarus and Verilator (cocotb), on amaranth's simulator
+  (:mod:`bench.amaranth_link`) and on the native C harness (:mod:`firmware.native`: the C
+  library against the Verilated RTL, no Python in the loop);
 - the FPGA figures from ``make synth``'s out-of-context reports (the builds are run when their
   report is missing or older than the RTL).
 
@@ -36,6 +37,7 @@ from bench.workload import (
     ThroughputRun,
 )
 from cosim.runner import read_metrics, run, summarize
+from firmware.native import run as run_native
 from rtl.fpga.flow import synthesize, write_reports
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -143,6 +145,12 @@ def main(argv=None):
     result, cycles, wall = drive(BENCH_PARAMS, ThroughputRun(ThroughputCase(**plan["speed"])))
     assert result["messages"] == plan["speed"]["producers"] * plan["speed"]["messages"]
     speed.append(_speed_row("amaranth", cycles, wall))
+    print("bench: simulation speed (native C harness)", flush=True)
+    native = run_native("stress", "lockfree", producers=plan["speed"]["producers"],
+                        messages=plan["speed"]["messages"], switch_rate=0.0)
+    if not native.ok:
+        raise SystemExit(f"bench: the native run failed: {native.failures}")
+    speed.append(_speed_row("native", native.summary["cycles"], native.summary["wall"]))
     fpga = _fpga()
 
     report = build_report(_meta(args.quick), rows, speed, fpga, plan)
