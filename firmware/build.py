@@ -107,7 +107,7 @@ def compile_c(layout, toolchain, sources, output, *, flags=(), link=()):
     toolchain.require()
     inc = include_dirs(layout, toolchain.arch)
     headers = [*(SOURCE / "include").glob("*.h"), SOURCE / "arch" / toolchain.arch / "ioc_arch.h",
-               *(config_dir(layout) / "include").glob("*.h")]
+               *(config_dir(layout) / "include").glob("*.h"), *(SOURCE / "tests").glob("*.h")]
     output = pathlib.Path(output)
     if _stale(output, [*sources, *headers]):
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -105,6 +105,7 @@ def build_harness(depth=4):
         exe = out / "harness"
         harness = SOURCE / "native" / "harness.cpp"
         inputs = [model / "libVioc_subsystem.a", ports, lib, harness,
+                  SOURCE / "tests" / "message.h",
                   *(config_dir(layout) / "include").glob("*.h"),
                   *(SOURCE / "include").glob("*.h")]
         if _newer(exe, inputs):
@@ -113,7 +114,8 @@ def build_harness(depth=4):
         root = pathlib.Path(os.environ["VERILATOR_ROOT"])
         cmd = ["g++", "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{model}",
                "-isystem", str(root / "include"), "-isystem", str(root / "include" / "vltstd"),
-               *include_dirs(layout, "rtl"), f"-I{ports.parent}", str(harness), str(lib),
+               *include_dirs(layout, "rtl"), f"-I{ports.parent}", f"-I{SOURCE / 'tests'}",
+               str(harness), str(lib),
                str(model / "libVioc_subsystem.a"), str(model / "libverilated.a"), "-pthread",
                "-o", str(exe)]
         done = subprocess.run(cmd, capture_output=True, text=True)

@@ -31,6 +31,7 @@
 #include "Vioc_subsystem.h"
 #include "ioc.h"
 #include "ioc_ports.h"  // generated: IOC_N_AGENTS, IOC_FOR_EACH_AGENT(X)
+#include "message.h"
 
 namespace {
 
@@ -207,15 +208,6 @@ void record(const char *kind, const ioc_rtl_ctx *c, long msg)
         std::fprintf(history, "%s %s 0 %d %ld\n", kind, c->name.c_str(), 0, msg);
 }
 
-// A message: the id, then words derived from it (sw_model.history.message_words's rule is
-// the Python side's; here any torn slot shows as a bad check word).
-void compose(uint32_t id, uint32_t words[IOC_SLOT_WORDS])
-{
-    words[0] = id;
-    for (uint32_t i = 1; i < IOC_SLOT_WORDS; i++)
-        words[i] = ~id + i;
-}
-
 struct PortChan {
     ioc_port port;
     ioc_chan chan;
@@ -249,7 +241,7 @@ void producer_body(ioc_rtl_ctx *c)
     uint32_t words[IOC_SLOT_WORDS];
     for (int k = 0; k < cfg.messages; k++) {
         uint32_t id = (uint32_t)(index + 1) << 16 | (uint32_t)k;
-        compose(id, words);
+        message_compose(id, words);
         for (;;) {
             record("send", c, id);
             int rc = ioc_send(&pc.chan, words);
@@ -275,9 +267,7 @@ void consumer_body(ioc_rtl_ctx *c)
         record("deq_begin", c, -1);
         if (ioc_recv(&pc.chan, words) == IOC_OK) {
             uint32_t id = words[0];
-            bool intact = true;
-            for (uint32_t i = 1; i < IOC_SLOT_WORDS; i++)
-                intact = intact && words[i] == ~id + i;
+            bool intact = message_intact(words);
             record(intact ? "deliver" : "corrupt", c, id);
             uint32_t from = (id >> 16) - 1u, k = id & 0xFFFFu;
             if (!intact || from >= shared.next.size() || k != shared.next[from])

@@ -5,6 +5,7 @@
  * (qemu-sh4 runs guest threads on host threads), so the interleavings are real; QEMU's
  * movco.l compares values, so nothing here is an ABA test (that is the RTL's job). */
 #include "ioc.h"
+#include "message.h"
 #include "os.h"
 
 #define PRODUCERS 4u
@@ -45,21 +46,12 @@ static void put_u32(uint32_t v)
     put(buf + i);
 }
 
-/* A message: the id, then words derived from it, so a torn slot is caught. */
-static void compose(uint32_t id, uint32_t words[IOC_SLOT_WORDS])
-{
-    uint32_t i;
-    words[0] = id;
-    for (i = 1; i < IOC_SLOT_WORDS; i++)
-        words[i] = ~id + i;
-}
-
 static void produce(void *arg)
 {
     struct producer *p = arg;
     uint32_t k, words[IOC_SLOT_WORDS];
     for (k = 0; k < MESSAGES; k++) {
-        compose((p->index + 1u) << 16 | k, words);
+        message_compose((p->index + 1u) << 16 | k, words);
         while (ioc_send(&p->chan, words) == IOC_BUSY) {
             p->busy++;
             os_yield();
@@ -101,8 +93,7 @@ static int run(enum ioc_variant variant, const char *name)
         id = words[0];
         from = (id >> 16) - 1u;
         k = id & 0xFFFFu;
-        for (i = 1; i < IOC_SLOT_WORDS; i++)
-            bad += words[i] != ~id + i;
+        bad += !message_intact(words);
         if (from >= PRODUCERS || k != next[from]) {
             bad++;  /* lost, duplicated, reordered or phantom */
             continue;
