@@ -106,7 +106,8 @@ def compile_c(layout, toolchain, sources, output, *, flags=(), link=()):
     object with ``-c`` in ``flags``, else a linked file); skipped if up to date."""
     toolchain.require()
     inc = include_dirs(layout, toolchain.arch)
-    headers = [*(SOURCE / "include").glob("*.h"), SOURCE / "arch" / toolchain.arch / "ioc_arch.h",
+    headers = [*(SOURCE / "include").glob("*.h"), *(SOURCE / "arch").glob("*.h"),
+               SOURCE / "arch" / toolchain.arch / "ioc_arch.h",
                *(config_dir(layout) / "include").glob("*.h"), *(SOURCE / "tests").glob("*.h")]
     output = pathlib.Path(output)
     if _stale(output, [*sources, *headers]):

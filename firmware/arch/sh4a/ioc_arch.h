@@ -6,22 +6,7 @@
 
 #include <stdint.h>
 
-/* No per-context state: the reservation (LDST) is the CPU's. */
-struct ioc_arch {
-    uint32_t unused;
-};
-
-static inline uint32_t ioc_arch_load(struct ioc_arch *a, uintptr_t addr)
-{
-    (void)a;
-    return *(volatile uint32_t *)addr;
-}
-
-static inline void ioc_arch_store(struct ioc_arch *a, uintptr_t addr, uint32_t value)
-{
-    (void)a;
-    *(volatile uint32_t *)addr = value;
-}
+#include "../ioc_mmio.h"
 
 static inline uint32_t ioc_arch_ll(struct ioc_arch *a, uintptr_t addr)
 {
