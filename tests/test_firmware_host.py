@@ -265,6 +265,7 @@ def test_restarted_owner_breaks_a_stale_lock_and_fills_holes():
     pair.set_epoch(0, 4)
     pair.attach(0, restarted=True)
     assert pair.memory.peek(ring.lock) == 0
+    assert pair.c_shm[ring.lock // 4] == 0  # (else the sends below would spin for ever)
     assert pair.recv(0, 0) == (0,) * layout.slot_words  # the tombstone
     assert pair.send(0, 1, 7) and pair.recv(0, 0)[0] == 7
     assert pair.c_image() == pair.py_image()
