@@ -44,9 +44,14 @@ class RingVariant(abc.ABC):
         """Take the oldest message from ``ring``, or return ``None`` if none is ready."""
 
     @staticmethod
-    async def _write_slot(port, ring, ticket, words):
+    def _check_words(ring, words):
+        """Refuse a message of the wrong size before touching the ring (a check half-way
+        would leave a reserved slot or a held lock behind)."""
         if len(words) != ring.slot_words:
             raise ValueError(f"a message is {ring.slot_words} words, not {len(words)}")
+
+    @staticmethod
+    async def _write_slot(port, ring, ticket, words):
         for i, word in enumerate(words):
             await port.store(ring.slot(ticket, i), word)
 
@@ -67,6 +72,7 @@ class LockFreeRing(RingVariant):
     name = "lockfree"
 
     async def enqueue(self, port, ring, words, owner=0):
+        self._check_words(ring, words)
         while True:
             head = await port.movli(ring.head)
             lag = _diff(await port.load(ring.seq(head)), head)
@@ -97,6 +103,7 @@ class NaiveRing(RingVariant):
     name = "naive"
 
     async def enqueue(self, port, ring, words, owner=0):
+        self._check_words(ring, words)
         head = await port.load(ring.head)
         if _diff(head, await port.load(ring.tail)) >= ring.depth:
             return False
@@ -127,6 +134,7 @@ class LockedRing(LockFreeRing):
     name = "locked"
 
     async def enqueue(self, port, ring, words, owner=0):
+        self._check_words(ring, words)
         token = LOCK_HELD | owner & LOCK_OWNER_MASK
         while True:
             held = await port.movli(ring.lock)

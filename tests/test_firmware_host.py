@@ -333,3 +333,13 @@ def test_drain_delivers_in_order_and_counts():
     fn = fn_type(lambda arg, words: seen.append(words[0]))
     assert pair.lib.ioc_drain(pair.chans[2, 0], ctypes.cast(fn, ctypes.c_void_p), None) == 3
     assert seen == [1, 2, 3]
+
+
+@pytest.mark.parametrize("variant", _VARIANT)
+def test_model_refuses_a_wrong_size_message_and_changes_nothing(variant):
+    pair = Pair(LAYOUTS["d4"], variant)
+    before = pair.py_image()
+    ring = pair.layout.ring(0, A2B)
+    with pytest.raises(ValueError, match="a message is 2 words, not 3"):
+        _run(pair.variant.enqueue(pair.port, ring, (1, 2, 3)))
+    assert pair.py_image() == before
