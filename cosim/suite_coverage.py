@@ -3,17 +3,17 @@
 Each test still checks what it provokes (responses, the state afterwards), and the scoreboard
 and the AXI checkers watch every cycle, as in every suite.
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py``, ``make sim``, ``make coverage``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py``, ``make sim``, ``make coverage``).
 """
 
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBurstType, AxiResp
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
-from rtl.params import REG_BASE, ScFailCause
-from rtl.regmap import REGMAP, Event
+from ioc_defs.params import REG_BASE, ScFailCause
+from ioc_defs.regmap import REGMAP, Event
+from testbench.runner import params_from_env
+from testbench.tb import EXCL, TB
 
 OKAY, EXOKAY, SLVERR, DECERR = AxiResp.OKAY, AxiResp.EXOKAY, AxiResp.SLVERR, AxiResp.DECERR
 #: A word of the register window that is no register (a hole: SLVERR).
@@ -33,7 +33,7 @@ def _bit(n):
 
 
 async def _op(tb, agent, op, target):
-    """One transaction of kind ``op`` (see :data:`verify.covergroups.OPS`) to ``target``
+    """One transaction of kind ``op`` (see :data:`testbench.covergroups.OPS`) to ``target``
     (``"shm"``, ``"reg"``, ``"hole"``, ``"unmapped"``, ``"fixed"``); returns its response."""
     m = tb.masters[agent]
     burst = op.endswith("-burst")

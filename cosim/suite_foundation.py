@@ -1,6 +1,6 @@
 """cocotb suite: AXI ports, shared RAM, arbitration and the LL/SC monitor through real AXI masters.
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py`` or ``make sim``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
 
 import random
@@ -8,9 +8,9 @@ import random
 import cocotb
 from cocotbext.axi import AxiBurstType, AxiResp
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
-from rtl.params import REG_BASE
+from ioc_defs.params import REG_BASE
+from testbench.runner import params_from_env
+from testbench.tb import EXCL, TB
 
 BP = {"backpressure": [False, True]}
 

@@ -1,4 +1,4 @@
-"""cocotb suite: bad-input fuzzing through raw AXI bursts (:mod:`verify.fuzz`).
+"""cocotb suite: bad-input fuzzing through raw AXI bursts (:mod:`testbench.fuzz`).
 
 Every agent fires random illegal and unprivileged bursts, mixed with legal traffic in its own
 part of the RAM, all at once (so they contend). Each beat's response must be the one the oracle
@@ -9,7 +9,7 @@ every channel epoch and the protected half of the RAM read back as set up, and n
 ever reset.
 
 Environment: ``IOC_FUZZ_ACCESSES`` (fuzz bursts, legal traffic not counted; default 1000).
-Run through :mod:`cosim.runner` (``tests/test_verify.py`` or ``make verify``).
+Run through :mod:`testbench.runner` (``tests/test_verify.py`` or ``make verify``).
 """
 
 import os
@@ -19,13 +19,11 @@ from collections import Counter
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from cosim.runner import params_from_env
-from cosim.tb import TB
-from rtl.axi import AxiBurst, AxiResp
-from rtl.params import REG_BASE
-from rtl.regmap import REGMAP
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.params import REG_BASE
+from ioc_defs.regmap import REGMAP
 from sw_model.regblock import RegBlock
-from verify.fuzz import (
+from testbench.fuzz import (
     check_beats,
     draw,
     expected,
@@ -33,6 +31,8 @@ from verify.fuzz import (
     protected_setup,
     ram_pattern,
 )
+from testbench.runner import params_from_env
+from testbench.tb import TB
 
 
 def _protected_registers(params):

@@ -1,6 +1,6 @@
 """cocotb suite: the IOC mailbox + IPI controller through real AXI masters (SPEC §3.4).
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py`` or ``make sim``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
 
 import random
@@ -9,10 +9,10 @@ import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiResp
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
-from rtl.params import REG_BASE
-from rtl.regmap import REGMAP, Event
+from ioc_defs.params import REG_BASE
+from ioc_defs.regmap import REGMAP, Event
+from testbench.runner import params_from_env
+from testbench.tb import EXCL, TB
 
 OKAY, SLVERR = AxiResp.OKAY, AxiResp.SLVERR
 

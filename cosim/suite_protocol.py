@@ -1,22 +1,22 @@
 """cocotb suite: the IOC ring protocol of ``sw_model`` running on the RTL.
 
 Each test runs a ring workload on the reference backend under a schedule, then replays the very
-same trace on the hardware with :class:`cosim.replay.RtlRunner`: same code, same interleaving,
+same trace on the hardware with :class:`testbench.replay.RtlRunner`: same code, same interleaving,
 two backends. The histories must
 be identical, the delivery checker's verdict the same, and the scoreboard (every access against
 the reference models) must agree throughout.
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py`` or ``make sim``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
 
 import cocotb
 
-from cosim.replay import RtlRunner
-from cosim.runner import params_from_env
-from cosim.tb import TB
 from sw_model.checkers import check_delivery, check_linearizable, ring_operations
 from sw_model.sched import RandomPolicy, ScriptPolicy
 from sw_model.workload import RingWorkload
+from testbench.replay import RtlRunner
+from testbench.runner import params_from_env
+from testbench.tb import TB
 
 VARIANTS = ("naive", "lockfree", "locked")
 

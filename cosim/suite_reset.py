@@ -15,7 +15,7 @@ measured, and their coverage asserted). After each landing:
 * the subsystem recovers: the target's next LL/SC pair succeeds and its doorbell works.
 
 Environment: ``IOC_RESET_MARGIN`` (extra offsets swept on each side, default 2).
-Run through :mod:`cosim.runner` (``tests/test_verify.py`` or ``make verify``).
+Run through :mod:`testbench.runner` (``tests/test_verify.py`` or ``make verify``).
 """
 
 import os
@@ -24,9 +24,9 @@ import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiResp
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
-from rtl.regmap import REGMAP, Event
+from ioc_defs.regmap import REGMAP, Event
+from testbench.runner import params_from_env
+from testbench.tb import EXCL, TB
 
 OKAY, EXOKAY = AxiResp.OKAY, AxiResp.EXOKAY
 CHANNEL = 0

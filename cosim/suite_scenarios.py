@@ -1,22 +1,22 @@
 """cocotb suite: SPEC §6 scenarios with SPUMONE, Linux and SimpleOS live on the RTL.
 
-The hypervisor and guest code of ``sw_model`` runs unchanged through :class:`cosim.live
+The hypervisor and guest code of ``sw_model`` runs unchanged through :class:`testbench.live
 .LiveRtlRunner`: every memory operation is an AXI transaction, time is the RTL's clock, and
 interrupts, the watchdog and guest resets come from the hardware. Timers are given in cycles;
 an operation takes a few cycles on the bus, so periods are longer than on the reference.
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py`` or ``make sim``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
 
 import cocotb
 import numpy as np
 
-from cosim.live import LiveRtlRunner
-from cosim.runner import params_from_env
-from cosim.tb import TB
 from sw_model.guests import DATA, PING, GuestCrash
 from sw_model.layout import A2B
 from sw_model.scenario import Scenario, ScenarioConfig, scenario_layout, scenario_params
+from testbench.live import LiveRtlRunner
+from testbench.runner import params_from_env
+from testbench.tb import TB
 
 #: Timers scaled for the bus: an operation is several cycles here, one on the reference.
 RTL_TIMING = {"watchdog_period": 4000, "hb_period": 1500, "hb_timeout": 6000}

@@ -1,4 +1,4 @@
-"""cocotb suite: the fault soak of :mod:`verify.soak` live on the RTL.
+"""cocotb suite: the fault soak of :mod:`testbench.soak` live on the RTL.
 
 SPUMONE, Linux and SimpleOS run on the hardware (:func:`cosim.suite_scenarios.run_live`) for
 one random soak configuration after another, each with a SimpleOS hang, crash or ring
@@ -10,7 +10,7 @@ scoreboard and AXI checkers must agree throughout.
 Environment: ``IOC_SOAK_FAULTS`` (injected faults to reach, default 3), ``IOC_SOAK_SEED``
 (default: cocotb's seed), ``IOC_SOAK_FIRST`` (index of the first run, to reproduce one).
 The history of a failed run goes to ``soak-<index>.history`` in the run directory. Run
-through :mod:`cosim.runner` (``tests/test_verify.py`` or ``make verify``).
+through :mod:`testbench.runner` (``tests/test_verify.py`` or ``make verify``).
 """
 
 import os
@@ -18,10 +18,10 @@ from pathlib import Path
 
 import cocotb
 
-from cosim.runner import params_from_env
 from cosim.suite_scenarios import run_live
-from cosim.tb import TB
-from verify.soak import SoakTotals, judge, soak_config
+from testbench.runner import params_from_env
+from testbench.soak import SoakTotals, judge, soak_config
+from testbench.tb import TB
 
 
 @cocotb.test()

@@ -7,7 +7,7 @@ simulation (:class:`SimTransport`, bit-banging the UART lines in ``amaranth.sim`
 Example, with an iCEBreaker on ``/dev/ttyUSB1``::
 
     import asyncio
-    from rtl.fpga.host import BridgeClient, SerialTransport
+    from host.bridge import BridgeClient, SerialTransport
 
     async def main():
         with SerialTransport("/dev/ttyUSB1") as port:
@@ -27,8 +27,8 @@ import struct
 from collections import deque
 from dataclasses import dataclass
 
-from ..axi import AxiBurst, AxiResp
-from .uart_axi import REPLY_SYNC, REQ_SYNC, BridgeOp, BridgeStatus
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.bridge import REPLY_SYNC, REQ_SYNC, BridgeOp, BridgeStatus
 
 __all__ = ["BridgeError", "WriteResult", "encode_request", "BridgeClient", "SerialTransport",
            "SimTransport"]

@@ -4,9 +4,11 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
+
 from .access import RequestSignature
-from .axi import AxiBurst, AxiResp, AxiSignature
-from .params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
+from .axi import AxiSignature
 
 __all__ = ["AxiSlaveFrontEnd"]
 

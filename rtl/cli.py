@@ -5,7 +5,8 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from .params import IocParams
+from ioc_defs.params import IocParams
+
 from .subsystem import IocSubsystem
 
 __all__ = ["generate_verilog", "main"]

@@ -5,13 +5,15 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, IocParams, Region
+
 from .access import AccessSignature
 from .arbiter import RoundRobinArbiter
-from .axi import AxiResp, AxiSignature
+from .axi import AxiSignature
 from .axi_frontend import AxiSlaveFrontEnd
 from .ioc_mailbox import IocMailbox
 from .ll_sc_monitor import LlScMonitor
-from .params import ADDR_WIDTH, DATA_WIDTH, IocParams, Region
 
 __all__ = ["IocSubsystem"]
 
@@ -40,7 +42,7 @@ class IocSubsystem(wiring.Component):
     agent_rst : Out(n_agents)
         Reset request to each agent, pulsed by the register block's guest-lifecycle control.
 
-    Internal signals that test benches probe (``cosim.scoreboard``) keep these names in the
+    Internal signals that test benches probe (``testbench.scoreboard``) keep these names in the
     generated Verilog: ``access__<member>`` (the granted access, an :class:`AccessSignature`),
     ``access_region`` (its :class:`Region`), ``answer_data`` / ``answer_resp`` (the target's
     answer in the following cycle) and ``bus_error`` (front-end error pulses, one bit per agent).

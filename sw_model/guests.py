@@ -11,7 +11,7 @@ failure) and on ``HEARTBEAT`` (out of band), and SimpleOS answers each ping with
 
 from dataclasses import dataclass, field
 
-from rtl.regmap import Event
+from ioc_defs.regmap import Event
 
 from .cpu import BusError
 from .layout import A2B, B2A, ChannelState

@@ -6,8 +6,8 @@ exactly as the RTL arbiter presents it to the RAM and the monitor.
 
 from dataclasses import dataclass
 
-from rtl.axi import AxiResp
-from rtl.params import DATA_WIDTH, SHM_BASE, IocParams, ScFailCause
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import DATA_WIDTH, SHM_BASE, IocParams, ScFailCause
 
 __all__ = ["SharedMemory", "MonitorCounters"]
 

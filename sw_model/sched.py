@@ -11,8 +11,8 @@ not caused by a thread switch). Recording the choices and feeding them back thro
 import random
 from dataclasses import dataclass
 
-from rtl.axi import AxiResp
-from rtl.params import Region
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import Region
 
 from .cpu import BusError, Op
 

@@ -1,8 +1,8 @@
 """The reference model of the whole subsystem: address decoding, shared RAM + LL/SC monitor,
 and the register block, at transaction level (one granted beat per cycle)."""
 
-from rtl.axi import AxiResp
-from rtl.params import IocParams, Region
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import IocParams, Region
 
 from .memory import SharedMemory
 from .regblock import RegBlock

@@ -7,7 +7,7 @@ schedules, or the exhaustive explorer.
 import functools
 from dataclasses import dataclass
 
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
 
 from .cpu import RefPort
 from .history import History

@@ -1,10 +1,10 @@
 """Concurrent CPU ports: guest code runs on the hardware with no scheduler in between.
 
-:class:`BusCpuPort` implements :class:`sw_model.cpu.CpuPort` by performing each operation at
-once as one bus transaction of its agent (``movli``/``movco`` as exclusive accesses), so code on
-different agents runs truly in parallel and meets at the RTL's arbiter, as CPUs do. (The
-scheduled runners, :class:`cosim.replay.RtlRunner` and :class:`cosim.live.LiveRtlRunner`, take
-one operation at a time system-wide instead, to replay or choose interleavings.)
+:class:`BusCpuPort` implements :class:`sw_model.cpu.CpuPort` by performing each operation at once as
+one bus transaction of its agent (``movli``/``movco`` as exclusive accesses), so code on different
+agents runs truly in parallel and meets at the RTL's arbiter, as CPUs do. (The scheduled runners,
+:class:`testbench.replay.RtlRunner` and :class:`testbench.live.LiveRtlRunner`, take one operation at
+a time system-wide instead, to replay or choose interleavings.)
 
 A port talks to the hardware through a *link*, one per agent, which any simulator backend can
 provide:
@@ -16,8 +16,8 @@ provide:
 - ``async clear()``: pulse the agent's ``resv_clear``;
 - ``irq()``: the level of the agent's ``irq`` output.
 
-:class:`CocotbLink` is the link of a cocotb :class:`cosim.tb.TB` (a cocotbext-axi master);
-:class:`bench.amaranth_link.AmaranthLink` drives amaranth's simulator.
+:class:`CocotbLink` is the link of a cocotb :class:`testbench.tb.TB` (a cocotbext-axi master);
+:class:`testbench.amaranth_link.AmaranthLink` drives amaranth's simulator.
 """
 
 import random
@@ -25,9 +25,9 @@ from collections import Counter
 
 from cocotb.triggers import RisingEdge
 
-from cosim.tb import EXCL, PRIV
-from rtl.axi import AxiResp as Resp
+from ioc_defs.axi import AxiResp as Resp
 from sw_model.cpu import BusError, CpuPort
+from testbench.tb import EXCL, PRIV
 
 __all__ = ["CocotbLink", "Preemption", "BusCpuPort"]
 

@@ -3,14 +3,13 @@
 :class:`CoverageMonitor` watches the subsystem's ports and the probes documented in
 :class:`rtl.subsystem.IocSubsystem` (the granted access ``access__*``, its answer ``answer_*``,
 ``bus_error``), the front ends' requests for the access slot, the LL/SC monitor's status and the
-register block's set/clear terms, and feeds the cover groups of :mod:`verify.covergroups`.
+register block's set/clear terms, and feeds the cover groups of :mod:`testbench.covergroups`.
 Nothing is sampled from what a test intended: a transaction counts with the response the port
 gave, an event when the hardware's signals show it.
 
-:class:`cosim.tb.TB` starts one when the run has a coverage directory (``IOC_COVERAGE``, set by
-``cosim.runner.run(..., coverage=True)``) and :meth:`~cosim.tb.TB.finish` dumps the test's hits
-to ``<run dir>/coverage/<n>.json``.
-"""
+:class:`testbench.tb.TB` starts one when the run has a coverage directory (``IOC_COVERAGE``, set by
+``testbench.runner.run(..., coverage=True)``) and :meth:`~testbench.tb.TB.finish` dumps the test's
+hits to ``<run dir>/coverage/<n>.json``."""
 
 import json
 import os
@@ -20,10 +19,10 @@ from pathlib import Path
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from cosim.runner import COVERAGE_ENV
-from rtl.params import REG_BASE, Region, ScFailCause
-from rtl.regmap import REGMAP, Event
-from verify.covergroups import BURSTS, RESPONSES, SIZES, declare, delta, snapshot, static_refusal
+from ioc_defs.params import REG_BASE, Region, ScFailCause
+from ioc_defs.regmap import REGMAP, Event
+from testbench.covergroups import BURSTS, RESPONSES, SIZES, declare, delta, snapshot, static_refusal
+from testbench.runner import COVERAGE_ENV
 
 __all__ = ["CoverageMonitor"]
 
@@ -57,7 +56,7 @@ class CoverageMonitor:
 
     Parameters
     ----------
-    tb : cosim.tb.TB
+    tb : testbench.tb.TB
     out_dir : path
         Where :meth:`dump` writes the per-test files.
     """

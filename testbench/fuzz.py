@@ -9,7 +9,7 @@ in the mask...), unsupported exclusives to shared RAM, and some legal traffic in
 part of the RAM so that the state is not trivial.
 
 :func:`expected` is the oracle: the documented answer of every beat, from the address map
-(:class:`rtl.params.IocParams`), the front end's rules (SPEC §3.1) and, for register beats,
+(:class:`ioc_defs.params.IocParams`), the front end's rules (SPEC §3.1) and, for register beats,
 the register block's reference model (:meth:`sw_model.regblock.RegBlock.refusal`), never a
 hard-coded table. The fuzz never performs an accepted privileged write, so the state that
 decides refusals (channel endpoints and enables, kick masks) is the one set up at the start.
@@ -21,9 +21,9 @@ traffic.
 
 from dataclasses import dataclass, field
 
-from rtl.axi import AxiBurst, AxiResp
-from rtl.params import REG_BASE, REG_SIZE, IocParams, Region
-from rtl.regmap import REGMAP
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, Region
+from ioc_defs.regmap import REGMAP
 
 __all__ = ["Txn", "CATEGORIES", "draw", "expected", "check_beats", "protected_setup",
            "scratch", "protected_ram", "ram_pattern"]

@@ -13,8 +13,8 @@ read without bus traffic, as the reference does.
 
 from cocotb.triggers import RisingEdge
 
-from cosim.replay import RtlRunner
 from sw_model.sched import Pulse, ReplayError, Runner
+from testbench.replay import RtlRunner
 
 __all__ = ["RtlSystem", "LiveRtlRunner"]
 
@@ -51,7 +51,7 @@ class LiveRtlRunner(Runner):
 
     Parameters
     ----------
-    tb : cosim.tb.TB
+    tb : testbench.tb.TB
         The testbench, started.
     **kwargs
         As for :class:`~sw_model.sched.Runner` (``absorb``, ``clear_on_switch``).

@@ -8,7 +8,7 @@ read and one write burst at a time, with optional random idle cycles on VALID an
 measures how long the slave took to answer (not counting the cycles it held back itself).
 
 It also offers ``read``/``write`` with the subset of ``AxiMaster``'s signature that
-:class:`cosim.tb.TB` uses, so a testbench can be built on it (``TB(..., raw=True)``).
+:class:`testbench.tb.TB` uses, so a testbench can be built on it (``TB(..., raw=True)``).
 """
 
 from dataclasses import dataclass
@@ -158,7 +158,7 @@ class RawAxiManager:
             s("wvalid").value = 0
             return WriteResult(resp, cycles - stalls)
 
-    # -- the subset of cocotbext-axi's AxiMaster that cosim.tb.TB uses --------------------------
+    # -- the subset of cocotbext-axi's AxiMaster that testbench.tb.TB uses ------------------------
 
     async def read(self, address, length, *, arid=0, prot=0, lock=0, size=2):
         """Reads of whole words (or one narrow beat), in bursts of up to 256 beats."""

@@ -11,10 +11,10 @@ interleaving exactly on the hardware, switches included: as in the reference, a 
 on an agent pulses that agent's ``resv_clear`` first (an interrupt took the CPU away).
 """
 
-from cosim.bus_port import CocotbLink
-from rtl.axi import AxiResp
+from ioc_defs.axi import AxiResp
 from sw_model.cpu import BusError
 from sw_model.sched import Pulse, ReplayError
+from testbench.bus_port import CocotbLink
 
 __all__ = ["RtlRunner"]
 
@@ -26,7 +26,7 @@ class RtlRunner:
 
     Parameters
     ----------
-    tb : cosim.tb.TB
+    tb : testbench.tb.TB
         The testbench (one AXI master per agent).
     runner : sw_model.sched.Runner
         A runner with its threads spawned and not yet stepped; only its threads are used (its

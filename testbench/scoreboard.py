@@ -13,7 +13,7 @@ access; the AXI-level tests check those.
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from rtl.params import Region
+from ioc_defs.params import Region
 from sw_model.memory import SharedMemory
 from sw_model.regblock import MonitorStatus, RegBlock
 

@@ -12,12 +12,12 @@ from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBus, AxiLockType, AxiMaster, AxiProt
 
-from cosim.axi_checker import AxiProtocolChecker
-from cosim.coverage_monitor import CoverageMonitor
-from cosim.raw_axi import RawAxiManager
-from cosim.scoreboard import Scoreboard
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
+from testbench.axi_checker import AxiProtocolChecker
+from testbench.coverage_monitor import CoverageMonitor
+from testbench.raw_axi import RawAxiManager
+from testbench.scoreboard import Scoreboard
 
 __all__ = ["TB", "CLOCK_NS", "EXCL", "PRIV"]
 
@@ -50,7 +50,7 @@ class TB:
     seed : int
         Seed of the testbench's own randomness (pause patterns, traffic).
     raw : bool
-        Drive the ports with :class:`cosim.raw_axi.RawAxiManager` (any burst, legal or not)
+        Drive the ports with :class:`testbench.raw_axi.RawAxiManager` (any burst, legal or not)
         instead of cocotbext-axi's ``AxiMaster``.
 
     Members
@@ -89,7 +89,7 @@ class TB:
                          for k in range(params.n_agents)]
         for checker in self.checkers:
             checker.start()
-        # functional coverage, when the run collects it (cosim.runner.run(coverage=True))
+        # functional coverage, when the run collects it (testbench.runner.run(coverage=True))
         self.coverage = CoverageMonitor.from_env(self)
         if self.coverage is not None:
             self.coverage.start()

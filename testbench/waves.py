@@ -11,9 +11,9 @@ from pathlib import Path
 
 from amaranth.hdl import Shape
 
+from ioc_defs.params import ADDR_WIDTH, IocParams
+from ioc_defs.regmap import EPOCH_WIDTH, Event
 from rtl.axi import AxiSignature
-from rtl.params import ADDR_WIDTH, IocParams
-from rtl.regmap import EPOCH_WIDTH, Event
 
 __all__ = ["gtkw_traces", "write_gtkw"]
 

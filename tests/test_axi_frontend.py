@@ -5,10 +5,10 @@ import random
 import pytest
 from simutil import simulate
 
-from cosim.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
-from rtl.axi import AxiBurst, AxiResp
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.params import REG_BASE, IocParams, Region
 from rtl.axi_frontend import AxiSlaveFrontEnd
-from rtl.params import REG_BASE, IocParams, Region
+from testbench.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
 
 
 def beat_addrs(addr, beats, size):

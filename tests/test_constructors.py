@@ -7,11 +7,11 @@ Constructors here are expected to raise, hence the linter directive above.
 import pytest
 from amaranth.hdl import Fragment
 
+from ioc_defs.params import REG_BASE, IocParams, Region
 from rtl.arbiter import RoundRobinArbiter
 from rtl.axi_frontend import AxiSlaveFrontEnd
 from rtl.ioc_mailbox import IocMailbox
 from rtl.ll_sc_monitor import LlScMonitor
-from rtl.params import REG_BASE, IocParams, Region
 from rtl.subsystem import IocSubsystem
 from sw_model.regblock import RegBlock
 

@@ -5,10 +5,10 @@ import random
 
 import pytest
 
-from cosim.runner import run
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
 from sw_model.regblock import RegBlock
+from testbench.runner import run
 from verify import covergroups
 from verify.coverage import holes, load_run, merge_functional, report, write_report
 from verify.coverage_waivers import Waiver

@@ -12,9 +12,9 @@ import pytest
 from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 
+from ioc_defs.params import REG_BASE, IocParams, ScFailCause
+from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 from rtl.ioc_mailbox import IocMailbox
-from rtl.params import REG_BASE, IocParams, ScFailCause
-from rtl.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 from sw_model.regblock import MonitorStatus, RegBlock
 
 OKAY, SLVERR = RESP_OKAY, RESP_SLVERR

@@ -7,9 +7,8 @@ import subprocess
 
 import pytest
 
-from rtl import regmap_gen
-from rtl.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
-from rtl.regmap import (
+from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
+from ioc_defs.regmap import (
     BAD_ACCESSES,
     REGMAP,
     Access,
@@ -20,6 +19,7 @@ from rtl.regmap import (
     Register,
     RegisterMap,
 )
+from rtl import regmap_gen
 
 MAX = IocParams(n_agents=16, n_channels=32, n_watchdogs=8)
 SMALL = IocParams(n_agents=1, n_channels=1, n_watchdogs=0)

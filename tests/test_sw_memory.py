@@ -2,9 +2,9 @@
 
 import pytest
 
-from rtl.axi import AxiResp
-from rtl.params import REG_BASE, IocParams, ScFailCause
-from rtl.regmap import REGMAP
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE, IocParams, ScFailCause
+from ioc_defs.regmap import REGMAP
 from sw_model.memory import MonitorCounters, SharedMemory
 from sw_model.system import RefSystem
 

@@ -1,7 +1,7 @@
 # amaranth: UnusedElaboratable=no
 """The UART-to-AXI4 bridge driving the real IocSubsystem (amaranth.sim), through the host client.
 
-The host side is :class:`rtl.fpga.host.BridgeClient` over :class:`rtl.fpga.host.SimTransport`,
+The host side is :class:`host.bridge.BridgeClient` over :class:`host.bridge.SimTransport`,
 the same client code that drives a board; a dict of words is the shared-RAM oracle.
 The constructor tests at the end expect constructors to raise, hence the linter directive above.
 """
@@ -13,13 +13,13 @@ import pytest
 from amaranth.sim import Simulator
 from simutil import run as run_sim
 
-from rtl.axi import AxiBurst, AxiResp
+from host.bridge import BridgeClient, BridgeError, SerialTransport, SimTransport, encode_request
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
 from rtl.fpga.boards import BridgedIoc
-from rtl.fpga.host import BridgeClient, BridgeError, SerialTransport, SimTransport, encode_request
 from rtl.fpga.uart import UartRx, UartTx
 from rtl.fpga.uart_axi import REPLY_SYNC, BridgeOp, BridgeStatus, UartAxiBridge
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
 
 DIVISOR = 4          # clock cycles per UART bit
 TIMEOUT = 400        # bridge timeout inside a request: ten byte times

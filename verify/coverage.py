@@ -4,7 +4,7 @@
 
 Runs every cosim suite (``cosim.regress.SUITES``, :mod:`cosim.suite_coverage` among them) on every
 configuration of the regression with coverage on: functional coverage (the cover groups of
-:mod:`verify.covergroups`, sampled by :mod:`cosim.coverage_monitor` in every test) on each
+:mod:`testbench.covergroups`, sampled by :mod:`testbench.coverage_monitor` in every test) on each
 simulator asked for, and Verilator line, branch and toggle coverage on a coverage build. Then
 it merges the per-test files across tests, suites, simulators and configurations, and writes
 
@@ -27,8 +27,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rtl.cli import TOP_NAME
+from testbench.covergroups import PRIMARY
 from verify.coverage_waivers import WAIVERS
-from verify.covergroups import PRIMARY
 from verify.vcov import Point, merge
 
 __all__ = ["suites", "load_run", "merge_functional", "holes", "code_coverage", "write_report",
@@ -231,7 +231,7 @@ def write_report(out, merged, per_sim, code, runs, seed):
 
 def run_all(sims, configs, suite_names, seed, jobs):
     """Run every suite x config x simulator with coverage; returns the run records."""
-    from cosim.runner import run
+    from testbench.runner import run
 
     def one(job):
         suite, params, sim = job
@@ -268,7 +268,7 @@ def report(runs, seed, out=OUT):
 
 def main(argv=None):
     from cosim.regress import CONFIGS
-    from cosim.runner import SIMULATORS
+    from testbench.runner import SIMULATORS
 
     parser = argparse.ArgumentParser(prog="python -m verify.coverage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

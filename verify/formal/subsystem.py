@@ -9,8 +9,8 @@ byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports 
 
 from amaranth.hdl import Elaboratable, Module
 
-from rtl.axi import AxiResp
-from rtl.params import Region
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import Region
 from rtl.subsystem import IocSubsystem
 
 from .core import Mutation, Past, PropertySet
