@@ -26,8 +26,10 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from cosim.regress import CONFIGS, SUITES
 from rtl.cli import TOP_NAME
 from testbench.covergroups import PRIMARY
+from testbench.runner import SIMULATORS, run
 from verify.coverage_waivers import WAIVERS
 from verify.vcov import Point, merge
 
@@ -40,7 +42,6 @@ OUT = ROOT / "build" / "verify"
 
 def suites():
     """The suites run under coverage: the regression's (``cosim.suite_coverage`` among them)."""
-    from cosim.regress import SUITES
     return list(SUITES)
 
 
@@ -231,7 +232,6 @@ def write_report(out, merged, per_sim, code, runs, seed):
 
 def run_all(sims, configs, suite_names, seed, jobs):
     """Run every suite x config x simulator with coverage; returns the run records."""
-    from testbench.runner import run
 
     def one(job):
         suite, params, sim = job
@@ -267,9 +267,6 @@ def report(runs, seed, out=OUT):
 
 
 def main(argv=None):
-    from cosim.regress import CONFIGS
-    from testbench.runner import SIMULATORS
-
     parser = argparse.ArgumentParser(prog="python -m verify.coverage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sims", default=",".join(SIMULATORS),
