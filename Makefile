@@ -37,6 +37,7 @@ verilog: setup
 
 lint: setup
 	$(VENV)/bin/ruff check ioc_defs rtl sw_model host testbench cosim bench verify tests
+	$(VENV)/bin/lint-imports --no-logo --cache-dir build/import-linter
 
 clean:
 	rm -rf build

@@ -12,6 +12,8 @@ from cocotbext.axi import AxiBurstType, AxiResp
 
 from ioc_defs.params import REG_BASE, ScFailCause
 from ioc_defs.regmap import REGMAP, Event
+from sw_model.scenario import ScenarioConfig
+from testbench.live import run_live
 from testbench.runner import params_from_env
 from testbench.tb import EXCL, TB
 
@@ -365,9 +367,6 @@ async def restart_mid_send_leaves_a_tombstone(dut):
     """Linux's monitor, with a heartbeat timeout shorter than SimpleOS's work, restarts it at
     arbitrary points; a restart between reserving a reply slot and publishing it makes the new
     incarnation fill the slot with a tombstone, which Linux skips: still nothing lost silently."""
-    from cosim.suite_scenarios import run_live
-    from sw_model.scenario import ScenarioConfig
-
     tb = _tb(dut)
     kinds = set()
     # Seed 4 is the first whose restarts hit a send in progress (the others follow in case a

@@ -1,10 +1,10 @@
 """cocotb suite: the IOC ring protocol of ``sw_model`` running on the RTL.
 
 Each test runs a ring workload on the reference backend under a schedule, then replays the very
-same trace on the hardware with :class:`testbench.replay.RtlRunner`: same code, same interleaving,
-two backends. The histories must
-be identical, the delivery checker's verdict the same, and the scoreboard (every access against
-the reference models) must agree throughout.
+same trace on the hardware (:meth:`testbench.live.RtlSystem.replay` under the same
+:class:`sw_model.sched.Runner`): same code, same executor, same interleaving, two backends. The
+histories must be identical, the delivery checker's verdict the same, and the scoreboard
+(every access against the reference models) must agree throughout.
 
 Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
@@ -12,9 +12,9 @@ Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 import cocotb
 
 from sw_model.checkers import check_delivery, check_linearizable, ring_operations
-from sw_model.sched import RandomPolicy, ScriptPolicy
+from sw_model.sched import RandomPolicy, ReplayPolicy, ScriptPolicy
 from sw_model.workload import RingWorkload
-from testbench.replay import RtlRunner
+from testbench.live import RtlSystem
 from testbench.runner import params_from_env
 from testbench.tb import TB
 
@@ -35,16 +35,14 @@ async def _run_both(tb, workload, policy):
     Returns the two histories and the number of AXI transactions."""
     ref_runner, ref_history = workload.build()
     ref_runner.run(policy)
-    rtl_runner, rtl_history = workload.build()
     # The initial shared-RAM image (header, descriptor table, rings) as the reference has it.
-    memory = rtl_runner.system.memory
-    image = b"".join(memory.peek(a).to_bytes(4, "little")
-                     for a in range(0, rtl_runner.system.params.shm_bytes, 4))
-    await tb.masters[0].write(0, image)
-    rtl = RtlRunner(tb, rtl_runner)
-    await rtl.replay(ref_runner.trace)
+    await tb.masters[0].write(0, workload.image)
+    system = RtlSystem.replay(tb)
+    rtl_runner, rtl_history = workload.build(system)
+    await rtl_runner.arun(ReplayPolicy(ref_runner.trace))
+    assert rtl_runner.trace == ref_runner.trace, "the replay stopped early"
     tb.cover_history(rtl_history)
-    return ref_history, rtl_history, rtl.transactions
+    return ref_history, rtl_history, system.transactions
 
 
 @cocotb.test()

@@ -1,7 +1,8 @@
 """cocotb suite: SPEC §6 scenarios with SPUMONE, Linux and SimpleOS live on the RTL.
 
-The hypervisor and guest code of ``sw_model`` runs unchanged through :class:`testbench.live
-.LiveRtlRunner`: every memory operation is an AXI transaction, time is the RTL's clock, and
+The hypervisor and guest code of ``sw_model`` runs unchanged on the one executor,
+:class:`sw_model.sched.Runner`, with the RTL as its system (:func:`testbench.live.run_live`):
+every memory operation is an AXI transaction, time is the RTL's clock, and
 interrupts, the watchdog and guest resets come from the hardware. Timers are given in cycles;
 an operation takes a few cycles on the bus, so periods are longer than on the reference.
 
@@ -11,43 +12,10 @@ Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 import cocotb
 import numpy as np
 
-from sw_model.guests import DATA, PING, GuestCrash
-from sw_model.layout import A2B
-from sw_model.scenario import Scenario, ScenarioConfig, scenario_layout, scenario_params
-from testbench.live import LiveRtlRunner
+from sw_model.scenario import ScenarioConfig
+from testbench.live import RTL_TIMING, run_live
 from testbench.runner import params_from_env
 from testbench.tb import TB
-
-#: Timers scaled for the bus: an operation is several cycles here, one on the reference.
-RTL_TIMING = {"watchdog_period": 4000, "hb_period": 1500, "hb_timeout": 6000}
-
-
-async def run_live(tb, config):
-    """Run ``config`` on the RTL; returns the :class:`~sw_model.scenario.ScenarioResult`."""
-    assert scenario_params(config).n_agents <= tb.params.n_agents
-    await tb.masters[0].write(0, scenario_layout(config).image())
-    runner = LiveRtlRunner(tb, absorb=(GuestCrash,))
-    scenario = Scenario(config, runner)
-    scenario.history.clock = lambda: runner.now
-    outcome = await runner.arun(scenario.policy(), max_steps=config.max_steps)
-    tb.cover_history(scenario.history)
-    return scenario.result(outcome), message_latencies(scenario.history)
-
-
-def message_latencies(history):
-    """End-to-end latency, in cycles, of every data message Linux sent to SimpleOS: from the
-    producer's call to send it (right after the bus response of its previous operation) to
-    the last bus response of the receiver's dequeue (its commit, after which the delivery is
-    recorded)."""
-    sent, latencies = {}, []
-    for event, time in zip(history, history.times, strict=True):
-        if event.channel != (DATA, A2B) or event.msg is None or event.msg & PING:
-            continue
-        if event.kind == "send":
-            sent.setdefault(event.msg, time)
-        elif event.kind == "deliver" and event.msg in sent:
-            latencies.append(time - sent.pop(event.msg))
-    return latencies
 
 
 @cocotb.test()

@@ -1,6 +1,6 @@
 """cocotb suite: the fault soak of :mod:`testbench.soak` live on the RTL.
 
-SPUMONE, Linux and SimpleOS run on the hardware (:func:`cosim.suite_scenarios.run_live`) for
+SPUMONE, Linux and SimpleOS run on the hardware (:func:`testbench.live.run_live`) for
 one random soak configuration after another, each with a SimpleOS hang, crash or ring
 corruption, some with a hair-trigger monitor that restarts SimpleOS again and again; the
 subsystem is reset and the RAM cleared between runs. Every run is judged like the reference
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import cocotb
 
-from cosim.suite_scenarios import run_live
+from testbench.live import run_live
 from testbench.runner import params_from_env
 from testbench.soak import SoakTotals, judge, soak_config
 from testbench.tb import TB

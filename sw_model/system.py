@@ -7,7 +7,7 @@ from ioc_defs.params import IocParams, Region
 from .memory import SharedMemory
 from .regblock import RegBlock
 
-__all__ = ["RefSystem"]
+__all__ = ["RefSystem", "RefLink"]
 
 
 class RefSystem:
@@ -44,6 +44,7 @@ class RefSystem:
         self.memory = SharedMemory(params)
         self.regblock = RegBlock(params) if regblock else None
         self.cycle = 0
+        self._links = {}
         self._reg_generation = 0
         self._cycle_used = False
         self._irq_seen = 0
@@ -95,6 +96,22 @@ class RefSystem:
         """Pulse ``resv_clear[agent]``."""
         self.memory.resv_clear(agent)
 
+    def link(self, agent):
+        """The :class:`RefLink` of ``agent`` (the backend hook of :class:`sw_model.sched.Runner`
+        and of any code written against a :class:`~sw_model.link.Link`)."""
+        if not 0 <= agent < self._params.n_agents:
+            raise ValueError(f"agent must be below n_agents={self._params.n_agents}, "
+                             f"not {agent!r}")
+        link = self._links.get(agent)
+        if link is None:
+            link = self._links[agent] = RefLink(self, agent)
+        return link
+
+    async def elapse(self, idle):
+        """One clock tick per step of the :class:`~sw_model.sched.Runner`, and per idle tick."""
+        self.tick()
+        return 1
+
     def tick(self):
         """End the current cycle: the register block's clock edge (already taken if a register
         access was made in it), and ``agent_rst``, which clears the agent's reservation while it
@@ -122,3 +139,40 @@ class RefSystem:
     def agent_rst(self, agent):
         """Level of ``agent_rst[agent]``."""
         return self.regblock is not None and bool(self.regblock.agent_rst >> agent & 1)
+
+
+class RefLink:
+    """A :class:`~sw_model.link.Link` of the reference model: every access is performed in the
+    current cycle of its :class:`RefSystem`, and nothing waits.
+
+    Members
+    -------
+    agent : int
+        The agent (AXI port) the link drives.
+    """
+
+    def __init__(self, system, agent):
+        self._system, self.agent = system, agent
+
+    @property
+    def now(self):
+        return self._system.cycle
+
+    async def read(self, addr, *, excl=False, priv=False):
+        resp, r_data = self._system.access(self.agent, addr, write=False, lock=excl, priv=priv)
+        return r_data, resp
+
+    async def write(self, addr, word, strb=0xF, *, excl=False, priv=False):
+        resp, _ = self._system.access(self.agent, addr, write=True, data=word, strb=strb,
+                                      lock=excl, priv=priv)
+        return resp
+
+    async def tick(self, n=1):
+        for _ in range(n):
+            self._system.tick()
+
+    async def clear(self):
+        self._system.resv_clear(self.agent)
+
+    def irq(self):
+        return self._system.irq(self.agent)

@@ -86,14 +86,20 @@ class RingWorkload:
         """The :class:`~sw_model.layout.IocLayout` of the shared RAM."""
         return _layout(self.params, self.depth, self.slot_words)[0]
 
-    def build(self, **runner_options):
+    @property
+    def image(self):
+        """The initial shared-RAM image (bytes at address 0)."""
+        return _layout(self.params, self.depth, self.slot_words)[1]
+
+    def build(self, system=None, **runner_options):
         """A fresh :class:`~sw_model.sched.Runner` with the threads spawned, and the
         :class:`~sw_model.history.History` they record into. Thread ``i < producers`` is
-        producer ``P<i>``; the last thread is the consumer ``C``."""
-        params = self.params
-        layout, image = _layout(params, self.depth, self.slot_words)
-        system = RefSystem(params, regblock=False)
-        system.memory.load_image(0, image)
+        producer ``P<i>``; the last thread is the consumer ``C``. ``system`` is the backend,
+        holding :attr:`image` at address 0; by default a fresh reference model."""
+        layout = self.layout
+        if system is None:
+            system = RefSystem(self.params, regblock=False)
+            system.memory.load_image(0, self.image)
         ring = layout.ring(0, A2B)
         variant = VARIANTS[self.variant]
         history = History()

@@ -1,7 +1,7 @@
-"""The benchmark workloads, written once against links (see :mod:`testbench.bus_port`), so cocotb on
+"""The benchmark workloads, written once against links (:class:`sw_model.link.Link`), so cocotb on
 Icarus or Verilator and amaranth's simulator all run the very same code.
 
-Every agent is a :class:`~testbench.bus_port.BusCpuPort` on its own link: agents run concurrently
+Every agent is a :class:`~sw_model.link.BusCpuPort` on its own link: agents run concurrently
 and meet at the RTL's arbiter, as CPUs do. The hypervisor's set-up (shared-RAM image, channel
 endpoints) goes through agent 0's port with privilege. Every run checks its own delivery
 (:func:`sw_model.checkers.check_delivery`) and raises if a message was lost, duplicated or
@@ -14,8 +14,8 @@ from ioc_defs.regmap import REGMAP
 from sw_model.checkers import check_delivery
 from sw_model.history import History
 from sw_model.layout import A2B, SLOT_WORDS, IocLayout
+from sw_model.link import BusCpuPort, Preemption
 from sw_model.ring import VARIANTS
-from testbench.bus_port import BusCpuPort, Preemption
 
 __all__ = ["BENCH_PARAMS", "MAX_PRODUCERS", "THROUGHPUT_SLOT_WORDS", "THROUGHPUT_DEPTH",
            "LatencyCase", "ThroughputCase", "LatencyRun", "ThroughputRun"]

@@ -1,29 +1,61 @@
-"""Live co-simulation: the hypervisor and guests of ``sw_model`` run on the RTL in real time.
+"""The RTL under cocotb as a backend of :class:`sw_model.sched.Runner`, the one executor of
+guest operations: the hypervisor, guests and protocol code of ``sw_model`` run on the hardware.
 
-:class:`LiveRtlRunner` is a :class:`sw_model.sched.Runner` whose operations are AXI transactions
-on the hardware and whose clock is the hardware's: ``now`` counts RTL cycles, idle time passes
-as clock cycles, and ``irq``/``agent_rst`` are the DUT's outputs, so watchdogs, doorbells and
-guest resets act as they do on silicon. Scheduling (which thread takes the next operation) is
-the same policy code as on the reference backend, so the same scenario code runs on both.
+Every memory operation of a thread is an AXI transaction of its agent on the thread's
+:class:`~testbench.bus_port.CocotbLink` (``AxPROT[0]`` for privileged ports, exclusive
+reads/writes for ``movli``/``movco``), a ``resv_clear`` is a pulse on the agent's input, and
+the rules of scheduling (a thread switch pulses ``resv_clear`` first, spinning, sleeping,
+kills) are the runner's, shared with the reference backend. Two kinds of time:
 
-The runner's ``system`` is :class:`RtlSystem`: its memory is the scoreboard's mirror of the
-shared RAM (exact, fed by the RTL's own granted accesses), which the scheduler and the scenario
-read without bus traffic, as the reference does.
+- ``live`` (:meth:`RtlSystem.live`): ``now`` counts RTL cycles, idle time passes as clock
+  cycles, and ``irq``/``agent_rst`` are the DUT's outputs, so watchdogs, doorbells and guest
+  resets act as they do on silicon;
+- ``replay`` (:meth:`RtlSystem.replay`): time counts steps as on the reference, so a schedule
+  recorded there (:attr:`~sw_model.sched.Runner.trace`, fed back through
+  :class:`~sw_model.sched.ReplayPolicy`) reproduces its interleaving exactly on the hardware.
+
+The system's memory is the scoreboard's mirror of the shared RAM (exact, fed by the RTL's own
+granted accesses), which the scheduler and the scenario read without bus traffic, as the
+reference does.
 """
 
 from cocotb.triggers import RisingEdge
 
-from sw_model.sched import Pulse, ReplayError, Runner
-from testbench.replay import RtlRunner
+from sw_model.guests import DATA, PING, GuestCrash
+from sw_model.layout import A2B
+from sw_model.scenario import Scenario, scenario_layout, scenario_params
+from sw_model.sched import Runner
+from testbench.bus_port import CocotbLink
 
-__all__ = ["RtlSystem", "LiveRtlRunner"]
+__all__ = ["RtlSystem", "RTL_TIMING", "run_live", "message_latencies"]
 
 
 class RtlSystem:
-    """The hardware as a :class:`~sw_model.sched.Runner` sees its system."""
+    """The hardware as a :class:`~sw_model.sched.Runner` sees its system.
 
-    def __init__(self, tb):
+    Parameters
+    ----------
+    tb : testbench.tb.TB
+        The testbench, started.
+    live : bool
+        Time is the RTL's clock (see the module documentation); else one tick per step.
+    """
+
+    def __init__(self, tb, *, live):
         self.tb = tb
+        self._live = bool(live)
+        self._links = [CocotbLink(tb, k) for k in range(tb.params.n_agents)]
+        self._seen = tb.cycle
+
+    @classmethod
+    def live(cls, tb):
+        """Time is the RTL's clock: the scenarios, watchdogs and latencies in cycles."""
+        return cls(tb, live=True)
+
+    @classmethod
+    def replay(cls, tb):
+        """Time counts steps, as on the reference: replays a reference schedule exactly."""
+        return cls(tb, live=False)
 
     @property
     def params(self):
@@ -34,10 +66,26 @@ class RtlSystem:
         return self.tb.scoreboard.memory
 
     @property
+    def transactions(self):
+        """AXI transactions performed through the links."""
+        return sum(link.transactions for link in self._links)
+
+    @property
     def generation(self):
         """Changes with every access and every change of an ``irq``/``agent_rst`` level."""
         d = self.tb.dut
         return (self.tb.scoreboard.accesses, int(d.irq.value), int(d.agent_rst.value))
+
+    def link(self, agent):
+        return self._links[agent]
+
+    async def elapse(self, idle):
+        if not self._live:
+            return 1
+        if idle:
+            await RisingEdge(self.tb.dut.clk)
+        cycles, self._seen = self.tb.cycle - self._seen, self.tb.cycle
+        return cycles
 
     def irq(self, agent):
         return bool(int(self.tb.dut.irq.value) >> agent & 1)
@@ -46,62 +94,33 @@ class RtlSystem:
         return bool(int(self.tb.dut.agent_rst.value) >> agent & 1)
 
 
-class LiveRtlRunner(Runner):
-    """Runs threads on the RTL, one operation at a time, under a scheduling policy.
+#: Timers scaled for the bus: an operation is several cycles here, one on the reference.
+RTL_TIMING = {"watchdog_period": 4000, "hb_period": 1500, "hb_timeout": 6000}
 
-    Parameters
-    ----------
-    tb : testbench.tb.TB
-        The testbench, started.
-    **kwargs
-        As for :class:`~sw_model.sched.Runner` (``absorb``, ``clear_on_switch``).
-    """
 
-    def __init__(self, tb, **kwargs):
-        super().__init__(RtlSystem(tb), **kwargs)
-        self.tb = tb
-        self._bus = RtlRunner(tb, self)
-        self._t0 = tb.cycle
+async def run_live(tb, config):
+    """Run ``config`` on the RTL; returns the :class:`~sw_model.scenario.ScenarioResult`."""
+    assert scenario_params(config).n_agents <= tb.params.n_agents
+    await tb.masters[0].write(0, scenario_layout(config).image())
+    runner = Runner(RtlSystem.live(tb), absorb=(GuestCrash,))
+    scenario = Scenario(config, runner)
+    scenario.history.clock = lambda: runner.now
+    outcome = await runner.arun(scenario.policy(), max_steps=config.max_steps)
+    tb.cover_history(scenario.history)
+    return scenario.result(outcome), message_latencies(scenario.history)
 
-    def _sync_clock(self):
-        self.now = self.tb.cycle - self._t0
-        for hook in self.hooks:
-            hook(self)
 
-    async def astep(self, choice):
-        """:meth:`~sw_model.sched.Runner.step`, performed on the hardware."""
-        if isinstance(choice, Pulse):
-            await self.tb.resv_clear(choice.agent)
-            self.trace.append(choice)
-            return
-        thread = self.threads[choice] if isinstance(choice, int) else choice
-        if not self.ready(thread):
-            raise ReplayError(f"{thread!r} cannot run at step {len(self.trace)}")
-        self.trace.append(thread.tid)
-        op = thread.pending
-        if self._clear_on_switch and self._last.get(thread.agent, thread.tid) != thread.tid:
-            await self.tb.resv_clear(thread.agent)
-        self._last[thread.agent] = thread.tid
-        self._note_reads(thread, op)
-        value, exc = await self._bus._perform(op)
-        thread.last_result = value
-        self._stepping, self._doomed = thread, False
-        self._sync_clock()
-        self._advance(thread, value, exc)
-        self._stepping = None
-        if self._doomed:
-            self.kill(thread)
-
-    async def arun(self, policy, *, max_steps=100_000, idle_limit=100_000):
-        """:meth:`~sw_model.sched.Runner.run` on the hardware: idle time is clock cycles."""
-        schedule = self._schedule(policy, max_steps, idle_limit)
-        try:
-            while True:
-                choice = next(schedule)
-                if choice is None:
-                    await RisingEdge(self.tb.dut.clk)
-                    self._sync_clock()
-                else:
-                    await self.astep(choice)
-        except StopIteration as done:
-            return done.value
+def message_latencies(history):
+    """End-to-end latency, in cycles, of every data message Linux sent to SimpleOS: from the
+    producer's call to send it (right after the bus response of its previous operation) to
+    the last bus response of the receiver's dequeue (its commit, after which the delivery is
+    recorded)."""
+    sent, latencies = {}, []
+    for event, time in zip(history, history.times, strict=True):
+        if event.channel != (DATA, A2B) or event.msg is None or event.msg & PING:
+            continue
+        if event.kind == "send":
+            sent.setdefault(event.msg, time)
+        elif event.kind == "deliver" and event.msg in sent:
+            latencies.append(time - sent.pop(event.msg))
+    return latencies
