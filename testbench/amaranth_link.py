@@ -2,9 +2,8 @@
 
 :class:`AmaranthHarness` puts an :class:`~rtl.subsystem.IocSubsystem` in ``amaranth.sim`` with one
 :class:`~testbench.amaranth_axi.AxiManagerModel` per agent port, all stepped by one background
-testbench, and gives each agent an :class:`AmaranthLink` (the link interface of
-a :class:`sw_model.link.Link`), so a :mod:`testbench.bench_workload` run drives it exactly as it drives
-the cocotb testbench."""
+testbench, and gives each agent an :class:`AmaranthLink` (a :class:`sw_model.link.Link`), so a
+:mod:`testbench.bench_workload` run drives it exactly as it drives the cocotb testbench."""
 
 import time
 
