@@ -103,7 +103,7 @@ async def transaction_latency(dut):
 @cocotb.test()
 async def message_latency(dut):
     """End-to-end latency of one message at a time, per variant, configuration and size."""
-    tb = TB(dut, params_from_env())
+    tb = TB.from_env(dut, seed=0)
     for fields in _plan()["latency"]:
         case = LatencyCase(**fields)
         await tb.start()
@@ -116,7 +116,7 @@ async def message_latency(dut):
 @cocotb.test()
 async def throughput(dut):
     """Messages per 1000 cycles with 1..4 producers, with and without preemption."""
-    tb = TB(dut, params_from_env())
+    tb = TB.from_env(dut, seed=0)
     for fields in _plan()["throughput"]:
         case = ThroughputCase(**fields)
         await tb.start()
@@ -136,7 +136,7 @@ async def simulation_speed(dut):
     """Simulated cycles per wall-clock second of the speed scenario (the same workload
     :mod:`testbench.amaranth_link` runs on amaranth's simulator). The scoreboard and the AXI
     checkers are stopped for it, as the other simulators have none."""
-    tb = TB(dut, params_from_env())
+    tb = TB.from_env(dut, seed=0)
     case = ThroughputCase(**_plan()["speed"])
     await tb.start()
     tb.scoreboard.stop()

@@ -14,7 +14,6 @@ from ioc_defs.params import REG_BASE, ScFailCause
 from ioc_defs.regmap import REGMAP, Event
 from sw_model.scenario import ScenarioConfig
 from testbench.live import run_live
-from testbench.runner import params_from_env
 from testbench.tb import EXCL, TB
 
 OKAY, EXOKAY, SLVERR, DECERR = AxiResp.OKAY, AxiResp.EXOKAY, AxiResp.SLVERR, AxiResp.DECERR
@@ -27,7 +26,7 @@ TOMB_HB, TOMB_TIMEOUT = 150, 300
 
 
 def _tb(dut, backpressure=False):
-    return TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    return TB.from_env(dut, stalls=backpressure)
 
 
 def _bit(n):
@@ -379,7 +378,7 @@ async def restart_mid_send_leaves_a_tombstone(dut):
         result, _ = await run_live(tb, config)
         assert result.report.ok, result.report
         kinds = {e.kind for e in result.history}
-        dut._log.info("seed %d: %s, restarts %d, %s", seed, result.report, result.restarts,
+        cocotb.log.info("seed %d: %s, restarts %d, %s", seed, result.report, result.restarts,
                       "tombstone" if "tombstone" in kinds else "no tombstone")
         if "tombstone" in kinds:
             break

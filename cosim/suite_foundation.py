@@ -9,15 +9,13 @@ import cocotb
 from cocotbext.axi import AxiBurstType, AxiResp
 
 from ioc_defs.params import REG_BASE
-from testbench.runner import params_from_env
 from testbench.tb import EXCL, TB
 
 BP = {"backpressure": [False, True]}
 
 
 def _tb(dut, backpressure=False):
-    return TB(dut, params_from_env(), backpressure=backpressure,
-              seed=cocotb.RANDOM_SEED)
+    return TB.from_env(dut, stalls=backpressure)
 
 
 async def _ll(tb, agent, addr):
@@ -200,7 +198,7 @@ async def atomic_increments_under_contention(dut, backpressure):
         for i in range(16):
             want = (agent << 16) | max(j for j in range(per_agent) if j % 16 == i)
             assert await _load(tb, 0, areas[agent] + 4 * i) == want
-    dut._log.info("SC failures per agent under contention: %s", failures)
+    cocotb.log.info("SC failures per agent under contention: %s", failures)
     if p.n_agents > 1:
         assert sum(failures) > 0, "contention never made an SC fail: the test is not contending"
     await tb.finish()

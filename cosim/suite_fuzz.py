@@ -31,7 +31,6 @@ from testbench.fuzz import (
     protected_setup,
     ram_pattern,
 )
-from testbench.runner import params_from_env
 from testbench.tb import TB
 
 
@@ -48,8 +47,7 @@ async def fuzz_bad_inputs(dut, backpressure):
     """Random illegal/unprivileged bursts from every agent: documented responses, no data on
     errors, no hang, no protected state changed."""
     n = int(os.environ.get("IOC_FUZZ_ACCESSES", "1000"))
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED,
-            raw=True)
+    tb = TB.from_env(dut, stalls=backpressure, raw=True)
     await tb.start()
     p = tb.params
     rng = random.Random(tb.rng.random())
@@ -128,7 +126,7 @@ async def fuzz_bad_inputs(dut, backpressure):
               max_cycles=max(c for c, _ in latencies), max_cycles_per_beat=round(worst, 2),
               protected_registers=len(protected), protected_ram_bytes=hi - lo,
               sim_cycles=tb.cycle)
-    dut._log.info("fuzz: %d bursts (%s), responses %s, slowest answer %d cycles", fuzzed,
+    cocotb.log.info("fuzz: %d bursts (%s), responses %s, slowest answer %d cycles", fuzzed,
                   dict(counted), dict(responses), max(c for c, _ in latencies))
     await tb.finish()
 
@@ -137,7 +135,7 @@ async def fuzz_bad_inputs(dut, backpressure):
 async def non_incr_bursts_at_a_region_end_get_slverr(dut):
     """Regression: a FIXED or WRAP burst whose beats all lie in a region (though an INCR burst
     of that length would leave it) is a wrong burst type (SLVERR), not unmapped (DECERR)."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED, raw=True)
+    tb = TB.from_env(dut, raw=True)
     await tb.start()
     m, shm = tb.masters[0], tb.params.shm_bytes
     for addr, burst, length in ((shm - 8, AxiBurst.FIXED, 10), (shm - 20, AxiBurst.WRAP, 7),

@@ -11,7 +11,6 @@ from cocotbext.axi import AxiResp
 
 from ioc_defs.params import REG_BASE
 from ioc_defs.regmap import REGMAP, Event
-from testbench.runner import params_from_env
 from testbench.tb import EXCL, TB
 
 OKAY, SLVERR = AxiResp.OKAY, AxiResp.SLVERR
@@ -34,7 +33,7 @@ async def doorbell_raises_irq_and_is_observed_until_acked(dut):
     """Agent 0 rings channel 2: irq[1] rises in the cycle of the doorbell's B handshake; agent 0
     sees TX pending until agent 1 acks (W1C), which drops irq[1] in the cycle of the ack's B
     handshake."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut)
     await tb.start()
     await _setup_channel(tb, 2, 0, 1)
     assert int(dut.irq.value) == 0
@@ -71,7 +70,7 @@ async def doorbell_raises_irq_and_is_observed_until_acked(dut):
 @cocotb.parametrize(backpressure=[False, True])
 async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut, backpressure):
     """Each documented bad access: SLVERR, no state change, BUS_ERROR event at the offender."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     await _setup_channel(tb, 1, 0, 1)
     ev_bus = _bit(Event.BUS_ERROR)
@@ -121,7 +120,7 @@ async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut, backpres
 @cocotb.parametrize(backpressure=[False, True])
 async def exclusives_to_registers_are_plain_and_okay(dut, backpressure):
     """AXI: a region without exclusive support ignores AxLOCK: performed, answered OKAY."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     m0 = tb.masters[0]
     rd = await m0.read(REG_BASE + REGMAP["ID"].address(), 4, arid=0, lock=EXCL)
@@ -143,7 +142,7 @@ async def exclusives_to_registers_are_plain_and_okay(dut, backpressure):
 async def agent_reset_pulses_and_bumps_epochs(dut, backpressure):
     """AGENT_CTRL[1].RESET: agent_rst[1] high for exactly agent_rst_cycles cycles, agent 1's
     reservation gone, epochs of its channels bumped, PEER_RESET at the peer."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     p = tb.params
     await _setup_channel(tb, 3, 0, 1)
@@ -173,7 +172,7 @@ async def agent_reset_pulses_and_bumps_epochs(dut, backpressure):
 async def unprivileged_fuzz_never_changes_protected_state(dut, backpressure):
     """Thousands of random unprivileged register accesses from every agent, legal and not: every
     privileged register reads back unchanged and no agent is reset."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     p = tb.params
     rng = random.Random(tb.rng.random())
@@ -218,5 +217,5 @@ async def unprivileged_fuzz_never_changes_protected_state(dut, backpressure):
     assert resets == []
     assert sum(counts.values()) == per_agent * p.n_agents
     assert counts["OKAY"] > 100 and counts["SLVERR"] > 100, counts
-    dut._log.info("fuzz responses: %s", counts)
+    cocotb.log.info("fuzz responses: %s", counts)
     await tb.finish()

@@ -15,7 +15,6 @@ from sw_model.checkers import check_delivery, check_linearizable, ring_operation
 from sw_model.sched import RandomPolicy, ReplayPolicy, ScriptPolicy
 from sw_model.workload import RingWorkload
 from testbench.live import RtlSystem
-from testbench.runner import params_from_env
 from testbench.tb import TB
 
 VARIANTS = ("naive", "lockfree", "locked")
@@ -51,7 +50,7 @@ async def fig3_aba_replayed_on_the_rtl(dut, backpressure):
     """The Fig. 3 interleaving on the hardware, single-core (both producers time-share agent 0,
     so the preemption also pulses resv_clear) and, with enough agents, dual-core: the naive ring
     loses a message and the checker reports it; lock-free and locked deliver everything."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     ran = 0
     for single_core in (True, False):
@@ -64,7 +63,7 @@ async def fig3_aba_replayed_on_the_rtl(dut, backpressure):
                 tb, workload, ScriptPolicy(FIG3, then=RandomPolicy(1)))
             assert list(rtl) == list(ref), f"{workload}: RTL history differs from the reference"
             report = check_delivery(rtl)
-            dut._log.info("%s: %s (%d AXI transactions)", workload, report, transactions)
+            cocotb.log.info("%s: %s (%d AXI transactions)", workload, report, transactions)
             if variant == "naive":
                 assert report.lost, f"{workload}: the loss was not detected ({report})"
             else:
@@ -80,7 +79,7 @@ async def random_preemption_and_resv_clear_on_the_rtl(dut, backpressure):
     """Random schedules with preemption at any operation and random resv_clear pulses: the RTL
     behaves exactly as the reference, and lock-free and locked rings never lose, duplicate or
     reorder a message, and their histories linearize to a FIFO."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     p = tb.params
     workloads = [RingWorkload(v, producers=2, messages=3, single_core=True) for v in VARIANTS]

@@ -25,7 +25,6 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiResp
 
 from ioc_defs.regmap import REGMAP, Event
-from testbench.runner import params_from_env
 from testbench.tb import EXCL, TB
 
 OKAY, EXOKAY = AxiResp.OKAY, AxiResp.EXOKAY
@@ -155,7 +154,7 @@ async def reset_swept_across_operations(dut, backpressure):
     """AGENT_CTRL reset of the target landing at every cycle of a doorbell, an LL/SC pair and
     a burst: the other agents untouched, the subsystem recovers."""
     margin = int(os.environ.get("IOC_RESET_MARGIN", "2"))
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     p = tb.params
     sweep = _Sweep(tb)
@@ -237,7 +236,7 @@ async def reset_swept_across_operations(dut, backpressure):
                          "unreachable": sorted(missing),
                          "min_offset": min(landed), "max_offset": max(landed),
                          "outcomes": dict(sorted(outcomes.items()))}
-        dut._log.info("reset sweep %s: %d-cycle operation, reset landed at offsets %d..%d: %s",
+        cocotb.log.info("reset sweep %s: %d-cycle operation, reset landed at offsets %d..%d: %s",
                       name, length, min(landed), max(landed), outcomes)
     assert "OKAY" in results["llsc"]["outcomes"].values(), "no SC was preempted by the reset"
     assert "EXOKAY" in results["llsc"]["outcomes"].values()

@@ -14,7 +14,6 @@ import numpy as np
 
 from sw_model.scenario import ScenarioConfig
 from testbench.live import RTL_TIMING, run_live
-from testbench.runner import params_from_env
 from testbench.tb import TB
 
 
@@ -24,13 +23,13 @@ from testbench.tb import TB
 async def streaming_exactly_once(dut, single_core, variant, backpressure):
     """Linux streams to SimpleOS, which replies: every message delivered exactly once, in
     order, and acknowledged."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     config = ScenarioConfig(single_core=single_core, variant=variant, producers=2, messages=4,
                             seed=cocotb.RANDOM_SEED, **RTL_TIMING)
     result, latencies = await run_live(tb, config)
     lat = np.array(latencies)
-    dut._log.info("%s: %s, %s, %d cycles; message latency min %d median %d max %d cycles",
+    cocotb.log.info("%s: %s, %s, %d cycles; message latency min %d median %d max %d cycles",
                   config, result.outcome, result.report, result.steps, lat.min(),
                   np.median(lat), lat.max())
     tb.record(scenario=f"streaming {'single' if single_core else 'dual'}-core {variant}"
@@ -54,7 +53,7 @@ async def simpleos_failure_detected_and_restarted(dut, single_core, fault, varia
     """SimpleOS fails; Linux's monitor detects it and restarts it through SPUMONE (agent reset
     on dual-core, vCPU restart and CHANNEL_RESET on single-core); the new incarnation re-attaches
     by epoch; nothing is lost silently."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut)
     await tb.start()
     config = ScenarioConfig(single_core=single_core, variant=variant, fault=fault, producers=2,
                             messages=4,
@@ -64,7 +63,7 @@ async def simpleos_failure_detected_and_restarted(dut, single_core, fault, varia
     tb.record(scenario=f"SimpleOS {fault} {'single' if single_core else 'dual'}-core {variant}",
               messages=result.report.delivered, cycles=result.steps, detection=detection,
               recovery=recovery, result="ok" if result.report.ok else "VIOLATION")
-    dut._log.info("%s: %s, %s, restarts %d, epochs %s, detection %d and recovery %d cycles",
+    cocotb.log.info("%s: %s, %s, restarts %d, epochs %s, detection %d and recovery %d cycles",
                   config, result.outcome, result.report, result.restarts, result.epochs,
                   detection, recovery)
     assert result.outcome == "stopped", result.outcome

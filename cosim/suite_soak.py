@@ -19,7 +19,6 @@ from pathlib import Path
 import cocotb
 
 from testbench.live import run_live
-from testbench.runner import params_from_env
 from testbench.soak import SoakTotals, judge, soak_config
 from testbench.tb import TB
 
@@ -30,7 +29,7 @@ async def soak_simpleos_faults_live(dut):
     every channel balances, every ring linearizes, every fault recovered from."""
     faults = int(os.environ.get("IOC_SOAK_FAULTS", "3"))
     seed = int(os.environ.get("IOC_SOAK_SEED", cocotb.RANDOM_SEED))
-    tb = TB(dut, params_from_env(), seed=seed)
+    tb = TB.from_env(dut, seed=seed)
     totals = SoakTotals()
     first = index = int(os.environ.get("IOC_SOAK_FIRST", "0"))
     while totals.n_faults < faults and index < first + 3 * faults:
@@ -53,12 +52,12 @@ async def soak_simpleos_faults_live(dut):
                   cycles=result.steps, accesses=tb.scoreboard.accesses,
                   single_core=config.single_core, variant=config.variant,
                   failures=verdict.failures[:3])
-        dut._log.info("soak run %d: %s %s, fault %s, %d restarts, %d messages, %s", index,
+        cocotb.log.info("soak run %d: %s %s, fault %s, %d restarts, %d messages, %s", index,
                       "single-core" if config.single_core else "dual-core", config.variant,
                       verdict.fault, verdict.restarts, verdict.messages,
                       "ok" if verdict.ok else verdict.failures)
         index += 1
-    dut._log.info("soak: %s", totals.as_dict())
+    cocotb.log.info("soak: %s", totals.as_dict())
     assert not totals.failed_runs, totals.failed_runs[:2]
     assert totals.n_faults >= faults, totals.as_dict()
     await tb.finish()

@@ -48,18 +48,15 @@ class RawAxiManager:
     prefix : str
         ``"s0_axi"`` for port 0.
     clock : cocotb handle
-    rng : random.Random or None
-        With ``busy`` > 0, source of the random idle/back-pressure cycles.
-    busy : float
-        Probability of holding VALID (W) or READY (R, B) low in a cycle.
     bound : callable
         ``bound(beats)``: cycles after which a burst counts as hung (:class:`AxiHang`).
     """
 
-    def __init__(self, dut, prefix, clock, *, rng=None, busy=0.0, bound=None):
+    def __init__(self, dut, prefix, clock, *, bound=None):
+        self._prefix = prefix
         self._s = lambda name: getattr(dut, f"{prefix}_{name}")
         self._clock = clock
-        self._rng, self._busy = rng, busy
+        self._idle = self._backpressure = None
         self._bound = bound or (lambda beats: 64 + 16 * beats)
         self._read_lock, self._write_lock = cocotb.triggers.Lock(), cocotb.triggers.Lock()
         for name in ("awvalid", "wvalid", "bready", "arvalid", "rready"):
@@ -72,8 +69,18 @@ class RawAxiManager:
         self._s("wstrb").value = 0
         self._s("wlast").value = 0
 
-    def _stall(self):
-        return self._busy > 0 and self._rng.random() < self._busy
+    def set_idle_generator(self, generator=None):
+        """Hold W's VALID low in the cycles where ``generator`` (an iterator of bools, as a
+        cocotbext-axi pause generator) yields ``True``; ``None`` removes it."""
+        self._idle = generator
+
+    def set_backpressure_generator(self, generator=None):
+        """Hold R's and B's READY low in the cycles where ``generator`` yields ``True``."""
+        self._backpressure = generator
+
+    @staticmethod
+    def _paused(generator):
+        return generator is not None and next(generator)
 
     async def read_burst(self, addr, length, *, size=2, burst=_INCR, lock=0, prot=0, id=0):
         """One read burst of ``length + 1`` beats; returns a :class:`ReadResult`."""
@@ -95,11 +102,11 @@ class RawAxiManager:
                     beats.append((int(s("rdata").value), int(s("rresp").value)))
                     if len(beats) == length + 1:
                         break
-                ready = not self._stall()
+                ready = not self._paused(self._backpressure)
                 stalls += not ready
                 s("rready").value = int(ready)
                 if cycles - stalls > self._bound(length + 1):
-                    raise AxiHang(f"{s('araddr')._path}: read burst at {addr:#x} (len "
+                    raise AxiHang(f"{self._prefix}: read burst at {addr:#x} (len "
                                   f"{length}) unanswered after {cycles} cycles")
             s("rready").value = 0
             data = b"".join(d.to_bytes(4, "little") for d, _ in beats)
@@ -126,7 +133,7 @@ class RawAxiManager:
                 nonlocal w_valid
                 if w_valid and not accepted:
                     return  # a VALID stays high until its handshake
-                w_valid = sent < len(beats) and not self._stall()
+                w_valid = sent < len(beats) and not self._paused(self._idle)
                 if w_valid:
                     s("wdata").value, s("wstrb").value = beats[sent]
                     s("wlast").value = int(sent == len(beats) - 1)
@@ -148,11 +155,11 @@ class RawAxiManager:
                     resp = int(s("bresp").value)
                     break
                 drive_w(accepted)
-                b_ready = not self._stall()
+                b_ready = not self._paused(self._backpressure)
                 stalls += not b_ready
                 s("bready").value = int(b_ready)
                 if cycles - stalls > self._bound(len(beats)):
-                    raise AxiHang(f"{s('awaddr')._path}: write burst at {addr:#x} (len "
+                    raise AxiHang(f"{self._prefix}: write burst at {addr:#x} (len "
                                   f"{length}) unanswered after {cycles} cycles")
             s("bready").value = 0
             s("wvalid").value = 0

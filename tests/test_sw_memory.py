@@ -134,7 +134,9 @@ def test_partial_store_by_other_agent_clears_reservation():
 
 def test_counters_wrap_at_32_bits():
     memory = SharedMemory(IocParams())
-    memory._ll[0] = 0xFFFF_FFFF
+    state = list(memory.snapshot())
+    state[4] = [0xFFFF_FFFF] + state[4][1:]  # the LL counters
+    memory.restore(state)
     _run(memory, [("ll", 0, A)])
     assert memory.counters(0).ll == 0
 
