@@ -16,8 +16,8 @@ from xml.etree import ElementTree
 
 from cocotb_tools.runner import get_runner
 
-from ioc_defs.params import IocParams
-from rtl.cli import TOP_NAME, generate_verilog
+from ioc_defs.params import TOP_NAME, IocParams
+from rtl.cli import generate_verilog
 from testbench.waves import write_gtkw
 
 __all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "COVERAGE_ENV", "simulator_env", "build",

@@ -16,6 +16,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from ioc_defs.params import Region
 from sw_model.memory import SharedMemory
 from sw_model.regblock import MonitorStatus, RegBlock
+from testbench.probes import Probes
 
 __all__ = ["Scoreboard"]
 
@@ -43,6 +44,7 @@ class Scoreboard:
 
     def __init__(self, dut, params):
         self.dut = dut
+        self._probes = Probes(dut)
         self.params = params
         self.memory = SharedMemory(params)
         self.regblock = RegBlock(params)
@@ -70,19 +72,6 @@ class Scoreboard:
         if len(self.mismatches) < 100:
             self.mismatches.append(f"cycle {self.cycles}: {what}")
 
-    def _sample_access(self):
-        d = self.dut
-        if not int(d.access__valid.value):
-            return None
-        return {
-            "agent": int(d.access__agent.value), "addr": int(d.access__addr.value),
-            "write": bool(int(d.access__write.value)), "data": int(d.access__w_data.value),
-            "strb": int(d.access__w_strb.value), "size": int(d.access__size.value),
-            "lock": bool(int(d.access__lock.value)), "excl": bool(int(d.access__excl.value)),
-            "priv": bool(int(d.access__priv.value)),
-            "region": Region(int(d.access_region.value)),
-        }
-
     def _perform(self, acc, clears):
         """One cycle of the models, with access ``acc`` (or None) and the reservation clears
         (``resv_clear | agent_rst``) of the cycle; returns the expected answer."""
@@ -90,7 +79,7 @@ class Scoreboard:
         for k in range(self.params.n_agents):
             counts = mem.counters(k)
             reg.monitor[k] = MonitorStatus(mem.cause(k), counts.ll, counts.sc_ok, counts.sc_fail)
-        reg.bus_error = int(self.dut.bus_error.value)
+        reg.bus_error = self._probes.bus_error()
         # In the RTL a clear wins over an LL or an SC by the same agent in the same cycle: the
         # LL leaves no reservation, the SC fails as PREEMPTED.
         is_ll = acc is not None and acc["region"] == Region.SHM and acc["excl"] \
@@ -124,8 +113,8 @@ class Scoreboard:
         while True:
             if expected is not None:
                 # Write answers carry no data (the RAM's read port then holds a stale word).
-                got = (int(d.answer_resp.value),
-                       0 if self._last["write"] else int(d.answer_data.value))
+                resp, data = self._probes.answer()
+                got = (resp, 0 if self._last["write"] else data)
                 want = (int(expected[0]), 0 if self._last["write"] else expected[1])
                 if got != want:
                     self._mismatch(f"answer {got}, model {want} for {self._last}")
@@ -134,7 +123,7 @@ class Scoreboard:
                 self._mismatch(f"irq {irq:#x}, model {self.regblock.irq:#x}")
             if rst != self.regblock.agent_rst:
                 self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
-            acc = self._sample_access()
+            acc = self._probes.access()
             self._last = acc
             expected = self._perform(acc, int(d.resv_clear.value) | rst)
             if acc is not None:

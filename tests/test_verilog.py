@@ -6,8 +6,8 @@ import subprocess
 import pytest
 
 from ioc_defs.axi import AXI_SIGNALS
-from ioc_defs.params import IocParams
-from rtl.cli import TOP_NAME, generate_verilog, main
+from ioc_defs.params import TOP_NAME, IocParams
+from rtl.cli import generate_verilog, main
 from testbench.runner import BUILD_ROOT, WAIVERS, simulator_env
 
 CONFIGS = [IocParams(), IocParams(n_agents=4, n_channels=32, shm_bytes=1024, granule_log2=3,

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cosim.regress import CONFIGS, SUITES
-from rtl.cli import TOP_NAME
+from ioc_defs.params import TOP_NAME
 from testbench.covergroups import PRIMARY
 from testbench.runner import SIMULATORS, run
 from verify.coverage_waivers import WAIVERS
