@@ -27,7 +27,7 @@ import struct
 from collections import deque
 from dataclasses import dataclass
 
-from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp
 from ioc_defs.bridge import REPLY_SYNC, REQ_SYNC, BridgeOp, BridgeStatus
 
 __all__ = ["BridgeError", "WriteResult", "encode_request", "BridgeClient", "SerialTransport",
@@ -46,7 +46,7 @@ class WriteResult:
     id: int
 
 
-def encode_request(op, *, agent=0, addr=0, length=0, lock=False, prot=0, cache=0, size=2,
+def encode_request(op, *, agent=0, addr=0, length=0, lock=False, prot=0, cache=0, size=WORD_SIZE,
                    burst=AxiBurst.INCR, id=0, beats=()):
     """Bytes of one request. ``beats`` is a sequence of ``(wstrb, wdata)`` for a WRITE.
 

@@ -10,6 +10,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from ioc_defs import regmap
+from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_SIZE, IocParams
 from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Check, Event
 
@@ -139,7 +140,7 @@ class IocMailbox(wiring.Component):
         # conditions are shared by the registers of one kind, and only the registers with a
         # limit or a specific check add terms that depend on the data or the state.
         form_ok = Signal()
-        m.d.comb += form_ok.eq((bus.size == 2) & (bus.addr[:2] == 0) &
+        m.d.comb += form_ok.eq((bus.size == WORD_SIZE) & (bus.addr[:2] == 0) &
                                (~bus.write | (bus.w_strb == 0b1111)))
         word_bits = (REG_SIZE - 1).bit_length()
         kinds, dyn_bad, reads, wr, sels = {}, [], [], {}, {}

@@ -21,6 +21,7 @@ levels during the following cycle, which is the cycle the RTL gives the response
 from dataclasses import dataclass
 
 from ioc_defs import regmap
+from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
 from ioc_defs.regmap import REGMAP, Check, Event
 
@@ -129,7 +130,8 @@ class RegBlock:
         for _ in range(n):
             self._end_cycle(self._effects())
 
-    def access(self, agent, addr, write, data=0, strb=0b1111, size=2, priv=False, lock=False):
+    def access(self, agent, addr, write, data=0, strb=0b1111, size=WORD_SIZE, priv=False,
+               lock=False):
         """One cycle with one access; returns ``(resp, r_data)`` as the RTL answers it.
 
         ``addr`` is the absolute byte address (in the register window). ``lock`` (AxLOCK) is
@@ -154,7 +156,7 @@ class RegBlock:
         self._end_cycle(fx)
         return resp, r_data
 
-    def refusal(self, agent, addr, write, data=0, strb=0b1111, size=2, priv=False):
+    def refusal(self, agent, addr, write, data=0, strb=0b1111, size=WORD_SIZE, priv=False):
         """Which :data:`ioc_defs.regmap.BAD_ACCESSES` entry would refuse this access now (``None``
         if it would be accepted), without performing it."""
         offset = addr - REG_BASE
@@ -356,7 +358,7 @@ class RegBlock:
             elif self.rst_cnt[k]:
                 self.rst_cnt[k] -= 1
         for c in fx.epoch_bump:
-            self.epoch[c] = (self.epoch[c] + 1) % (1 << regmap.EPOCH_WIDTH)
+            self.epoch[c] = (self.epoch[c] + 1) & regmap.EPOCH_MASK
         for write in fx.writes:
             write()
         self._refused_q = fx.next_refused
@@ -377,7 +379,7 @@ def static_refusal(params, offset, *, write, size, strb, priv, data):
     if hit is None:
         return "HOLE"
     reg = hit[0]
-    if size != 2:
+    if size != WORD_SIZE:
         return "SIZE"
     if offset & 3:
         return "MISALIGNED"

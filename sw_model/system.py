@@ -1,7 +1,7 @@
 """The reference model of the whole subsystem: address decoding, shared RAM + LL/SC monitor,
 and the register block, at transaction level (one granted beat per cycle)."""
 
-from ioc_defs.axi import AxiResp
+from ioc_defs.axi import WORD_SIZE, AxiResp
 from ioc_defs.params import IocParams, Region
 
 from .memory import SharedMemory
@@ -58,8 +58,8 @@ class RefSystem:
         """Changes whenever state another thread could observe has changed."""
         return self.memory.generation + self._reg_generation
 
-    def access(self, agent, addr, *, write, data=0, strb=0xF, size=2, lock=False, single=True,
-               priv=False):
+    def access(self, agent, addr, *, write, data=0, strb=0xF, size=WORD_SIZE, lock=False,
+               single=True, priv=False):
         """Perform one beat in the current cycle; returns ``(resp, r_data)``.
 
         Shared RAM: see :meth:`SharedMemory.access`. Register window: AxLOCK is ignored (a plain

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import cocotb
 from cocotb.triggers import RisingEdge
 
+from ioc_defs.axi import WORD_BYTES, WORD_SIZE, AxiBurst
+
 __all__ = ["RawAxiManager", "ReadResult", "WriteResult", "AxiHang"]
 
-_INCR = 1
 
 
 class AxiHang(AssertionError):
@@ -62,8 +63,8 @@ class RawAxiManager:
         for name in ("awvalid", "wvalid", "bready", "arvalid", "rready"):
             self._s(name).value = 0
         for ch in ("aw", "ar"):
-            for name, value in (("id", 0), ("addr", 0), ("len", 0), ("size", 2),
-                                ("burst", _INCR), ("lock", 0), ("cache", 0), ("prot", 0)):
+            for name, value in (("id", 0), ("addr", 0), ("len", 0), ("size", WORD_SIZE),
+                                ("burst", AxiBurst.INCR), ("lock", 0), ("cache", 0), ("prot", 0)):
                 self._s(ch + name).value = value
         self._s("wdata").value = 0
         self._s("wstrb").value = 0
@@ -82,7 +83,8 @@ class RawAxiManager:
     def _paused(generator):
         return generator is not None and next(generator)
 
-    async def read_burst(self, addr, length, *, size=2, burst=_INCR, lock=0, prot=0, id=0):
+    async def read_burst(self, addr, length, *, size=WORD_SIZE, burst=AxiBurst.INCR, lock=0,
+                         prot=0, id=0):
         """One read burst of ``length + 1`` beats; returns a :class:`ReadResult`."""
         async with self._read_lock:
             s = self._s
@@ -115,8 +117,8 @@ class RawAxiManager:
                 worst = r if r else worst
             return ReadResult(beats, cycles - stalls, data, worst)
 
-    async def write_burst(self, addr, beats, *, size=2, burst=_INCR, lock=0, prot=0, id=0,
-                          length=None):
+    async def write_burst(self, addr, beats, *, size=WORD_SIZE, burst=AxiBurst.INCR, lock=0,
+                          prot=0, id=0, length=None):
         """One write burst of the ``(wdata, wstrb)`` ``beats`` (``AxLEN`` = ``length``, by
         default ``len(beats) - 1``); returns a :class:`WriteResult`."""
         length = len(beats) - 1 if length is None else length
@@ -167,9 +169,10 @@ class RawAxiManager:
 
     # -- the subset of cocotbext-axi's AxiMaster that testbench.tb.TB uses ------------------------
 
-    async def read(self, address, length, *, arid=0, prot=0, lock=0, size=2):
+    async def read(self, address, length, *, arid=0, prot=0, lock=0, size=WORD_SIZE):
         """Reads of whole words (or one narrow beat), in bursts of up to 256 beats."""
-        beats = max(1, (address % 4 + length + 3) // 4) if size == 2 else 1
+        beats = (max(1, (address % WORD_BYTES + length + WORD_BYTES - 1) // WORD_BYTES)
+                 if size == WORD_SIZE else 1)
         data, resp, result = b"", 0, None
         for start in range(0, beats, 256):
             result = await self.read_burst(address + 4 * start, min(256, beats - start) - 1,
@@ -179,7 +182,7 @@ class RawAxiManager:
         result.data, result.resp = data[address % 4:address % 4 + length], resp
         return result
 
-    async def write(self, address, data, *, awid=0, prot=0, lock=0, size=2):
+    async def write(self, address, data, *, awid=0, prot=0, lock=0, size=WORD_SIZE):
         """Whole-word-aligned or sub-word writes, in bursts of up to 256 beats."""
         resp = 0
         offset = address % 4

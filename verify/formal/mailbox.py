@@ -9,6 +9,7 @@ and a refused access (privilege, endpoint) changes no protected state.
 
 from amaranth.hdl import Cat, Elaboratable, Module, Signal
 
+from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, REG_SIZE
 from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 from rtl.ioc_mailbox import IocMailbox
@@ -74,7 +75,8 @@ class MailboxProperties(Elaboratable):
         def at(name, i=0):
             return bus.addr == REG_BASE + REGMAP[name].address(i)
 
-        well_formed = (bus.size == 2) & (bus.addr[:2] == 0) & (~bus.write | (bus.w_strb == 0xF))
+        well_formed = ((bus.size == WORD_SIZE) & (bus.addr[:2] == 0) &
+                       (~bus.write | (bus.w_strb == 0xF)))
         write = bus.valid & bus.write & well_formed
         read = bus.valid & ~bus.write & well_formed
 
