@@ -11,14 +11,14 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBurstType, AxiResp
 
 from ioc_defs.params import REG_BASE, ScFailCause
-from ioc_defs.regmap import REGMAP, Event
+from ioc_defs.regmap import EPOCH_MASK, REGMAP, Event
 from sw_model.scenario import ScenarioConfig
 from testbench.live import run_live
 from testbench.tb import EXCL, TB
 
 OKAY, EXOKAY, SLVERR, DECERR = AxiResp.OKAY, AxiResp.EXOKAY, AxiResp.SLVERR, AxiResp.DECERR
 #: A word of the register window that is no register (a hole: SLVERR).
-HOLE = REG_BASE + 0xFF8
+HOLE = REG_BASE + REGMAP.holes()[-2]
 UNMAPPED = 0x8000_0000
 #: Heartbeat period and timeout (cycles) of Linux's monitor in the restart-mid-send test: the
 #: timeout is shorter than SimpleOS's work, so restarts land at arbitrary points.
@@ -186,7 +186,7 @@ async def every_channel_rings_every_agent_and_resets(dut):
         epoch, _ = await tb.reg_read(0, "EPOCH", c, priv=True)
         assert await tb.reg_write(0, "CHANNEL_RESET", c, priv=True) == OKAY
         await tb.cycles(2)
-        assert await tb.reg_read(0, "EPOCH", c, priv=True) == ((epoch + 1) & 0xFFFF, OKAY)
+        assert await tb.reg_read(0, "EPOCH", c, priv=True) == ((epoch + 1) & EPOCH_MASK, OKAY)
     await tb.finish()
 
 

@@ -9,6 +9,7 @@ import cocotb
 from cocotbext.axi import AxiBurstType, AxiResp
 
 from ioc_defs.params import REG_BASE
+from ioc_defs.regmap import REGMAP
 from testbench.tb import EXCL, TB
 
 BP = {"backpressure": [False, True]}
@@ -149,7 +150,7 @@ async def unmapped_and_bad_bursts(dut, backpressure):
     await tb.start()
     p = tb.params
     m = tb.masters[0]
-    for addr in (p.shm_bytes, REG_BASE - 4, REG_BASE + 0x1000, 0x8000_0000, 0xFFFF_FFFC):
+    for addr in (p.shm_bytes, REG_BASE - 4, REGMAP.base + REGMAP.window, 0x8000_0000, 0xFFFF_FFFC):
         assert (await m.read(addr, 4)).resp == AxiResp.DECERR
         assert (await m.write(addr, b"\x01\x02\x03\x04")).resp == AxiResp.DECERR
     if p.shm_bytes < 4096:

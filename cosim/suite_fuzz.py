@@ -139,7 +139,7 @@ async def non_incr_bursts_at_a_region_end_get_slverr(dut):
     await tb.start()
     m, shm = tb.masters[0], tb.params.shm_bytes
     for addr, burst, length in ((shm - 8, AxiBurst.FIXED, 10), (shm - 20, AxiBurst.WRAP, 7),
-                                (REG_BASE + 0xFF8, AxiBurst.FIXED, 3)):
+                                (REG_BASE + REGMAP.holes()[-2], AxiBurst.FIXED, 3)):
         r = await m.read_burst(addr, length, burst=burst)
         assert [resp for _, resp in r.beats] == [AxiResp.SLVERR] * (length + 1), (addr, burst)
         w = await m.write_burst(addr, [(0xFFFF_FFFF, 0xF)] * (length + 1), burst=burst)

@@ -10,7 +10,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiResp
 
 from ioc_defs.params import REG_BASE
-from ioc_defs.regmap import REGMAP, Event
+from ioc_defs.regmap import EPOCH_MASK, ID_MAGIC, REGMAP, Event
 from testbench.tb import EXCL, TB
 
 OKAY, SLVERR = AxiResp.OKAY, AxiResp.SLVERR
@@ -91,7 +91,7 @@ async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut, backpres
         ("narrow (16-bit) write", m1.write(REG_BASE + REGMAP["CH_ENABLE"].address(), b"\x01\x00",
                                            awid=1, size=1)),
         ("misaligned read", m1.read(REG_BASE + REGMAP["ID"].address() + 1, 1, arid=1)),
-        ("hole in the window", m1.read(REG_BASE + 0xFFC, 4, arid=1)),
+        ("hole in the window", m1.read(REG_BASE + REGMAP.holes()[-1], 4, arid=1)),
     ]
     for what, access in cases:
         assert await tb.reg_write(1, "EV_PENDING", ev_bus) == OKAY
@@ -125,7 +125,7 @@ async def exclusives_to_registers_are_plain_and_okay(dut, backpressure):
     m0 = tb.masters[0]
     rd = await m0.read(REG_BASE + REGMAP["ID"].address(), 4, arid=0, lock=EXCL)
     assert rd.resp == OKAY
-    assert REGMAP["ID"].field("MAGIC").get(int.from_bytes(rd.data, "little")) == 0x10C5
+    assert REGMAP["ID"].field("MAGIC").get(int.from_bytes(rd.data, "little")) == ID_MAGIC
     addr = REG_BASE + REGMAP["CH_ENABLE"].address()
     wr = await m0.write(addr, (0b101).to_bytes(4, "little"), awid=0, lock=EXCL)
     assert wr.resp == OKAY
@@ -159,7 +159,7 @@ async def agent_reset_pulses_and_bumps_epochs(dut, backpressure):
     assert await tb.reg_write(0, "AGENT_CTRL", 1, 1, priv=True) == OKAY
     await tb.cycles(p.agent_rst_cycles + 4)
     assert high.count(0b10) == p.agent_rst_cycles and 0b01 not in high
-    assert await tb.reg_read(0, "EPOCH", 3) == ((epoch0 + 1) & 0xFFFF, OKAY)
+    assert await tb.reg_read(0, "EPOCH", 3) == ((epoch0 + 1) & EPOCH_MASK, OKAY)
     value, _ = await tb.reg_read(0, "EV_PENDING")
     assert value & _bit(Event.PEER_RESET)
     wr = await tb.masters[1].write(0x80, b"\x01\x00\x00\x00", awid=1, lock=EXCL)
@@ -201,7 +201,7 @@ async def unprivileged_fuzz_never_changes_protected_state(dut, backpressure):
 
     async def fuzz(agent, n):
         for _ in range(n):
-            off = rng.choice(offsets) if rng.random() < 0.9 else rng.randrange(0, 0x1000, 4)
+            off = rng.choice(offsets) if rng.random() < 0.9 else rng.randrange(0, REGMAP.window, 4)
             if rng.random() < 0.5:
                 r = await tb.masters[agent].read(REG_BASE + off, 4, arid=agent)
             else:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ioc_defs.params import IocParams
 
 from .cpu import RefPort
-from .history import History
+from .history import History, producer_message
 from .layout import A2B, SLOT_WORDS, IocLayout
 from .ring import VARIANTS
 from .sched import Runner
@@ -36,7 +36,8 @@ class RingWorkload:
     producers : int
         Producer threads.
     messages : int or tuple of int
-        Messages each producer sends (or one count per producer); ids ``(p + 1) << 8 | k``.
+        Messages each producer sends (or one count per producer); ids
+        :func:`~sw_model.history.producer_message`.
     depth : int
         Ring depth (power of two).
     single_core : bool
@@ -106,7 +107,7 @@ class RingWorkload:
         runner = Runner(system, summary=history.summary, **runner_options)
         for p in range(self.producers):
             port = RefPort(0 if self.single_core else p)
-            msgs = [(p + 1) << 8 | k for k in range(self.counts[p])]
+            msgs = [producer_message(p, k) for k in range(self.counts[p])]
             runner.spawn(self._producer(variant, port, ring, history, f"P{p}", msgs),
                          name=f"P{p}", agent=port.agent)
         port = RefPort(0 if self.single_core else self.producers)

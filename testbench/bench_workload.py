@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from ioc_defs.params import REG_BASE, IocParams
 from ioc_defs.regmap import REGMAP
 from sw_model.checkers import check_delivery
-from sw_model.history import History
+from sw_model.history import History, message_seq, producer_message
 from sw_model.layout import A2B, SLOT_WORDS, IocLayout
 from sw_model.link import BusCpuPort, Preemption
 from sw_model.ring import VARIANTS
@@ -189,7 +189,7 @@ class LatencyRun(_Run):
             before = _tally(self.ports)
             t0 = link.now
             self.starts.append(t0)
-            await self._send(tx, "tx", 1 << 16 | k, 0)
+            await self._send(tx, "tx", producer_message(0, k), 0)
             if case.single_core:
                 # The doorbell interrupts this very CPU: the hypervisor takes the irq and
                 # switches to the receiving guest (a vCPU switch clears the reservation).
@@ -207,7 +207,7 @@ class LatencyRun(_Run):
 
     def result(self):
         report = _check(self.history)
-        delivered = {e.msg & 0xFFFF: t for e, t in zip(self.history, self.history.times,
+        delivered = {message_seq(e.msg): t for e, t in zip(self.history, self.history.times,
                                                        strict=True) if e.kind == "deliver"}
         return {"case": asdict(self.case), "latency": [r[0] for r in self.rows],
                 "to_delivery": [delivered[k] - t0 for k, t0 in enumerate(self.starts)],
@@ -240,7 +240,7 @@ class ThroughputRun(_Run):
                    if case.preempt else None)
         port = self._port(link, preempt=preempt)
         for k in range(case.messages):
-            await self._send(port, f"P{p}", (p + 1) << 16 | k, p)
+            await self._send(port, f"P{p}", producer_message(p, k), p)
 
     async def _consumer(self, link):
         port = self._port(link)

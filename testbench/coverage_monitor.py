@@ -219,7 +219,7 @@ class CoverageMonitor:
         """Sample what the DUT answered to last cycle's access ``acc``."""
         if acc is None:
             return
-        (resp, _), event = self._probes.answer(), self.cover.event
+        (resp, _), event = self._probes.answer(data=False), self.cover.event
         if acc["region"] == Region.REG:
             if resp == _SLVERR:
                 self.cover.refusal(acc["refusal"] or "CHECK")

@@ -48,10 +48,11 @@ class Probes:
         acc["region"] = Region(int(self._region.value))
         return acc
 
-    def answer(self):
-        """``(resp, data)``: the target's answer to the access granted in the previous
-        cycle."""
-        return int(self._answer_resp.value), int(self._answer_data.value)
+    def answer(self, *, data=True):
+        """``(resp, data)``: the target's answer to the access granted in the previous cycle.
+        With ``data=False`` (a write's answer, whose data lines may be undefined) data is 0."""
+        return (int(self._answer_resp.value),
+                int(self._answer_data.value) if data else 0)
 
     def bus_error(self):
         """The front ends' error pulses, one bit per agent."""

@@ -113,8 +113,7 @@ class Scoreboard:
         while True:
             if expected is not None:
                 # Write answers carry no data (the RAM's read port then holds a stale word).
-                resp, data = self._probes.answer()
-                got = (resp, 0 if self._last["write"] else data)
+                got = self._probes.answer(data=not self._last["write"])
                 want = (int(expected[0]), 0 if self._last["write"] else expected[1])
                 if got != want:
                     self._mismatch(f"answer {got}, model {want} for {self._last}")

@@ -7,6 +7,7 @@ from simutil import simulate
 
 from ioc_defs.axi import AxiBurst, AxiResp, burst_error, burst_last
 from ioc_defs.params import REG_BASE, IocParams, Region
+from ioc_defs.regmap import REGMAP
 from rtl.axi_frontend import AxiSlaveFrontEnd
 from testbench.amaranth_axi import (
     AxiManagerModel,
@@ -103,7 +104,7 @@ def test_error_bursts_never_reach_the_slot(p, busy, kind):
         (p.shm_bytes, 1, 2, AxiBurst.INCR),
         (p.shm_bytes - 8, 4, 2, AxiBurst.INCR),       # leaves the RAM
         (REG_BASE - 4, 2, 2, AxiBurst.INCR),           # runs into the register window
-        (REG_BASE + 0xFFC, 2, 2, AxiBurst.INCR),       # leaves the register window
+        (REG_BASE + REGMAP.window - 4, 2, 2, AxiBurst.INCR),       # leaves the register window
         (0xFFFF_FFFC, 4, 2, AxiBurst.INCR),            # would wrap around 2^32
         (0x8000_0000, 1, 0, AxiBurst.INCR),
         (0x40, 4, 2, AxiBurst.FIXED),
