@@ -1,6 +1,6 @@
 """Register map of the IOC mailbox + IPI controller: the one source of truth.
 
-Every register of the 4 KiB window at :data:`~rtl.params.REG_BASE` is declared once below, as
+Every register of the 4 KiB window at :data:`~ioc_defs.params.REG_BASE` is declared once below, as
 data (in the spirit of amaranth-soc): name, offset, fields with their access (:class:`Access`),
 privileged-write flag, banking, array count and stride, reset value, description and the
 register-specific check (:class:`Check`) that can refuse an access.  The gateware decoder
@@ -113,7 +113,7 @@ class Field:
         Value after reset; ``None`` for a value that is not state (a constant of the
         configuration or a live input).
     limit : str or None
-        Name of an :class:`~rtl.params.IocParams` attribute: a write of a value greater than or
+        Name of an :class:`~ioc_defs.params.IocParams` attribute: a write of a value greater than or
         equal to it is refused (SLVERR).
     """
     name: str
