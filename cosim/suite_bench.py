@@ -19,7 +19,6 @@ from ioc_defs.params import REG_BASE
 from ioc_defs.regmap import REGMAP
 from testbench.bench_workload import LatencyCase, LatencyRun, ThroughputCase, ThroughputRun
 from testbench.bus_port import CocotbLink
-from testbench.runner import params_from_env
 from testbench.tb import TB
 
 
@@ -51,8 +50,7 @@ async def _watch_irq(tb, log):
 async def transaction_latency(dut):
     """Uncontended latency of each kind of access, at the pins (request handshake to response
     handshake) and as a bus master sees it (call to return), and doorbell to irq."""
-    params = params_from_env()
-    tb = TB(dut, params)
+    tb = TB.from_env(dut, seed=0)
     await tb.start()
     link = CocotbLink(tb, 0)
     pins = []

@@ -22,6 +22,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 
 from ioc_defs.params import REG_BASE, Region, ScFailCause
 from ioc_defs.regmap import REGMAP, Event
+from testbench.background import Background
 from testbench.covergroups import BURSTS, RESPONSES, SIZES, declare, delta, snapshot, static_refusal
 from testbench.probes import Probes
 from testbench.runner import COVERAGE_ENV
@@ -52,7 +53,7 @@ def _op(write, lock, length):
     return kind + ("-burst" if length else "")
 
 
-class CoverageMonitor:
+class CoverageMonitor(Background):
     """Samples the cover groups from ``tb``'s DUT every cycle while started.
 
     Parameters
@@ -69,7 +70,6 @@ class CoverageMonitor:
         self.out_dir = Path(out_dir)
         self._test = _test_name()
         self._before = snapshot()
-        self._task = None
         d = tb.dut
         self._probes = probes = Probes(d)
         n = p.n_agents
@@ -98,14 +98,6 @@ class CoverageMonitor:
         """A monitor if the run collects coverage (``IOC_COVERAGE`` set), else ``None``."""
         out = os.environ.get(COVERAGE_ENV)
         return cls(tb, out) if out else None
-
-    def start(self):
-        self._task = cocotb.start_soon(self._run())
-
-    def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
 
     def dump(self):
         """Write the hits since this monitor was created (or last dumped) to a new file."""

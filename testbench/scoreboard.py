@@ -10,18 +10,18 @@ Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never r
 access; the AXI-level tests check those.
 """
 
-import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
 from ioc_defs.params import Region
 from sw_model.memory import SharedMemory
 from sw_model.regblock import MonitorStatus, RegBlock
+from testbench.background import Background
 from testbench.probes import Probes
 
 __all__ = ["Scoreboard"]
 
 
-class Scoreboard:
+class Scoreboard(Background):
     """Compares an ``ioc_subsystem`` instance with the reference models, cycle by cycle.
 
     Parameters
@@ -51,16 +51,10 @@ class Scoreboard:
         self.accesses = 0
         self.cycles = 0
         self.mismatches = []
-        self._task = None
 
     def start(self):
         """Start comparing from the current cycle, which must be the first one after reset."""
-        self._task = cocotb.start_soon(self._run())
-
-    def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        super().start()
 
     def check(self):
         """Raise ``AssertionError`` if the RTL and the models ever disagreed."""

@@ -148,7 +148,7 @@ class TB:
                 master.set_idle_generator(generator() if generator else None)
             else:
                 for channel in self._channels(master, idle=True, backpressure=False):
-                    channel.set_pause_generator(generator() if generator else None)
+                    self._plug(channel, generator)
 
     def set_backpressure_generator(self, generator=None):
         """Plug ``generator()`` into the READY side of every R and B channel of every port: a
@@ -158,7 +158,13 @@ class TB:
                 master.set_backpressure_generator(generator() if generator else None)
             else:
                 for channel in self._channels(master, idle=False, backpressure=True):
-                    channel.set_pause_generator(generator() if generator else None)
+                    self._plug(channel, generator)
+
+    @staticmethod
+    def _plug(channel, generator):
+        channel.set_pause_generator(generator() if generator else None)
+        if generator is None:
+            channel.pause = False  # removing a generator leaves its last value in place
 
     async def _count_cycles(self):
         while True:
