@@ -143,28 +143,23 @@ class TB:
         """Plug ``generator()`` (a callable returning a fresh iterator of bools, as in
         cocotbext-axi) into the VALID side of every manager channel of every port: a ``True``
         is a cycle the manager idles. ``None`` removes them."""
-        for master in self.masters:
-            if self.raw:
-                master.set_idle_generator(generator() if generator else None)
-            else:
-                for channel in self._channels(master, idle=True, backpressure=False):
-                    self._plug(channel, generator)
+        self._plug(generator, idle=True)
 
     def set_backpressure_generator(self, generator=None):
         """Plug ``generator()`` into the READY side of every R and B channel of every port: a
         ``True`` is a cycle the manager refuses a beat. ``None`` removes them."""
+        self._plug(generator, idle=False)
+
+    def _plug(self, generator, *, idle):
         for master in self.masters:
             if self.raw:
-                master.set_backpressure_generator(generator() if generator else None)
-            else:
-                for channel in self._channels(master, idle=False, backpressure=True):
-                    self._plug(channel, generator)
-
-    @staticmethod
-    def _plug(channel, generator):
-        channel.set_pause_generator(generator() if generator else None)
-        if generator is None:
-            channel.pause = False  # removing a generator leaves its last value in place
+                setter = master.set_idle_generator if idle else master.set_backpressure_generator
+                setter(generator() if generator else None)
+                continue
+            for channel in self._channels(master, idle=idle, backpressure=not idle):
+                channel.set_pause_generator(generator() if generator else None)
+                if generator is None:
+                    channel.pause = False  # removing a generator leaves its last value in place
 
     async def _count_cycles(self):
         while True:
