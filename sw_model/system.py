@@ -5,7 +5,7 @@ from ioc_defs.axi import WORD_SIZE, AxiResp
 from ioc_defs.params import IocParams, Region
 
 from .memory import SharedMemory
-from .regblock import RegBlock
+from .regblock import MonitorStatus, RegBlock
 
 __all__ = ["RefSystem", "RefLink"]
 
@@ -95,6 +95,43 @@ class RefSystem:
     def resv_clear(self, agent):
         """Pulse ``resv_clear[agent]``."""
         self.memory.resv_clear(agent)
+
+    def granted(self, acc, clears, bus_error=0):
+        """One whole cycle as the RTL's arbiter presents it (the scoreboard's view): the granted
+        access ``acc`` (a dict as :class:`testbench.probes.Probes` reads it, or ``None``), the
+        reservation clears of the cycle (``resv_clear | agent_rst``, one bit per agent) and the
+        front ends' error pulses; returns the expected answer ``(resp, r_data)`` or ``None``.
+
+        In the RTL a clear wins over an LL or an SC by the same agent in the same cycle: the LL
+        leaves no reservation, the SC fails as PREEMPTED. ``acc["excl"]`` is the front end's
+        verdict that the exclusive is of the supported form."""
+        mem, reg = self.memory, self.regblock
+        for k in range(self._params.n_agents):
+            counts = mem.counters(k)
+            reg.monitor[k] = MonitorStatus(mem.cause(k), counts.ll, counts.sc_ok, counts.sc_fail)
+        reg.bus_error = bus_error
+        is_ll = (acc is not None and acc["region"] == Region.SHM and acc["excl"]
+                 and not acc["write"])
+        if not is_ll:
+            self._clear(clears)
+        expected = None
+        if acc is None or acc["region"] != Region.REG:
+            reg.tick()
+        if acc is not None and acc["region"] == Region.SHM:
+            expected = mem.access(acc["agent"], acc["addr"], write=acc["write"],
+                                  data=acc["data"], strb=acc["strb"], size=acc["size"],
+                                  lock=acc["lock"], single=acc["excl"])
+        elif acc is not None:
+            expected = reg.access(acc["agent"], acc["addr"], acc["write"], acc["data"],
+                                  acc["strb"], acc["size"], acc["priv"], acc["lock"])
+        if is_ll:
+            self._clear(clears)
+        return expected
+
+    def _clear(self, clears):
+        for k in range(self._params.n_agents):
+            if clears >> k & 1:
+                self.memory.resv_clear(k)
 
     def link(self, agent):
         """The :class:`RefLink` of ``agent`` (the backend hook of :class:`sw_model.sched.Runner`

@@ -1,9 +1,9 @@
 """Cycle-exact scoreboard: the RTL against the reference models of ``sw_model``.
 
 Every cycle, the scoreboard reads the access the arbiter granted (the subsystem's serialization
-point, so the models see accesses in the true order) and performs it on the reference models,
-:class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
-:class:`sw_model.regblock.RegBlock` (the register block). It then compares the RTL's answer in the
+point, so the models see accesses in the true order) and performs it on the reference models as
+:class:`sw_model.system.RefSystem` puts them together (:meth:`~sw_model.system.RefSystem.granted`:
+shared RAM + LL/SC monitor, register block). It then compares the RTL's answer in the
 next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
 
 Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never reach the granted
@@ -12,9 +12,7 @@ access; the AXI-level tests check those.
 
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from ioc_defs.params import Region
-from sw_model.memory import SharedMemory
-from sw_model.regblock import MonitorStatus, RegBlock
+from sw_model.system import RefSystem
 from testbench.background import Background
 from testbench.probes import Probes
 
@@ -34,8 +32,11 @@ class Scoreboard(Background):
 
     Members
     -------
+    system : RefSystem
+        The reference models the RTL is compared with.
     memory : SharedMemory
     regblock : RegBlock
+        The system's parts.
     accesses : int
         Number of granted accesses checked so far.
     mismatches : list of str
@@ -46,8 +47,8 @@ class Scoreboard(Background):
         self.dut = dut
         self._probes = Probes(dut)
         self.params = params
-        self.memory = SharedMemory(params)
-        self.regblock = RegBlock(params)
+        self.system = RefSystem(params)
+        self.memory, self.regblock = self.system.memory, self.system.regblock
         self.accesses = 0
         self.cycles = 0
         self.mismatches = []
@@ -65,40 +66,6 @@ class Scoreboard(Background):
     def _mismatch(self, what):
         if len(self.mismatches) < 100:
             self.mismatches.append(f"cycle {self.cycles}: {what}")
-
-    def _perform(self, acc, clears):
-        """One cycle of the models, with access ``acc`` (or None) and the reservation clears
-        (``resv_clear | agent_rst``) of the cycle; returns the expected answer."""
-        mem, reg = self.memory, self.regblock
-        for k in range(self.params.n_agents):
-            counts = mem.counters(k)
-            reg.monitor[k] = MonitorStatus(mem.cause(k), counts.ll, counts.sc_ok, counts.sc_fail)
-        reg.bus_error = self._probes.bus_error()
-        # In the RTL a clear wins over an LL or an SC by the same agent in the same cycle: the
-        # LL leaves no reservation, the SC fails as PREEMPTED.
-        is_ll = acc is not None and acc["region"] == Region.SHM and acc["excl"] \
-            and not acc["write"]
-        if not is_ll:
-            self._clear(clears)
-        expected = None
-        if acc is None or acc["region"] != Region.REG:
-            reg.tick()
-        if acc is not None and acc["region"] == Region.SHM:
-            # `single` tells the model whether an exclusive is of the supported form.
-            expected = mem.access(acc["agent"], acc["addr"], write=acc["write"],
-                                  data=acc["data"], strb=acc["strb"], size=acc["size"],
-                                  lock=acc["lock"], single=acc["excl"])
-        elif acc is not None:
-            expected = reg.access(acc["agent"], acc["addr"], acc["write"], acc["data"],
-                                  acc["strb"], acc["size"], acc["priv"], acc["lock"])
-        if is_ll:
-            self._clear(clears)
-        return expected
-
-    def _clear(self, clears):
-        for k in range(self.params.n_agents):
-            if clears >> k & 1:
-                self.memory.resv_clear(k)
 
     async def _run(self):
         d = self.dut
@@ -118,7 +85,8 @@ class Scoreboard(Background):
                 self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
             acc = self._probes.access()
             self._last = acc
-            expected = self._perform(acc, int(d.resv_clear.value) | rst)
+            expected = self.system.granted(acc, int(d.resv_clear.value) | rst,
+                                           self._probes.bus_error())
             if acc is not None:
                 self.accesses += 1
             self.cycles += 1
