@@ -8,8 +8,8 @@ import pytest
 from ioc_defs.params import REG_BASE, IocParams
 from ioc_defs.regmap import REGMAP
 from sw_model.regblock import RegBlock
+from testbench import covergroups
 from testbench.runner import run
-from verify import covergroups
 from verify.coverage import holes, load_run, merge_functional, report, write_report
 from verify.coverage_waivers import Waiver
 from verify.vcov import CoverageData, Point, merge, read_dat
