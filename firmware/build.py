@@ -9,7 +9,7 @@ import pathlib
 import shutil
 import subprocess
 
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
 from sw_model.layout import IocLayout
 
 from .headers import write_headers

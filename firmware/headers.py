@@ -1,6 +1,6 @@
 """Generate the IOC library's headers from the single sources.
 
-- ``ioc_regs.h``: the register map (:func:`rtl.regmap_gen.c_header`, from ``rtl/regmap.py``);
+- ``ioc_regs.h``: the register map (:func:`rtl.regmap_gen.c_header`, from ``ioc_defs/regmap.py``);
 - ``ioc_layout.h``: the shared-RAM structs (:meth:`sw_model.layout.IocLayout.c_header`);
 - ``ioc_proto.h``: byte offsets and sizes of every layout field and the protocol constants
   (channel states, lock word, tombstone), computed from the same numpy dtypes, each offset tied

@@ -15,9 +15,9 @@ import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from cosim.runner import WAIVERS, simulator_env
+from testbench.runner import WAIVERS, simulator_env
 from rtl.cli import generate_verilog
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
 from sw_model.checkers import (
     LinearizabilityUndecided,
     check_conservation,

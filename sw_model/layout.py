@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rtl.params import SHM_BASE, IocParams
-from rtl.regmap import EPOCH_WIDTH
+from ioc_defs.params import SHM_BASE, IocParams
+from ioc_defs.regmap import EPOCH_MASK
 
 __all__ = ["IOC_MAGIC", "IOC_VERSION", "A2B", "B2A", "SLOT_WORDS", "LOCK_HELD", "LOCK_OWNER_MASK",
            "TOMBSTONE", "ChannelState", "IocLayout", "RingView"]
@@ -35,7 +35,7 @@ SLOT_WORDS = 2
 #: The locked ring's ``lock`` word while held: ``LOCK_HELD | owner``, the owner being the
 #: holder's attach epoch (so a restarted owner recognises a lock its dead predecessor held).
 LOCK_HELD = 0x8000_0000
-LOCK_OWNER_MASK = (1 << EPOCH_WIDTH) - 1
+LOCK_OWNER_MASK = EPOCH_MASK
 #: Every word of a slot whose producer died after reserving it, published by its successor.
 TOMBSTONE = 0
 

@@ -9,8 +9,8 @@ import random
 import pytest
 
 from firmware.build import default_layout, host_library
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
 from sw_model.cpu import CpuPort
 from sw_model.guests import attach
 from sw_model.history import message_words

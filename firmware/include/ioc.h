@@ -5,7 +5,7 @@
  * repair, doorbells, acknowledges, transmit observation, watchdog kicks and the cycle counter.
  *
  * Offsets and sizes come from two generated headers, never from this file:
- *   ioc_regs.h   (from rtl/regmap.py: the register block)
+ *   ioc_regs.h   (from ioc_defs/regmap.py: the register block)
  *   ioc_layout.h, ioc_proto.h (from sw_model/layout.py: the shared-RAM layout, offsets)
  * The architecture header ioc_arch.h (one per target: arch/host, arch/sh4a, arch/rv32,
  * arch/rtl) provides the loads, stores, LL/SC and barriers; nothing else is target specific.
