@@ -15,9 +15,8 @@ import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from testbench.runner import WAIVERS, simulator_env
-from rtl.cli import generate_verilog
 from ioc_defs.params import IocParams
+from rtl.cli import generate_verilog
 from sw_model.checkers import (
     LinearizabilityUndecided,
     check_conservation,
@@ -27,6 +26,7 @@ from sw_model.checkers import (
 )
 from sw_model.history import History
 from sw_model.layout import A2B, IocLayout
+from testbench.runner import WAIVERS, simulator_env
 
 from .build import BUILD, SOURCE, Toolchain, compile_c, config_dir, include_dirs
 
