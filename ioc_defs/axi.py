@@ -9,7 +9,7 @@ import enum
 
 from .params import DATA_WIDTH, Region
 
-__all__ = ["AxiBurst", "AxiResp", "AxiLock", "WORD_BYTES", "WORD_SIZE", "ERROR_RESPONSES",
+__all__ = ["AxiBurst", "AxiResp", "WORD_BYTES", "WORD_SIZE", "ERROR_RESPONSES",
            "AXI_SIGNALS", "axi_members", "exclusive_supported", "burst_malformed", "burst_last",
            "burst_error"]
 
@@ -25,11 +25,6 @@ class AxiResp(enum.IntEnum):
     EXOKAY = 1
     SLVERR = 2
     DECERR = 3
-
-
-class AxiLock(enum.IntEnum):
-    NORMAL    = 0
-    EXCLUSIVE = 1
 
 
 #: Bytes in one data beat (one SH-4A word).
