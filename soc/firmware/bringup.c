@@ -1,0 +1,162 @@
+/* Bring-up scenario of the SoC: one program, both cores (dispatch on the hart id).
+ *
+ * 1. LR/SC: both cores add 1 to one shared word INCS times each, concurrently, with lr.w/sc.w;
+ *    the final count must be exactly 2*INCS (no lost update). The loops are bounded by success,
+ *    not by fairness: when one core starves while the other runs, it finishes afterwards.
+ * 2. Interrupts: the Linux-role core rings channel 0's doorbell IRQS times, each after the
+ *    previous one was acknowledged (TX_PENDING clear); the SimpleOS-role core counts and
+ *    acknowledges them in its C interrupt handler.
+ * 3. The Linux-role core restarts the other through AGENT_CTRL; the SimpleOS-role core counts its
+ *    boots in .noinit and, on its second boot, issues an amoadd.w, which the bridge must answer
+ *    with a bus error (the core takes an NMI) without changing the word.
+ * The Linux-role core checks every result, prints them as key=value pairs and exits 0 on success.
+ */
+#include <stdint.h>
+
+#include "soc.h"
+
+#ifndef INCS
+#define INCS 100
+#endif
+#ifndef IRQS
+#define IRQS 4
+#endif
+/* Polling bound of every wait, so that a broken SoC fails instead of hanging. */
+#define WAIT_LIMIT 200000u
+
+/* Shared-RAM words of the scenario. */
+enum { COUNTER, GO, DONE1, IRQ_COUNT, BOOTS, AMO_CAUSE, AMO_WORD, AMO_TRAPS };
+
+/* Bus-error NMIs of the load/store unit (mcause exception codes 1024 = load, 1025 = store). */
+#define MCAUSE_IRQ 0x80000000u
+#define NMI_STORE_FAULT 1025u
+#define EXTERNAL_IRQ 11u
+
+uint32_t soc_amoadd(volatile uint32_t *p, uint32_t v);
+
+static uint32_t boots __attribute__((section(".noinit")));
+static volatile uint32_t irq_count;
+static volatile uint32_t last_nmi_cause;
+
+uint32_t soc_trap(uint32_t mcause, uint32_t mepc) {
+    if (mcause == (MCAUSE_IRQ | EXTERNAL_IRQ)) {
+        uint32_t status = SOC_REG(IOC_CH_STATUS_OFFSET);
+        SOC_REG(IOC_CH_PENDING_OFFSET) = status; /* write-1-to-clear: the ack */
+        irq_count += 1;
+        SOC_SHM[IRQ_COUNT] = irq_count;
+        return mepc;
+    }
+    if (mcause & MCAUSE_IRQ) { /* an NMI: imprecise, resume where it was taken */
+        last_nmi_cause = mcause & ~MCAUSE_IRQ;
+        return mepc;
+    }
+    soc_puts("unexpected trap ");
+    soc_kv("mcause", mcause);
+    soc_kv("mepc", mepc);
+    soc_putc('\n');
+    *(volatile uint32_t *)SOC_MMIO_EXIT = 0xdead;
+    for (;;) {
+    }
+}
+
+static uint32_t increment(uint32_t times) {
+    uint32_t failures = 0;
+    for (uint32_t i = 0; i < times; i++) {
+        for (;;) {
+            uint32_t v = soc_lr(&SOC_SHM[COUNTER]);
+            if (soc_sc(&SOC_SHM[COUNTER], v + 1u) == 0u) break;
+            failures++;
+        }
+    }
+    return failures;
+}
+
+static int wait_for(uint32_t word, uint32_t value) {
+    for (uint32_t i = 0; i < WAIT_LIMIT; i++) {
+        if (SOC_SHM[word] == value) return 1;
+    }
+    soc_puts("timeout ");
+    soc_kv("word", word);
+    soc_kv("want", value);
+    soc_kv("have", SOC_SHM[word]);
+    soc_putc('\n');
+    return 0;
+}
+
+static int simpleos(void) {
+    boots += 1;
+    SOC_SHM[BOOTS] = boots;
+    soc_puts("simpleos boot ");
+    soc_kv("boots", boots);
+    soc_putc('\n');
+    if (boots == 1u) {
+        SOC_REG(IOC_CH_ENABLE_OFFSET) = 1u << 0;
+        soc_enable_external_irq();
+        if (!wait_for(GO, 1u)) return 1;
+        uint32_t failures = increment(INCS);
+        SOC_SHM[DONE1] = 1u;
+        soc_kv("sw_sc_fail", failures);
+        soc_putc('\n');
+    } else {
+        SOC_SHM[AMO_WORD] = 7u;
+        soc_amoadd(&SOC_SHM[AMO_WORD], 1u);
+        SOC_SHM[AMO_TRAPS] = last_nmi_cause;
+    }
+    for (;;) __asm__ volatile("wfi");
+}
+
+static int linux_role(void) {
+    int ok = 1;
+    soc_puts("linux up\n");
+    SOC_REG(IOC_CH_CFG_OFFSET(0)) = (0u << IOC_CH_CFG_EP_A_SHIFT) |
+                                    (1u << IOC_CH_CFG_EP_B_SHIFT) | IOC_CH_CFG_ENABLE_MASK;
+    if (!wait_for(BOOTS, 1u)) return 1;
+    SOC_SHM[GO] = 1u;
+    uint32_t failures = increment(INCS);
+    ok &= wait_for(DONE1, 1u);
+    uint32_t counter = SOC_SHM[COUNTER];
+    ok &= counter == 2u * INCS;
+
+    for (uint32_t i = 0; i < IRQS; i++) {
+        SOC_REG(IOC_DOORBELL_OFFSET) = 0u;
+        uint32_t spins = 0;
+        while ((SOC_REG(IOC_TX_PENDING_OFFSET) & 1u) && spins < WAIT_LIMIT) spins++;
+    }
+    ok &= wait_for(IRQ_COUNT, IRQS);
+
+    uint32_t sc_fail0 = SOC_REG(IOC_SC_FAIL_COUNT_OFFSET(0));
+    uint32_t sc_fail1 = SOC_REG(IOC_SC_FAIL_COUNT_OFFSET(1));
+    uint32_t sc_ok0 = SOC_REG(IOC_SC_OK_COUNT_OFFSET(0));
+    uint32_t sc_ok1 = SOC_REG(IOC_SC_OK_COUNT_OFFSET(1));
+
+    uint32_t epoch = SOC_REG(IOC_EPOCH_OFFSET(0));
+    SOC_REG(IOC_AGENT_CTRL_OFFSET(1)) = IOC_AGENT_CTRL_RESET_MASK;
+    ok &= wait_for(BOOTS, 2u);
+    ok &= wait_for(AMO_TRAPS, NMI_STORE_FAULT);
+    uint32_t epoch_after = SOC_REG(IOC_EPOCH_OFFSET(0));
+    ok &= epoch_after == epoch + 1u;
+    ok &= SOC_SHM[AMO_WORD] == 7u;
+
+    soc_puts("result ");
+    soc_kv("incs", INCS);
+    soc_kv("counter", counter);
+    soc_kv("expected", 2u * INCS);
+    soc_kv("sw_sc_fail", failures);
+    soc_kv("sc_fail0", sc_fail0);
+    soc_kv("sc_fail1", sc_fail1);
+    soc_kv("sc_ok0", sc_ok0);
+    soc_kv("sc_ok1", sc_ok1);
+    soc_kv("irqs", SOC_SHM[IRQ_COUNT]);
+    soc_kv("irqs_expected", IRQS);
+    soc_kv("boots", SOC_SHM[BOOTS]);
+    soc_kv("epoch", epoch_after);
+    soc_kv("amo_cause", SOC_SHM[AMO_TRAPS]);
+    soc_kv("amo_word", SOC_SHM[AMO_WORD]);
+    soc_putc('\n');
+    soc_puts(ok ? "PASS\n" : "FAIL\n");
+    return ok ? 0 : 1;
+}
+
+int main(uint32_t hartid) {
+    return hartid == SOC_CORE_LINUX ? linux_role() : simpleos();
+}
