@@ -106,8 +106,9 @@ def build_firmware(name, sources, *, defines=None, out_dir=None):
     generated_headers(out)
     flags = [f"-march={MARCH}", f"-mabi={MABI}", "--specs=picolibc.specs", "-O2", "-g",
              "-ffreestanding", "-Wall", "-Wextra", "-Werror", f"-I{out}", f"-I{FIRMWARE_DIR}",
-             # shared RAM starts at address 0, which GCC otherwise takes for a null page
-             "--param=min-pagesize=0"]
+             # shared RAM starts at address 0, which GCC otherwise takes for a null pointer (and
+             # replaces an access there with a trap) or a null page (and warns)
+             "-fno-delete-null-pointer-checks", "--param=min-pagesize=0"]
     flags += [f"-D{key}={value}" for key, value in (defines or {}).items()]
     objects = []
     for source in [FIRMWARE_DIR / "crt0.S", *map(Path, sources)]:

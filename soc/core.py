@@ -33,13 +33,14 @@ def _package_root():
 
 
 def _manifest(root):
-    """Synthesizable RTL files in the manifest's order (the behavioural/RVFI parts are left out)."""
+    """The RTL files in the manifest's order, and the simulation clock gate (the RVFI tracer and
+    the other behavioural parts are left out)."""
     files = []
     for line in (root / "cv32e40x_manifest.flist").read_text().splitlines():
         match = re.fullmatch(r"\$\{DESIGN_RTL_DIR\}/([\w/]+\.sv)", line.strip())
         if match:
             files.append(root / "rtl" / match.group(1))
-    return files
+    return [*files, root / "bhv" / "cv32e40x_sim_clock_gate.sv"]
 
 
 def core_sources(*, patched=True):
@@ -52,6 +53,7 @@ def core_sources(*, patched=True):
         if dest.exists():
             shutil.rmtree(dest)
         shutil.copytree(src / "rtl", dest / "rtl")
+        shutil.copytree(src / "bhv", dest / "bhv")
         shutil.copy(src / "cv32e40x_manifest.flist", dest)
         for patch in PATCHES if patched else ():
             result = subprocess.run(["patch", "-p1", "--batch", "--forward", "-i", str(patch)],
