@@ -15,7 +15,7 @@ RTL_SOAK ?= 100
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify
+.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify soc
 
 setup:
 	@tools/bootstrap.sh
@@ -36,7 +36,7 @@ verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim bench tests verify
+	$(VENV)/bin/ruff check rtl sw_model cosim bench tests verify soc
 
 clean:
 	rm -rf build
@@ -49,6 +49,9 @@ regmap: setup
 
 bench: setup
 	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)
+
+soc: setup
+	$(PY) -m soc scenarios
 
 formal: setup
 	$(PY) -m verify.formal

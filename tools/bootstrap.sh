@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the flow needs, idempotently: OS packages (Icarus Verilog; a C++ toolchain, perl
 # and liblz4 for Verilator and its FST writer; GTKWave to view waveforms, whose fst2vcd the tests
-# use) and a project venv with the pinned Python packages.
+# use; the RV32 cross compiler + picolibc of the SoC firmware) and a project venv with the
+# pinned Python packages.
 # Every Makefile target that runs something calls this first, so any target works on a fresh machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,11 @@ command -v gtkwave >/dev/null || missing+=(gtkwave)
 command -v cc >/dev/null || missing+=(gcc)
 dpkg-query -W -f='${Status}' liblz4-dev 2>/dev/null | grep -q "ok installed" || missing+=(liblz4-dev)
 dpkg-query -W -f='${Status}' zlib1g-dev 2>/dev/null | grep -q "ok installed" || missing+=(zlib1g-dev)
+# make soc: the RV32 cross compiler and C library for the SoC firmware; patch for the core's fixes
+command -v riscv64-unknown-elf-gcc >/dev/null || missing+=(gcc-riscv64-unknown-elf)
+dpkg-query -W -f='${Status}' picolibc-riscv64-unknown-elf 2>/dev/null | grep -q "ok installed" \
+    || missing+=(picolibc-riscv64-unknown-elf)
+command -v patch >/dev/null || missing+=(patch)
 if [ ${#missing[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         echo "bootstrap: installing OS packages: ${missing[*]}"

@@ -94,9 +94,10 @@ static int simpleos(void) {
         soc_enable_external_irq();
         if (!wait_for(GO, 1u)) return 1;
         uint32_t failures = increment(INCS);
-        SOC_SHM[DONE1] = 1u;
+        soc_puts("simpleos ");
         soc_kv("sw_sc_fail", failures);
         soc_putc('\n');
+        SOC_SHM[DONE1] = 1u;
     } else {
         SOC_SHM[AMO_WORD] = 7u;
         soc_amoadd(&SOC_SHM[AMO_WORD], 1u);

@@ -1,7 +1,7 @@
 // Clock, reset and console of the Verilated SoC (soc_top).
 // Usage: Vsoc_top +fw0=<hex> +fw1=<hex> [+max_cycles=N]
 // Prints each core's console output as lines "[<core>] text", a core's exit as
-// "[<core>] exit <code>", and at the end one line "SOC-END cycles=<n> exit=<code> timeout=<0|1>".
+// "SOC-EXIT <core> <code>", and at the end one line "SOC-END cycles=<n> exit=<code> timeout=<0|1>".
 // The run ends when core 0 (the Linux role, which supervises the other) exits.
 #include <cstdint>
 #include <cstdio>
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
             }
             if ((top.exit_valid >> k) & 1) {
                 uint32_t exit_code = k ? top.exit_code1 : top.exit_code0;
-                std::printf("[%d] exit %u\n", k, exit_code);
+                std::printf("SOC-EXIT %d %u\n", k, exit_code);
                 if (k == 0) {
                     done = true;
                     code = exit_code;
