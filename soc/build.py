@@ -147,7 +147,7 @@ def _verilator_env():
 
 def build_simulator(*, patched=True, jobs=2):
     """Build (or reuse) the Verilated SoC; returns the path of its executable."""
-    with _locked(f"sim-{'patched' if patched else 'unpatched'}"):
+    with _locked(f"sim-{'patched' if patched else 'unpatched'}"):  # one build per variant at once
         files, include = core_sources(patched=patched)
         soc_v = verilog.convert(SocTop(), name=TOP_NAME, emit_src=False)
         hdl = [_HDL / "soc_cv32e40x.sv", _HDL / "soc_ram.sv"]
@@ -156,7 +156,8 @@ def build_simulator(*, patched=True, jobs=2):
         for path in [*files, *hdl, _DRIVER]:
             digest.update(path.read_bytes())
         digest.update(str(verilator_bin.resolve()).encode())
-        sim_dir = BUILD_ROOT / f"sim-{'patched' if patched else 'unpatched'}-{digest.hexdigest()[:12]}"
+        variant = "patched" if patched else "unpatched"
+        sim_dir = BUILD_ROOT / f"sim-{variant}-{digest.hexdigest()[:12]}"
         exe = sim_dir / "obj" / f"V{TOP_NAME}"
         if exe.exists():
             return exe
@@ -172,4 +173,7 @@ def build_simulator(*, patched=True, jobs=2):
         if result.returncode or not exe.exists():
             raise RuntimeError(f"Verilator build failed, see {sim_dir / 'build.log'}:\n"
                                f"{result.stderr[-3000:]}")
+        for stale in BUILD_ROOT.glob(f"{sim_dir.name.rsplit('-', 1)[0]}-*"):
+            if stale.is_dir() and stale != sim_dir:
+                shutil.rmtree(stale)
         return exe

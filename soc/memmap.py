@@ -56,7 +56,9 @@ SECTIONS
   .rodata : {{ *(.rodata .rodata.* .srodata .srodata.*) }} > ram
   .data : {{ *(.data .data.* .sdata .sdata.*) }} > ram
   .noinit (NOLOAD) : {{ *(.noinit .noinit.*) }} > ram
-  .bss (NOLOAD) : {{ __bss_start = .; *(.bss .bss.* .sbss .sbss.* COMMON) . = ALIGN(4); __bss_end = .; }} > ram
+  .bss (NOLOAD) : {{
+    __bss_start = .; *(.bss .bss.* .sbss .sbss.* COMMON) . = ALIGN(4); __bss_end = .;
+  }} > ram
   __stack_top = ORIGIN(ram) + LENGTH(ram);
   __global_pointer$ = ADDR(.data) + 0x800;
 }}

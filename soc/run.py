@@ -2,14 +2,13 @@
 
 import re
 import subprocess
-import time
 from dataclasses import dataclass, field
 
 from .build import FIRMWARE_DIR, build_firmware, build_simulator
 
 __all__ = ["RunResult", "run_program", "Scenario", "scenarios", "run_scenarios", "format_table"]
 
-_END = re.compile(r"SOC-END cycles=(\d+) exit=(\d+) timeout=([01])")
+_END = re.compile(r"SOC-END cycles=(\d+) exit=(\d+) timeout=([01]) wall_us=(\d+)")
 _KV = re.compile(r"(\w+)=(\d+)")
 
 
@@ -19,7 +18,8 @@ class RunResult:
 
     ``console[k]`` are core *k*'s console lines; ``exits[k]`` the codes core *k* exited with,
     in order (a core restarted by ``agent_rst`` may exit again); ``cycles`` the clock cycles
-    simulated until core 0 exited (or the limit); ``wall_s`` the simulator's wall-clock time.
+    simulated until core 0 exited (or the limit); ``wall_s`` the wall-clock time of the
+    simulator's clock loop (start-up and program loading excluded).
     """
     console: tuple
     exits: tuple
@@ -45,11 +45,9 @@ def run_program(fw0, fw1=None, *, patched=True, max_cycles=2_000_000):
     for image in (fw0, fw1):
         if not image.exists():
             raise FileNotFoundError(f"no firmware image {image}")
-    start = time.perf_counter()
     result = subprocess.run([str(exe), f"+fw0={fw0}", f"+fw1={fw1}",
                              f"+max_cycles={max_cycles}"], capture_output=True, text=True,
                             check=True)
-    wall = time.perf_counter() - start
     console = ([], [])
     exits = ([], [])
     end = None
@@ -65,7 +63,8 @@ def run_program(fw0, fw1=None, *, patched=True, max_cycles=2_000_000):
         raise RuntimeError(f"the simulator did not finish:\n{result.stdout}{result.stderr}")
     return RunResult(console=(tuple(console[0]), tuple(console[1])),
                      exits=(tuple(exits[0]), tuple(exits[1])), cycles=int(end.group(1)),
-                     exit_code=int(end.group(2)), timeout=end.group(3) == "1", wall_s=wall)
+                     exit_code=int(end.group(2)), timeout=end.group(3) == "1",
+                     wall_s=int(end.group(4)) / 1e6)
 
 
 @dataclass(frozen=True)
@@ -120,9 +119,10 @@ def format_table(rows):
         verdict = "PASS" if passed else ("TIMEOUT" if result.timeout else "FAIL")
         if not scenario.expect_pass:
             verdict += " (expected)" if not passed else " (UNEXPECTED)"
-        lines.append((scenario.name, str(result.cycles), f"{result.cycles / result.wall_s:,.0f}",
+        rate = result.cycles / max(result.wall_s, 1e-6)
+        lines.append((scenario.name, str(result.cycles), f"{rate:,.0f}",
                       str(values.get("sc_fail0", "-")), str(values.get("sc_fail1", "-")),
                       f"{values.get('counter', '-')}/{values.get('expected', '-')}", verdict))
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
-    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
                      for row in lines)

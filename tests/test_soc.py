@@ -30,7 +30,7 @@ def test_bringup_on_patched_cores_is_exact():
     # failures are the ones its own loop counted (core 1's are printed by core 1)
     assert v["sc_ok0"] == v["sc_ok1"] == incs
     assert v["sc_fail0"] == v["sw_sc_fail"]
-    assert v["sc_fail1"] == result.values(core=1, prefix="simpleos ")["sw_sc_fail"]
+    assert v["sc_fail1"] == result.values(core=1, prefix="simpleos sw_sc_fail")["sw_sc_fail"]
     # every doorbell reached core 1's C handler, one interrupt each
     assert v["irqs"] == irqs
     # AGENT_CTRL reset core 1: second boot, channel epoch bumped

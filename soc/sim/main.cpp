@@ -1,8 +1,10 @@
 // Clock, reset and console of the Verilated SoC (soc_top).
 // Usage: Vsoc_top +fw0=<hex> +fw1=<hex> [+max_cycles=N]
 // Prints each core's console output as lines "[<core>] text", a core's exit as
-// "SOC-EXIT <core> <code>", and at the end one line "SOC-END cycles=<n> exit=<code> timeout=<0|1>".
+// "SOC-EXIT <core> <code>", and at the end one line
+// "SOC-END cycles=<n> exit=<code> timeout=<0|1> wall_us=<t>" (t: the clock loop's wall time).
 // The run ends when core 0 (the Linux role, which supervises the other) exits.
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +26,7 @@ int main(int argc, char** argv) {
     uint64_t cycle = 0;
     bool done = false;
     uint32_t code = 0;
+    const auto start = std::chrono::steady_clock::now();
     for (; cycle < max_cycles && !done; ++cycle) {
         if (cycle == 8) top.rst = 0;
         top.clk = 0;
@@ -51,11 +54,14 @@ int main(int argc, char** argv) {
         top.clk = 1;
         top.eval();
     }
+    const auto wall_us = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - start).count();
     for (int k = 0; k < 2; ++k) {
         if (!line[k].empty()) std::printf("[%d] %s\n", k, line[k].c_str());
     }
-    std::printf("SOC-END cycles=%llu exit=%u timeout=%d\n",
-                static_cast<unsigned long long>(cycle), code, done ? 0 : 1);
+    std::printf("SOC-END cycles=%llu exit=%u timeout=%d wall_us=%lld\n",
+                static_cast<unsigned long long>(cycle), code, done ? 0 : 1,
+                static_cast<long long>(wall_us));
     top.final();
     return 0;
 }
