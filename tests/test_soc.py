@@ -3,7 +3,7 @@ the firmware build's AMO check, and the SoC's configuration checks."""
 
 import pytest
 
-from rtl.params import IocParams
+from rtl.params import IocParams, ScFailCause
 from soc.build import FIRMWARE_DIR, FirmwareError, build_firmware, emitted_amos
 from soc.memmap import RAM_BASE, RAM_BYTES, c_header, linker_script
 from soc.run import scenarios
@@ -39,6 +39,10 @@ def test_bringup_on_patched_cores_is_exact():
         "simpleos boot boots=1 ", "simpleos boot boots=2 "]
     # amoadd.w was answered with a bus error (store-fault NMI) and did not change the word
     assert v["amo_cause"] == 1025 and v["amo_word"] == 7
+    # a trap (ecall) between lr.w and sc.w pulses resv_clear: the SC fails, cause PREEMPTED;
+    # the same pair without the trap succeeds
+    assert v["sc_plain_fail"] == 0
+    assert v["sc_after_trap_fail"] == 1 and v["sc_after_trap_cause"] == ScFailCause.PREEMPTED
     assert result.cycles < 20_000
 
 

@@ -9,6 +9,8 @@
  * 3. The Linux-role core restarts the other through AGENT_CTRL; the SimpleOS-role core counts its
  *    boots in .noinit and, on its second boot, issues an amoadd.w, which the bridge must answer
  *    with a bus error (the core takes an NMI) without changing the word.
+ * 4. A trap clears the core's reservation (resv_clear): on its second boot the SimpleOS-role core
+ *    does lr.w; sc.w (must succeed) and lr.w; ecall; sc.w (must fail, cause PREEMPTED).
  * The Linux-role core checks every result, prints them as key=value pairs and exits 0 on success.
  */
 #include <stdint.h>
@@ -25,12 +27,14 @@
 #define WAIT_LIMIT 200000u
 
 /* Shared-RAM words of the scenario. */
-enum { COUNTER, GO, DONE1, IRQ_COUNT, BOOTS, AMO_CAUSE, AMO_WORD, AMO_TRAPS };
+enum { COUNTER, GO, DONE1, IRQ_COUNT, BOOTS, AMO_WORD, AMO_TRAPS, RESV, RESV_PLAIN, RESV_TRAP,
+       RESV_CAUSE, RESV_DONE };
 
 /* Bus-error NMIs of the load/store unit (mcause exception codes 1024 = load, 1025 = store). */
 #define MCAUSE_IRQ 0x80000000u
 #define NMI_STORE_FAULT 1025u
 #define EXTERNAL_IRQ 11u
+#define ECALL_FROM_M 11u
 
 uint32_t soc_amoadd(volatile uint32_t *p, uint32_t v);
 
@@ -50,6 +54,7 @@ uint32_t soc_trap(uint32_t mcause, uint32_t mepc) {
         last_nmi_cause = mcause & ~MCAUSE_IRQ;
         return mepc;
     }
+    if (mcause == ECALL_FROM_M) return mepc + 4u;
     soc_puts("unexpected trap ");
     soc_kv("mcause", mcause);
     soc_kv("mepc", mepc);
@@ -102,6 +107,13 @@ static int simpleos(void) {
         SOC_SHM[AMO_WORD] = 7u;
         soc_amoadd(&SOC_SHM[AMO_WORD], 1u);
         SOC_SHM[AMO_TRAPS] = last_nmi_cause;
+        uint32_t v = soc_lr(&SOC_SHM[RESV]);
+        SOC_SHM[RESV_PLAIN] = soc_sc(&SOC_SHM[RESV], v + 1u);
+        v = soc_lr(&SOC_SHM[RESV]);
+        __asm__ volatile("ecall" ::: "memory");
+        SOC_SHM[RESV_TRAP] = soc_sc(&SOC_SHM[RESV], v + 1u);
+        SOC_SHM[RESV_CAUSE] = SOC_REG(IOC_SC_CAUSE_OFFSET(1)) & IOC_SC_CAUSE_CAUSE_MASK;
+        SOC_SHM[RESV_DONE] = 1u;
     }
     for (;;) __asm__ volatile("wfi");
 }
@@ -134,6 +146,9 @@ static int linux_role(void) {
     SOC_REG(IOC_AGENT_CTRL_OFFSET(1)) = IOC_AGENT_CTRL_RESET_MASK;
     ok &= wait_for(BOOTS, 2u);
     ok &= wait_for(AMO_TRAPS, NMI_STORE_FAULT);
+    ok &= wait_for(RESV_DONE, 1u);
+    ok &= SOC_SHM[RESV_PLAIN] == 0u && SOC_SHM[RESV_TRAP] == 1u && SOC_SHM[RESV] == 1u;
+    ok &= SOC_SHM[RESV_CAUSE] == IOC_SC_FAIL_CAUSE_PREEMPTED;
     uint32_t epoch_after = SOC_REG(IOC_EPOCH_OFFSET(0));
     ok &= epoch_after == epoch + 1u;
     ok &= SOC_SHM[AMO_WORD] == 7u;
@@ -153,6 +168,9 @@ static int linux_role(void) {
     soc_kv("epoch", epoch_after);
     soc_kv("amo_cause", SOC_SHM[AMO_TRAPS]);
     soc_kv("amo_word", SOC_SHM[AMO_WORD]);
+    soc_kv("sc_plain_fail", SOC_SHM[RESV_PLAIN]);
+    soc_kv("sc_after_trap_fail", SOC_SHM[RESV_TRAP]);
+    soc_kv("sc_after_trap_cause", SOC_SHM[RESV_CAUSE]);
     soc_putc('\n');
     soc_puts(ok ? "PASS\n" : "FAIL\n");
     return ok ? 0 : 1;
