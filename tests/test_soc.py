@@ -68,6 +68,18 @@ def test_amo_check_rejects_compiler_emitted_amos(tmp_path):
         build_firmware("atomic", [source], out_dir=tmp_path / "out")
 
 
+@pytest.mark.parametrize(("name", "sources", "error", "message"), [
+    ("a/b", [], ValueError, r"name must be a file name \(letters, digits, '_', '.', '-'\), "
+                            r"not 'a/b'"),
+    ("x", ["prog.cpp"], ValueError, r"sources must be C \(.c\) or assembly \(.S, .s\) files, "
+                                    r"not prog.cpp"),
+    ("x", ["missing.c"], FileNotFoundError, "no source file missing.c"),
+])
+def test_build_firmware_rejects_bad_input(name, sources, error, message):
+    with pytest.raises(error, match=f"^{message}$"):
+        build_firmware(name, sources)
+
+
 def test_emitted_amos_sees_only_amos():
     text = ("80000010:\t100727af\tlr.w\ta5,(a4)\n"
             "80000014:\t18f726af\tsc.w\ta3,a5,(a4)\n"
