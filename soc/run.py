@@ -108,10 +108,18 @@ def run_scenarios(*, quick=False):
     return [(s, s.run()) for s in scenarios(quick=quick)]
 
 
+def _latency(values):
+    """Doorbell write to the peer's handler, in cycles: ``min..max`` (one figure if equal)."""
+    low, high = values.get("irq_latency_min"), values.get("irq_latency_max")
+    if low is None or values.get("irqs", 0) == 0:
+        return "-"
+    return str(low) if low == high else f"{low}..{high}"
+
+
 def format_table(rows):
     """The ``make soc`` table: every figure is measured in the run it reports."""
     head = ("scenario", "cycles", "cycles/s", "sc_fail core0", "sc_fail core1", "counter",
-            "result")
+            "irqs", "irq latency", "result")
     lines = [head]
     for scenario, result in rows:
         values = result.values()
@@ -122,7 +130,8 @@ def format_table(rows):
         rate = result.cycles / max(result.wall_s, 1e-6)
         lines.append((scenario.name, str(result.cycles), f"{rate:,.0f}",
                       str(values.get("sc_fail0", "-")), str(values.get("sc_fail1", "-")),
-                      f"{values.get('counter', '-')}/{values.get('expected', '-')}", verdict))
+                      f"{values.get('counter', '-')}/{values.get('expected', '-')}",
+                      str(values.get("irqs", "-")), _latency(values), verdict))
     widths = [max(len(row[i]) for row in lines) for i in range(len(head))]
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
                      for row in lines)

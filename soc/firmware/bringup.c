@@ -5,7 +5,9 @@
  *    not by fairness: when one core starves while the other runs, it finishes afterwards.
  * 2. Interrupts: the Linux-role core rings channel 0's doorbell IRQS times, each after the
  *    previous one was acknowledged (TX_PENDING clear); the SimpleOS-role core counts and
- *    acknowledges them in its C interrupt handler.
+ *    acknowledges them in its C interrupt handler. The latency from the doorbell write to the
+ *    handler's first register read is measured on the IOC cycle counter (one counter, read by
+ *    both cores).
  * 3. The Linux-role core restarts the other through AGENT_CTRL; the SimpleOS-role core counts its
  *    boots in .noinit and, on its second boot, issues an amoadd.w, which the bridge must answer
  *    with a bus error (the core takes an NMI) without changing the word.
@@ -28,7 +30,7 @@
 
 /* Shared-RAM words of the scenario. */
 enum { COUNTER, GO, DONE1, IRQ_COUNT, BOOTS, AMO_WORD, AMO_TRAPS, RESV, RESV_PLAIN, RESV_TRAP,
-       RESV_CAUSE, RESV_DONE };
+       RESV_CAUSE, RESV_DONE, IRQ_ENTRY };
 
 /* Bus-error NMIs of the load/store unit (mcause exception codes 1024 = load, 1025 = store). */
 #define MCAUSE_IRQ 0x80000000u
@@ -44,6 +46,7 @@ static volatile uint32_t last_nmi_cause;
 
 uint32_t soc_trap(uint32_t mcause, uint32_t mepc) {
     if (mcause == (MCAUSE_IRQ | EXTERNAL_IRQ)) {
+        SOC_SHM[IRQ_ENTRY] = SOC_REG(IOC_CYCLE_LO_OFFSET);
         uint32_t status = SOC_REG(IOC_CH_STATUS_OFFSET);
         SOC_REG(IOC_CH_PENDING_OFFSET) = status; /* write-1-to-clear: the ack */
         irq_count += 1;
@@ -130,10 +133,17 @@ static int linux_role(void) {
     uint32_t counter = SOC_SHM[COUNTER];
     ok &= counter == 2u * INCS;
 
+    uint32_t latency_min = UINT32_MAX, latency_max = 0;
     for (uint32_t i = 0; i < IRQS; i++) {
+        uint32_t rung = SOC_REG(IOC_CYCLE_LO_OFFSET);
         SOC_REG(IOC_DOORBELL_OFFSET) = 0u;
-        uint32_t spins = 0;
-        while ((SOC_REG(IOC_TX_PENDING_OFFSET) & 1u) && spins < WAIT_LIMIT) spins++;
+        if (!wait_for(IRQ_COUNT, i + 1u)) {
+            ok = 0;
+            break;
+        }
+        uint32_t latency = SOC_SHM[IRQ_ENTRY] - rung;
+        latency_min = latency < latency_min ? latency : latency_min;
+        latency_max = latency > latency_max ? latency : latency_max;
     }
     ok &= wait_for(IRQ_COUNT, IRQS);
 
@@ -164,6 +174,8 @@ static int linux_role(void) {
     soc_kv("sc_ok1", sc_ok1);
     soc_kv("irqs", SOC_SHM[IRQ_COUNT]);
     soc_kv("irqs_expected", IRQS);
+    soc_kv("irq_latency_min", latency_min);
+    soc_kv("irq_latency_max", latency_max);
     soc_kv("boots", SOC_SHM[BOOTS]);
     soc_kv("epoch", epoch_after);
     soc_kv("amo_cause", SOC_SHM[AMO_TRAPS]);
