@@ -46,6 +46,7 @@ class FirmwareError(RuntimeError):
 
 @contextmanager
 def _locked(name):
+    """One process at a time builds ``name`` (pytest runs tests in parallel)."""
     BUILD_ROOT.mkdir(parents=True, exist_ok=True)
     with open(BUILD_ROOT / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -53,11 +54,6 @@ def _locked(name):
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _write_if_changed(path, text):
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
 
 
 def _run(cmd, **kwargs):
@@ -70,9 +66,9 @@ def _run(cmd, **kwargs):
 def generated_headers(directory):
     """Write ``ioc_regs.h``, ``soc_map.h`` and ``soc.ld`` (all generated) into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    _write_if_changed(directory / "ioc_regs.h", ioc_c_header())
-    _write_if_changed(directory / "soc_map.h", memmap.c_header())
-    _write_if_changed(directory / "soc.ld", memmap.linker_script())
+    (directory / "ioc_regs.h").write_text(ioc_c_header())
+    (directory / "soc_map.h").write_text(memmap.c_header())
+    (directory / "soc.ld").write_text(memmap.linker_script())
 
 
 def emitted_amos(objdump_text):

@@ -17,8 +17,8 @@ IOC_WINDOW = 0x1000_0000
 #: Private code/data RAM of each core; the core boots at its base.
 RAM_BASE = 0x8000_0000
 RAM_BYTES = 64 * 1024
-#: Console/exit block: a byte written to CONSOLE is printed, a word written to EXIT ends the
-#: core's program with that code.
+#: Console/exit block (write-only, reads return 0): a byte written to CONSOLE is printed, a word
+#: written to EXIT ends the core's program with that code.
 MMIO_BASE = 0x9000_0000
 MMIO_CONSOLE = 0x0
 MMIO_EXIT = 0x4

@@ -18,7 +18,7 @@ TOP_NAME = "soc_top"
 
 
 class _Target:
-    """What a core's data request decodes to (``DataDecoder`` response multiplexer)."""
+    """What a core's data request decodes to (:meth:`SocTop._decode`)."""
     RAM, MMIO, IOC, NONE = range(4)
 
 
@@ -166,7 +166,9 @@ class SocTop(wiring.Component):
             with m.Case(_Target.IOC):
                 m.d.comb += [data.rvalid.eq(bridge.obi.rvalid), data.rdata.eq(bridge.obi.rdata),
                              data.err.eq(bridge.obi.err), data.exokay.eq(bridge.obi.exokay)]
-            with m.Case(_Target.RAM, _Target.MMIO):
+            with m.Case(_Target.RAM):
                 m.d.comb += [data.rvalid.eq(busy), data.rdata.eq(ram["rdata"])]
+            with m.Case(_Target.MMIO):  # write-only registers: reads return 0
+                m.d.comb += data.rvalid.eq(busy)
             with m.Case(_Target.NONE):
                 m.d.comb += [data.rvalid.eq(busy), data.err.eq(busy)]

@@ -46,6 +46,10 @@ def test_bringup_on_patched_cores_is_exact():
     # the same pair without the trap succeeds
     assert v["sc_plain_fail"] == 0
     assert v["sc_after_trap_fail"] == 1 and v["sc_after_trap_cause"] == ScFailCause.PREEMPTED
+    # loads that no SoC target decodes, or that the subsystem answers DECERR: load-fault NMIs
+    assert v["unmapped_cause"] == v["decerr_cause"] == 1024
+    # core 1 is unprivileged on the IOC: its AGENT_CTRL write is refused, core 0 runs on
+    assert v["priv_cause"] == 1025 and result.console[0].count("linux up") == 1
     assert result.cycles < 20_000
 
 

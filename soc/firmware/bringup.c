@@ -13,6 +13,10 @@
  *    with a bus error (the core takes an NMI) without changing the word.
  * 4. A trap clears the core's reservation (resv_clear): on its second boot the SimpleOS-role core
  *    does lr.w; sc.w (must succeed) and lr.w; ecall; sc.w (must fail, cause PREEMPTED).
+ * 5. Loads from an address no SoC target decodes, and from the IOC window where the subsystem
+ *    answers DECERR, come back as bus errors (load-fault NMIs); the unprivileged SimpleOS-role
+ *    core's attempt to reset the Linux-role core through AGENT_CTRL is refused (SLVERR: a
+ *    store-fault NMI) and changes nothing.
  * The Linux-role core checks every result, prints them as key=value pairs and exits 0 on success.
  */
 #include <stdint.h>
@@ -30,11 +34,15 @@
 
 /* Shared-RAM words of the scenario. */
 enum { COUNTER, GO, DONE1, IRQ_COUNT, BOOTS, AMO_WORD, AMO_TRAPS, RESV, RESV_PLAIN, RESV_TRAP,
-       RESV_CAUSE, RESV_DONE, IRQ_ENTRY };
+       RESV_CAUSE, RESV_DONE, IRQ_ENTRY, UNMAPPED_CAUSE, DECERR_CAUSE, PRIV_CAUSE };
 
 /* Bus-error NMIs of the load/store unit (mcause exception codes 1024 = load, 1025 = store). */
 #define MCAUSE_IRQ 0x80000000u
+#define NMI_LOAD_FAULT 1024u
 #define NMI_STORE_FAULT 1025u
+/* Decoded by no SoC target; and inside the IOC window, but outside its shared RAM and registers. */
+#define UNMAPPED_ADDR 0xA0000000u
+#define IOC_UNMAPPED_ADDR 0x00020000u
 #define EXTERNAL_IRQ 11u
 #define ECALL_FROM_M 11u
 
@@ -110,6 +118,15 @@ static int simpleos(void) {
         SOC_SHM[AMO_WORD] = 7u;
         soc_amoadd(&SOC_SHM[AMO_WORD], 1u);
         SOC_SHM[AMO_TRAPS] = last_nmi_cause;
+        last_nmi_cause = 0u;
+        (void)*(volatile uint32_t *)UNMAPPED_ADDR;
+        SOC_SHM[UNMAPPED_CAUSE] = last_nmi_cause;
+        last_nmi_cause = 0u;
+        (void)*(volatile uint32_t *)IOC_UNMAPPED_ADDR;
+        SOC_SHM[DECERR_CAUSE] = last_nmi_cause;
+        last_nmi_cause = 0u;
+        SOC_REG(IOC_AGENT_CTRL_OFFSET(SOC_CORE_LINUX)) = IOC_AGENT_CTRL_RESET_MASK;
+        SOC_SHM[PRIV_CAUSE] = last_nmi_cause;
         uint32_t v = soc_lr(&SOC_SHM[RESV]);
         SOC_SHM[RESV_PLAIN] = soc_sc(&SOC_SHM[RESV], v + 1u);
         v = soc_lr(&SOC_SHM[RESV]);
@@ -159,6 +176,8 @@ static int linux_role(void) {
     ok &= wait_for(RESV_DONE, 1u);
     ok &= SOC_SHM[RESV_PLAIN] == 0u && SOC_SHM[RESV_TRAP] == 1u && SOC_SHM[RESV] == 1u;
     ok &= SOC_SHM[RESV_CAUSE] == IOC_SC_FAIL_CAUSE_PREEMPTED;
+    ok &= SOC_SHM[UNMAPPED_CAUSE] == NMI_LOAD_FAULT && SOC_SHM[DECERR_CAUSE] == NMI_LOAD_FAULT;
+    ok &= wait_for(PRIV_CAUSE, NMI_STORE_FAULT);
     uint32_t epoch_after = SOC_REG(IOC_EPOCH_OFFSET(0));
     ok &= epoch_after == epoch + 1u;
     ok &= SOC_SHM[AMO_WORD] == 7u;
@@ -183,6 +202,9 @@ static int linux_role(void) {
     soc_kv("sc_plain_fail", SOC_SHM[RESV_PLAIN]);
     soc_kv("sc_after_trap_fail", SOC_SHM[RESV_TRAP]);
     soc_kv("sc_after_trap_cause", SOC_SHM[RESV_CAUSE]);
+    soc_kv("unmapped_cause", SOC_SHM[UNMAPPED_CAUSE]);
+    soc_kv("decerr_cause", SOC_SHM[DECERR_CAUSE]);
+    soc_kv("priv_cause", SOC_SHM[PRIV_CAUSE]);
     soc_putc('\n');
     soc_puts(ok ? "PASS\n" : "FAIL\n");
     return ok ? 0 : 1;
