@@ -22,10 +22,11 @@ AMOADD = 0x20
 
 
 class _Subordinate:
-    """An AXI4 memory with one exclusive monitor (per ID), answering after random delays."""
+    """An AXI4 memory with one exclusive monitor; the testbench answers from its queues after
+    random delays. An access to ``error_addr`` gets SLVERR."""
 
-    def __init__(self, rng, error_addr):
-        self.rng, self.error_addr = rng, error_addr
+    def __init__(self, error_addr):
+        self.error_addr = error_addr
         self.mem = {}
         self.reservation = None
         self.reads = []    # (address channel payload dict)
@@ -76,7 +77,7 @@ def _run(script, *, seed, error_addr=0x40, privileged=True, prot=0b110):
     amo_error cycles)."""
     dut = ObiAxiBridge(id_width=4, axi_id=5, privileged=privileged)
     rng = random.Random(seed)
-    sub = _Subordinate(rng, error_addr)
+    sub = _Subordinate(error_addr)
     responses = []
     amo_errors = []
 
