@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """The SoC (two CV32E40X on the IOC subsystem, Verilator): bring-up scenario, the LR/SC patches,
 the firmware build's AMO check, and the SoC's configuration checks."""
 

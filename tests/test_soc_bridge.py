@@ -1,3 +1,4 @@
+# amaranth: UnusedElaboratable=no
 """``soc.bridge.ObiAxiBridge`` in amaranth.sim, against the OBI and AXI4 protocol rules.
 
 One cycle-level testbench plays the core (an OBI manager issuing a script of requests) and an
