@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .build import build_firmware
+from .build import FirmwareError, build_firmware
 from .run import format_table, run_program, run_scenarios
 
 
@@ -38,7 +38,13 @@ def main(argv=None):
     run.add_argument("--unpatched", action="store_true",
                      help="the core as pinned, without the LR/SC patches")
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except (FileNotFoundError, ValueError, FirmwareError) as error:
+        parser.error(str(error))
 
+
+def _command(args):
     if args.command == "scenarios":
         rows = run_scenarios(quick=args.quick)
         print(format_table(rows))

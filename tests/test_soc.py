@@ -7,7 +7,7 @@ import pytest
 from rtl.params import IocParams, ScFailCause
 from soc.build import FIRMWARE_DIR, FirmwareError, build_firmware, emitted_amos
 from soc.memmap import RAM_BASE, RAM_BYTES, c_header, linker_script
-from soc.run import scenarios
+from soc.run import run_program, scenarios
 from soc.top import SocTop
 
 pytestmark = pytest.mark.slow
@@ -86,6 +86,13 @@ def test_amo_check_rejects_compiler_emitted_amos(tmp_path):
 def test_build_firmware_rejects_bad_input(name, sources, error, message):
     with pytest.raises(error, match=f"^{message}$"):
         build_firmware(name, sources)
+
+
+def test_run_program_rejects_bad_input(tmp_path):
+    with pytest.raises(FileNotFoundError, match="^no firmware image .*missing.hex$"):
+        run_program(tmp_path / "missing.hex")
+    with pytest.raises(ValueError, match="^max_cycles must be a positive integer, not 0$"):
+        run_program(tmp_path / "missing.hex", max_cycles=0)
 
 
 def test_emitted_amos_sees_only_amos():
