@@ -4,7 +4,8 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from rtl.axi import AxiBurst, AxiResp, AxiSignature
+from ioc_defs.axi import AxiBurst, AxiResp
+from rtl.axi import AxiSignature
 
 from .obi import Atop, ObiSignature
 

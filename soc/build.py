@@ -16,8 +16,8 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from cosim.runner import simulator_env
 from rtl.regmap_gen import c_header as ioc_c_header
+from testbench.runner import simulator_env
 
 from . import memmap
 from .core import BUILD_ROOT, core_sources

@@ -7,7 +7,7 @@ answered DECERR by the subsystem itself). The private RAM holds the program, its
 stack; the MMIO block is the console and the exit port of the simulation.
 """
 
-from rtl.params import REG_BASE, SHM_BASE
+from ioc_defs.params import REG_BASE, SHM_BASE
 
 __all__ = ["IOC_WINDOW", "RAM_BASE", "RAM_BYTES", "MMIO_BASE", "MMIO_CONSOLE", "MMIO_EXIT",
            "ROLES", "c_header", "linker_script"]

@@ -4,7 +4,7 @@ from amaranth import ClockSignal, Instance, Module, ResetSignal, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import Out
 
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
 from rtl.subsystem import IocSubsystem
 
 from .bridge import ObiAxiBridge

@@ -4,7 +4,7 @@ the firmware build's AMO check, and the SoC's configuration checks."""
 
 import pytest
 
-from rtl.params import IocParams, ScFailCause
+from ioc_defs.params import IocParams, ScFailCause
 from soc.build import FIRMWARE_DIR, FirmwareError, build_firmware, emitted_amos
 from soc.memmap import RAM_BASE, RAM_BYTES, c_header, linker_script
 from soc.run import run_program, scenarios

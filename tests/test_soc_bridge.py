@@ -11,7 +11,7 @@ import random
 
 import pytest
 
-from rtl.axi import AxiResp
+from ioc_defs.axi import AxiResp
 from soc.bridge import ObiAxiBridge
 from soc.obi import Atop
 from tests.simutil import simulate

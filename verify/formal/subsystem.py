@@ -9,8 +9,9 @@ byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports 
 
 from amaranth.hdl import Elaboratable, Module
 
-from rtl.axi import AxiResp
-from rtl.params import Region
+from ioc_defs import probes
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import Region
 from rtl.subsystem import IocSubsystem
 
 from .core import Mutation, Past, PropertySet
@@ -29,11 +30,11 @@ class SubsystemProperties(Elaboratable):
         m = Module()
         d, pr, ps = self.dut, self.probe, self.props
         past = Past(m)
-        valid, write = pr["access__valid"], pr["access__write"]
-        lock, excl = pr["access__lock"], pr["access__excl"]
-        strb = pr["access__w_strb"]
-        shm = valid & (pr["access_region"] == Region.SHM)
-        sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr["answer_resp"]
+        valid, write = pr[probes.access("valid")], pr[probes.access("write")]
+        lock, excl = pr[probes.access("lock")], pr[probes.access("excl")]
+        strb = pr[probes.access("w_strb")]
+        shm = valid & (pr[probes.ACCESS_REGION] == Region.SHM)
+        sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr[probes.ANSWER_RESP]
 
         ps.assert_(m, "the monitor is cleared by resv_clear and by agent reset",
                    pr["clear"] == (d.resv_clear | d.agent_rst))
@@ -72,9 +73,9 @@ def make_dut(params, bug=None):
 
 def _failed_sc_writes(m, d, probe):
     # the write enable forgets the monitor's verdict
-    with m.If(probe["access__valid"] & (probe["access_region"] == Region.SHM) &
-              probe["access__write"]):
-        m.d.comb += probe["wr_port__en"].eq(probe["access__w_strb"])
+    with m.If(probe[probes.access("valid")] & (probe[probes.ACCESS_REGION] == Region.SHM) &
+              probe[probes.access("write")]):
+        m.d.comb += probe["wr_port__en"].eq(probe[probes.access("w_strb")])
 
 
 def _agent_reset_keeps_reservation(m, d, probe):
