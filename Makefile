@@ -18,7 +18,7 @@ NATIVE_RUNS ?= 40
 export VENV
 
 .PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify firmware \
-	soak-native
+	soak-native soc
 
 setup:
 	@tools/bootstrap.sh
@@ -39,7 +39,7 @@ verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check ioc_defs rtl sw_model host testbench cosim bench verify tests firmware
+	$(VENV)/bin/ruff check ioc_defs rtl sw_model host testbench cosim bench verify tests firmware soc
 	$(VENV)/bin/lint-imports --no-logo --cache-dir build/import-linter
 
 clean:
@@ -53,6 +53,9 @@ regmap: setup
 
 bench: setup
 	$(PY) -m bench $(if $(filter 1,$(BENCH_QUICK)),--quick)
+
+soc: setup
+	$(PY) -m soc scenarios
 
 formal: setup
 	$(PY) -m verify.formal
