@@ -4,6 +4,11 @@ PY    := $(VENV)/bin/python
 SIM   ?= icarus
 WAVES ?= 0
 SEED  ?=
+# make sim selection (default: everything): suites, configurations (comma-separated names), a
+# regular expression on test names
+SUITES ?=
+CONFIGS ?=
+TESTS ?=
 JOBS  ?= 2
 BOARD ?= icebreaker
 BENCH_QUICK ?= 0
@@ -24,7 +29,9 @@ test: setup lint
 	$(PY) -m pytest -n $(JOBS)
 
 sim: setup
-	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED))
+	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED)) \
+		$(if $(SUITES),--suites $(SUITES)) $(if $(CONFIGS),--configs $(CONFIGS)) \
+		$(if $(TESTS),--tests '$(TESTS)')
 
 verify: setup formal coverage
 	$(PY) -m verify --fuzz $(FUZZ) --soak-faults $(SOAK) --rtl-faults $(RTL_SOAK) $(if $(SEED),--seed $(SEED))
