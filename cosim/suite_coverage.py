@@ -163,6 +163,28 @@ async def every_request_form_on_every_port(dut):
 
 
 @cocotb.test()
+async def beats_wider_than_the_bus_get_slverr_and_change_nothing(dut):
+    """AxSIZE 3..7 (8 to 128 bytes, wider than the 32-bit bus) in every burst type, read and
+    write, to the shared RAM and the register window, through the raw manager (cocotbext-axi's
+    AxiMaster refuses such bursts): every beat SLVERR, no data, nothing written."""
+    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED, raw=True)
+    await tb.start()
+    m = tb.masters[1 % tb.params.n_agents]
+    target = 0x300
+    for size in range(3, 8):
+        for burst in (AxiBurstType.FIXED, AxiBurstType.INCR, AxiBurstType.WRAP):
+            for addr in (target, REG_BASE + REGMAP["CH_ENABLE"].offset):
+                r = await m.read_burst(addr, 1, size=size, burst=burst)
+                assert r.beats == [(0, SLVERR)] * 2, (size, burst, hex(addr), r.beats)
+                w = await m.write_burst(addr, [(0xFFFF_FFFF, 0xF)] * 2, size=size, burst=burst)
+                assert w.resp == SLVERR, (size, burst, hex(addr))
+    assert (await m.read(target, 64)).data == bytes(64), "a refused burst wrote the RAM"
+    assert await tb.reg_read(1 % tb.params.n_agents, "CH_ENABLE") == (0, OKAY), \
+        "a refused burst wrote CH_ENABLE"
+    await tb.finish()
+
+
+@cocotb.test()
 async def every_channel_rings_every_agent_and_resets(dut):
     """Each channel configured in turn between every agent and the next one: a doorbell from
     the next one sets the channel's pending bit at the agent (and nowhere else), the ack clears

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+import verify.__main__ as verify_main
 from cosim.runner import SIMULATORS, read_metrics, run
 from rtl.axi import AxiBurst, AxiResp
 from rtl.params import REG_BASE, IocParams
@@ -14,7 +15,6 @@ from sw_model.checkers import check_conservation, check_linearizable, ring_opera
 from sw_model.history import History
 from sw_model.regblock import RegBlock
 from sw_model.scenario import ScenarioConfig, run_scenario
-import verify.__main__ as verify_main
 from verify import report
 from verify.fuzz import Txn, check_beats, expected
 from verify.soak import CORRUPT_LOCKED, FAULTS, judge, run_reference
