@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from rtl.regmap import Event
 
-from .cpu import BusError
 from .layout import A2B, B2A, ChannelState
 from .regs import read_field, write_reg
 from .ring import LockFreeRing, recover_tail
@@ -59,10 +58,9 @@ class IocEnv:
                 return False
             await port.sleep(backoff)
             waited += backoff
-        try:
-            await write_reg(port, "DOORBELL", CHANNEL=channel)
-        except BusError:
-            pass  # channel not enabled: the peer polls its rings when it attaches
+        # A refused doorbell (channel disabled, or this agent no endpoint) is a configuration
+        # error: the BusError propagates rather than leaving a message the peer is never told of.
+        await write_reg(port, "DOORBELL", CHANNEL=channel)
         return True
 
     async def receive(self, port, label, channel, direction):
