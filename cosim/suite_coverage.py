@@ -285,7 +285,8 @@ async def every_llsc_outcome_for_every_agent(dut):
     """For each agent: an SC without LL (NO_RESERVATION), to another granule (ADDRESS_MISMATCH),
     after another agent's store (CONFLICT), after a resv_clear pulse (PREEMPTED), with resv_clear
     high in the very cycle of the LL (it answers, but leaves no reservation) or of the SC
-    (PREEMPTED), an exclusive burst (unsupported: fails), and a clean pair (EXOKAY). Every
+    (PREEMPTED), an exclusive burst or narrow write after an LL (unsupported: fails and drops
+    the reservation, so the next SC fails as PREEMPTED), and a clean pair (EXOKAY). Every
     failed SC writes nothing and reports its cause in SC_CAUSE."""
     tb = _tb(dut)
     await tb.start()
@@ -332,6 +333,14 @@ async def every_llsc_outcome_for_every_agent(dut):
         burst = await tb.masters[k].write(addr, bytes(range(1, 9)), awid=k, lock=EXCL)
         assert burst.resp == OKAY
         assert (await tb.masters[k].read(addr, 8, arid=k)).data == bytes(8), "failed SCs wrote"
+        # an unsupported exclusive write (burst, narrow) is a failed SC: the reservation is gone
+        assert await sc(k, addr) == OKAY
+        assert await _sc_cause(tb, k) == ScFailCause.PREEMPTED
+        assert await ll(k, addr) == EXOKAY
+        narrow = await tb.masters[k].write(addr, b"\x77", awid=k, lock=EXCL, size=0)
+        assert narrow.resp == OKAY
+        assert await sc(k, addr) == OKAY
+        assert (await tb.masters[k].read(addr, 4, arid=k)).data == bytes(4), "failed SCs wrote"
         assert await ll(k, addr) == EXOKAY
         assert await sc(k, addr, 0x1234) == EXOKAY
         assert (await tb.masters[other].read(addr, 4, arid=other)).data == \

@@ -2,12 +2,13 @@
 
 The monitor's own proof (:mod:`.llsc`) takes its inputs as free; here the top level is checked
 to feed it and obey it: exclusive reads are LLs, supported exclusive writes SCs, plain writes
-stores; ``resv_clear`` and agent reset clear reservations; a failed exclusive write writes no
+stores; ``resv_clear``, agent reset and an agent's unsupported exclusive write (SPEC §3.3: a
+failed SC) clear reservations; a failed exclusive write writes no
 byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports are left free
 (no protocol assumption is needed: the properties are about the granted access).
 """
 
-from amaranth.hdl import Elaboratable, Module
+from amaranth.hdl import Cat, Elaboratable, Module
 
 from rtl.axi import AxiResp
 from rtl.params import Region
@@ -35,8 +36,13 @@ class SubsystemProperties(Elaboratable):
         shm = valid & (pr["access_region"] == Region.SHM)
         sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr["answer_resp"]
 
-        ps.assert_(m, "the monitor is cleared by resv_clear and by agent reset",
-                   pr["clear"] == (d.resv_clear | d.agent_rst))
+        n = d.params.n_agents
+        unsupported = shm & write & lock & ~excl
+        ps.assert_(m, "the monitor is cleared by resv_clear, by agent reset and by the agent's "
+                      "unsupported exclusive write to shared RAM",
+                   pr["clear"] == (d.resv_clear | d.agent_rst |
+                                   Cat(unsupported & (pr["access__agent"] == k)
+                                       for k in range(n))))
         ps.assert_(m, "the monitor sees the shared-RAM accesses: LL = exclusive read, SC = "
                       "supported exclusive write, store = plain write",
                    (pr["valid"] == shm) &
@@ -57,7 +63,13 @@ class SubsystemProperties(Elaboratable):
         ps.implies(m, "EXOKAY only for a supported exclusive to shared RAM",
                    past.clean & past(valid & ~(shm & excl), "past_not_excl"),
                    resp != AxiResp.EXOKAY)
-        for k in range(d.params.n_agents):
+        for k in range(n):
+            ps.implies(m, f"agent {k}: an unsupported exclusive write clears its reservation",
+                       past.clean & past(unsupported & (pr["access__agent"] == k),
+                                         f"past_unsupported{k}"),
+                       ~pr["resv_valid"][k])
+            ps.cover(m, f"agent {k}: an unsupported exclusive write drops a reservation",
+                     unsupported & (pr["access__agent"] == k) & pr["resv_valid"][k])
             ps.implies(m, f"agent {k} in reset holds no reservation",
                        past.clean & past(d.agent_rst[k], f"past_agent_rst{k}"),
                        ~pr["resv_valid"][k])
@@ -81,8 +93,14 @@ def _agent_reset_keeps_reservation(m, d, probe):
     m.d.comb += probe["clear"].eq(d.resv_clear)
 
 
+def _unsupported_sc_keeps_reservation(m, d, probe):
+    # the issue-17 behaviour: an exclusive burst after an LL left the reservation valid
+    m.d.comb += probe["clear"].eq(d.resv_clear | d.agent_rst)
+
+
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).
 BUGS = {
     "failed_sc_writes": _failed_sc_writes,
     "agent_reset_keeps_reservation": _agent_reset_keeps_reservation,
+    "unsupported_sc_keeps_reservation": _unsupported_sc_keeps_reservation,
 }
