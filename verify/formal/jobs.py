@@ -59,8 +59,8 @@ GROUPS = (
           llsc.LlScProperties, llsc.make_dut, ("store_does_not_conflict",),
           prove_depth=4, cover_depth=12),
     Group("subsystem", "Top level around the monitor: LL/SC/store fed as SPEC 3.1 says, "
-          "clear = resv_clear | agent_rst | unsupported exclusive write, a failed SC writes nothing "
-          "and gets OKAY", _TOP,
+          "clear = resv_clear | agent_rst | unsupported exclusive write, a failed SC writes "
+          "nothing and gets OKAY", _TOP,
           subsystem.SubsystemProperties, subsystem.make_dut, tuple(subsystem.BUGS),
           prove_depth=7, cover_depth=12, shown=("n_agents", "n_channels", "shm_bytes")),
     Group("arbiter", "Round-robin arbiter: one-hot grants to requesters, work conserving, a "
