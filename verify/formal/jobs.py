@@ -77,8 +77,10 @@ GROUPS = (
           mailbox.MailboxProperties, mailbox.make_dut, ("doorbell_from_anyone",),
           prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
     Group("axi_frontend", "AXI front end: one answer per request, in order, right ID/LAST; "
-          "handshake rules", _AXI, axi.AxiFrontEndProperties, axi.make_dut,
-          ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w"),
+          "handshake rules; each beat's address, size, exclusive flag and region", _AXI,
+          axi.AxiFrontEndProperties, axi.make_dut,
+          ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w",
+           "exclusive_burst_is_llsc", "narrow_steps_by_word"),
           prove_depth=8, cover_depth=16, shown=_AXI_SHOWN),
     Group("axi_frontend_bounded", "AXI front end, grant within n_agents-1 cycles (the "
           "round-robin bound): VALID within a bound whatever READY does", _AXI,

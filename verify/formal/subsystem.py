@@ -8,9 +8,10 @@ byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports 
 (no protocol assumption is needed: the properties are about the granted access).
 """
 
-from amaranth.hdl import Cat, Elaboratable, Module
+from amaranth.hdl import Cat, Elaboratable, Module, Signal
 
 from rtl.axi import AxiResp
+from rtl.axi_frontend import _Burst
 from rtl.params import Region
 from rtl.subsystem import IocSubsystem
 
@@ -73,7 +74,49 @@ class SubsystemProperties(Elaboratable):
             ps.implies(m, f"agent {k} in reset holds no reservation",
                        past.clean & past(d.agent_rst[k], f"past_agent_rst{k}"),
                        ~pr["resv_valid"][k])
+        self._unit_assumptions(m, d, pr, ps, past)
         return m
+
+    @staticmethod
+    def _unit_assumptions(m, d, pr, ps, past):
+        """What the unit proofs assume of their surroundings, asserted where the subsystem
+        provides it (the AXI manager rules are the outside world's and stay assumptions)."""
+        n = d.params.n_agents
+        # what the induction needs: a front end marks a burst exclusive only if AxLOCK was set
+        for k in range(n):
+            for burst in ("rd", "wr"):
+                b = _Burst(pr[f"frontend{k}.{burst}"])
+                ps.assert_(m, f"inv: front end {k}'s {burst} burst is exclusive only if locked",
+                           ~b.excl | b.lock)
+        # llsc.py
+        ps.assert_(m, "unit assumption (LL/SC monitor): at most one of ll / sc / store",
+                   ~((pr["ll"] & pr["sc"]) | (pr["ll"] & pr["store"]) |
+                     (pr["sc"] & pr["store"])))
+        ps.assert_(m, "unit assumption (LL/SC monitor): agent index in range",
+                   ~pr["valid"] | (pr["agent"] < n))
+        # mailbox.py: the register block sees only accesses the front end decoded to the
+        # register window (that such an access lies in the window is the front end's region
+        # decode, proven by the axi_frontend group: its registered bursts need invariants that
+        # a proof of the whole subsystem cannot name for each port)
+        ps.assert_(m, "unit assumption (mailbox): only register-window accesses reach it",
+                   ~pr["bus__valid"] | (pr["access__valid"] &
+                                        (pr["access_region"] == Region.REG)))
+        ps.assert_(m, "unit assumption (mailbox): agent index in range",
+                   ~pr["bus__valid"] | (pr["bus__agent"] < n))
+        # axi.py: the arbiter grants only a requesting front end, and a held request waits at
+        # most n_agents - 1 cycles (the bounded-response proof's grant_wait)
+        requests, grant = pr["requests"], pr["grant"]
+        ps.assert_(m, "unit assumption (AXI front end): a grant only to a request",
+                   (grant & ~requests) == 0)
+        for k in range(n):
+            wait = Signal(range(n + 1), name=f"ghost_req_wait{k}")
+            waiting = requests[k] & ~grant[k]
+            with m.If(waiting & (wait < n)):
+                m.d.sync += wait.eq(wait + 1)
+            with m.Elif(~waiting):
+                m.d.sync += wait.eq(0)
+            ps.assert_(m, f"unit assumption (AXI front end): agent {k}'s request waits at most "
+                          f"{n - 1} cycles for its grant", ~(waiting & (wait >= n - 1)))
 
 
 def make_dut(params, bug=None):
