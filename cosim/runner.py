@@ -21,7 +21,7 @@ from rtl.cli import TOP_NAME, generate_verilog
 from rtl.params import IocParams
 
 __all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "COVERAGE_ENV", "simulator_env", "build",
-           "run", "params_from_env", "summarize", "read_metrics"]
+           "run", "run_icarus_on", "params_from_env", "summarize", "read_metrics"]
 
 SIMULATORS = ("icarus", "verilator")
 BUILD_ROOT = Path(__file__).resolve().parent.parent / "build"
@@ -128,6 +128,36 @@ def build(params, sim, *, waves=False, coverage=False):
                          log_file=BUILD_ROOT / "sim" / f"{build_dir.name}.build.log")
         stamp.write_text(inputs)
     return runner, build_dir
+
+
+def run_icarus_on(source, module, *, name, build_args=(), params=None, env=None):
+    """Build the Verilog file ``source`` (not the generated subsystem: a seeded-bug variant,
+    another generator's output) on Icarus in ``build/sim/<name>/`` with ``build_args`` added
+    to cocotb's defaults, and run the cocotb suite ``module`` on it.
+
+    Returns ``(passed, log)``: whether every test passed, and the simulation log's path. A
+    failing test does not raise, even under pytest.
+    """
+    simulator_env()
+    params = params or IocParams()
+    build_dir = BUILD_ROOT / "sim" / name
+    runner = get_runner("icarus")
+    with _no_waves_env():
+        runner.build(sources=[source], hdl_toplevel=TOP_NAME, build_dir=build_dir,
+                     timescale=("1ns", "1ps"), build_args=list(build_args), always=True,
+                     clean=True, log_file=BUILD_ROOT / "sim" / f"{name}.build.log")
+        log = build_dir / "sim.log"
+        try:
+            results = runner.test(
+                test_module=module, hdl_toplevel=TOP_NAME, build_dir=build_dir,
+                extra_env={**(env or {}), _PARAMS_ENV: json.dumps(dataclasses.asdict(params))},
+                results_xml=str(build_dir / "results.xml"), timescale=("1ns", "1ps"),
+                log_file=log)
+        except SystemExit:
+            # cocotb's runner exits when a test failed and it runs under pytest
+            return False, log
+    cases = summarize(results)
+    return bool(cases) and all(c["result"] == "PASS" for c in cases), log
 
 
 def params_from_env():

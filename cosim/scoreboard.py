@@ -1,19 +1,28 @@
 """Cycle-exact scoreboard: the RTL against the reference models of ``sw_model``.
 
-Every cycle, the scoreboard reads the access the arbiter granted (the subsystem's serialization
-point, so the models see accesses in the true order) and performs it on the reference models,
-:class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
-:class:`sw_model.regblock.RegBlock` (the register block). It then compares the RTL's answer in the
-next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
+The scoreboard predicts every access from the AXI pins: each accepted AR/AW burst is decoded on
+its own (:func:`sw_model.bursts.decode_burst`: region, refusal, beat addresses, exclusive form)
+into the beats it must become, and each port's W beats are kept in order. Every cycle it reads
+the access the arbiter granted (the subsystem's serialization point, so the models see accesses
+in the true order), compares it with the predicted next beat of that agent and direction
+(address, size, region, exclusive flag, privilege, write data and strobes), and performs the
+*predicted* beat on the reference models, :class:`sw_model.memory.SharedMemory` (shared RAM +
+LL/SC monitor) and :class:`sw_model.regblock.RegBlock` (the register block): a front end that
+decodes a burst wrongly is caught, not copied into the model. It then compares the RTL's answer
+in the next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
 
 Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never reach the granted
-access; the AXI-level tests check those.
+access (a granted beat of a burst predicted refused is a mismatch); the AXI checkers and the
+AXI-level tests check those answers.
 """
+
+from collections import deque
 
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
 from rtl.params import Region
+from sw_model.bursts import decode_burst
 from sw_model.memory import SharedMemory
 from sw_model.regblock import MonitorStatus, RegBlock
 
@@ -50,6 +59,11 @@ class Scoreboard:
         self.cycles = 0
         self.mismatches = []
         self._task = None
+        n = params.n_agents
+        # per port: predicted read beats; write bursts as (refused, beats) in AW order; W beats
+        self._reads = [deque() for _ in range(n)]
+        self._writes = [deque() for _ in range(n)]
+        self._w = [deque() for _ in range(n)]
 
     def start(self):
         """Start comparing from the current cycle, which must be the first one after reset."""
@@ -70,11 +84,57 @@ class Scoreboard:
         if len(self.mismatches) < 100:
             self.mismatches.append(f"cycle {self.cycles}: {what}")
 
+    def _pin(self, k, name):
+        return int(getattr(self.dut, f"s{k}_axi_{name}").value)
+
+    def _watch_pins(self):
+        """Record this cycle's AR, AW and W handshakes of every port (they complete at the
+        coming edge; a beat they bring is granted in a later cycle at the earliest)."""
+        for k in range(self.params.n_agents):
+            for ch, queue in (("ar", self._reads[k]), ("aw", self._writes[k])):
+                if not (self._pin(k, f"{ch}valid") and self._pin(k, f"{ch}ready")):
+                    continue
+                error, beats = decode_burst(
+                    self.params, write=ch == "aw", addr=self._pin(k, f"{ch}addr"),
+                    length=self._pin(k, f"{ch}len"), size=self._pin(k, f"{ch}size"),
+                    burst=self._pin(k, f"{ch}burst"), lock=self._pin(k, f"{ch}lock"),
+                    prot=self._pin(k, f"{ch}prot"))
+                if ch == "ar":
+                    queue.extend(beats)
+                else:
+                    queue.append((error is not None, self._pin(k, "awlen") + 1, deque(beats)))
+            if self._pin(k, "wvalid") and self._pin(k, "wready"):
+                self._w[k].append((self._pin(k, "wdata"), self._pin(k, "wstrb")))
+
+    def _predicted(self, agent, write):
+        """The next beat the pins asked ``agent``'s front end for, as an access, or None."""
+        if not write:
+            beat = self._reads[agent].popleft() if self._reads[agent] else None
+            data, strb = 0, 0
+        else:
+            bursts, w = self._writes[agent], self._w[agent]
+            # refused bursts before it were answered by the front end: their W beats are spent
+            while bursts and bursts[0][0]:
+                for _ in range(min(bursts.popleft()[1], len(w))):
+                    w.popleft()
+            if not bursts or not bursts[0][2] or not w:
+                return None
+            beat = bursts[0][2].popleft()
+            if not bursts[0][2]:
+                bursts.popleft()
+            data, strb = w.popleft()
+        if beat is None:
+            return None
+        return {"agent": agent, "addr": beat.addr, "write": beat.write, "data": data,
+                "strb": strb, "size": beat.size, "lock": beat.lock, "excl": beat.excl,
+                "priv": beat.priv, "region": beat.region}
+
     def _sample_access(self):
+        """The granted access as predicted from the pins, after comparing it with the RTL's."""
         d = self.dut
         if not int(d.access__valid.value):
             return None
-        return {
+        granted = {
             "agent": int(d.access__agent.value), "addr": int(d.access__addr.value),
             "write": bool(int(d.access__write.value)), "data": int(d.access__w_data.value),
             "strb": int(d.access__w_strb.value), "size": int(d.access__size.value),
@@ -82,6 +142,16 @@ class Scoreboard:
             "priv": bool(int(d.access__priv.value)),
             "region": Region(int(d.access_region.value)),
         }
+        want = self._predicted(granted["agent"], granted["write"])
+        if want is None:
+            self._mismatch(f"granted access no AXI request asked for: {granted}")
+            return granted
+        if not want["write"]:
+            granted["data"], granted["strb"] = 0, 0   # a read carries no write payload
+        if granted != want:
+            diff = {k: (granted[k], want[k]) for k in want if granted[k] != want[k]}
+            self._mismatch(f"granted access differs from the pins' request (RTL, pins): {diff}")
+        return want
 
     def _perform(self, acc, clears):
         """One cycle of the models, with access ``acc`` (or None) and the reservation clears
@@ -134,6 +204,7 @@ class Scoreboard:
                 self._mismatch(f"irq {irq:#x}, model {self.regblock.irq:#x}")
             if rst != self.regblock.agent_rst:
                 self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
+            self._watch_pins()
             acc = self._sample_access()
             self._last = acc
             expected = self._perform(acc, int(d.resv_clear.value) | rst)

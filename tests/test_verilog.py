@@ -6,9 +6,8 @@ import subprocess
 
 import pytest
 from amaranth.back import verilog as amaranth_verilog
-from cocotb_tools.runner import get_runner
 
-from cosim.runner import BUILD_ROOT, WAIVERS, run, simulator_env, summarize
+from cosim.runner import BUILD_ROOT, WAIVERS, run, run_icarus_on, simulator_env
 from cosim.suite_start import EXPECTED
 from rtl.axi import AXI_SIGNALS
 from rtl.cli import TOP_NAME, generate_verilog, main
@@ -52,24 +51,14 @@ def test_no_block_needs_a_time_zero_event(verilog):
     assert "always @*" not in path.read_text()
 
 
-def _start_log_custom(source, build_name, build_args):
+def _start_log_custom(source, name, build_args):
     """Run ``cosim.suite_start`` on Icarus with the given Verilog and flags (a build of its
     own); returns (passed, the recorded responses)."""
-    simulator_env()
-    build_dir = BUILD_ROOT / "sim" / build_name
-    log = build_dir / "start.json"
+    log = BUILD_ROOT / "sim" / f"{name}.json"
     log.unlink(missing_ok=True)
-    runner = get_runner("icarus")
-    runner.build(sources=[source], hdl_toplevel=TOP_NAME, build_dir=build_dir,
-                 timescale=("1ns", "1ps"), build_args=build_args, always=True,
-                 log_file=build_dir.with_suffix(".build.log"))
-    try:
-        results = runner.test(test_module="cosim.suite_start", hdl_toplevel=TOP_NAME,
-                              build_dir=build_dir, extra_env={"IOC_START_LOG": str(log)},
-                              timescale=("1ns", "1ps"), log_file=build_dir / "sim.log")
-    except SystemExit:
-        return False, json.loads(log.read_text())
-    return [c["result"] for c in summarize(results)] == ["PASS"], json.loads(log.read_text())
+    passed, _ = run_icarus_on(source, "cosim.suite_start", name=name, build_args=build_args,
+                              env={"IOC_START_LOG": str(log)})
+    return passed, json.loads(log.read_text())
 
 
 def _start_log(sim):

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from rtl.axi import AxiBurst, AxiResp
 from rtl.params import REG_BASE, REG_SIZE, IocParams, Region
 from rtl.regmap import REGMAP
+from sw_model.bursts import beat_addresses, burst_region
 
 __all__ = ["Txn", "CATEGORIES", "draw", "expected", "check_beats", "protected_setup",
            "scratch", "protected_ram", "ram_pattern"]
@@ -91,31 +92,14 @@ def protected_setup(params, rng):
 
 
 def _beat_addrs(t):
-    """Byte address of every beat, as AXI defines them (INCR only: the others are refused
-    before any beat is performed)."""
-    n = 1 << t.size
-    first = t.addr
-    aligned = first & ~(n - 1)
-    return [first] + [aligned + n * i for i in range(1, t.length + 1)]
-
-
-def _region_of_burst(params, t):
-    """The region every beat of the burst lies in, or ``Region.NONE`` (DECERR). A burst wider
-    than the bus, and a FIXED or WRAP burst (every beat at its address, or within an aligned
-    container no larger than a region's alignment) are judged by their first beat; an INCR
-    burst by its first and last beats."""
-    first = params.region(t.addr)
-    if t.size > _WORD or t.burst != AxiBurst.INCR:
-        return first
-    last = (t.addr & ~((1 << t.size) - 1)) + (t.length << t.size)
-    return first if params.region(last) == first else Region.NONE
+    return beat_addresses(t.addr, t.length, t.size)
 
 
 def expected(params, regs, agent, t):
     """The documented answer to ``t`` from ``agent``: a list with one set of allowed
     responses per R beat for reads, a one-element list (the B response) for writes. ``regs``
     is the oracle's :class:`~sw_model.regblock.RegBlock`, set up as the RTL was."""
-    region = _region_of_burst(params, t)
+    region = burst_region(params, t.addr, t.length, t.size, t.burst)
     n_beats = t.length + 1
     if region == Region.NONE:
         return [{AxiResp.DECERR}] * (1 if t.write else n_beats)
