@@ -17,10 +17,12 @@ DEVICE ?=
 FUZZ  ?= 10000
 SOAK  ?= 1000
 RTL_SOAK ?= 100
+# make mutate: mutants per RTL module (a random sample of Yosys's mutate -list)
+MUTANTS ?= 20
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify
+.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify mutate
 
 setup:
 	@tools/bootstrap.sh
@@ -59,3 +61,6 @@ bench: setup
 
 formal: setup
 	$(PY) -m verify.formal
+
+mutate: setup
+	$(PY) -m verify.mutate --sample $(MUTANTS) $(if $(SEED),--seed $(SEED))
