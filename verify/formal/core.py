@@ -22,7 +22,7 @@ from amaranth.hdl import (
 )
 from amaranth.hdl._ast import SignalSet  # the public API has no signal set
 
-__all__ = ["PropertySet", "Past", "Probe", "FormalTop", "Mutation"]
+__all__ = ["PropertySet", "Past", "Probe", "FormalTop", "Mutation", "wait_cycles"]
 
 
 class PropertySet:
@@ -92,6 +92,17 @@ class Past:
         reg = Signal(len(value), name=name or "past", reset_less=True)
         self._m.d.sync += reg.eq(value)
         return reg
+
+
+def wait_cycles(m, waiting, limit, name):
+    """A ghost counter: consecutive cycles before this one in which ``waiting`` held
+    (saturating at ``limit``; 0 once ``waiting`` drops)."""
+    wait = Signal(range(limit + 1), name=name)
+    with m.If(waiting & (wait < limit)):
+        m.d.sync += wait.eq(wait + 1)
+    with m.Elif(~waiting):
+        m.d.sync += wait.eq(0)
+    return wait
 
 
 class Probe:

@@ -8,14 +8,14 @@ byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports 
 (no protocol assumption is needed: the properties are about the granted access).
 """
 
-from amaranth.hdl import Cat, Elaboratable, Module, Signal
+from amaranth.hdl import Cat, Elaboratable, Module
 
 from rtl.axi import AxiResp
 from rtl.axi_frontend import _Burst
 from rtl.params import Region
 from rtl.subsystem import IocSubsystem
 
-from .core import Mutation, Past, PropertySet
+from .core import Mutation, Past, PropertySet, wait_cycles
 
 __all__ = ["SubsystemProperties", "make_dut", "BUGS"]
 
@@ -109,12 +109,8 @@ class SubsystemProperties(Elaboratable):
         ps.assert_(m, "unit assumption (AXI front end): a grant only to a request",
                    (grant & ~requests) == 0)
         for k in range(n):
-            wait = Signal(range(n + 1), name=f"ghost_req_wait{k}")
             waiting = requests[k] & ~grant[k]
-            with m.If(waiting & (wait < n)):
-                m.d.sync += wait.eq(wait + 1)
-            with m.Elif(~waiting):
-                m.d.sync += wait.eq(0)
+            wait = wait_cycles(m, waiting, n, f"ghost_req_wait{k}")
             ps.assert_(m, f"unit assumption (AXI front end): agent {k}'s request waits at most "
                           f"{n - 1} cycles for its grant", ~(waiting & (wait >= n - 1)))
 
