@@ -42,6 +42,8 @@ def _run(params, sim, suite, seed, env):
 _FUZZ_COUNTS = {"wrong_responses": "wrong responses", "hangs": "hangs",
                 "protected_changed": "protected registers/RAM changed",
                 "agent_resets": "agent resets"}
+#: Rows one fuzz suite run records: fuzz_bad_inputs without and with random stalls.
+_FUZZ_ROWS = 2
 
 
 def fuzz(args):
@@ -60,9 +62,8 @@ def fuzz(args):
                 rows.append((sim, params.name(), m["backpressure"], m["accesses"], m["legal"],
                              m["max_cycles"], m["max_cycles_per_beat"], m["categories"],
                              m["responses"]))
-            # Each run records one row per stall setting; a run that stopped before recording
-            # has fewer, and is counted as such.
-            unrecorded += 2 - len(metrics)
+            # a run that stopped before recording has fewer rows, and is counted as such
+            unrecorded += _FUZZ_ROWS - len(metrics)
             if not good:
                 rows.append((sim, params.name(), "FAILED", 0, 0, 0, 0, {}, f"see {log}"))
     per_run = min((r[3] for r in rows), default=0)
