@@ -8,14 +8,13 @@ predicts every access from the pins, must fail it.
 
 import cocotb
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
+from testbench.tb import EXCL, TB
 
 
 @cocotb.test()
 async def bursts_only_the_scoreboard_checks(dut):
     """An exclusive read and write burst, byte and half-word INCR bursts, a plain LL/SC pair."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED, raw=True)
+    tb = TB.from_env(dut, raw=True)
     await tb.start()
     m = tb.masters[0]
     await m.read_burst(0x100, 1, lock=EXCL)

@@ -9,10 +9,9 @@ every access from the pins) and the AXI checkers judge every cycle.
 
 import cocotb
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
-from rtl.axi import AxiResp
-from rtl.regmap import REGMAP, Event
+from ioc_defs.axi import AxiResp
+from ioc_defs.regmap import REGMAP, Event
+from testbench.tb import EXCL, TB
 
 _LIMIT_US = 200
 
@@ -20,7 +19,7 @@ _LIMIT_US = 200
 @cocotb.test(timeout_time=_LIMIT_US, timeout_unit="us")
 async def smoke(dut):
     """Every module's main function once, on every agent; checkers judge."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut)
     await tb.start()
     p = tb.params
     n = p.n_agents

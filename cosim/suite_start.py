@@ -17,11 +17,11 @@ import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from cosim.runner import params_from_env
-from cosim.tb import CLOCK_NS
-from rtl.axi import AxiResp
-from rtl.params import REG_BASE
-from rtl.regmap import REGMAP
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE
+from ioc_defs.regmap import REGMAP
+from testbench.runner import params_from_env
+from testbench.tb import CLOCK_NS
 
 __all__ = ["EXPECTED"]
 

@@ -9,7 +9,7 @@ answered in the next one.
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import DATA_WIDTH, Region, ScFailCause
+from ioc_defs.params import DATA_WIDTH, Region, ScFailCause
 
 __all__ = ["AccessSignature", "RequestSignature", "MonitorStatusSignature", "COUNTER_WIDTH"]
 

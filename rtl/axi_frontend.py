@@ -4,13 +4,14 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp, burst_malformed, exclusive_supported
+from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
+
 from .access import RequestSignature
-from .axi import AxiBurst, AxiResp, AxiSignature
-from .params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
+from .axi import AxiSignature
 
 __all__ = ["AxiSlaveFrontEnd"]
 
-_WORD_SIZE = 2  # AxSIZE of a 32-bit beat
 
 
 class _Burst(data.Struct):
@@ -89,7 +90,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         base = Signal(ADDR_WIDTH + 1, name=f"{prefix}_base")
         last = Signal(ADDR_WIDTH + 10, name=f"{prefix}_last")
         with m.Switch(size):
-            for s in range(_WORD_SIZE + 1):
+            for s in range(WORD_SIZE + 1):
                 with m.Case(s):
                     m.d.comb += base.eq(addr & ~((1 << s) - 1))
                     m.d.comb += last.eq(base + (len_ << s))
@@ -115,7 +116,7 @@ class AxiSlaveFrontEnd(wiring.Component):
             burst.left.eq(len_),
             burst.size.eq(size),
             burst.lock.eq(lock),
-            burst.excl.eq(lock & (len_ == 0) & (size == _WORD_SIZE) & (addr[:2] == 0)),
+            burst.excl.eq(lock & exclusive_supported(len_ == 0, size, addr)),
             burst.priv.eq(prot[0]),
         ]
         with m.If(first_shm):
@@ -125,7 +126,7 @@ class AxiSlaveFrontEnd(wiring.Component):
 
         with m.If(~(first_shm & last_shm) & ~(first_reg & last_reg)):
             m.d.comb += burst.err.eq(AxiResp.DECERR)
-        with m.Elif((kind != AxiBurst.INCR) | (size > _WORD_SIZE)):
+        with m.Elif(burst_malformed(kind, size)):
             m.d.comb += burst.err.eq(AxiResp.SLVERR)
 
     @staticmethod
@@ -133,7 +134,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         """Step ``burst`` (a registered _Burst) to its next beat."""
         m.d.sync += burst.left.eq(burst.left - 1)
         with m.Switch(burst.size):
-            for s in range(_WORD_SIZE + 1):
+            for s in range(WORD_SIZE + 1):
                 with m.Case(s):
                     m.d.sync += burst.addr.eq((burst.addr & ~((1 << s) - 1)) + (1 << s))
 

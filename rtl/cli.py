@@ -6,13 +6,11 @@ from pathlib import Path
 from amaranth._toolchain.yosys import find_yosys
 from amaranth.back import rtlil
 
-from .params import IocParams
+from ioc_defs.params import TOP_NAME, IocParams
+
 from .subsystem import IocSubsystem
 
 __all__ = ["generate_verilog", "main"]
-
-#: Name of the generated top-level module.
-TOP_NAME = "ioc_subsystem"
 
 
 # The Yosys script that turns the RTLIL into Verilog. Amaranth's own ``verilog.convert`` runs

@@ -5,18 +5,16 @@ outside the address map or the burst leaving its region; SLVERR: a burst type ot
 or ``AxSIZE`` wider than the bus), or split into beats for the shared access slot, each with
 its address, region and whether it has the supported exclusive form (a single aligned 32-bit
 beat with AxLOCK: an LL/SC in shared RAM; the register window ignores AxLOCK; an exclusive
-burst or narrow beat is no LL/SC anywhere). Written from the SPEC, not from
-the RTL: the bad-input fuzz oracle and the scoreboard's pin-level prediction use it.
+burst or narrow beat is no LL/SC anywhere). The rules are those of :mod:`ioc_defs.axi`; the
+bad-input fuzz oracle and the scoreboard's pin-level prediction use this decoding.
 """
 
 from dataclasses import dataclass
 
-from rtl.axi import AxiBurst, AxiResp
-from rtl.params import IocParams, Region
+from ioc_defs.axi import burst_error, burst_last, exclusive_supported
+from ioc_defs.params import IocParams, Region
 
-__all__ = ["Beat", "burst_region", "beat_addresses", "decode_burst"]
-
-_WORD = 2  # AxSIZE of a 32-bit beat
+__all__ = ["Beat", "beat_addresses", "decode_burst"]
 
 
 @dataclass(frozen=True)
@@ -39,29 +37,17 @@ def beat_addresses(addr, length, size):
     return [addr] + [aligned + n * i for i in range(1, length + 1)]
 
 
-def burst_region(params, addr, length, size, burst):
-    """The region every beat of the burst lies in, or ``Region.NONE`` (DECERR). A burst wider
-    than the bus, and a FIXED or WRAP burst (every beat at its address, or within an aligned
-    container no larger than a region's alignment) are judged by their first beat; an INCR
-    burst by its first and last beats."""
-    first = params.region(addr)
-    if size > _WORD or burst != AxiBurst.INCR:
-        return first
-    last = (addr & ~((1 << size) - 1)) + (length << size)
-    return first if params.region(last) == first else Region.NONE
-
-
 def decode_burst(params, *, write, addr, length, size, burst, lock, prot):
     """``(error, beats)``: the error that answers every beat of a refused burst
-    (``AxiResp.DECERR`` / ``SLVERR``), or ``None`` and the list of :class:`Beat` an accepted one
-    is performed as."""
+    (``AxiResp.DECERR`` / ``SLVERR``, :func:`ioc_defs.axi.burst_error`), or ``None`` and the
+    list of :class:`Beat` an accepted one is performed as."""
     if not isinstance(params, IocParams):
         raise TypeError(f"params must be an IocParams, not {params!r}")
-    region = burst_region(params, addr, length, size, burst)
-    if region == Region.NONE:
-        return AxiResp.DECERR, []
-    if burst != AxiBurst.INCR or size > _WORD:
-        return AxiResp.SLVERR, []
-    excl = bool(lock) and length == 0 and size == _WORD and addr % 4 == 0
+    region = params.region(addr)
+    error = burst_error(region, params.region(burst_last(addr, length, size, burst)), burst,
+                        size)
+    if error is not None:
+        return error, []
+    excl = bool(lock) and bool(exclusive_supported(length == 0, size, addr))
     return None, [Beat(a, region, bool(write), size, bool(lock), excl, bool(prot & 1))
                   for a in beat_addresses(addr, length, size)]

@@ -3,10 +3,10 @@
 import pytest
 
 from cosim.regress import CONFIGS, SUITES
-from cosim.runner import BUILD_ROOT, SIMULATORS, run, run_icarus_on
+from ioc_defs.params import TOP_NAME, IocParams
 from rtl import subsystem
-from rtl.cli import TOP_NAME, generate_verilog
-from rtl.params import IocParams
+from rtl.cli import generate_verilog
+from testbench.runner import BUILD_ROOT, SIMULATORS, run, run_icarus_on
 from verify.formal import axi as axi_formal
 from verify.formal.core import Mutation
 

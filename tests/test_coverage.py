@@ -6,11 +6,11 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
-from cosim.runner import run
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP, RESP_SLVERR
 from rtl.ioc_mailbox import IocMailbox
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP, RESP_SLVERR
-from verify import covergroups
+from testbench import covergroups
+from testbench.runner import run
 from verify.coverage import holes, load_run, merge_functional, report, write_report
 from verify.coverage_waivers import WAIVERS, Waiver
 from verify.vcov import CoverageData, Point, merge, read_dat
@@ -62,7 +62,7 @@ def test_merge_adds_hits_over_the_union_of_bins():
 
 def _random_access(rng, params, offsets):
     offset = rng.choice(offsets) + rng.choice([0, 0, 0, 0, 1, 2]) \
-        if rng.random() < 0.9 else rng.randrange(0x1000)
+        if rng.random() < 0.9 else rng.randrange(REGMAP.window)
     return offset, {"write": rng.random() < 0.5, "size": rng.choice([2, 2, 2, 1, 0]),
                     "strb": rng.choice([0b1111, 0b1111, 0b0011]), "priv": rng.random() < 0.5,
                     "data": rng.choice([0, 1, 3, 31, 0x8000_0101, rng.getrandbits(32)])}

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ioc_defs.params import IocParams
 from rtl.fpga.boards import BOARDS, ECP5_DEVICES, BoardTop
 from rtl.fpga.flow import REPORT_FIELDS, ROOT, TOOLS, synthesize, tool_env
-from rtl.params import IocParams
 
 
 @pytest.mark.fpga

@@ -19,8 +19,8 @@ from xml.etree import ElementTree
 
 import pytest
 
-from cosim.runner import SIMULATORS
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
+from testbench.runner import SIMULATORS
 
 REPO = Path(__file__).resolve().parent.parent
 _PARAMS = IocParams()

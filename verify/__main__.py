@@ -13,9 +13,9 @@ import sys
 import time
 
 from cosim.regress import CONFIGS
-from cosim.runner import SIMULATORS, read_metrics, run
+from testbench.runner import SIMULATORS, read_metrics, run
+from testbench.soak import FAULTS, run_reference
 from verify.report import build_report, write_section
-from verify.soak import FAULTS, run_reference
 
 #: How far an injected fault got: injected, detected by the Linux monitor, recovered from.
 _STAGES = ("injected", "detected", "recovered")
@@ -73,7 +73,7 @@ def fuzz(args):
                "status": "pass" if ok else "FAIL"}
     lines = [
         "Random illegal and unprivileged AXI bursts from every agent at once (raw AXI manager, "
-        "`cosim/suite_fuzz.py`, oracle `verify/fuzz.py`), with legal traffic mixed in, on each "
+        "`cosim/suite_fuzz.py`, oracle `testbench/fuzz.py`), with legal traffic mixed in, on each "
         "simulator and configuration, without and with random VALID/READY stalls. Every beat's "
         "response matched the oracle (address map, SPEC §3.1 front-end rules, register block "
         "reference model); error beats carried no data; every burst was answered within "
@@ -144,7 +144,7 @@ def soak(args):
         "RTL soaks cut short": sum(1 for r in rtl.values() if not r["completed"]),
         "status": "pass" if ok else "FAIL"})
     lines = [
-        "Random SPEC §6 scenarios (`verify/soak.py`): single- or dual-core, lock-free or locked "
+        "Random SPEC §6 scenarios (`testbench/soak.py`): single- or dual-core, lock-free or locked "
         "rings, 1-3 producers, ring depth 2 or 4, random preemption and `resv_clear` pulses, a "
         "SimpleOS hang, crash or ring-index corruption in turn, and in a third of the runs a "
         "hair-trigger Linux monitor that restarts a healthy SimpleOS at arbitrary points. Each "
@@ -170,7 +170,7 @@ def soak(args):
         "Known limitation found by the soak (not drawn): a `corrupt` fault with the **locked** "
         "ring is not recovered from. The locked ring keeps no commit record, so the rebooted "
         "SimpleOS trusts the scribbled `tail` and replays stale slots (duplicates, reordering, "
-        "messages never accounted for). Reproducer: `verify.soak.CORRUPT_LOCKED`."]
+        "messages never accounted for). Reproducer: `testbench.soak.CORRUPT_LOCKED`."]
     if ref.failed_runs:
         lines += ["", "Failed reference runs (first 5):", ""]
         lines += [f"- {c}: {f[:3]}" for c, f in ref.failed_runs[:5]]

@@ -32,9 +32,9 @@ from pathlib import Path
 
 from amaranth.back import rtlil
 
-from cosim.runner import BUILD_ROOT, run_icarus_on
-from rtl.cli import TOP_NAME
+from ioc_defs.params import TOP_NAME
 from rtl.subsystem import IocSubsystem
+from testbench.runner import BUILD_ROOT, run_icarus_on
 from verify.formal.jobs import group
 from verify.formal.sby import run_written, tool_env, write_sby
 

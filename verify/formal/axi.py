@@ -16,9 +16,9 @@ manager's READY does: a VALID that waited for READY would never come up while RE
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
-from rtl.axi import AxiResp
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE, REG_SIZE, Region
 from rtl.axi_frontend import AxiSlaveFrontEnd, _Answer, _Burst
-from rtl.params import REG_BASE, REG_SIZE, Region
 
 from .core import Mutation, Past, PropertySet
 

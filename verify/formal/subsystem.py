@@ -10,9 +10,10 @@ byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports 
 
 from amaranth.hdl import Cat, Elaboratable, Module
 
-from rtl.axi import AxiResp
+from ioc_defs import probes
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import Region
 from rtl.axi_frontend import _Burst
-from rtl.params import Region
 from rtl.subsystem import IocSubsystem
 
 from .core import Mutation, Past, PropertySet, wait_cycles
@@ -31,18 +32,18 @@ class SubsystemProperties(Elaboratable):
         m = Module()
         d, pr, ps = self.dut, self.probe, self.props
         past = Past(m)
-        valid, write = pr["access__valid"], pr["access__write"]
-        lock, excl = pr["access__lock"], pr["access__excl"]
-        strb = pr["access__w_strb"]
-        shm = valid & (pr["access_region"] == Region.SHM)
-        sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr["answer_resp"]
+        valid, write = pr[probes.access("valid")], pr[probes.access("write")]
+        lock, excl = pr[probes.access("lock")], pr[probes.access("excl")]
+        strb = pr[probes.access("w_strb")]
+        shm = valid & (pr[probes.ACCESS_REGION] == Region.SHM)
+        sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr[probes.ANSWER_RESP]
 
         n = d.params.n_agents
         unsupported = shm & write & lock & ~excl
         ps.assert_(m, "the monitor is cleared by resv_clear, by agent reset and by the agent's "
                       "unsupported exclusive write to shared RAM",
                    pr["clear"] == (d.resv_clear | d.agent_rst |
-                                   Cat(unsupported & (pr["access__agent"] == k)
+                                   Cat(unsupported & (pr[probes.access("agent")] == k)
                                        for k in range(n))))
         ps.assert_(m, "the monitor sees the shared-RAM accesses: LL = exclusive read, SC = "
                       "supported exclusive write, store = plain write",
@@ -66,11 +67,11 @@ class SubsystemProperties(Elaboratable):
                    resp != AxiResp.EXOKAY)
         for k in range(n):
             ps.implies(m, f"agent {k}: an unsupported exclusive write clears its reservation",
-                       past.clean & past(unsupported & (pr["access__agent"] == k),
+                       past.clean & past(unsupported & (pr[probes.access("agent")] == k),
                                          f"past_unsupported{k}"),
                        ~pr["resv_valid"][k])
             ps.cover(m, f"agent {k}: an unsupported exclusive write drops a reservation",
-                     unsupported & (pr["access__agent"] == k) & pr["resv_valid"][k])
+                     unsupported & (pr[probes.access("agent")] == k) & pr["resv_valid"][k])
             ps.implies(m, f"agent {k} in reset holds no reservation",
                        past.clean & past(d.agent_rst[k], f"past_agent_rst{k}"),
                        ~pr["resv_valid"][k])
@@ -85,7 +86,7 @@ class SubsystemProperties(Elaboratable):
         # what the induction needs: a front end marks a burst exclusive only if AxLOCK was set
         for k in range(n):
             for burst in ("rd", "wr"):
-                b = _Burst(pr[f"frontend{k}.{burst}"])
+                b = _Burst(pr[f"{probes.frontend(k)}.{burst}"])
                 ps.assert_(m, f"inv: front end {k}'s {burst} burst is exclusive only if locked",
                            ~b.excl | b.lock)
         # llsc.py
@@ -99,8 +100,8 @@ class SubsystemProperties(Elaboratable):
         # decode, proven by the axi_frontend group: its registered bursts need invariants that
         # a proof of the whole subsystem cannot name for each port)
         ps.assert_(m, "unit assumption (mailbox): only register-window accesses reach it",
-                   ~pr["bus__valid"] | (pr["access__valid"] &
-                                        (pr["access_region"] == Region.REG)))
+                   ~pr["bus__valid"] | (pr[probes.access("valid")] &
+                                        (pr[probes.ACCESS_REGION] == Region.REG)))
         ps.assert_(m, "unit assumption (mailbox): agent index in range",
                    ~pr["bus__valid"] | (pr["bus__agent"] < n))
         # axi.py: the arbiter grants only a requesting front end, and a held request waits at
@@ -123,9 +124,9 @@ def make_dut(params, bug=None):
 
 def _failed_sc_writes(m, d, probe):
     # the write enable forgets the monitor's verdict
-    with m.If(probe["access__valid"] & (probe["access_region"] == Region.SHM) &
-              probe["access__write"]):
-        m.d.comb += probe["wr_port__en"].eq(probe["access__w_strb"])
+    with m.If(probe[probes.access("valid")] & (probe[probes.ACCESS_REGION] == Region.SHM) &
+              probe[probes.access("write")]):
+        m.d.comb += probe["wr_port__en"].eq(probe[probes.access("w_strb")])
 
 
 def _agent_reset_keeps_reservation(m, d, probe):

@@ -6,10 +6,11 @@ into the beats it must become, and each port's W beats are kept in order. Every 
 the access the arbiter granted (the subsystem's serialization point, so the models see accesses
 in the true order), compares it with the predicted next beat of that agent and direction
 (address, size, region, exclusive flag, privilege, write data and strobes), and performs the
-*predicted* beat on the reference models, :class:`sw_model.memory.SharedMemory` (shared RAM +
-LL/SC monitor) and :class:`sw_model.regblock.RegBlock` (the register block): a front end that
-decodes a burst wrongly is caught, not copied into the model. It then compares the RTL's answer
-in the next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
+*predicted* beat on the reference models as :class:`sw_model.system.RefSystem` puts them
+together (:meth:`~sw_model.system.RefSystem.granted`: shared RAM + LL/SC monitor, register
+block): a front end that decodes a burst wrongly is caught, not copied into the model. It then
+compares the RTL's answer in the next cycle, and the ``irq`` and ``agent_rst`` levels of every
+cycle, with the models'.
 
 Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never reach the granted
 access (a granted beat of a burst predicted refused is a mismatch); the AXI checkers and the
@@ -18,18 +19,22 @@ AXI-level tests check those answers.
 
 from collections import deque
 
-import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from rtl.params import Region
 from sw_model.bursts import decode_burst
-from sw_model.memory import SharedMemory
-from sw_model.regblock import MonitorStatus, RegBlock
+from sw_model.system import RefSystem
+from testbench.background import Background
+from testbench.probes import Probes
 
 __all__ = ["Scoreboard"]
 
+# the AXI pins the prediction reads, per port
+_WATCHED = tuple(f"{ch}{name}" for ch in ("ar", "aw")
+                 for name in ("valid", "ready", "addr", "len", "size", "burst", "lock", "prot")) \
+    + ("wvalid", "wready", "wdata", "wstrb")
 
-class Scoreboard:
+
+class Scoreboard(Background):
     """Compares an ``ioc_subsystem`` instance with the reference models, cycle by cycle.
 
     Parameters
@@ -42,8 +47,11 @@ class Scoreboard:
 
     Members
     -------
+    system : RefSystem
+        The reference models the RTL is compared with.
     memory : SharedMemory
     regblock : RegBlock
+        The system's parts.
     accesses : int
         Number of granted accesses checked so far.
     mismatches : list of str
@@ -52,27 +60,24 @@ class Scoreboard:
 
     def __init__(self, dut, params):
         self.dut = dut
+        self._probes = Probes(dut)
         self.params = params
-        self.memory = SharedMemory(params)
-        self.regblock = RegBlock(params)
+        self.system = RefSystem(params)
+        self.memory, self.regblock = self.system.memory, self.system.regblock
         self.accesses = 0
         self.cycles = 0
         self.mismatches = []
-        self._task = None
         n = params.n_agents
         # per port: predicted read beats; write bursts as (refused, beats) in AW order; W beats
         self._reads = [deque() for _ in range(n)]
         self._writes = [deque() for _ in range(n)]
         self._w = [deque() for _ in range(n)]
+        self._pins = [{name: getattr(dut, f"s{k}_axi_{name}") for name in _WATCHED}
+                      for k in range(n)]
 
     def start(self):
         """Start comparing from the current cycle, which must be the first one after reset."""
-        self._task = cocotb.start_soon(self._run())
-
-    def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        super().start()
 
     def check(self):
         """Raise ``AssertionError`` if the RTL and the models ever disagreed."""
@@ -85,7 +90,7 @@ class Scoreboard:
             self.mismatches.append(f"cycle {self.cycles}: {what}")
 
     def _pin(self, k, name):
-        return int(getattr(self.dut, f"s{k}_axi_{name}").value)
+        return int(self._pins[k][name].value)
 
     def _watch_pins(self):
         """Record this cycle's AR, AW and W handshakes of every port (they complete at the
@@ -131,17 +136,9 @@ class Scoreboard:
 
     def _sample_access(self):
         """The granted access as predicted from the pins, after comparing it with the RTL's."""
-        d = self.dut
-        if not int(d.access__valid.value):
+        granted = self._probes.access()
+        if granted is None:
             return None
-        granted = {
-            "agent": int(d.access__agent.value), "addr": int(d.access__addr.value),
-            "write": bool(int(d.access__write.value)), "data": int(d.access__w_data.value),
-            "strb": int(d.access__w_strb.value), "size": int(d.access__size.value),
-            "lock": bool(int(d.access__lock.value)), "excl": bool(int(d.access__excl.value)),
-            "priv": bool(int(d.access__priv.value)),
-            "region": Region(int(d.access_region.value)),
-        }
         want = self._predicted(granted["agent"], granted["write"])
         if want is None:
             self._mismatch(f"granted access no AXI request asked for: {granted}")
@@ -153,40 +150,6 @@ class Scoreboard:
             self._mismatch(f"granted access differs from the pins' request (RTL, pins): {diff}")
         return want
 
-    def _perform(self, acc, clears):
-        """One cycle of the models, with access ``acc`` (or None) and the reservation clears
-        (``resv_clear | agent_rst``) of the cycle; returns the expected answer."""
-        mem, reg = self.memory, self.regblock
-        for k in range(self.params.n_agents):
-            counts = mem.counters(k)
-            reg.monitor[k] = MonitorStatus(mem.cause(k), counts.ll, counts.sc_ok, counts.sc_fail)
-        reg.bus_error = int(self.dut.bus_error.value)
-        # In the RTL a clear wins over an LL or an SC by the same agent in the same cycle: the
-        # LL leaves no reservation, the SC fails as PREEMPTED.
-        is_ll = acc is not None and acc["region"] == Region.SHM and acc["excl"] \
-            and not acc["write"]
-        if not is_ll:
-            self._clear(clears)
-        expected = None
-        if acc is None or acc["region"] != Region.REG:
-            reg.tick()
-        if acc is not None and acc["region"] == Region.SHM:
-            # `single` tells the model whether an exclusive is of the supported form.
-            expected = mem.access(acc["agent"], acc["addr"], write=acc["write"],
-                                  data=acc["data"], strb=acc["strb"], size=acc["size"],
-                                  lock=acc["lock"], single=acc["excl"])
-        elif acc is not None:
-            expected = reg.access(acc["agent"], acc["addr"], acc["write"], acc["data"],
-                                  acc["strb"], acc["size"], acc["priv"], acc["lock"])
-        if is_ll:
-            self._clear(clears)
-        return expected
-
-    def _clear(self, clears):
-        for k in range(self.params.n_agents):
-            if clears >> k & 1:
-                self.memory.resv_clear(k)
-
     async def _run(self):
         d = self.dut
         expected = None
@@ -194,8 +157,7 @@ class Scoreboard:
         while True:
             if expected is not None:
                 # Write answers carry no data (the RAM's read port then holds a stale word).
-                got = (int(d.answer_resp.value),
-                       0 if self._last["write"] else int(d.answer_data.value))
+                got = self._probes.answer(data=not self._last["write"])
                 want = (int(expected[0]), 0 if self._last["write"] else expected[1])
                 if got != want:
                     self._mismatch(f"answer {got}, model {want} for {self._last}")
@@ -207,7 +169,8 @@ class Scoreboard:
             self._watch_pins()
             acc = self._sample_access()
             self._last = acc
-            expected = self._perform(acc, int(d.resv_clear.value) | rst)
+            expected = self.system.granted(acc, int(d.resv_clear.value) | rst,
+                                           self._probes.bus_error())
             if acc is not None:
                 self.accesses += 1
             self.cycles += 1

@@ -16,9 +16,9 @@ from xml.etree import ElementTree
 
 from cocotb_tools.runner import get_runner
 
-from cosim.waves import write_gtkw
-from rtl.cli import TOP_NAME, generate_verilog
-from rtl.params import IocParams
+from ioc_defs.params import TOP_NAME, IocParams
+from rtl.cli import generate_verilog
+from testbench.waves import write_gtkw
 
 __all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "COVERAGE_ENV", "simulator_env", "build",
            "run", "run_icarus_on", "params_from_env", "summarize", "read_metrics"]
@@ -28,7 +28,7 @@ BUILD_ROOT = Path(__file__).resolve().parent.parent / "build"
 WAVES_ROOT = BUILD_ROOT / "waves"
 WAIVERS = Path(__file__).resolve().parent.parent / "rtl" / "verilator_waivers.vlt"
 _PARAMS_ENV = "IOC_PARAMS"
-#: Directory a run's per-test functional coverage files go to (see cosim.coverage_monitor).
+#: Directory a run's per-test functional coverage files go to (see testbench.coverage_monitor).
 COVERAGE_ENV = "IOC_COVERAGE"
 
 
@@ -174,7 +174,7 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=N
     FST to ``build/waves/<name>/<sim>.fst`` with a GTKWave save file ``<sim>.gtkw`` beside it.
     ``env`` adds variables to the simulation's environment.
     With ``coverage`` (see :func:`build`), every test's functional coverage goes to
-    ``<run dir>/coverage/`` (:mod:`cosim.coverage_monitor`), and on Verilator the run's line
+    ``<run dir>/coverage/`` (:mod:`testbench.coverage_monitor`), and on Verilator the run's line
     and toggle coverage to ``<run dir>/coverage.dat``.
     Returns ``(passed, failed, results_xml)``; a suite that ran no test counts as failed.
     """
@@ -216,7 +216,7 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=N
 
 
 def read_metrics(results_xml):
-    """The rows the suite's tests recorded with :meth:`cosim.tb.TB.record` in that run."""
+    """The rows the suite's tests recorded with :meth:`testbench.tb.TB.record` in that run."""
     path = Path(results_xml).parent / "metrics.jsonl"
     if not path.exists():
         return []

@@ -1,0 +1,35 @@
+"""Names of the subsystem's internal signals that testbenches, coverage, waveforms and formal
+properties observe: the gateware (:mod:`rtl.subsystem`) names its signals from here, and every
+observer finds them from here, so a rename cannot silently leave an observer behind.
+
+The names are as they appear in the generated Verilog (top-level scope).
+"""
+
+__all__ = ["ACCESS", "ACCESS_FIELDS", "ACCESS_REGION", "ANSWER_DATA", "ANSWER_RESP",
+           "BUS_ERROR", "MONITOR", "MAILBOX", "access", "frontend"]
+
+#: Path of the granted access (an ``AccessSignature`` instance): ``access__<field>``.
+ACCESS = "access"
+#: Fields of the granted access, as the testbenches read them.
+ACCESS_FIELDS = ("valid", "agent", "addr", "write", "w_data", "w_strb", "size", "lock", "excl",
+                 "priv")
+#: The region the granted access decodes to (a ``Region``).
+ACCESS_REGION = "access_region"
+#: The target's answer to the access granted in the previous cycle.
+ANSWER_DATA = "answer_data"
+ANSWER_RESP = "answer_resp"
+#: Front-end error pulses, one bit per agent.
+BUS_ERROR = "bus_error"
+#: Instance names of the LL/SC monitor and of the register block.
+MONITOR = "monitor"
+MAILBOX = "mailbox"
+
+
+def access(field):
+    """Name of one field of the granted access."""
+    return f"{ACCESS}__{field}"
+
+
+def frontend(agent):
+    """Instance name of agent ``agent``'s AXI front end."""
+    return f"frontend{agent}"
