@@ -4,6 +4,11 @@ PY    := $(VENV)/bin/python
 SIM   ?= icarus
 WAVES ?= 0
 SEED  ?=
+# make sim selection (default: everything): suites, configurations (comma-separated names), a
+# regular expression on test names
+SUITES ?=
+CONFIGS ?=
+TESTS ?=
 JOBS  ?= 2
 BOARD ?= icebreaker
 BENCH_QUICK ?= 0
@@ -14,11 +19,13 @@ SOAK  ?= 1000
 RTL_SOAK ?= 100
 # make soak-native: random runs of the C library against the Verilated RTL
 NATIVE_RUNS ?= 40
+# make mutate: mutants per RTL module (a random sample of Yosys's mutate -list)
+MUTANTS ?= 20
 
 export VENV
 
 .PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify firmware \
-	soak-native soc
+	soak-native soc mutate
 
 setup:
 	@tools/bootstrap.sh
@@ -27,7 +34,9 @@ test: setup lint
 	$(PY) -m pytest -n $(JOBS)
 
 sim: setup
-	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED))
+	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED)) \
+		$(if $(SUITES),--suites $(SUITES)) $(if $(CONFIGS),--configs $(CONFIGS)) \
+		$(if $(TESTS),--tests '$(TESTS)')
 
 verify: setup formal coverage
 	$(PY) -m verify --fuzz $(FUZZ) --soak-faults $(SOAK) --rtl-faults $(RTL_SOAK) $(if $(SEED),--seed $(SEED))
@@ -65,3 +74,6 @@ firmware: setup
 
 soak-native: setup
 	$(PY) -m firmware soak --runs $(NATIVE_RUNS) $(if $(SEED),--seed $(SEED))
+
+mutate: setup
+	$(PY) -m verify.mutate --sample $(MUTANTS) $(if $(SEED),--seed $(SEED))

@@ -1,6 +1,11 @@
 """``make sim``: the cocotb regression on one simulator, with a summary table.
 
-    python -m cosim.regress --sim icarus|verilator [--waves 0|1] [--seed N] [--quick]
+    python -m cosim.regress --sim icarus|verilator [--waves 0|1] [--seed N]
+                            [--suites S,...] [--configs C,...] [--tests REGEX]
+
+``--suites`` (short names, e.g. ``suite_mailbox``), ``--configs`` (configuration names as the
+table prints them) and ``--tests`` (a regular expression on test names) select part of the
+regression; by default it runs every test of every suite on every configuration.
 """
 
 import argparse
@@ -28,15 +33,24 @@ def main(argv=None):
     parser.add_argument("--waves", type=int, choices=(0, 1), default=0)
     parser.add_argument("--seed", type=int, default=None,
                         help="random seed (default: a fresh one, printed)")
+    parser.add_argument("--suites", type=_choice_list(_SUITE_NAMES), default=list(_SUITE_NAMES),
+                        help=f"comma-separated suites (default all: {','.join(_SUITE_NAMES)})")
+    parser.add_argument("--configs", type=_choice_list(_CONFIG_NAMES),
+                        default=list(_CONFIG_NAMES),
+                        help=f"comma-separated configurations (default all: "
+                             f"{','.join(_CONFIG_NAMES)})")
+    parser.add_argument("--tests", type=_regex, default=None,
+                        help="regular expression selecting test names (default all)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     print(f"regression on {args.sim}, seed {seed} (reproduce with SEED={seed})", flush=True)
 
     rows, scenarios, failed = [], [], 0
-    for suite in SUITES:
-        for params in CONFIGS:
+    for suite in (_SUITE_NAMES[name] for name in args.suites):
+        for params in (_CONFIG_NAMES[name] for name in args.configs):
             start = time.monotonic()
-            _, n_failed, results = run(params, args.sim, suite, seed=seed)
+            _, n_failed, results = run(params, args.sim, suite, seed=seed,
+                                       test_filter=args.tests)
             failed += n_failed
             if args.waves:
                 for case in summarize(results):
@@ -64,6 +78,30 @@ def main(argv=None):
         print(f"waveforms: {WAVES_ROOT}/<suite>.<test>-<config>/{args.sim}.fst, with "
               f"{args.sim}.gtkw beside each (gtkwave <that .gtkw>)")
     return 1 if failed or not rows else 0
+
+
+_SUITE_NAMES = {suite.rsplit(".", 1)[-1]: suite for suite in SUITES}
+_CONFIG_NAMES = {params.name(): params for params in CONFIGS}
+
+
+def _choice_list(choices):
+    """An argparse type: a comma-separated, non-empty list of names from ``choices``."""
+    def parse(text):
+        names = [name for name in text.split(",") if name]
+        bad = [name for name in names if name not in choices]
+        if bad or not names:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: expected comma-separated names from {', '.join(choices)}")
+        return names
+    return parse
+
+
+def _regex(text):
+    try:
+        re.compile(text)
+    except re.error as e:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a regular expression: {e}") from None
+    return text
 
 
 def _wave_name(suite, case, params):

@@ -164,6 +164,28 @@ async def every_request_form_on_every_port(dut):
 
 
 @cocotb.test()
+async def beats_wider_than_the_bus_get_slverr_and_change_nothing(dut):
+    """AxSIZE 3..7 (8 to 128 bytes, wider than the 32-bit bus) in every burst type, read and
+    write, to the shared RAM and the register window, through the raw manager (cocotbext-axi's
+    AxiMaster refuses such bursts): every beat SLVERR, no data, nothing written."""
+    tb = TB.from_env(dut, raw=True)
+    await tb.start()
+    m = tb.masters[1 % tb.params.n_agents]
+    target = 0x300
+    for size in range(3, 8):
+        for burst in (AxiBurstType.FIXED, AxiBurstType.INCR, AxiBurstType.WRAP):
+            for addr in (target, REG_BASE + REGMAP["CH_ENABLE"].offset):
+                r = await m.read_burst(addr, 1, size=size, burst=burst)
+                assert r.beats == [(0, SLVERR)] * 2, (size, burst, hex(addr), r.beats)
+                w = await m.write_burst(addr, [(0xFFFF_FFFF, 0xF)] * 2, size=size, burst=burst)
+                assert w.resp == SLVERR, (size, burst, hex(addr))
+    assert (await m.read(target, 64)).data == bytes(64), "a refused burst wrote the RAM"
+    assert await tb.reg_read(1 % tb.params.n_agents, "CH_ENABLE") == (0, OKAY), \
+        "a refused burst wrote CH_ENABLE"
+    await tb.finish()
+
+
+@cocotb.test()
 async def every_channel_rings_every_agent_and_resets(dut):
     """Each channel configured in turn between every agent and the next one: a doorbell from
     the next one sets the channel's pending bit at the agent (and nowhere else), the ack clears
@@ -264,7 +286,8 @@ async def every_llsc_outcome_for_every_agent(dut):
     """For each agent: an SC without LL (NO_RESERVATION), to another granule (ADDRESS_MISMATCH),
     after another agent's store (CONFLICT), after a resv_clear pulse (PREEMPTED), with resv_clear
     high in the very cycle of the LL (it answers, but leaves no reservation) or of the SC
-    (PREEMPTED), an exclusive burst (unsupported: fails), and a clean pair (EXOKAY). Every
+    (PREEMPTED), an exclusive burst or narrow write after an LL (unsupported: fails and drops
+    the reservation, so the next SC fails as PREEMPTED), and a clean pair (EXOKAY). Every
     failed SC writes nothing and reports its cause in SC_CAUSE."""
     tb = _tb(dut)
     await tb.start()
@@ -311,6 +334,14 @@ async def every_llsc_outcome_for_every_agent(dut):
         burst = await tb.masters[k].write(addr, bytes(range(1, 9)), awid=k, lock=EXCL)
         assert burst.resp == OKAY
         assert (await tb.masters[k].read(addr, 8, arid=k)).data == bytes(8), "failed SCs wrote"
+        # an unsupported exclusive write (burst, narrow) is a failed SC: the reservation is gone
+        assert await sc(k, addr) == OKAY
+        assert await _sc_cause(tb, k) == ScFailCause.PREEMPTED
+        assert await ll(k, addr) == EXOKAY
+        narrow = await tb.masters[k].write(addr, b"\x77", awid=k, lock=EXCL, size=0)
+        assert narrow.resp == OKAY
+        assert await sc(k, addr) == OKAY
+        assert (await tb.masters[k].read(addr, 4, arid=k)).data == bytes(4), "failed SCs wrote"
         assert await ll(k, addr) == EXOKAY
         assert await sc(k, addr, 0x1234) == EXOKAY
         assert (await tb.masters[other].read(addr, 4, arid=other)).data == \

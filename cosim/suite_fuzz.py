@@ -31,6 +31,7 @@ from testbench.fuzz import (
     protected_setup,
     ram_pattern,
 )
+from testbench.raw_axi import AxiHang
 from testbench.tb import TB
 
 
@@ -79,7 +80,7 @@ async def fuzz_bad_inputs(dut, backpressure):
 
     responses = Counter()
     counted = Counter()
-    wrong, latencies = [], []
+    wrong, latencies, hangs = [], [], []
 
     async def fuzz(agent, quota):
         master = tb.masters[agent]
@@ -92,12 +93,17 @@ async def fuzz_bad_inputs(dut, backpressure):
                 # write to the protected RAM must fail, whatever its form.
                 allowed = [{AxiResp.OKAY}] if t.write else allowed
             kw = dict(size=t.size, burst=t.burst, lock=t.lock, prot=t.prot, id=agent)
-            if t.write:
-                r = await master.write_burst(t.addr, t.beats, length=t.length, **kw)
-                got = [(0, r.resp)]
-            else:
-                r = await master.read_burst(t.addr, t.length, **kw)
-                got = r.beats
+            try:
+                if t.write:
+                    r = await master.write_burst(t.addr, t.beats, length=t.length, **kw)
+                    got = [(0, r.resp)]
+                else:
+                    r = await master.read_burst(t.addr, t.length, **kw)
+                    got = r.beats
+            except AxiHang as e:
+                # The port is stuck: count the hang and stop this agent (it cannot go on).
+                hangs.append(f"agent {agent} {t}: {e}")
+                return
             latencies.append((r.cycles, t.length + 1))
             for _, resp in got:
                 responses[t.category, AxiResp(resp).name] += 1
@@ -109,23 +115,31 @@ async def fuzz_bad_inputs(dut, backpressure):
     quota = -(-n // p.n_agents)
     for task in [cocotb.start_soon(fuzz(k, quota)) for k in range(p.n_agents)]:
         await task
-    assert not wrong, f"{len(wrong)} wrong responses, first: {wrong[:3]}"
-    after = await snapshot()
-    changed = [(reg, b, a) for reg, b, a in zip(protected, before, after, strict=True) if a != b]
-    assert not changed, f"protected registers changed: {changed}"
-    assert (await tb.masters[0].read(lo, hi - lo)).data == ram_pattern(p), \
-        "the protected RAM changed"
-    assert resets == [], f"agent_rst pulsed at cycles {resets[:5]}"
     fuzzed = sum(counted.values())
-    assert fuzzed >= n
-    worst = max(c / b for c, b in latencies)
+    changed = ram_changed = None
+    if not hangs:
+        after = await snapshot()
+        changed = [(reg, b, a) for reg, b, a in zip(protected, before, after, strict=True)
+                   if a != b]
+        ram_changed = (await tb.masters[0].read(lo, hi - lo)).data != ram_pattern(p)
+    # Every figure is recorded, counted, before any check can stop the test.
     tb.record(fuzz=True, backpressure=backpressure, accesses=fuzzed,
               legal=sum(v for (c, _), v in responses.items() if c == "legal"),
               categories=dict(counted),
               responses={f"{c}:{r}": v for (c, r), v in sorted(responses.items())},
-              max_cycles=max(c for c, _ in latencies), max_cycles_per_beat=round(worst, 2),
+              wrong_responses=len(wrong), hangs=len(hangs),
+              protected_changed=None if changed is None else len(changed) + ram_changed,
+              agent_resets=len(resets),
+              max_cycles=max((c for c, _ in latencies), default=0),
+              max_cycles_per_beat=round(max((c / b for c, b in latencies), default=0), 2),
               protected_registers=len(protected), protected_ram_bytes=hi - lo,
               sim_cycles=tb.cycle)
+    assert not hangs, f"{len(hangs)} hung bursts: {hangs}"
+    assert not wrong, f"{len(wrong)} wrong responses, first: {wrong[:3]}"
+    assert not changed, f"protected registers changed: {changed}"
+    assert not ram_changed, "the protected RAM changed"
+    assert resets == [], f"agent_rst pulsed at cycles {resets[:5]}"
+    assert fuzzed >= n
     cocotb.log.info("fuzz: %d bursts (%s), responses %s, slowest answer %d cycles", fuzzed,
                   dict(counted), dict(responses), max(c for c, _ in latencies))
     await tb.finish()

@@ -43,7 +43,8 @@ async def soak_simpleos_faults_live(dut):
             path.write_text("\n".join(map(repr, result.history)) + "\n")
         tb.scoreboard.check()
         tb.record(run=index, fault=verdict.fault, restarts=verdict.restarts,
-                  recovered=verdict.recovered, messages=verdict.messages,
+                  detected=verdict.detected, recovered=verdict.recovered,
+                  violations=verdict.violations, messages=verdict.messages,
                   delivered=sum(c.delivered for c in verdict.channels.values()),
                   dropped=sum(c.dropped for c in verdict.channels.values()),
                   refused=sum(c.refused for c in verdict.channels.values()),

@@ -124,4 +124,5 @@ class ScFailCause(enum.IntEnum):
     NO_RESERVATION   = 1  # no LL since the last SC (or since reset)
     ADDRESS_MISMATCH = 2  # the reservation is on another granule
     CONFLICT         = 3  # another agent wrote the reserved granule
-    PREEMPTED        = 4  # resv_clear (interrupt/exception/vCPU switch) or agent reset
+    PREEMPTED        = 4  # resv_clear (interrupt/exception/vCPU switch), agent reset, or an
+    #                       unsupported exclusive write (burst, narrow, misaligned) by the agent

@@ -419,7 +419,9 @@ _REGISTERS = (
     ), array=_WD, stride=0x10, check=Check.KICK_PERMITTED),
     # -- per agent LL/SC monitor status ----------------------------------------------------------
     Register("SC_CAUSE", 0x400, "Cause of agent k's most recent failed store-conditional "
-             "(ScFailCause). Readable by anyone.", (
+             "(ScFailCause). Readable by anyone. An unsupported exclusive write to shared RAM "
+             "(a burst, a narrow or misaligned beat) fails, writes nothing and clears agent k's "
+             "reservation as resv_clear does: the next SC then fails as PREEMPTED.", (
         _f("CAUSE", 0, 3, R, "ScFailCause", reset=None),
     ), array=_AG, stride=0x10),
     Register("LL_COUNT", 0x404, "Number of load-linked accesses by agent k (wraps).", (
@@ -428,7 +430,8 @@ _REGISTERS = (
     Register("SC_OK_COUNT", 0x408, "Number of successful store-conditionals by agent k (wraps).", (
         _f("COUNT", 0, 32, R, "SC success count", reset=None),
     ), array=_AG, stride=0x10),
-    Register("SC_FAIL_COUNT", 0x40C, "Number of failed store-conditionals by agent k (wraps).", (
+    Register("SC_FAIL_COUNT", 0x40C, "Number of failed store-conditionals by agent k (wraps); "
+             "unsupported exclusive writes are not counted.", (
         _f("COUNT", 0, 32, R, "SC failure count", reset=None),
     ), array=_AG, stride=0x10),
 )

@@ -135,6 +135,13 @@ class IocSubsystem(wiring.Component):
         rd_port = ram.read_port()
         wr_port = ram.write_port(granularity=8)
         word = access.addr[2:(p.shm_bytes - 1).bit_length()]
+        # An unsupported exclusive write (a burst, a narrow or misaligned beat) is a failed SC
+        # (SPEC §3.3): it writes nothing, and clears its agent's reservation as a clear does,
+        # so an SC after it cannot succeed on a reservation taken before it.
+        unsupported_sc = Signal(n, name="unsupported_sc")
+        for k in range(n):
+            m.d.comb += unsupported_sc[k].eq(to_shm & access.write & access.lock & ~access.excl &
+                                             (access.agent == k))
         m.d.comb += [
             monitor.valid.eq(to_shm),
             monitor.agent.eq(access.agent),
@@ -142,7 +149,7 @@ class IocSubsystem(wiring.Component):
             monitor.ll.eq(~access.write & access.excl),
             monitor.sc.eq(access.write & access.excl),
             monitor.store.eq(access.write & ~access.lock),
-            monitor.clear.eq(self.resv_clear | self.agent_rst),
+            monitor.clear.eq(self.resv_clear | self.agent_rst | unsupported_sc),
             rd_port.addr.eq(word),
             rd_port.en.eq(to_shm & ~access.write),
             wr_port.addr.eq(word),

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from ioc_defs.regmap import Event
 
-from .cpu import BusError
 from .history import producer_message
 from .layout import A2B, B2A, TOMBSTONE, ChannelState
 from .regs import read_field, write_reg
@@ -61,10 +60,9 @@ class IocEnv:
                 return False
             await port.sleep(backoff)
             waited += backoff
-        try:
-            await write_reg(port, "DOORBELL", CHANNEL=channel)
-        except BusError:
-            pass  # channel not enabled: the peer polls its rings when it attaches
+        # A refused doorbell (channel disabled, or this agent no endpoint) is a configuration
+        # error: the BusError propagates rather than leaving a message the peer is never told of.
+        await write_reg(port, "DOORBELL", CHANNEL=channel)
         return True
 
     async def receive(self, port, label, channel, direction):

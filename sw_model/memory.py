@@ -115,6 +115,8 @@ class SharedMemory:
         tuple of (AxiResp, int)
             ``EXOKAY`` for a supported exclusive read and a successful exclusive write; ``OKAY``
             otherwise, including a failed or unsupported exclusive write, which writes nothing.
+            An unsupported exclusive write also clears the agent's reservation (as
+            :meth:`resv_clear`).
             ``r_data`` is the addressed word for reads and 0 for writes.
         """
         self._check_agent(agent)
@@ -126,8 +128,13 @@ class SharedMemory:
                 self._ll[agent] = (self._ll[agent] + 1) & _M32
                 return AxiResp.EXOKAY, self._words[index]
             return AxiResp.OKAY, self._words[index]
+        if lock and not supported:
+            # A failed SC (SPEC §3.3): nothing written, the reservation cleared as a clear pulse
+            # does (the next SC reports PREEMPTED); not counted as an SC.
+            self.resv_clear(agent)
+            return AxiResp.OKAY, 0
         if lock:
-            return (AxiResp.EXOKAY if supported and self._store_conditional(agent, addr, data, strb)
+            return (AxiResp.EXOKAY if self._store_conditional(agent, addr, data, strb)
                     else AxiResp.OKAY), 0
         self._write(agent, index, data, strb)
         return AxiResp.OKAY, 0

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp, burst_error, burst_last, exclusive_supported
 from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, Region
 from ioc_defs.regmap import REGMAP
+from sw_model.bursts import beat_addresses
 
 __all__ = ["Txn", "CATEGORIES", "draw", "expected", "check_beats", "protected_setup",
            "scratch", "protected_ram", "ram_pattern"]
@@ -89,15 +90,6 @@ def protected_setup(params, rng):
     return writes
 
 
-def _beat_addrs(t):
-    """Byte address of every beat, as AXI defines them (INCR only: the others are refused
-    before any beat is performed)."""
-    n = 1 << t.size
-    first = t.addr
-    aligned = first & ~(n - 1)
-    return [first] + [aligned + n * i for i in range(1, t.length + 1)]
-
-
 def expected(params, regs, agent, t):
     """The documented answer to ``t`` from ``agent``: a list with one set of allowed
     responses per R beat for reads, a one-element list (the B response) for writes. ``regs``
@@ -115,7 +107,7 @@ def expected(params, regs, agent, t):
             return [{AxiResp.OKAY, AxiResp.EXOKAY}]  # success depends on the reservation
         return [{AxiResp.OKAY}] * (1 if t.write else t.length + 1)
     beats = []
-    for i, addr in enumerate(_beat_addrs(t)):
+    for i, addr in enumerate(beat_addresses(t.addr, t.length, t.size)):
         data, strb = t.beats[i] if t.write else (0, 0b1111)
         refused = regs.refusal(agent, addr, t.write, data, strb, t.size, t.priv)
         beats.append({AxiResp.SLVERR} if refused else {AxiResp.OKAY})
@@ -217,7 +209,8 @@ def draw(rng, params, agent, regs):
         t.beats = _write_beats(rng, t.length + 1, t.size, t.addr)
     if t.write and t.priv and category != "legal" and params.region(t.addr) == Region.REG \
             and not all(regs.refusal(agent, a, True, d, s, t.size, True)
-                        for a, (d, s) in zip(_beat_addrs(t), t.beats, strict=True)):
+                        for a, (d, s) in zip(beat_addresses(t.addr, t.length, t.size), t.beats,
+                                             strict=True)):
         # An accepted privileged write would change protected state: make it unprivileged
         # (then refused by the privileged registers, accepted by the others).
         t.prot &= ~1

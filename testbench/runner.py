@@ -21,21 +21,12 @@ from rtl.cli import generate_verilog
 from testbench.waves import write_gtkw
 
 __all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "COVERAGE_ENV", "simulator_env", "build",
-           "run", "params_from_env", "summarize", "read_metrics"]
+           "run", "run_icarus_on", "params_from_env", "summarize", "read_metrics"]
 
 SIMULATORS = ("icarus", "verilator")
 BUILD_ROOT = Path(__file__).resolve().parent.parent / "build"
 WAVES_ROOT = BUILD_ROOT / "waves"
 WAIVERS = Path(__file__).resolve().parent.parent / "rtl" / "verilator_waivers.vlt"
-# cocotb's own Icarus dumper is SystemVerilog, and Icarus runs in Verilog-2005 mode here.
-_ICARUS_DUMPER = f"""module ioc_waves;
-  reg [8*1024:1] path;
-  initial if ($value$plusargs("dumpfile=%s", path)) begin
-    $dumpfile(path);
-    $dumpvars(0, {TOP_NAME});
-  end
-endmodule
-"""
 _PARAMS_ENV = "IOC_PARAMS"
 #: Directory a run's per-test functional coverage files go to (see testbench.coverage_monitor).
 COVERAGE_ENV = "IOC_COVERAGE"
@@ -75,6 +66,22 @@ def _write_if_changed(path, text):
         path.write_text(text)
 
 
+@contextmanager
+def _no_waves_env():
+    """Hide a ``WAVES`` environment variable from cocotb's runner while it builds or runs.
+
+    ``make sim WAVES=1`` exports ``WAVES`` and cocotb's runner lets it override its ``waves``
+    argument, which would add wave dumping to builds and runs that share a directory with
+    plain ones; here ``waves`` is always the caller's explicit choice.
+    """
+    saved = os.environ.pop("WAVES", None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ["WAVES"] = saved
+
+
 def build(params, sim, *, waves=False, coverage=False):
     """Generate the Verilog of ``params`` and build it for ``sim``; returns ``(runner, dir)``.
 
@@ -96,20 +103,10 @@ def build(params, sim, *, waves=False, coverage=False):
                                       f"{'-cov' if code_cov else ''}")
     runner = get_runner(sim)
     sources = [source]
+    # Icarus runs with cocotb's own flags (-g2012) and, for waves, cocotb's FST dumper: the
+    # generated Verilog needs no flag of its own (rtl.cli.generate_verilog).
     build_args = []
-    if sim == "icarus":
-        # Verilog-2005 semantics: Yosys's `always @*` blocks are woken at time 0 by an
-        # initialised dummy variable, which SystemVerilog mode (cocotb's -g2012) initialises
-        # silently; blocks whose inputs then never change would hold X forever.
-        build_args = ["-g2005"]
-        if waves:
-            dumper = BUILD_ROOT / "sim" / "ioc_waves.v"
-            with _locked("icarus-dumper"):
-                dumper.parent.mkdir(parents=True, exist_ok=True)
-                _write_if_changed(dumper, _ICARUS_DUMPER)
-            sources.append(dumper)
-            build_args += ["-s", "ioc_waves"]
-    elif sim == "verilator":
+    if sim == "verilator":
         sources.insert(0, WAIVERS)
         build_args = ["-Wall"]
         if waves:
@@ -120,15 +117,47 @@ def build(params, sim, *, waves=False, coverage=False):
         # cocotb rebuilds only when a source is newer than the binary (flags do not count):
         # rebuild from clean whenever any input changed.
         stamp = build_dir / ".inputs"
-        inputs = json.dumps({"args": build_args, "sources": [p.read_text() for p in sources]})
+        inputs = json.dumps({"args": build_args, "waves": waves,
+                             "sources": [p.read_text() for p in sources]})
         stale = not stamp.exists() or stamp.read_text() != inputs
-        runner.build(sources=sources, hdl_toplevel=TOP_NAME, build_dir=build_dir,
-                     timescale=("1ns", "1ps"), waves=waves and sim == "verilator",
-                     build_args=build_args,
-                     always=stale, clean=stale,
-                     log_file=BUILD_ROOT / "sim" / f"{build_dir.name}.build.log")
+        with _no_waves_env():
+            runner.build(sources=sources, hdl_toplevel=TOP_NAME, build_dir=build_dir,
+                         timescale=("1ns", "1ps"), waves=waves,
+                         build_args=build_args,
+                         always=stale, clean=stale,
+                         log_file=BUILD_ROOT / "sim" / f"{build_dir.name}.build.log")
         stamp.write_text(inputs)
     return runner, build_dir
+
+
+def run_icarus_on(source, module, *, name, build_args=(), params=None, env=None):
+    """Build the Verilog file ``source`` (not the generated subsystem: a seeded-bug variant,
+    another generator's output) on Icarus in ``build/sim/<name>/`` with ``build_args`` added
+    to cocotb's defaults, and run the cocotb suite ``module`` on it.
+
+    Returns ``(passed, log)``: whether every test passed, and the simulation log's path. A
+    failing test does not raise, even under pytest.
+    """
+    simulator_env()
+    params = params or IocParams()
+    build_dir = BUILD_ROOT / "sim" / name
+    runner = get_runner("icarus")
+    with _no_waves_env():
+        runner.build(sources=[source], hdl_toplevel=TOP_NAME, build_dir=build_dir,
+                     timescale=("1ns", "1ps"), build_args=list(build_args), always=True,
+                     clean=True, log_file=BUILD_ROOT / "sim" / f"{name}.build.log")
+        log = build_dir / "sim.log"
+        try:
+            results = runner.test(
+                test_module=module, hdl_toplevel=TOP_NAME, build_dir=build_dir,
+                extra_env={**(env or {}), _PARAMS_ENV: json.dumps(dataclasses.asdict(params))},
+                results_xml=str(build_dir / "results.xml"), timescale=("1ns", "1ps"),
+                log_file=log)
+        except SystemExit:
+            # cocotb's runner exits when a test failed and it runs under pytest
+            return False, log
+    cases = summarize(results)
+    return bool(cases) and all(c["result"] == "PASS" for c in cases), log
 
 
 def params_from_env():
@@ -168,15 +197,16 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=N
         wave_file = WAVES_ROOT / test_name / f"{sim}.fst"
         wave_file.parent.mkdir(parents=True, exist_ok=True)
         if sim == "icarus":
-            plusargs = [f"+dumpfile={wave_file}"]
+            plusargs = [f"+dumpfile_path={wave_file}"]
         else:
             test_args = ["--trace-file", str(wave_file)]
-    results = runner.test(
-        test_module=module, hdl_toplevel=TOP_NAME, test_filter=test_filter, seed=seed,
-        waves=waves, extra_env=env, build_dir=build_dir,
-        test_dir=test_dir, plusargs=plusargs, test_args=test_args,
-        results_xml=str(test_dir / "results.xml"), log_file=test_dir / "sim.log",
-        timescale=("1ns", "1ps"))
+    with _no_waves_env():
+        results = runner.test(
+            test_module=module, hdl_toplevel=TOP_NAME, test_filter=test_filter, seed=seed,
+            waves=waves, extra_env=env, build_dir=build_dir,
+            test_dir=test_dir, plusargs=plusargs, test_args=test_args,
+            results_xml=str(test_dir / "results.xml"), log_file=test_dir / "sim.log",
+            timescale=("1ns", "1ps"))
     if waves:
         write_gtkw(params, wave_file)
     cases = summarize(results)

@@ -1,22 +1,37 @@
 """Cycle-exact scoreboard: the RTL against the reference models of ``sw_model``.
 
-Every cycle, the scoreboard reads the access the arbiter granted (the subsystem's serialization
-point, so the models see accesses in the true order) and performs it on the reference models as
-:class:`sw_model.system.RefSystem` puts them together (:meth:`~sw_model.system.RefSystem.granted`:
-shared RAM + LL/SC monitor, register block). It then compares the RTL's answer in the
-next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
+The scoreboard predicts every access from the AXI pins: each accepted AR/AW burst is decoded on
+its own (:func:`sw_model.bursts.decode_burst`: region, refusal, beat addresses, exclusive form)
+into the beats it must become, and each port's W beats are kept in order. Every cycle it reads
+the access the arbiter granted (the subsystem's serialization point, so the models see accesses
+in the true order), compares it with the predicted next beat of that agent and direction
+(address, size, region, exclusive flag, privilege, write data and strobes), and performs the
+*predicted* beat on the reference models as :class:`sw_model.system.RefSystem` puts them
+together (:meth:`~sw_model.system.RefSystem.granted`: shared RAM + LL/SC monitor, register
+block): a front end that decodes a burst wrongly is caught, not copied into the model. It then
+compares the RTL's answer in the next cycle, and the ``irq`` and ``agent_rst`` levels of every
+cycle, with the models'.
 
 Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never reach the granted
-access; the AXI-level tests check those.
+access (a granted beat of a burst predicted refused is a mismatch); the AXI checkers and the
+AXI-level tests check those answers.
 """
+
+from collections import deque
 
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from sw_model.bursts import decode_burst
 from sw_model.system import RefSystem
 from testbench.background import Background
 from testbench.probes import Probes
 
 __all__ = ["Scoreboard"]
+
+# the AXI pins the prediction reads, per port
+_WATCHED = tuple(f"{ch}{name}" for ch in ("ar", "aw")
+                 for name in ("valid", "ready", "addr", "len", "size", "burst", "lock", "prot")) \
+    + ("wvalid", "wready", "wdata", "wstrb")
 
 
 class Scoreboard(Background):
@@ -52,6 +67,13 @@ class Scoreboard(Background):
         self.accesses = 0
         self.cycles = 0
         self.mismatches = []
+        n = params.n_agents
+        # per port: predicted read beats; write bursts as (refused, beats) in AW order; W beats
+        self._reads = [deque() for _ in range(n)]
+        self._writes = [deque() for _ in range(n)]
+        self._w = [deque() for _ in range(n)]
+        self._pins = [{name: getattr(dut, f"s{k}_axi_{name}") for name in _WATCHED}
+                      for k in range(n)]
 
     def start(self):
         """Start comparing from the current cycle, which must be the first one after reset."""
@@ -66,6 +88,67 @@ class Scoreboard(Background):
     def _mismatch(self, what):
         if len(self.mismatches) < 100:
             self.mismatches.append(f"cycle {self.cycles}: {what}")
+
+    def _pin(self, k, name):
+        return int(self._pins[k][name].value)
+
+    def _watch_pins(self):
+        """Record this cycle's AR, AW and W handshakes of every port (they complete at the
+        coming edge; a beat they bring is granted in a later cycle at the earliest)."""
+        for k in range(self.params.n_agents):
+            for ch, queue in (("ar", self._reads[k]), ("aw", self._writes[k])):
+                if not (self._pin(k, f"{ch}valid") and self._pin(k, f"{ch}ready")):
+                    continue
+                error, beats = decode_burst(
+                    self.params, write=ch == "aw", addr=self._pin(k, f"{ch}addr"),
+                    length=self._pin(k, f"{ch}len"), size=self._pin(k, f"{ch}size"),
+                    burst=self._pin(k, f"{ch}burst"), lock=self._pin(k, f"{ch}lock"),
+                    prot=self._pin(k, f"{ch}prot"))
+                if ch == "ar":
+                    queue.extend(beats)
+                else:
+                    queue.append((error is not None, self._pin(k, "awlen") + 1, deque(beats)))
+            if self._pin(k, "wvalid") and self._pin(k, "wready"):
+                self._w[k].append((self._pin(k, "wdata"), self._pin(k, "wstrb")))
+
+    def _predicted(self, agent, write):
+        """The next beat the pins asked ``agent``'s front end for, as an access, or None."""
+        if not write:
+            beat = self._reads[agent].popleft() if self._reads[agent] else None
+            data, strb = 0, 0
+        else:
+            bursts, w = self._writes[agent], self._w[agent]
+            # refused bursts before it were answered by the front end: their W beats are spent
+            while bursts and bursts[0][0]:
+                for _ in range(min(bursts.popleft()[1], len(w))):
+                    w.popleft()
+            if not bursts or not bursts[0][2] or not w:
+                return None
+            beat = bursts[0][2].popleft()
+            if not bursts[0][2]:
+                bursts.popleft()
+            data, strb = w.popleft()
+        if beat is None:
+            return None
+        return {"agent": agent, "addr": beat.addr, "write": beat.write, "data": data,
+                "strb": strb, "size": beat.size, "lock": beat.lock, "excl": beat.excl,
+                "priv": beat.priv, "region": beat.region}
+
+    def _sample_access(self):
+        """The granted access as predicted from the pins, after comparing it with the RTL's."""
+        granted = self._probes.access()
+        if granted is None:
+            return None
+        want = self._predicted(granted["agent"], granted["write"])
+        if want is None:
+            self._mismatch(f"granted access no AXI request asked for: {granted}")
+            return granted
+        if not want["write"]:
+            granted["data"], granted["strb"] = 0, 0   # a read carries no write payload
+        if granted != want:
+            diff = {k: (granted[k], want[k]) for k in want if granted[k] != want[k]}
+            self._mismatch(f"granted access differs from the pins' request (RTL, pins): {diff}")
+        return want
 
     async def _run(self):
         d = self.dut
@@ -83,7 +166,8 @@ class Scoreboard(Background):
                 self._mismatch(f"irq {irq:#x}, model {self.regblock.irq:#x}")
             if rst != self.regblock.agent_rst:
                 self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
-            acc = self._probes.access()
+            self._watch_pins()
+            acc = self._sample_access()
             self._last = acc
             expected = self.system.granted(acc, int(d.resv_clear.value) | rst,
                                            self._probes.bus_error())

@@ -93,6 +93,8 @@ class RunVerdict:
         The fault actually injected (``None`` if a restart came before SimpleOS got to it).
     restarts : int
         Restarts of SimpleOS by the Linux monitor.
+    detected : bool
+        After the fault, the Linux monitor judged SimpleOS failed (watchdog or heartbeat).
     recovered : bool
         After the fault, the new incarnation answered a heartbeat.
     channels : dict
@@ -109,6 +111,7 @@ class RunVerdict:
     config: ScenarioConfig
     fault: str | None = None
     restarts: int = 0
+    detected: bool = False
     recovered: bool = False
     channels: dict = field(default_factory=dict)
     rings_linearized: int = 0
@@ -125,6 +128,11 @@ class RunVerdict:
     @property
     def messages(self):
         return sum(c.sent for c in self.channels.values())
+
+    @property
+    def violations(self):
+        """Messages lost silently, duplicated or delivered from nowhere, as counted."""
+        return sum(len(c.violations) for c in self.channels.values())
 
 
 def judge(config, result):
@@ -157,6 +165,7 @@ def judge(config, result):
         v.rings_linearized += 1
         v.ops += len(ops)
     if v.fault is not None:
+        v.detected = "detected" in metrics and metrics["detected"] >= metrics["fault"]
         v.recovered = "resumed" in metrics and metrics["resumed"] > metrics["fault"]
         if result.restarts < 1 or not v.recovered:
             fail(f"{v.fault} not recovered from: restarts {result.restarts}, {metrics}")
@@ -167,11 +176,17 @@ def judge(config, result):
 
 @dataclass
 class SoakTotals:
-    """Sums over many :class:`RunVerdict` objects."""
+    """Sums over many :class:`RunVerdict` objects.
+
+    ``faults``, ``detected`` and ``recovered`` count runs by fault kind (``hang``, ``crash``,
+    ``corrupt``): injected, then detected by the Linux monitor, then recovered from.
+    """
     runs: int = 0
     faults: Counter = field(default_factory=Counter)
+    detected: Counter = field(default_factory=Counter)
+    recovered: Counter = field(default_factory=Counter)
     restarts: int = 0
-    recovered: int = 0
+    violations: int = 0
     messages: int = 0
     delivered: int = 0
     dropped: int = 0
@@ -187,8 +202,10 @@ class SoakTotals:
         self.runs += 1
         if v.fault:
             self.faults[v.fault] += 1
+            self.detected[v.fault] += v.detected
+            self.recovered[v.fault] += v.recovered
         self.restarts += v.restarts
-        self.recovered += v.recovered
+        self.violations += v.violations
         self.messages += v.messages
         self.delivered += sum(c.delivered for c in v.channels.values())
         self.dropped += sum(c.dropped for c in v.channels.values())
@@ -207,8 +224,10 @@ class SoakTotals:
 
     def as_dict(self):
         return {"runs": self.runs, "faults": dict(sorted(self.faults.items())),
+                "detected": dict(sorted(self.detected.items())),
+                "recovered": dict(sorted(self.recovered.items())),
                 "faults_total": self.n_faults, "restarts": self.restarts,
-                "recovered": self.recovered, "messages": self.messages,
+                "violations": self.violations, "messages": self.messages,
                 "delivered": self.delivered, "dropped": self.dropped, "refused": self.refused,
                 "rings_linearized": self.rings_linearized, "rings_exempt": self.rings_exempt,
                 "rings_undecided": self.rings_undecided,

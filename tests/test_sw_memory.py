@@ -115,6 +115,10 @@ def test_unsupported_exclusive_is_a_failed_exclusive(size, single, addr):
     assert resp == AxiResp.OKAY
     assert memory.peek(A) == 0  # writes nothing
     assert memory.counters(0) == MonitorCounters(ll=1, sc_ok=0, sc_fail=0)
+    # ... and it clears the reservation (SPEC §3.3): the next SC fails as preempted
+    assert memory.reservation(0) is None
+    assert memory.access(0, A, write=True, data=6, lock=True)[0] == AxiResp.OKAY
+    assert memory.cause(0) == ScFailCause.PREEMPTED and memory.peek(A) == 0
 
 
 def test_byte_strobes():

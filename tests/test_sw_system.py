@@ -7,7 +7,12 @@ from ioc_defs.axi import AxiResp
 from ioc_defs.params import REG_BASE, IocParams, ScFailCause
 from ioc_defs.regmap import REGMAP, Event
 from sw_model.cpu import BusError, RefPort
+from sw_model.guests import DATA, IocEnv
+from sw_model.history import History
+from sw_model.layout import A2B
 from sw_model.regs import read_field, read_reg, write_reg
+from sw_model.ring import VARIANTS
+from sw_model.scenario import ScenarioConfig, scenario_layout, scenario_params
 from sw_model.sched import RandomPolicy, Runner
 from sw_model.system import RefSystem
 
@@ -112,3 +117,24 @@ def test_exclusives_to_registers_are_plain_and_never_exokay():
     system.tick()
     assert system.access(0, addr, write=False, lock=True) == (AxiResp.OKAY, 3)
     assert system.memory.counters(0).ll == 0
+
+
+def test_a_refused_doorbell_is_not_swallowed():
+    """A guest's send on a channel whose doorbell is refused (here never enabled: a
+    misconfigured channel) raises the BusError instead of leaving the peer uninformed."""
+    config = ScenarioConfig()
+    layout = scenario_layout(config)
+    env = IocEnv(layout, VARIANTS["lockfree"], History(), clock=lambda: 0)
+    runner = Runner(RefSystem(scenario_params(config)))
+    runner.system.memory.load_image(0, layout.image())
+
+    async def sender(port, hv):
+        try:
+            await env.send(port, "producer", DATA, A2B, 0x11, patience=0)
+        except BusError as e:
+            return e.resp
+        return None
+
+    thread = runner.spawn(sender(RefPort(0), RefPort(0, priv=True)), name="t0", agent=0)
+    assert runner.run(RandomPolicy(0, switch_rate=0.0)) == "quiescent"
+    assert thread.result == AxiResp.SLVERR

@@ -1,10 +1,12 @@
 """The verification machinery of ``verify/`` at reduced length (``make verify`` runs it long),
 and negative controls showing that each checker catches what it is there to catch."""
 
+import argparse
 import dataclasses
 
 import pytest
 
+import verify.__main__ as verify_main
 from ioc_defs.axi import AxiBurst, AxiResp
 from ioc_defs.params import REG_BASE, IocParams
 from ioc_defs.regmap import REGMAP
@@ -101,7 +103,11 @@ def test_soak_draws_corruptions_for_both_correct_rings():
 def test_soak_judge_passes_a_good_run_and_flags_an_injected_silent_loss():
     config = ScenarioConfig(fault="crash", seed=3)
     result = run_scenario(config)
-    assert judge(config, result).ok
+    good = judge(config, result)
+    assert good.ok and (good.fault, good.detected, good.recovered) == ("crash", True, True)
+    undetected = dataclasses.replace(result, metrics={
+        k: v for k, v in result.metrics.items() if k != "detected"})
+    assert not judge(config, undetected).detected
     victim = next(i for i, e in enumerate(result.history.events)
                   if e.kind == "deliver" and e.channel == (0, 0))
     del result.history.events[victim]
@@ -112,9 +118,58 @@ def test_soak_judge_passes_a_good_run_and_flags_an_injected_silent_loss():
 def test_reference_soak_reduced():
     totals, _ = run_reference(24, seed=7)
     assert totals.failed_runs == []
-    assert totals.n_faults >= 24 and totals.recovered == totals.n_faults
+    assert totals.n_faults >= 24
+    assert totals.detected == totals.faults and totals.recovered == totals.faults
     assert all(totals.faults[kind] > 0 for kind in FAULTS)
     assert totals.restarts >= totals.n_faults and totals.rings_linearized > 0
+
+
+# -- report figures: counted from the runs, never assumed from a pass ------------------------------
+
+
+def _capture_section(monkeypatch):
+    sections = {}
+    monkeypatch.setattr(verify_main, "write_section",
+                        lambda name, summary, *_, **__: sections.setdefault(name, summary))
+    return sections
+
+
+def test_fuzz_figures_are_the_runs_counts(monkeypatch):
+    sections = _capture_section(monkeypatch)
+    row = {"backpressure": False, "accesses": 40, "legal": 3, "max_cycles": 9,
+           "max_cycles_per_beat": 1.5, "categories": {}, "responses": {},
+           "wrong_responses": 2, "hangs": 1, "protected_changed": 0, "agent_resets": 0}
+    monkeypatch.setattr(verify_main, "_run", lambda *_: (False, [row], 1.0, "sim.log"))
+    args = argparse.Namespace(sims=["icarus"], fuzz=40, seed=1)
+    assert not verify_main.fuzz(args)
+    summary = sections["fuzz"]
+    runs = len(verify_main.CONFIGS)
+    assert summary["wrong responses"] == 2 * runs and summary["hangs"] == runs
+    assert summary["runs stopped before counting"] == runs  # one stall setting recorded of two
+    assert summary["status"] == "FAIL"
+
+
+def test_soak_figures_count_each_fault_kind_through_detection_and_recovery(monkeypatch):
+    sections = _capture_section(monkeypatch)
+    totals, _ = run_reference(6, seed=7)
+    monkeypatch.setattr(verify_main, "run_reference", lambda *_, **__: (totals, 1.0))
+    rtl = [{"fault": "hang", "detected": True, "recovered": False, "violations": 1},
+           {"fault": "crash", "detected": False, "recovered": False, "violations": 0},
+           {"fault": None, "detected": False, "recovered": False, "violations": 0}]
+    zeros = dict.fromkeys(("restarts", "messages", "delivered", "dropped", "refused",
+                           "rings_linearized", "rings_undecided", "cycles"), 0)
+    metrics = [{**zeros, **m, "failures": []} for m in rtl]
+    monkeypatch.setattr(verify_main, "_run", lambda *_: (True, metrics, 1.0, "sim.log"))
+    args = argparse.Namespace(sims=["icarus"], soak_faults=6, rtl_faults=2, seed=1)
+    assert verify_main.soak(args)
+    summary = sections["soak"]
+    assert summary["hang faults injected / detected / recovered (RTL)"] == "1 / 1 / 0"
+    assert summary["crash faults injected / detected / recovered (RTL)"] == "1 / 0 / 0"
+    assert summary["corrupt faults injected / detected / recovered (RTL)"] == "0 / 0 / 0"
+    ref_hangs = totals.faults["hang"]
+    assert summary["hang faults injected / detected / recovered (reference)"] == \
+        f"{ref_hangs} / {ref_hangs} / {ref_hangs}"
+    assert summary["lost silently or duplicated"] == 1
 
 
 # -- fuzz oracle ---------------------------------------------------------------------------------

@@ -20,7 +20,6 @@ class Waiver:
 
 
 _TXN = "ioc.txn.cross"
-_AXI = "ioc.axi.cross"
 
 WAIVERS = (
     Waiver(_TXN, "read* x EXOKAY x *",
@@ -33,8 +32,4 @@ WAIVERS = (
     Waiver(_TXN, "* x DECERR x * x contended",
            "DECERR is decided by the front end when the address is accepted; such a "
            "transaction never requests the shared access slot, so it cannot contend for it."),
-    Waiver(_AXI, "wider x *",
-           "cocotbext-axi's AxiMaster refuses an AxSIZE wider than the 32-bit bus, so no cosim "
-           "test can issue one; the front end's SLVERR for it is tested at unit level "
-           "(tests/test_axi_frontend.py::test_error_bursts_never_reach_the_slot, 64-bit beats)."),
 )

@@ -5,11 +5,11 @@ the bound the AXI front end's bounded-response proof assumes (:mod:`.axi`, ``gra
 requester that holds its request waits at most ``n - 1`` cycles.
 """
 
-from amaranth.hdl import Elaboratable, Module, Signal
+from amaranth.hdl import Elaboratable, Module
 
 from rtl.arbiter import RoundRobinArbiter
 
-from .core import Mutation, Past, PropertySet
+from .core import Mutation, Past, PropertySet, wait_cycles
 
 __all__ = ["ArbiterProperties", "make_dut", "BUGS"]
 
@@ -35,12 +35,8 @@ class ArbiterProperties(Elaboratable):
         ps.assert_(m, "inv: last grant index in range", self.probe["last"] < n)
         for i in range(n):
             # cycles requester i has been waiting, its request held, before this one
-            wait = Signal(range(n + 1), name=f"ghost_wait{i}")
             waiting = req[i] & ~grant[i]
-            with m.If(waiting & (wait < n)):
-                m.d.sync += wait.eq(wait + 1)
-            with m.Elif(~waiting):
-                m.d.sync += wait.eq(0)
+            wait = wait_cycles(m, waiting, n, f"ghost_wait{i}")
             ps.assert_(m, f"requester {i} waits at most {n - 1} cycles (bounded waiting)",
                        ~(waiting & (wait >= n - 1)))
             ps.cover(m, f"requester {i} granted after waiting {n - 1} cycles (bound is tight)",

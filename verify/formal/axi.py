@@ -1,9 +1,10 @@
 """Properties of the AXI4 slave front end (SPEC §3.1) and seeded bugs that break them.
 
-The manager side is assumed to obey AXI (VALID held and payload stable until READY, no W beat
-that no AW asked for), and the arbiter to grant only a requesting front end. Under that, the
+The manager side is assumed to obey AXI (VALID held and payload stable until READY; W beats may
+come before their AW), and the arbiter to grant only a requesting front end. Under that, the
 front end must answer every request exactly once, in order and with the right ID and RLAST,
-keep its own VALID and payload stable until READY, and hold its request until granted. A ghost
+keep its own VALID and payload stable until READY, hold its request until granted, and present
+each beat as the address channel asked (address, size, exclusive flag, region). A ghost
 keeps the outstanding read bursts (ID, beats left) and the outstanding write burst; it never
 looks inside the front end.
 
@@ -16,6 +17,7 @@ manager's READY does: a VALID that waited for READY would never come up while RE
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
 from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE, REG_SIZE, Region
 from rtl.axi_frontend import AxiSlaveFrontEnd, _Answer, _Burst
 
 from .core import Mutation, Past, PropertySet
@@ -141,9 +143,6 @@ class AxiFrontEndProperties(Elaboratable):
         with m.If(aw_go):
             m.d.sync += [aw_id.eq(axi.awid), aw_beats.eq(axi.awlen + 1)]
         m.d.sync += w_taken.eq(w_taken + w_go - Mux(b_go, aw_beats, 0))
-        # the manager sends no W beat that no AW (accepted or being presented) asks for
-        ps.assume(m, "manager: no W beat beyond the AWs presented",
-                  ~axi.wvalid | axi.awvalid | ((b_owed != 0) & (w_taken < aw_beats)))
         ps.assert_(m, "B: a response only for an outstanding write burst",
                    ~axi.bvalid | (b_owed != 0))
         ps.assert_(m, "B: only after every W beat of the burst",
@@ -155,6 +154,7 @@ class AxiFrontEndProperties(Elaboratable):
             if resp != AxiResp.EXOKAY:
                 ps.cover(m, f"B: a burst answered {resp.name}", b_go & (axi.bresp == resp))
         ps.cover(m, "W: a beat taken before its AW", w_go & (b_owed == 0))
+        ps.cover(m, "W: a beat taken while AWVALID is low", w_go & ~axi.awvalid)
 
         # -- the slave's own handshakes ----------------------------------------------------------
         for ch, names, valid, ready in (("R", _R, axi.rvalid, axi.rready),
@@ -169,6 +169,10 @@ class AxiFrontEndProperties(Elaboratable):
 
         # -- what the induction needs: the front end holds exactly what the ghost owes --------
         self._invariants(m, q_id, q_left, q_n, b_owed, aw_id, aw_beats, w_taken)
+
+        # -- payload: each granted beat is the one the address channel asked for -------------
+        self._payload(m, "read", ar_go, _AR, ~req.write)
+        self._payload(m, "write", aw_go, _AW, req.write)
 
         # -- bounded response with bounded arbitration -------------------------------------------
         if self.grant_wait is not None:
@@ -188,6 +192,66 @@ class AxiFrontEndProperties(Elaboratable):
                          stalled & (wait == bound - 1))
         return m
 
+
+    def _payload(self, m, kind, go, names, is_kind):
+        """Ghost of the burst being issued, decoded here from the address channel on its own
+        (SPEC §3.1/§3.2): every granted beat of it carries the address the beat's index gives
+        (INCR: the first at AxADDR, then aligned steps of 2**AxSIZE), AxSIZE, AxLOCK and
+        AxPROT[0], is exclusive exactly for a single aligned 32-bit beat, and goes to the
+        region its address decodes to."""
+        d, ps, pr = self.dut, self.props, self.probe
+        axi, req, p = d.axi, d.req, d.params
+        ch = names[0][:2]
+        addr, size, lock = (getattr(axi, f"{ch}{f}") for f in ("addr", "size", "lock"))
+        length, prot = getattr(axi, f"{ch}len"), getattr(axi, f"{ch}prot")
+        g_addr = Signal(len(addr) + 1, name=f"ghost_{ch}_beat_addr")
+        g_size = Signal(3, name=f"ghost_{ch}_size")
+        g_lock = Signal(name=f"ghost_{ch}_lock")
+        g_excl = Signal(name=f"ghost_{ch}_excl")
+        g_priv = Signal(name=f"ghost_{ch}_priv")
+        g_left = Signal(9, name=f"ghost_{ch}_beats_left")
+
+        def region(a):
+            return Mux(a < p.shm_bytes, Region.SHM,
+                       Mux((a >= REG_BASE) & (a < REG_BASE + REG_SIZE), Region.REG,
+                           Region.NONE))
+
+        step = (Signal(8, name=f"ghost_{ch}_one", init=1) << g_size)[:8]
+        granted = req.valid & req.grant & is_kind
+        with m.If(go):
+            m.d.sync += [g_addr.eq(addr), g_size.eq(size), g_lock.eq(lock), g_priv.eq(prot[0]),
+                         g_excl.eq(lock & (length == 0) & (size == 2) & (addr[:2] == 0)),
+                         g_left.eq(length + 1)]
+        with m.Elif(granted):
+            m.d.sync += [g_addr.eq((g_addr & ~(step - 1)) + step), g_left.eq(g_left - 1)]
+        beat = f"{kind}: a granted beat"
+        ps.assert_(m, f"{beat} is at the address its index gives (INCR steps of AxSIZE)",
+                   ~granted | (req.addr == g_addr[:len(req.addr)]))
+        ps.assert_(m, f"{beat} has its burst's AxSIZE, AxLOCK and AxPROT[0]",
+                   ~granted | ((req.size == g_size) & (req.lock == g_lock) &
+                               (req.priv == g_priv)))
+        ps.assert_(m, f"{beat} is exclusive exactly for a single aligned 32-bit exclusive",
+                   ~granted | (req.excl == g_excl))
+        ps.assert_(m, f"{beat} goes to the region its address decodes to",
+                   ~granted | (req.region == region(g_addr)))
+        ps.cover(m, f"{kind}: a narrow (byte) burst's second beat granted",
+                 granted & (g_size == 0) & (g_addr[:2] == 1) & (g_left != 0))
+        ps.cover(m, f"{kind}: an exclusive burst's beat granted (not exclusive)",
+                 granted & g_lock & ~g_excl)
+
+        # what the induction needs: the front end's registered burst is the ghost's, and its
+        # remaining beats stay in the region of the next one
+        b = _Burst(pr["rd" if kind == "read" else "wr"])
+        active = pr["rd_active" if kind == "read" else "wr_active"]
+        last = (g_addr & ~(step - 1)) + (b.left << g_size)
+        # (a burst answered with an error issues its beats without the slot: not followed)
+        ps.assert_(m, f"inv: the {kind} burst being issued is the ghost's",
+                   ~active | (b.err != AxiResp.OKAY) |
+                   ((b.addr == g_addr[:len(b.addr)]) & (g_addr[len(b.addr)] == 0) &
+                    (b.size == g_size) & (b.lock == g_lock) & (b.excl == g_excl) &
+                    (b.priv == g_priv) & (g_left == b.left + 1) & (b.size <= 2) &
+                    (b.region != Region.NONE) & (b.region == region(g_addr)) &
+                    (b.region == region(last))))
 
     def _invariants(self, m, q_id, q_left, q_n, b_owed, aw_id, aw_beats, w_taken):
         ps, pr = self.props, self.probe
@@ -281,8 +345,26 @@ def _b_before_last_w(m, d, probe):
         m.d.comb += d.axi.bvalid.eq(1)
 
 
+def _exclusive_burst_is_llsc(m, d, probe):
+    # issue 17's hand mutant: the single-beat condition dropped, an exclusive burst is LL/SC
+    axi = d.axi
+    for ch, name in (("ar", "ar_in"), ("aw", "aw_in")):
+        lock, size, addr = (getattr(axi, f"{ch}{f}") for f in ("lock", "size", "addr"))
+        m.d.comb += _Burst(probe[name]).excl.eq(lock & (size == 2) & (addr[:2] == 0))
+
+
+def _narrow_steps_by_word(m, d, probe):
+    # issue 17's hand mutant: every burst steps 4 bytes per beat, whatever its AxSIZE
+    for burst, issue in (("rd", "r_issue"), ("wr", "w_issue")):
+        b = _Burst(probe[burst])
+        with m.If(probe[issue]):
+            m.d.sync += b.addr.eq((b.addr & ~3) + 4)
+
+
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).
 BUGS = {
+    "exclusive_burst_is_llsc": _exclusive_burst_is_llsc,
+    "narrow_steps_by_word": _narrow_steps_by_word,
     "rvalid_waits_for_rready": _rvalid_waits_for_rready,
     "b_payload_changes": _b_payload_changes,
     "r_data_not_held": _r_data_not_held,

@@ -22,7 +22,7 @@ from amaranth.hdl import (
 )
 from amaranth.hdl._ast import SignalSet  # the public API has no signal set
 
-__all__ = ["PropertySet", "Past", "Probe", "FormalTop", "Mutation"]
+__all__ = ["PropertySet", "Past", "Probe", "FormalTop", "Mutation", "wait_cycles"]
 
 
 class PropertySet:
@@ -94,24 +94,40 @@ class Past:
         return reg
 
 
+def wait_cycles(m, waiting, limit, name):
+    """A ghost counter: consecutive cycles before this one in which ``waiting`` held
+    (saturating at ``limit``; 0 once ``waiting`` drops)."""
+    wait = Signal(range(limit + 1), name=name)
+    with m.If(waiting & (wait < limit)):
+        m.d.sync += wait.eq(wait + 1)
+    with m.Elif(~waiting):
+        m.d.sync += wait.eq(0)
+    return wait
+
+
 class Probe:
     """Finds a design's internal signals by the names the RTL gives them.
 
-    The names are those that show in waveforms and in the generated Verilog; a name that is
-    missing, or given to more than one signal, is an error rather than a silent mismatch.
+    The names are those that show in waveforms and in the generated Verilog, alone or prefixed
+    with the submodule path (``frontend0.rd``); a name that is missing, or given to more than
+    one signal, is an error rather than a silent mismatch.
     """
 
     def __init__(self, fragment):
         self._by_name = {}
         self._walk(fragment)
 
-    def _walk(self, fragment):
+    def _walk(self, fragment, path=""):
         for stmts in fragment.statements.values():
             for stmt in stmts:
                 for sig in (*stmt._lhs_signals(), *stmt._rhs_signals()):
                     self._by_name.setdefault(sig.name, SignalSet()).add(sig)
-        for sub, _name, _src in fragment.subfragments:
-            self._walk(sub)
+                    # also by hierarchical name (``frontend0.rd``), for names that recur in
+                    # several instances of one module
+                    if path:
+                        self._by_name.setdefault(f"{path}{sig.name}", SignalSet()).add(sig)
+        for sub, name, _src in fragment.subfragments:
+            self._walk(sub, f"{path}{name}." if name else path)
 
     def __getitem__(self, name):
         found = self._by_name.get(name)

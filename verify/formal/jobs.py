@@ -59,7 +59,8 @@ GROUPS = (
           llsc.LlScProperties, llsc.make_dut, ("store_does_not_conflict",),
           prove_depth=4, cover_depth=12),
     Group("subsystem", "Top level around the monitor: LL/SC/store fed as SPEC 3.1 says, "
-          "clear = resv_clear | agent_rst, a failed SC writes nothing and gets OKAY", _TOP,
+          "clear = resv_clear | agent_rst | unsupported exclusive write, a failed SC writes "
+          "nothing and gets OKAY", _TOP,
           subsystem.SubsystemProperties, subsystem.make_dut, tuple(subsystem.BUGS),
           prove_depth=7, cover_depth=12, shown=("n_agents", "n_channels", "shm_bytes")),
     Group("arbiter", "Round-robin arbiter: one-hot grants to requesters, work conserving, a "
@@ -70,14 +71,17 @@ GROUPS = (
           arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),
           prove_depth=4, cover_depth=8, shown=("n_agents",)),
     Group("ioc_mailbox", "IPI controller: no lost doorbell, irq = OR(status), W1C, privilege "
-          "and endpoint checks", _MBOX, mailbox.MailboxProperties, mailbox.make_dut,
+          "and endpoint checks, exact watchdog expiry, CHANNEL_RESET raises PEER_RESET",
+          _MBOX, mailbox.MailboxProperties, mailbox.make_dut,
           tuple(mailbox.BUGS), prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
     Group("ioc_mailbox_3agents", "IPI controller, 3 agents, 3 channels", _MBOX3,
           mailbox.MailboxProperties, mailbox.make_dut, ("doorbell_from_anyone",),
           prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
     Group("axi_frontend", "AXI front end: one answer per request, in order, right ID/LAST; "
-          "handshake rules", _AXI, axi.AxiFrontEndProperties, axi.make_dut,
-          ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w"),
+          "handshake rules; each beat's address, size, exclusive flag and region", _AXI,
+          axi.AxiFrontEndProperties, axi.make_dut,
+          ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w",
+           "exclusive_burst_is_llsc", "narrow_steps_by_word"),
           prove_depth=8, cover_depth=16, shown=_AXI_SHOWN),
     Group("axi_frontend_bounded", "AXI front end, grant within n_agents-1 cycles (the "
           "round-robin bound): VALID within a bound whatever READY does", _AXI,

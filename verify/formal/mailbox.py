@@ -7,7 +7,7 @@ the OR of the caller's status, pending bits are write-1-to-clear and change only
 and a refused access (privilege, endpoint) changes no protected state.
 """
 
-from amaranth.hdl import Cat, Elaboratable, Module, Signal
+from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
 from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, REG_SIZE
@@ -199,6 +199,9 @@ class MailboxProperties(Elaboratable):
                            clean & P(wd_exp[w] & (sup == k), f"past_wd{w}_expired_to{k}"),
                            s.ev_pend[k][Event.WATCHDOG] & s.wd_expired[w])
 
+        self._watchdog_timing(m, write, at)
+        self._channel_reset(m, past, write, at, endpoint)
+
         # -- endpoint checks ---------------------------------------------------------------------
         bad_db = P(write & at("DOORBELL") &
                    ~Cat(s.ch_on[c] & endpoint(c, bus.agent) & (db_channel == c)
@@ -214,6 +217,57 @@ class MailboxProperties(Elaboratable):
             ps.implies(m, f"an unprivileged non-endpoint read of EPOCH[{c}] gets SLVERR and 0",
                        clean & bad_epoch, (bus.resp == RESP_SLVERR) & (bus.r_data == 0))
         return m
+
+
+    def _watchdog_timing(self, m, write, at):
+        """Exact expiry cycle: a watchdog reloaded (kick, enable, or its own expiry) with
+        period P expires P cycles later while enabled (P = 0 as P = 1), the ghost counting the
+        cycles since the reload from the bus writes alone."""
+        d, p, ps, pr = self.dut, self.dut.params, self.props, self.probe
+        bus = d.bus
+        wd_exp = pr["wd_exp_set"]
+        for w in range(p.n_watchdogs):
+            period, on, mask, count = (pr[f"wd{w}_{x}"] for x in
+                                       ("period", "enable", "kick_mask", "count"))
+            since = Signal(32, name=f"ghost_wd{w}_since_reload")
+            loaded = Signal(32, name=f"ghost_wd{w}_period_loaded")
+            expires = Signal(name=f"ghost_wd{w}_expires")
+            kick = write & at("WDOG_KICK", w) & (bus.priv | mask.bit_select(bus.agent, 1))
+            start = (write & at("WDOG_CTRL", w) & bus.priv & ~on &
+                     _field("WDOG_CTRL", "ENABLE", bus.w_data)[0] &
+                     (_field("WDOG_CTRL", "SUPERVISOR", bus.w_data) < p.n_agents))
+            m.d.comb += expires.eq(on & (since + 1 >= loaded))
+            with m.If(kick | start | expires):
+                m.d.sync += [since.eq(0), loaded.eq(period)]
+            with m.Elif(on):
+                m.d.sync += since.eq(since + 1)
+            ps.assert_(m, f"watchdog {w} expires exactly the period after its reload",
+                       wd_exp[w] == expires)
+            ps.cover(m, f"watchdog {w} expires 3 cycles after a reload with period 3",
+                     expires & (loaded == 3))
+            # what the induction needs: WDOG_COUNT is the period loaded minus the cycles since
+            ps.assert_(m, f"inv: watchdog {w}'s count is what the ghost has left",
+                       (count == (loaded - since)[:32]) &
+                       ((since < loaded) | ((since == 0) & (loaded == 0))))
+
+    def _channel_reset(self, m, past, write, at, endpoint):
+        """CHANNEL_RESET (privileged) acts at the end of the cycle after its write: the
+        channel's epoch moves on and both endpoints get PEER_RESET."""
+        d, p, ps = self.dut, self.dut.params, self.props
+        s = _Names(p, self.probe)
+        bus = d.bus
+        channel = _field("CHANNEL_RESET", "CHANNEL", bus.w_data)
+        for c in range(p.n_channels):
+            wrote = past(write & at("CHANNEL_RESET") & bus.priv & (channel == c),
+                         f"past_channel_reset{c}")
+            acts = past.clean & past(past.clean & wrote, f"past_past_channel_reset{c}")
+            ps.implies(m, f"CHANNEL_RESET of channel {c} bumps its epoch",
+                       acts, s.epoch[c] == (past(s.epoch[c], f"past_cr_epoch{c}") + 1)[
+                           :len(s.epoch[c])])
+            for k in range(p.n_agents):
+                ps.implies(m, f"CHANNEL_RESET of channel {c} raises PEER_RESET at endpoint a{k}",
+                           acts & past(endpoint(c, k), f"past_cr_endpoint{c}_a{k}"),
+                           s.ev_pend[k][Event.PEER_RESET])
 
 
 def make_dut(params, bug=None):
@@ -255,8 +309,29 @@ def _irq_ignores_events(m, d, probe):
             (probe[f"a{k}_ch_pending"] & probe[f"a{k}_ch_enable"]).any())
 
 
+def _watchdog_expires_late(m, d, probe):
+    # issue 17's hand mutant: the expiry one cycle off (at count 0 instead of 1)
+    for w in range(d.params.n_watchdogs):
+        m.d.comb += probe["wd_exp_set"][w].eq(probe[f"wd{w}_enable"] &
+                                              (probe[f"wd{w}_count"] == 0))
+
+
+def _channel_reset_no_peer_reset(m, d, probe):
+    # issue 17's hand mutant: CHANNEL_RESET bumps the epoch but raises no PEER_RESET; an
+    # agent reset still does
+    p = d.params
+    ar_hit, ar_t = probe["ar_hit"], probe["agent_reset_target_q"]
+    for k in range(p.n_agents):
+        peer = Cat(ar_hit[c] & (Mux(probe[f"ch{c}_ep_a"] == ar_t, probe[f"ch{c}_ep_b"],
+                                    probe[f"ch{c}_ep_a"]) == k)
+                   for c in range(p.n_channels)).any() & (ar_t != k)
+        m.d.comb += probe[f"a{k}_ev_set"][Event.PEER_RESET].eq(peer)
+
+
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).
 BUGS = {
+    "watchdog_expires_late": _watchdog_expires_late,
+    "channel_reset_no_peer_reset": _channel_reset_no_peer_reset,
     "clear_beats_set": _clear_beats_set,            # a doorbell lost to a same-cycle reset
     "unprivileged_ch_cfg": _unprivileged_ch_cfg,    # a guest rewires a channel
     "doorbell_from_anyone": _doorbell_from_anyone,  # endpoint check missing

@@ -2,19 +2,21 @@
 
 The monitor's own proof (:mod:`.llsc`) takes its inputs as free; here the top level is checked
 to feed it and obey it: exclusive reads are LLs, supported exclusive writes SCs, plain writes
-stores; ``resv_clear`` and agent reset clear reservations; a failed exclusive write writes no
+stores; ``resv_clear``, agent reset and an agent's unsupported exclusive write (SPEC §3.3: a
+failed SC) clear reservations; a failed exclusive write writes no
 byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports are left free
 (no protocol assumption is needed: the properties are about the granted access).
 """
 
-from amaranth.hdl import Elaboratable, Module
+from amaranth.hdl import Cat, Elaboratable, Module
 
 from ioc_defs import probes
 from ioc_defs.axi import AxiResp
 from ioc_defs.params import Region
+from rtl.axi_frontend import _Burst
 from rtl.subsystem import IocSubsystem
 
-from .core import Mutation, Past, PropertySet
+from .core import Mutation, Past, PropertySet, wait_cycles
 
 __all__ = ["SubsystemProperties", "make_dut", "BUGS"]
 
@@ -36,8 +38,13 @@ class SubsystemProperties(Elaboratable):
         shm = valid & (pr[probes.ACCESS_REGION] == Region.SHM)
         sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr[probes.ANSWER_RESP]
 
-        ps.assert_(m, "the monitor is cleared by resv_clear and by agent reset",
-                   pr["clear"] == (d.resv_clear | d.agent_rst))
+        n = d.params.n_agents
+        unsupported = shm & write & lock & ~excl
+        ps.assert_(m, "the monitor is cleared by resv_clear, by agent reset and by the agent's "
+                      "unsupported exclusive write to shared RAM",
+                   pr["clear"] == (d.resv_clear | d.agent_rst |
+                                   Cat(unsupported & (pr[probes.access("agent")] == k)
+                                       for k in range(n))))
         ps.assert_(m, "the monitor sees the shared-RAM accesses: LL = exclusive read, SC = "
                       "supported exclusive write, store = plain write",
                    (pr["valid"] == shm) &
@@ -58,11 +65,55 @@ class SubsystemProperties(Elaboratable):
         ps.implies(m, "EXOKAY only for a supported exclusive to shared RAM",
                    past.clean & past(valid & ~(shm & excl), "past_not_excl"),
                    resp != AxiResp.EXOKAY)
-        for k in range(d.params.n_agents):
+        for k in range(n):
+            ps.implies(m, f"agent {k}: an unsupported exclusive write clears its reservation",
+                       past.clean & past(unsupported & (pr[probes.access("agent")] == k),
+                                         f"past_unsupported{k}"),
+                       ~pr["resv_valid"][k])
+            ps.cover(m, f"agent {k}: an unsupported exclusive write drops a reservation",
+                     unsupported & (pr[probes.access("agent")] == k) & pr["resv_valid"][k])
             ps.implies(m, f"agent {k} in reset holds no reservation",
                        past.clean & past(d.agent_rst[k], f"past_agent_rst{k}"),
                        ~pr["resv_valid"][k])
+        self._unit_assumptions(m, d, pr, ps, past)
         return m
+
+    @staticmethod
+    def _unit_assumptions(m, d, pr, ps, past):
+        """What the unit proofs assume of their surroundings, asserted where the subsystem
+        provides it (the AXI manager rules are the outside world's and stay assumptions)."""
+        n = d.params.n_agents
+        # what the induction needs: a front end marks a burst exclusive only if AxLOCK was set
+        for k in range(n):
+            for burst in ("rd", "wr"):
+                b = _Burst(pr[f"{probes.frontend(k)}.{burst}"])
+                ps.assert_(m, f"inv: front end {k}'s {burst} burst is exclusive only if locked",
+                           ~b.excl | b.lock)
+        # llsc.py
+        ps.assert_(m, "unit assumption (LL/SC monitor): at most one of ll / sc / store",
+                   ~((pr["ll"] & pr["sc"]) | (pr["ll"] & pr["store"]) |
+                     (pr["sc"] & pr["store"])))
+        ps.assert_(m, "unit assumption (LL/SC monitor): agent index in range",
+                   ~pr["valid"] | (pr["agent"] < n))
+        # mailbox.py: the register block sees only accesses the front end decoded to the
+        # register window (that such an access lies in the window is the front end's region
+        # decode, proven by the axi_frontend group: its registered bursts need invariants that
+        # a proof of the whole subsystem cannot name for each port)
+        ps.assert_(m, "unit assumption (mailbox): only register-window accesses reach it",
+                   ~pr["bus__valid"] | (pr[probes.access("valid")] &
+                                        (pr[probes.ACCESS_REGION] == Region.REG)))
+        ps.assert_(m, "unit assumption (mailbox): agent index in range",
+                   ~pr["bus__valid"] | (pr["bus__agent"] < n))
+        # axi.py: the arbiter grants only a requesting front end, and a held request waits at
+        # most n_agents - 1 cycles (the bounded-response proof's grant_wait)
+        requests, grant = pr["requests"], pr["grant"]
+        ps.assert_(m, "unit assumption (AXI front end): a grant only to a request",
+                   (grant & ~requests) == 0)
+        for k in range(n):
+            waiting = requests[k] & ~grant[k]
+            wait = wait_cycles(m, waiting, n, f"ghost_req_wait{k}")
+            ps.assert_(m, f"unit assumption (AXI front end): agent {k}'s request waits at most "
+                          f"{n - 1} cycles for its grant", ~(waiting & (wait >= n - 1)))
 
 
 def make_dut(params, bug=None):
@@ -82,8 +133,14 @@ def _agent_reset_keeps_reservation(m, d, probe):
     m.d.comb += probe["clear"].eq(d.resv_clear)
 
 
+def _unsupported_sc_keeps_reservation(m, d, probe):
+    # the issue-17 behaviour: an exclusive burst after an LL left the reservation valid
+    m.d.comb += probe["clear"].eq(d.resv_clear | d.agent_rst)
+
+
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).
 BUGS = {
     "failed_sc_writes": _failed_sc_writes,
     "agent_reset_keeps_reservation": _agent_reset_keeps_reservation,
+    "unsupported_sc_keeps_reservation": _unsupported_sc_keeps_reservation,
 }
