@@ -570,9 +570,9 @@ def test_watchdog_expiry_kick_and_reload():
             (OKAY, 9)]  # the forbidden kick reloaded nothing
         assert await b.read_ok(0, "EV_PENDING") == BUSERR
         # kicking every few cycles keeps it from expiring
-        await b.write_ok(1, "EV_PENDING", data=WDOG)
-        await b.write_ok(1, "WDOG_EXPIRED", data=0b10, priv=True)
-        await b.write_ok(2, "WDOG_KICK", 1)
+        assert await b.seq(b.op(1, "EV_PENDING", write=True, data=WDOG),
+                           b.op(1, "WDOG_EXPIRED", write=True, data=0b10, priv=True),
+                           b.op(2, "WDOG_KICK", 1, write=True)) == [(OKAY, 0)] * 3
         for _ in range(5):
             await b.tick(6)  # kicks' E 8 cycles apart; a kick in the expiry cycle would be late
             await b.write_ok(2, "WDOG_KICK", 1)
