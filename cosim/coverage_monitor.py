@@ -125,7 +125,7 @@ class CoverageMonitor:
     async def _run(self):
         d = self.dut = self.tb.dut
         self._prev_access = None
-        self._irq = self._rst = 0
+        self._irq = self._rst = self._x_clears = 0
         await ReadOnly()
         while True:
             if int(d.rst.value):
@@ -141,6 +141,8 @@ class CoverageMonitor:
         d, event = self.dut, self.cover.event
         self._answer(self._prev_access)
         self._prev_access = self._access()
+        # the clears an access in X sees: _access looks at them one cycle later, in E
+        self._x_clears = int(d.resv_clear.value) | int(d.agent_rst.value)
 
         irq, rst = int(d.irq.value), int(d.agent_rst.value)
         if irq & ~self._irq:
@@ -186,7 +188,7 @@ class CoverageMonitor:
         self._transactions()
 
     def _access(self):
-        """The access granted this cycle (sampled into ``ioc.reg``), or ``None``."""
+        """The access in stage E this cycle (sampled into ``ioc.reg``), or ``None``."""
         d = self.dut
         if not int(d.access__valid.value):
             return None
@@ -211,8 +213,7 @@ class CoverageMonitor:
             # a doorbell that rings the caller itself (both endpoints are the caller)
             acc["self"] = acc["doorbell"] and bool(int(self._sets[agent][0].value))
         elif acc["region"] == Region.SHM and acc["excl"]:
-            clears = int(d.resv_clear.value) | int(d.agent_rst.value)
-            if clears >> agent & 1:
+            if self._x_clears >> agent & 1:
                 self.cover.llsc("sc_and_clear_same_cycle" if acc["write"]
                                 else "ll_and_clear_same_cycle", f"a{agent}")
         return acc

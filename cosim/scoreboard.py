@@ -1,10 +1,14 @@
 """Cycle-exact scoreboard: the RTL against the reference models of ``sw_model``.
 
-Every cycle, the scoreboard reads the access the arbiter granted (the subsystem's serialization
-point, so the models see accesses in the true order) and performs it on the reference models,
-:class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
+Every cycle, the scoreboard reads the access in the pipeline's stage E (``access__*``; accesses
+pass each stage in grant order, so the models see them in the true order) and performs it on the
+reference models, :class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
 :class:`sw_model.regblock.RegBlock` (the register block). It then compares the RTL's answer in the
 next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
+
+Timing model (:class:`rtl.subsystem.IocSubsystem`): the register block performs an access in E,
+the cycle it is sampled; the shared RAM and the LL/SC monitor performed it one cycle earlier, in
+X, with that cycle's reservation clears, and a register read in E sees the monitor after that.
 
 Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never reach the granted
 access; the AXI-level tests check those.
@@ -83,33 +87,35 @@ class Scoreboard:
             "region": Region(int(d.access_region.value)),
         }
 
-    def _perform(self, acc, clears):
-        """One cycle of the models, with access ``acc`` (or None) and the reservation clears
-        (``resv_clear | agent_rst``) of the cycle; returns the expected answer."""
+    def _perform(self, acc, x_clears):
+        """One cycle of the models, with the access ``acc`` (or None) in E and the reservation
+        clears (``resv_clear | agent_rst``) of the cycle before, when ``acc`` was in X;
+        returns the expected answer."""
         mem, reg = self.memory, self.regblock
-        for k in range(self.params.n_agents):
-            counts = mem.counters(k)
-            reg.monitor[k] = MonitorStatus(mem.cause(k), counts.ll, counts.sc_ok, counts.sc_fail)
-        reg.bus_error = int(self.dut.bus_error.value)
-        # In the RTL a clear wins over an LL or an SC by the same agent in the same cycle: the
-        # LL leaves no reservation, the SC fails as PREEMPTED.
+        # X, one cycle ago: in the RTL a clear wins over an LL or an SC by the same agent in
+        # the same cycle: the LL leaves no reservation, the SC fails as PREEMPTED.
         is_ll = acc is not None and acc["region"] == Region.SHM and acc["excl"] \
             and not acc["write"]
         if not is_ll:
-            self._clear(clears)
+            self._clear(x_clears)
         expected = None
-        if acc is None or acc["region"] != Region.REG:
-            reg.tick()
         if acc is not None and acc["region"] == Region.SHM:
             # `single` tells the model whether an exclusive is of the supported form.
             expected = mem.access(acc["agent"], acc["addr"], write=acc["write"],
                                   data=acc["data"], strb=acc["strb"], size=acc["size"],
                                   lock=acc["lock"], single=acc["excl"])
-        elif acc is not None:
+        if is_ll:
+            self._clear(x_clears)
+        # E, this cycle: the register block sees the monitor as X left it.
+        for k in range(self.params.n_agents):
+            counts = mem.counters(k)
+            reg.monitor[k] = MonitorStatus(mem.cause(k), counts.ll, counts.sc_ok, counts.sc_fail)
+        reg.bus_error = int(self.dut.bus_error.value)
+        if acc is None or acc["region"] != Region.REG:
+            reg.tick()
+        else:
             expected = reg.access(acc["agent"], acc["addr"], acc["write"], acc["data"],
                                   acc["strb"], acc["size"], acc["priv"], acc["lock"])
-        if is_ll:
-            self._clear(clears)
         return expected
 
     def _clear(self, clears):
@@ -120,6 +126,7 @@ class Scoreboard:
     async def _run(self):
         d = self.dut
         expected = None
+        x_clears = 0
         await ReadOnly()
         while True:
             if expected is not None:
@@ -136,7 +143,8 @@ class Scoreboard:
                 self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
             acc = self._sample_access()
             self._last = acc
-            expected = self._perform(acc, int(d.resv_clear.value) | rst)
+            expected = self._perform(acc, x_clears)
+            x_clears = int(d.resv_clear.value) | rst
             if acc is not None:
                 self.accesses += 1
             self.cycles += 1
