@@ -126,29 +126,31 @@ class AxiSlaveFrontEnd(wiring.Component):
     def _decode(self, m, prefix, burst, addr, len_, size, kind, lock, prot, id_):
         """Fill ``burst`` (a combinational _Burst) from an address-channel payload."""
         p = self._params
-        # Address of the last beat's first byte (33 bits: no wrap-around).
-        base = Signal(ADDR_WIDTH + 1, name=f"{prefix}_base")
-        last = Signal(ADDR_WIDTH + 10, name=f"{prefix}_last")
+        # Each region is a naturally aligned power of two, so a burst whose first beat is in a
+        # region stays in it iff its offset in the region plus the burst's span does not carry
+        # out of the region's size: a short adder instead of a full-width last address.
+        span = Signal(10 + _WORD_SIZE, name=f"{prefix}_span")   # bytes from first to last beat
+        aligned = Signal(ADDR_WIDTH, name=f"{prefix}_aligned")  # the first beat, size-aligned
         with m.Switch(size):
             for s in range(_WORD_SIZE + 1):
                 with m.Case(s):
-                    m.d.comb += base.eq(addr & ~((1 << s) - 1))
-                    m.d.comb += last.eq(base + (len_ << s))
+                    m.d.comb += [aligned.eq(addr & ~((1 << s) - 1)), span.eq(len_ << s)]
             with m.Default():
                 # Wider than the bus: SLVERR wherever it is mapped; judge by the first beat.
-                m.d.comb += last.eq(addr)
+                m.d.comb += aligned.eq(addr)
         with m.If(kind != AxiBurst.INCR):
             # FIXED: every beat is at the first one's address; WRAP: the beats stay in an
             # aligned container within the first beat's region. Mapped, so SLVERR (not DECERR).
-            m.d.comb += last.eq(addr)
+            m.d.comb += [aligned.eq(addr), span.eq(0)]
 
-        def in_region(a, lo, hi):
-            return (a < hi) if lo == 0 else (a >= lo) & (a < hi)
+        def fits(base, size_bytes):
+            """(first beat in [base, base + size_bytes), the last one too)"""
+            bits = (size_bytes - 1).bit_length()
+            first = addr[bits:] == base >> bits
+            return first, (aligned[:bits] + span) < size_bytes
 
-        first_shm = in_region(addr, SHM_BASE, SHM_BASE + p.shm_bytes)
-        first_reg = in_region(addr, REG_BASE, REG_BASE + REG_SIZE)
-        last_shm = in_region(last, SHM_BASE, SHM_BASE + p.shm_bytes)
-        last_reg = in_region(last, REG_BASE, REG_BASE + REG_SIZE)
+        first_shm, last_shm = fits(SHM_BASE, p.shm_bytes)
+        first_reg, last_reg = fits(REG_BASE, REG_SIZE)
 
         m.d.comb += [
             burst.id.eq(id_),

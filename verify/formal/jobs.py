@@ -61,7 +61,7 @@ GROUPS = (
     Group("subsystem", "Top level around the monitor: LL/SC/store fed as SPEC 3.1 says, "
           "clear = resv_clear | agent_rst, a failed SC writes nothing and gets OKAY", _TOP,
           subsystem.SubsystemProperties, subsystem.make_dut, tuple(subsystem.BUGS),
-          prove_depth=7, cover_depth=12, shown=("n_agents", "n_channels", "shm_bytes")),
+          prove_depth=10, cover_depth=14, shown=("n_agents", "n_channels", "shm_bytes")),
     Group("arbiter", "Round-robin arbiter: one-hot grants to requesters, work conserving, a "
           "held request waits at most n-1 cycles (the AXI bounded-response assumption)", _ARB2,
           arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),

@@ -4,7 +4,8 @@ The monitor's own proof (:mod:`.llsc`) takes its inputs as free; here the top le
 to feed it and obey it: exclusive reads are LLs, supported exclusive writes SCs, plain writes
 stores; ``resv_clear`` and agent reset clear reservations; a failed exclusive write writes no
 byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports are left free
-(no protocol assumption is needed: the properties are about the granted access).
+(no protocol assumption is needed: the properties are about the granted access). The RAM and
+the monitor act in stage X (``x_access``); the answer comes two cycles later.
 """
 
 from amaranth.hdl import Elaboratable, Module
@@ -29,10 +30,10 @@ class SubsystemProperties(Elaboratable):
         m = Module()
         d, pr, ps = self.dut, self.probe, self.props
         past = Past(m)
-        valid, write = pr["access__valid"], pr["access__write"]
-        lock, excl = pr["access__lock"], pr["access__excl"]
-        strb = pr["access__w_strb"]
-        shm = valid & (pr["access_region"] == Region.SHM)
+        valid, write = pr["x_access__valid"], pr["x_access__write"]
+        lock, excl = pr["x_access__lock"], pr["x_access__excl"]
+        strb = pr["x_access__w_strb"]
+        shm = valid & (pr["x_access_region"] == Region.SHM)
         sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr["answer_resp"]
 
         ps.assert_(m, "the monitor is cleared by resv_clear and by agent reset",
@@ -48,14 +49,20 @@ class SubsystemProperties(Elaboratable):
                    shm & write & sc_ok, wr_en == strb)
         ps.implies(m, "a plain write writes its strobes", shm & write & ~lock, wr_en == strb)
         ps.assert_(m, "nothing else writes shared RAM", (shm & write) | (wr_en == 0))
-        failed = past(shm & write & lock & ~sc_ok, "past_failed_excl_write")
+        # the answer, two cycles after X; both past cycles out of reset
+        clean2 = past.clean & past(past.clean, "past_past_clean")
+
+        def past2(value, name):
+            return past(past(value, f"{name}_1"), f"{name}_2")
+
+        failed = past2(shm & write & lock & ~sc_ok, "past_failed_excl_write")
         ps.implies(m, "a failed exclusive write is answered OKAY",
-                   past.clean & failed, resp == AxiResp.OKAY)
+                   clean2 & failed, resp == AxiResp.OKAY)
         ps.implies(m, "a successful exclusive write is answered EXOKAY",
-                   past.clean & past(shm & write & sc_ok, "past_sc_ok"),
+                   clean2 & past2(shm & write & sc_ok, "past_sc_ok"),
                    resp == AxiResp.EXOKAY)
         ps.implies(m, "EXOKAY only for a supported exclusive to shared RAM",
-                   past.clean & past(valid & ~(shm & excl), "past_not_excl"),
+                   clean2 & past2(valid & ~(shm & excl), "past_not_excl"),
                    resp != AxiResp.EXOKAY)
         for k in range(d.params.n_agents):
             ps.implies(m, f"agent {k} in reset holds no reservation",
@@ -72,9 +79,9 @@ def make_dut(params, bug=None):
 
 def _failed_sc_writes(m, d, probe):
     # the write enable forgets the monitor's verdict
-    with m.If(probe["access__valid"] & (probe["access_region"] == Region.SHM) &
-              probe["access__write"]):
-        m.d.comb += probe["wr_port__en"].eq(probe["access__w_strb"])
+    with m.If(probe["x_access__valid"] & (probe["x_access_region"] == Region.SHM) &
+              probe["x_access__write"]):
+        m.d.comb += probe["wr_port__en"].eq(probe["x_access__w_strb"])
 
 
 def _agent_reset_keeps_reservation(m, d, probe):
