@@ -16,22 +16,24 @@ manager's READY does: a VALID that waited for READY would never come up while RE
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
 from rtl.axi import AxiResp
-from rtl.axi_frontend import AxiSlaveFrontEnd, _Answer, _Burst
+from rtl.access import ANSWER_LATENCY
+from rtl.axi_frontend import RQ_DEPTH, AxiSlaveFrontEnd, _Answer, _Beat, _Burst, _Tag
 
 from .core import Mutation, Past, PropertySet
 
 __all__ = ["AxiFrontEndProperties", "make_dut", "BUGS", "READ_DEPTH", "response_bound"]
 
-#: Outstanding read bursts the ghost can keep (the front end has at most 3: one issuing and
-#: the answers of two more in its R queue).
-READ_DEPTH = 4
+#: Outstanding read bursts the ghost can keep (the front end has at most RQ_DEPTH + 1: one
+#: issuing and one beat of RQ_DEPTH more queued or in flight), plus one to see an excess.
+READ_DEPTH = RQ_DEPTH + 2
 
 
 def response_bound(grant_wait):
     """Most consecutive cycles an owed answer goes without VALID, if a request waits at most
-    ``grant_wait`` cycles for its grant: reads and writes share the front end's request, so the
-    beat may first wait for one beat of the other direction to be granted, then for its own."""
-    return 2 * (grant_wait + 1)
+    ``grant_wait`` cycles for its grant: reads and writes share the front end's request
+    register, so the beat may first wait for a beat of the other direction to leave it, then
+    be issued and wait for its own grant, then take ANSWER_LATENCY cycles to be answered."""
+    return 2 * (grant_wait + 1) + ANSWER_LATENCY
 
 _AW = ("awid", "awaddr", "awlen", "awsize", "awburst", "awlock", "awcache", "awprot")
 _W = ("wdata", "wstrb", "wlast")
@@ -194,17 +196,24 @@ class AxiFrontEndProperties(Elaboratable):
         rd, wr = _Burst(pr["rd"]), _Burst(pr["wr"])
         rd_active, wr_active = pr["rd_active"], pr["wr_active"]
         wr_waiting, b_hold, wbuf_valid = pr["wr_waiting"], pr["b_hold"], pr["wbuf_valid"]
-        rq = [_Answer(pr[f"rq{i}"]) for i in range(2)]
-        rq_count, r_due = pr["rq_count"], pr["r_due"]
-        r_due_id, r_due_last = pr["r_due_id"], pr["r_due_last"]
-        w_due, w_due_last = pr["w_due"], pr["w_due_last"]
+        rq = [_Answer(pr[f"rq{i}"]) for i in range(RQ_DEPTH)]
+        rq_count, r_inflight = pr["rq_count"], pr["r_inflight"]
+        # the beats in flight, oldest first: the due stages, then the request register
+        req_q = _Beat(pr["req_q"])
+        flight = [(pr["due_valid"][i], _Tag(pr[f"due{i}"]))
+                  for i in reversed(range(ANSWER_LATENCY))]
+        flight.append((pr["req_q_shared"] | pr["req_q_local"], req_q.tag))
 
-        # reads: the answers queued or due, then the beats still to issue, are the ghost's
-        # outstanding beats in order
+        # reads: the answers queued, then those in flight, then the beats still to issue, are
+        # the ghost's outstanding beats in order
+        reads = [valid & ~tag.write for valid, tag in flight]
+        n_flight = sum(reads)
         owed = sum(Mux(q_n > j, q_left[j], 0) for j in range(READ_DEPTH))
-        ps.assert_(m, "inv: read beats owed = queued + due + still to issue",
-                   owed == rq_count + r_due + Mux(rd_active, rd.left + 1, 0))
-        ps.assert_(m, "inv: at most 3 read bursts outstanding, none empty",
+        ps.assert_(m, "inv: read beats owed = queued + in flight + still to issue",
+                   owed == rq_count + n_flight + Mux(rd_active, rd.left + 1, 0))
+        ps.assert_(m, "inv: the R queue has room for every read in flight",
+                   (r_inflight == n_flight) & (rq_count + r_inflight <= RQ_DEPTH))
+        ps.assert_(m, f"inv: at most {READ_DEPTH - 1} read bursts outstanding, none empty",
                    (q_n <= READ_DEPTH - 1) &
                    Cat((q_n <= j) | (q_left[j] != 0) for j in range(READ_DEPTH)).all())
         if self.max_len is not None:
@@ -214,24 +223,36 @@ class AxiFrontEndProperties(Elaboratable):
                        (~rd_active | (rd.left <= self.max_len)) &
                        (~(b_owed != 0) | (aw_beats <= self.max_len + 1)))
 
-        def beat(k):
-            """(id, last) of the k-th outstanding read beat, k in {0, 1}."""
-            if k == 0:
-                return q_id[0], q_left[0] == 1
-            in_head = q_left[0] >= 2
-            return (Mux(in_head, q_id[0], q_id[1]),
-                    Mux(in_head, q_left[0] == 2, q_left[1] == 1))
+        # (id, last) of the k-th outstanding read beat, for every k a stored answer can be at
+        ends = []  # ends[j]: outstanding beats up to and including ghost burst j
+        total = 0
+        for j in range(READ_DEPTH):
+            total = total + Mux(q_n > j, q_left[j], 0)
+            ends.append(total)
 
-        id0, last0 = beat(0)
-        id1, last1 = beat(1)
-        ps.assert_(m, "inv: R queue and due answer in ghost order",
-                   (rq_count + r_due <= 2) &
-                   ((rq_count == 0) | ((rq[0].id == id0) & (rq[0].last == last0))) &
-                   ((rq_count != 2) | ((rq[1].id == id1) & (rq[1].last == last1))) &
-                   (~r_due | (r_due_id == Mux(rq_count == 0, id0, id1)) &
-                    (r_due_last == Mux(rq_count == 0, last0, last1))))
-        last_entry_id = Cat(q_id).word_select((q_n - 1)[:2], len(q_id[0]))
-        last_entry_left = Cat(q_left).word_select((q_n - 1)[:2], 9)
+        def beat(k):
+            ident, last = q_id[READ_DEPTH - 1], 0
+            for j in reversed(range(READ_DEPTH)):
+                inside = ends[j] > k
+                ident = Mux(inside, q_id[j], ident)
+                last = Mux(inside, ends[j] == k + 1, last)
+            return ident, last
+
+        expect = [beat(k) for k in range(RQ_DEPTH)]
+
+        def matches(pos, ident, last):
+            return Cat((pos != k) | ((ident == want_id) & (last == want_last))
+                       for k, (want_id, want_last) in enumerate(expect)).all()
+
+        ok = [matches(i, rq[i].id, rq[i].last) | (rq_count <= i) for i in range(RQ_DEPTH)]
+        pos = rq_count
+        for is_read, (_valid, tag) in zip(reads, flight, strict=True):
+            ok.append(~is_read | matches(pos, tag.id, tag.last))
+            pos = pos + is_read
+        ps.assert_(m, "inv: R queue and reads in flight in ghost order", Cat(ok).all())
+        last_entry_id = Cat(q_id).word_select((q_n - 1)[:(READ_DEPTH - 1).bit_length()],
+                                              len(q_id[0]))
+        last_entry_left = Cat(q_left).word_select((q_n - 1)[:(READ_DEPTH - 1).bit_length()], 9)
         ps.assert_(m, "inv: the burst being issued is the newest outstanding one",
                    ~rd_active | ((q_n != 0) & (rd.id == last_entry_id) &
                                  (rd.left + 1 <= last_entry_left)))
@@ -246,8 +267,17 @@ class AxiFrontEndProperties(Elaboratable):
                        (wr.left + 1 <= aw_beats),
                        Mux(wr_waiting | b_hold, w_taken == aw_beats + wbuf_valid,
                            w_taken == wbuf_valid)))
-        ps.assert_(m, "inv: a write answer is due only for the burst being written",
-                   ~w_due | ((wr_active | wr_waiting) & (w_due_last == wr_waiting)))
+        writes = [valid & tag.write for valid, tag in flight]
+        ps.assert_(m, "inv: writes in flight belong to the burst being written; its last beat "
+                      "is in flight exactly while B waits for it",
+                   Cat(~w | wr_active | wr_waiting for w in writes).all() &
+                   (wr_waiting == Cat(w & tag.last for w, (_v, tag)
+                                      in zip(writes, flight, strict=True)).any()) &
+                   (sum(w & tag.last for w, (_v, tag) in zip(writes, flight, strict=True))
+                    <= 1) &
+                   Cat(~(w & tag.last) | ~Cat(later).any()
+                       for i, (w, (_v, tag)) in enumerate(zip(writes, flight, strict=True))
+                       for later in [writes[i + 1:] or [0]]).all())
 
 
 def make_dut(params, bug=None):
