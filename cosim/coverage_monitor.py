@@ -1,7 +1,7 @@
 """Functional coverage sampled from what the DUT did, every cycle of every cocotb test.
 
 :class:`CoverageMonitor` watches the subsystem's ports and the probes documented in
-:class:`rtl.subsystem.IocSubsystem` (the granted access ``access__*``, its answer ``answer_*``,
+:class:`rtl.subsystem.IocSubsystem` (the access in stage X ``x_access__*``, its answer ``answer_*``,
 ``bus_error``), the front ends' requests for the access slot, the LL/SC monitor's status and the
 register block's set/clear terms, and feeds the cover groups of :mod:`verify.covergroups`.
 Nothing is sampled from what a test intended: a transaction counts with the response the port
@@ -126,12 +126,13 @@ class CoverageMonitor:
         d = self.dut = self.tb.dut
         self._prev_access = None
         self._irq = self._rst = self._x_clears = 0
+        self._x_access = None
         await ReadOnly()
         while True:
             if int(d.rst.value):
                 for q in self._reads + self._writes:
                     q.clear()
-                self._prev_access = None
+                self._prev_access = self._x_access = None
             else:
                 self._sample_cycle()
             await RisingEdge(d.clk)
@@ -141,7 +142,8 @@ class CoverageMonitor:
         d, event = self.dut, self.cover.event
         self._answer(self._prev_access)
         self._prev_access = self._access()
-        # the clears an access in X sees: _access looks at them one cycle later, in E
+        # the access in X and the clears it sees: _access looks at them one cycle later, in E
+        self._x_access = self._sample_x()
         self._x_clears = int(d.resv_clear.value) | int(d.agent_rst.value)
 
         irq, rst = int(d.irq.value), int(d.agent_rst.value)
@@ -187,22 +189,29 @@ class CoverageMonitor:
             event("watchdog_expiry")
         self._transactions()
 
+    def _sample_x(self):
+        """The access in stage X this cycle, or ``None``."""
+        d = self.dut
+        if not int(d.x_access__valid.value):
+            return None
+        return {name: int(getattr(d, f"x_access__{name}").value)
+                for name in ("agent", "addr", "write", "lock", "excl", "priv", "size", "w_strb",
+                             "w_data")} | {"region": Region(int(d.x_access_region.value))}
+
     def _access(self):
         """The access in stage E this cycle (sampled into ``ioc.reg``), or ``None``."""
-        d = self.dut
-        if not int(d.access__valid.value):
+        x = self._x_access
+        if x is None:
             return None
-        acc = {"agent": int(d.access__agent.value), "addr": int(d.access__addr.value),
-               "write": bool(int(d.access__write.value)), "lock": bool(int(d.access__lock.value)),
-               "excl": bool(int(d.access__excl.value)), "priv": bool(int(d.access__priv.value)),
-               "region": Region(int(d.access_region.value))}
+        acc = {"agent": x["agent"], "addr": x["addr"], "write": bool(x["write"]),
+               "lock": bool(x["lock"]), "excl": bool(x["excl"]), "priv": bool(x["priv"]),
+               "region": x["region"]}
         agent = acc["agent"]
         if acc["region"] == Region.REG:
             offset = acc["addr"] - REG_BASE
             acc["refusal"] = static_refusal(
-                self.params, offset, write=acc["write"], size=int(d.access__size.value),
-                strb=int(d.access__w_strb.value), priv=acc["priv"],
-                data=int(d.access__w_data.value))
+                self.params, offset, write=acc["write"], size=x["size"], strb=x["w_strb"],
+                priv=acc["priv"], data=x["w_data"])
             hit = REGMAP.decode(self.params, offset)
             if hit is not None:
                 reg, i = hit

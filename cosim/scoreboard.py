@@ -1,8 +1,8 @@
 """Cycle-exact scoreboard: the RTL against the reference models of ``sw_model``.
 
-Every cycle, the scoreboard reads the access in the pipeline's stage E (``access__*``; accesses
-pass each stage in grant order, so the models see them in the true order) and performs it on the
-reference models, :class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
+Every cycle, the scoreboard takes the access in the pipeline's stage E (the one it read in stage X,
+``x_access__*``, the cycle before; accesses pass each stage in grant order, so the models see them
+in the true order) and performs it on the reference models, :class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
 :class:`sw_model.regblock.RegBlock` (the register block). It then compares the RTL's answer in the
 next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
 
@@ -75,16 +75,18 @@ class Scoreboard:
             self.mismatches.append(f"cycle {self.cycles}: {what}")
 
     def _sample_access(self):
+        """The access in stage X this cycle, or None."""
         d = self.dut
-        if not int(d.access__valid.value):
+        if not int(d.x_access__valid.value):
             return None
         return {
-            "agent": int(d.access__agent.value), "addr": int(d.access__addr.value),
-            "write": bool(int(d.access__write.value)), "data": int(d.access__w_data.value),
-            "strb": int(d.access__w_strb.value), "size": int(d.access__size.value),
-            "lock": bool(int(d.access__lock.value)), "excl": bool(int(d.access__excl.value)),
-            "priv": bool(int(d.access__priv.value)),
-            "region": Region(int(d.access_region.value)),
+            "agent": int(d.x_access__agent.value), "addr": int(d.x_access__addr.value),
+            "write": bool(int(d.x_access__write.value)), "data": int(d.x_access__w_data.value),
+            "strb": int(d.x_access__w_strb.value), "size": int(d.x_access__size.value),
+            "lock": bool(int(d.x_access__lock.value)),
+            "excl": bool(int(d.x_access__excl.value)),
+            "priv": bool(int(d.x_access__priv.value)),
+            "region": Region(int(d.x_access_region.value)),
         }
 
     def _perform(self, acc, x_clears):
@@ -126,7 +128,7 @@ class Scoreboard:
     async def _run(self):
         d = self.dut
         expected = None
-        x_clears = 0
+        x_acc, x_clears = None, 0
         await ReadOnly()
         while True:
             if expected is not None:
@@ -141,10 +143,10 @@ class Scoreboard:
                 self._mismatch(f"irq {irq:#x}, model {self.regblock.irq:#x}")
             if rst != self.regblock.agent_rst:
                 self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
-            acc = self._sample_access()
+            acc = x_acc
             self._last = acc
             expected = self._perform(acc, x_clears)
-            x_clears = int(d.resv_clear.value) | rst
+            x_acc, x_clears = self._sample_access(), int(d.resv_clear.value) | rst
             if acc is not None:
                 self.accesses += 1
             self.cycles += 1

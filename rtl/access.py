@@ -10,10 +10,12 @@ what lets each front end match answers to its requests without tags.
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import DATA_WIDTH, Region, ScFailCause
+from amaranth.hdl import Mux
+
+from .params import DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, Region, ScFailCause
 
 __all__ = ["AccessSignature", "RequestSignature", "MonitorStatusSignature", "COUNTER_WIDTH",
-           "ANSWER_LATENCY"]
+           "ANSWER_LATENCY", "offset_bits", "absolute"]
 
 #: Width of the LL/SC event counters (they wrap around).
 COUNTER_WIDTH = 32
@@ -22,6 +24,17 @@ COUNTER_WIDTH = 32
 #: X performs shared-RAM accesses and decodes register ones, E performs register accesses and
 #: registers the RAM's read data, and the answer is presented in the cycle after E.
 ANSWER_LATENCY = 3
+
+
+def offset_bits(params):
+    """Address bits of a beat within its region, all the targets use: pipeline registers keep
+    these and the region, not the 32-bit address (whose other bits are known from the region)."""
+    return max((params.shm_bytes - 1).bit_length(), (REG_SIZE - 1).bit_length())
+
+
+def absolute(region, offset):
+    """The 32-bit address of the beat at ``offset`` in ``region`` (an expression)."""
+    return Mux(region == Region.REG, REG_BASE, SHM_BASE) | offset
 
 
 def _beat_members(addr_width):

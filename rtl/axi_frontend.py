@@ -4,7 +4,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from .access import ANSWER_LATENCY, RequestSignature
+from .access import ANSWER_LATENCY, RequestSignature, absolute, offset_bits
 from .axi import AxiBurst, AxiResp, AxiSignature
 from .params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
 
@@ -40,9 +40,10 @@ class _Tag(data.Struct):
 
 
 class _Beat(data.Struct):
-    """A beat in the request register."""
+    """A beat in the request register (``offset``: its address within the region; the struct
+    is wide enough for the largest shared RAM, only ``offset_bits(params)`` of it are used)."""
     region: Region
-    addr:   ADDR_WIDTH
+    offset: 16
     w_data: DATA_WIDTH
     w_strb: DATA_WIDTH // 8
     size:   3
@@ -216,6 +217,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         # later, in order: an error beat takes the same path as a performed one, so errors and
         # data never overtake each other.
         q = Signal(_Beat, name="req_q")
+        off_bits = offset_bits(self._params)
         q_req = Signal(name="req_q_shared")    # q holds a beat for the shared slot
         q_loc = Signal(name="req_q_local")     # q holds a beat the front end answers itself
         leave = Signal()
@@ -260,7 +262,7 @@ class AxiSlaveFrontEnd(wiring.Component):
 
         with m.If(w_issue):
             m.d.sync += [
-                q.region.eq(wr.region), q.addr.eq(wr.addr),
+                q.region.eq(wr.region), q.offset.eq(wr.addr[:off_bits]),
                 q.w_data.eq(wbuf_data), q.w_strb.eq(wbuf_strb), q.size.eq(wr.size),
                 q.lock.eq(wr.lock), q.excl.eq(wr.excl), q.priv.eq(wr.priv),
                 q.tag.local.eq(wr.err != AxiResp.OKAY), q.tag.err.eq(wr.err),
@@ -269,7 +271,7 @@ class AxiSlaveFrontEnd(wiring.Component):
             ]
         with m.Elif(r_issue):
             m.d.sync += [
-                q.region.eq(rd.region), q.addr.eq(rd.addr),
+                q.region.eq(rd.region), q.offset.eq(rd.addr[:off_bits]),
                 q.size.eq(rd.size), q.lock.eq(rd.lock), q.excl.eq(rd.excl), q.priv.eq(rd.priv),
                 q.tag.local.eq(rd.err != AxiResp.OKAY), q.tag.err.eq(rd.err),
                 q.tag.last.eq(rd.left == 0), q.tag.id.eq(rd.id), q.tag.write.eq(0),
@@ -279,7 +281,8 @@ class AxiSlaveFrontEnd(wiring.Component):
             m.d.sync += [q_req.eq(0), q_loc.eq(0)]
         m.d.comb += [
             req.valid.eq(q_req),
-            req.region.eq(q.region), req.addr.eq(q.addr), req.write.eq(q.tag.write),
+            req.region.eq(q.region), req.addr.eq(absolute(q.region, q.offset[:off_bits])),
+            req.write.eq(q.tag.write),
             req.w_data.eq(q.w_data), req.w_strb.eq(q.w_strb), req.size.eq(q.size),
             req.lock.eq(q.lock), req.excl.eq(q.excl), req.priv.eq(q.priv),
         ]

@@ -406,8 +406,11 @@ class _Stage:
 
     def __init__(self, m, bus):
         for name in ("valid", "agent", "addr", "write", "w_data", "priv"):
-            reg = Signal.like(getattr(bus, name), name=f"e_{name}")
-            m.d.sync += reg.eq(getattr(bus, name))
+            value = getattr(bus, name)
+            if name == "addr":
+                value = value[:(REG_SIZE - 1).bit_length()]  # the offset in the window
+            reg = Signal.like(value, name=f"e_{name}")
+            m.d.sync += reg.eq(value)
             setattr(self, name, reg)
 
 

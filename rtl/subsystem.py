@@ -5,7 +5,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .access import AccessSignature
+from .access import AccessSignature, absolute, offset_bits
 from .arbiter import RoundRobinArbiter
 from .axi import AxiResp, AxiSignature
 from .axi_frontend import AxiSlaveFrontEnd
@@ -33,7 +33,7 @@ class IocSubsystem(wiring.Component):
       updated, from ``x_access`` and the reservations, both registers, and the ``resv_clear |
       agent_rst`` of this cycle; the register block decodes and checks the access's form,
       address and privilege (registered inside it).
-    * **E** (``access`` valid): the register block performs the access: checks against its
+    * **E** (the cycle after X): the register block performs the access: checks against its
       state, effects at the end of E, read value registered. The RAM's read word is
       registered (``ram_q``).
     * **A**: ``answer_data`` / ``answer_resp`` are valid, :data:`~rtl.access.ANSWER_LATENCY`
@@ -70,9 +70,8 @@ class IocSubsystem(wiring.Component):
 
     Internal signals that test benches probe (``cosim.scoreboard``) keep these names in the
     generated Verilog: ``x_access__<member>`` (the access in X, an :class:`AccessSignature`)
-    and ``x_access_region`` (its :class:`Region`); ``access__<member>`` and ``access_region``
-    (the same access one cycle later, in E); ``answer_data`` / ``answer_resp`` (the answer,
-    in the cycle after E) and ``bus_error`` (front-end error pulses, one bit per agent).
+    and ``x_access_region`` (its :class:`Region`); ``answer_data`` / ``answer_resp`` (the
+    answer, two cycles after X) and ``bus_error`` (front-end error pulses, one bit per agent).
     """
 
     def __init__(self, params=None, **kwargs):
@@ -129,12 +128,15 @@ class IocSubsystem(wiring.Component):
         x = AccessSignature(agent_bits=p.agent_bits, addr_width=ADDR_WIDTH).create(
             path=("x_access",))
         x_region = Signal(Region, name="x_access_region")
+        # only the offset in the region is registered: the rest of the address follows
+        x_offset = Signal(offset_bits(p), name="x_access_offset")
+        m.d.comb += x.addr.eq(absolute(x_region, x_offset))
         m.d.sync += x.valid.eq(arbiter.grant.any())
         for k, fe in enumerate(frontends):
             with m.If(arbiter.grant[k]):
                 m.d.sync += [
                     x.agent.eq(k), x_region.eq(fe.req.region),
-                    x.addr.eq(fe.req.addr), x.write.eq(fe.req.write),
+                    x_offset.eq(fe.req.addr), x.write.eq(fe.req.write),
                     x.w_data.eq(fe.req.w_data), x.w_strb.eq(fe.req.w_strb),
                     x.size.eq(fe.req.size), x.lock.eq(fe.req.lock),
                     x.excl.eq(fe.req.excl), x.priv.eq(fe.req.priv),
@@ -182,18 +184,8 @@ class IocSubsystem(wiring.Component):
             m.d.comb += wr_port.en.eq(x.w_strb)
 
         # ---- E: the register block performs the access; the RAM's read word is registered --
-        # `access` is the access in E, under the name test benches probe (the serialization
-        # point of the register block; shared-RAM accesses were performed one cycle earlier).
-        access = AccessSignature(agent_bits=p.agent_bits, addr_width=ADDR_WIDTH).create(
-            path=("access",))
-        region = Signal(Region, name="access_region")
-        m.d.sync += [
-            access.valid.eq(x.valid), access.agent.eq(x.agent), region.eq(x_region),
-            access.addr.eq(x.addr), access.write.eq(x.write),
-            access.w_data.eq(x.w_data), access.w_strb.eq(x.w_strb),
-            access.size.eq(x.size), access.lock.eq(x.lock),
-            access.excl.eq(x.excl), access.priv.eq(x.priv),
-        ]
+        e_region = Signal(Region, name="e_region")
+        m.d.sync += e_region.eq(Mux(x.valid, x_region, Region.NONE))
         shm_exokay = Signal()
         m.d.sync += shm_exokay.eq(x.excl & (~x.write | monitor.sc_ok))
         # A register straight after the block RAM: its clock-to-output leaves no time for
@@ -204,7 +196,7 @@ class IocSubsystem(wiring.Component):
         m.d.sync += [
             ram_q.eq(rd_port.data),
             shm_exokay_q.eq(shm_exokay),
-            answered_by.eq(Mux(access.valid, region, Region.NONE)),
+            answered_by.eq(e_region),
         ]
 
         # ---- answer (A), ANSWER_LATENCY cycles after the grant -------------------------------
