@@ -42,6 +42,16 @@ class LlScMonitor(wiring.Component):
     ll, sc, store : In(1)
         Kind of access: load-linked (supported exclusive read), store-conditional (supported
         exclusive write) or plain store. At most one is set; a plain read sets none.
+    same_granule : In(n_agents)
+        Valid with ``valid``: bit *i* is 1 iff ``resv_granule[i]`` equals the granule of
+        ``addr``. The caller computes it a cycle ahead (from ``resv_granule`` and
+        ``granule_set``) and registers it, so that the compare is not in the path from the
+        access to ``sc_ok`` and the reservations.
+    resv_granule : Out(granule bits).array(n_agents)
+        The granule of each reservation (meaningful while ``resv_valid[i]``).
+    granule_set : Out(n_agents)
+        Bit *i*: ``resv_granule[i]`` becomes the granule of ``addr`` at the end of this cycle
+        (an LL by agent *i* that no clear cancels).
     sc_ok : Out(1)
         Combinational: the SC presented this cycle succeeds and must be written.
     clear : In(n_agents)
@@ -65,6 +75,9 @@ class LlScMonitor(wiring.Component):
             "ll": In(1),
             "sc": In(1),
             "store": In(1),
+            "same_granule": In(n),
+            "resv_granule": Out(self._addr_bits - params.granule_log2).array(n),
+            "granule_set": Out(n),
             "sc_ok": Out(1),
             "clear": In(n),
             "resv_valid": Out(n),
@@ -90,7 +103,9 @@ class LlScMonitor(wiring.Component):
         for i in range(p.n_agents):
             m.d.comb += [
                 mine[i].eq(self.valid & (self.agent == i)),
-                hit[i].eq(self.resv_valid[i] & (resv_granule[i] == granule)),
+                hit[i].eq(self.resv_valid[i] & self.same_granule[i]),
+                self.resv_granule[i].eq(resv_granule[i]),
+                self.granule_set[i].eq(mine[i] & self.ll & ~self.clear[i]),
             ]
             with m.If(mine[i] & self.sc & hit[i] & ~self.clear[i]):
                 m.d.comb += self.sc_ok.eq(1)

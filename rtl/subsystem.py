@@ -1,6 +1,6 @@
 """``IocSubsystem``: the top level of the IP (SPEC §2)."""
 
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -30,8 +30,8 @@ class IocSubsystem(wiring.Component):
     * **G**: the request registers drive the :class:`RoundRobinArbiter`; the granted access is
       loaded into ``x_access`` (the grant, registered, with the selected access).
     * **X** (``x_access`` valid): the shared RAM is read or written and the LL/SC monitor
-      updated, from ``x_access`` and the reservations, both registers, and the ``resv_clear |
-      agent_rst`` of this cycle; the register block decodes and checks the access's form,
+      updated, from ``x_access``, the reservations and the granule compare made in G (all
+      registers), and the ``resv_clear | agent_rst`` of this cycle; the register block decodes and checks the access's form,
       address and privilege (registered inside it).
     * **E** (the cycle after X): the register block performs the access: checks against its
       state, effects at the end of E, read value registered. The RAM's read word is
@@ -132,6 +132,18 @@ class IocSubsystem(wiring.Component):
         x_offset = Signal(offset_bits(p), name="x_access_offset")
         m.d.comb += x.addr.eq(absolute(x_region, x_offset))
         m.d.sync += x.valid.eq(arbiter.grant.any())
+        # The LL/SC monitor's granule compare for the access entering X, made here for every
+        # front end's request in parallel, against the reservations as the access now in X
+        # leaves them (an LL in X sets its agent's granule at the end of this cycle).
+        glo, ghi = p.granule_log2, (p.shm_bytes - 1).bit_length()
+        x_same = Signal(n, name="x_same_granule")
+        x_granule = x.addr[glo:ghi]
+        for k, fe in enumerate(frontends):
+            granule = fe.req.addr[glo:ghi]
+            same = Cat(Mux(monitor.granule_set[i], x_granule == granule,
+                           monitor.resv_granule[i] == granule) for i in range(n))
+            with m.If(arbiter.grant[k]):
+                m.d.sync += x_same.eq(same)
         for k, fe in enumerate(frontends):
             with m.If(arbiter.grant[k]):
                 m.d.sync += [
@@ -171,6 +183,7 @@ class IocSubsystem(wiring.Component):
             monitor.ll.eq(~x.write & x.excl),
             monitor.sc.eq(x.write & x.excl),
             monitor.store.eq(x.write & ~x.lock),
+            monitor.same_granule.eq(x_same),
             monitor.clear.eq(self.resv_clear | self.agent_rst),
             rd_port.addr.eq(word),
             rd_port.en.eq(to_shm & ~x.write),

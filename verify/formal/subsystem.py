@@ -8,7 +8,7 @@ byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports 
 the monitor act in stage X (``x_access``); the answer comes two cycles later.
 """
 
-from amaranth.hdl import Elaboratable, Module
+from amaranth.hdl import Cat, Elaboratable, Module
 
 from rtl.axi import AxiResp
 from rtl.params import Region
@@ -36,6 +36,12 @@ class SubsystemProperties(Elaboratable):
         shm = valid & (pr["x_access_region"] == Region.SHM)
         sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr["answer_resp"]
 
+        p = d.params
+        granule = pr["x_access__addr"][p.granule_log2:(p.shm_bytes - 1).bit_length()]
+        ps.implies(m, "the granule compare made in G is the reservations' in X (an LL in X "
+                      "forwarded to the access after it)", valid,
+                   pr["same_granule"] == Cat(pr[f"resv{i}_granule"] == granule
+                                             for i in range(p.n_agents)))
         ps.assert_(m, "the monitor is cleared by resv_clear and by agent reset",
                    pr["clear"] == (d.resv_clear | d.agent_rst))
         ps.assert_(m, "the monitor sees the shared-RAM accesses: LL = exclusive read, SC = "
