@@ -239,14 +239,15 @@ class AxiSlaveFrontEnd(wiring.Component):
         ]
 
         # Read beats issued and not yet answered: the R queue must have room for all of them.
+        # r_credits = RQ_DEPTH - rq_count - r_inflight, kept as a register of its own so that
+        # the room check is one gate, not an adder and a compare.
         r_inflight = Signal(range(RQ_DEPTH + 1))
+        r_credits = Signal(range(RQ_DEPTH + 1), init=RQ_DEPTH)
 
         # ---- which beat goes next ---------------------------------------------------------
-        r_room = Signal()
-        m.d.comb += r_room.eq(rq_count + r_inflight < RQ_DEPTH)
-        r_want = rd_active & r_room
+        r_want = rd_active & (r_credits != 0)
         w_want = wr_active & wbuf_valid
-        free = ~(q_req | q_loc) | leave
+        free = ~q_req | req.grant    # a local beat always leaves the register at once
         prefer_write = Signal()
         sel_write = Signal()
         m.d.comb += sel_write.eq(w_want & (~r_want | prefer_write))
@@ -259,6 +260,9 @@ class AxiSlaveFrontEnd(wiring.Component):
         with m.If(free & r_want & w_want):
             m.d.sync += prefer_write.eq(~sel_write)
         m.d.sync += r_inflight.eq(r_inflight + r_issue - r_due)
+        # an R beat handed to the manager frees an entry (whether it came from the queue or
+        # went past it)
+        m.d.sync += r_credits.eq(r_credits - r_issue + (axi.rvalid & axi.rready))
 
         with m.If(w_issue):
             m.d.sync += [
@@ -314,7 +318,7 @@ class AxiSlaveFrontEnd(wiring.Component):
             axi.rlast.eq(head.last),
         ]
         # A shift queue: the head is always rq[0], so R's payload comes from one register.
-        # r_room keeps answers from arriving while the queue is full.
+        # r_credits keeps answers from arriving while the queue is full.
         pop = axi.rvalid & axi.rready
         push = r_due & ~((rq_count == 0) & pop)
         after_pop = Signal.like(rq_count)

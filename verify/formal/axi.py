@@ -212,7 +212,8 @@ class AxiFrontEndProperties(Elaboratable):
         ps.assert_(m, "inv: read beats owed = queued + in flight + still to issue",
                    owed == rq_count + n_flight + Mux(rd_active, rd.left + 1, 0))
         ps.assert_(m, "inv: the R queue has room for every read in flight",
-                   (r_inflight == n_flight) & (rq_count + r_inflight <= RQ_DEPTH))
+                   (r_inflight == n_flight) & (rq_count + r_inflight <= RQ_DEPTH) &
+                   (pr["r_credits"] == RQ_DEPTH - rq_count - r_inflight))
         ps.assert_(m, f"inv: at most {READ_DEPTH - 1} read bursts outstanding, none empty",
                    (q_n <= READ_DEPTH - 1) &
                    Cat((q_n <= j) | (q_left[j] != 0) for j in range(READ_DEPTH)).all())
