@@ -32,8 +32,9 @@ def response_bound(grant_wait):
     """Most consecutive cycles an owed answer goes without VALID, if a request waits at most
     ``grant_wait`` cycles for its grant: reads and writes share the front end's request
     register, so the beat may first wait for a beat of the other direction to leave it, then
-    be issued and wait for its own grant, then take ANSWER_LATENCY cycles to be answered."""
-    return 2 * (grant_wait + 1) + ANSWER_LATENCY
+    be issued (a W beat one cycle after it is taken) and wait for its own grant, then take
+    ANSWER_LATENCY cycles to be answered."""
+    return 2 * (grant_wait + 1) + ANSWER_LATENCY + 1
 
 _AW = ("awid", "awaddr", "awlen", "awsize", "awburst", "awlock", "awcache", "awprot")
 _W = ("wdata", "wstrb", "wlast")
