@@ -15,7 +15,7 @@ RTL_SOAK ?= 100
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify
+.PHONY: setup test sim verilog lint clean regmap synth synth-sweep bench coverage formal verify
 
 setup:
 	@tools/bootstrap.sh
@@ -43,6 +43,9 @@ clean:
 
 synth: setup
 	$(PY) -m rtl.fpga.flow --board $(BOARD) $(if $(DEVICE),--device $(DEVICE))
+
+synth-sweep: setup
+	$(PY) -m rtl.fpga.sweep
 
 regmap: setup
 	$(PY) -m rtl.regmap_gen --output-dir build

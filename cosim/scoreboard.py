@@ -2,7 +2,8 @@
 
 Every cycle, the scoreboard takes the access in the pipeline's stage E (the one it read in stage X,
 ``x_access__*``, the cycle before; accesses pass each stage in grant order, so the models see them
-in the true order) and performs it on the reference models, :class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
+in the true order) and performs it on the reference models,
+:class:`sw_model.memory.SharedMemory` (shared RAM + LL/SC monitor) and
 :class:`sw_model.regblock.RegBlock` (the register block). It then compares the RTL's answer in the
 next cycle, and the ``irq`` and ``agent_rst`` levels of every cycle, with the models'.
 

@@ -7,10 +7,9 @@ stall: every access is answered exactly :data:`ANSWER_LATENCY` cycles after its 
 what lets each front end match answers to its requests without tags.
 """
 
+from amaranth.hdl import Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
-
-from amaranth.hdl import Mux
 
 from .params import DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, Region, ScFailCause
 

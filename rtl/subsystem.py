@@ -31,8 +31,8 @@ class IocSubsystem(wiring.Component):
       loaded into ``x_access`` (the grant, registered, with the selected access).
     * **X** (``x_access`` valid): the shared RAM is read or written and the LL/SC monitor
       updated, from ``x_access``, the reservations and the granule compare made in G (all
-      registers), and the ``resv_clear | agent_rst`` of this cycle; the register block decodes and checks the access's form,
-      address and privilege (registered inside it).
+      registers), and the ``resv_clear | agent_rst`` of this cycle; the register block
+      decodes and checks the access's form, address and privilege (registered inside it).
     * **E** (the cycle after X): the register block performs the access: checks against its
       state, effects at the end of E, read value registered. The RAM's read word is
       registered (``ram_q``).
