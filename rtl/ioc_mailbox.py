@@ -113,7 +113,7 @@ class IocMailbox(wiring.Component):
         for k in range(na):
             m.d.comb += [
                 self.irq[k].eq((ch_pend[k] & ch_ena[k]).any() | (ev_pend[k] & ev_ena[k]).any()),
-                self.agent_rst[k].eq(rst_cnt[k] != 0),
+                self.agent_rst[k].eq(s.in_reset[k]),
             ]
 
         # -- decoder and access checks, generated from the register map -------------------------
@@ -302,9 +302,11 @@ class IocMailbox(wiring.Component):
             with m.If(wr1("EV_ENABLE") & agent_is(k)):
                 m.d.sync += ev_ena[k].eq(w_events("EV_ENABLE"))
             with m.If(ar_fire[k]):
-                m.d.sync += rst_cnt[k].eq(p.agent_rst_cycles)
+                m.d.sync += [rst_cnt[k].eq(p.agent_rst_cycles - 1), s.in_reset[k].eq(1)]
             with m.Elif(rst_cnt[k] != 0):
                 m.d.sync += rst_cnt[k].eq(rst_cnt[k] - 1)
+            with m.Else():
+                m.d.sync += s.in_reset[k].eq(0)
 
         cfg = REGMAP["CH_CFG"]
         for c in range(nc):
@@ -427,7 +429,10 @@ class _State:
         self.ch_ena = Array(Signal(nc, name=f"a{k}_ch_enable") for k in range(na))
         self.ev_pend = Array(Signal(_N_EVENTS, name=f"a{k}_ev_pending") for k in range(na))
         self.ev_ena = Array(Signal(_N_EVENTS, name=f"a{k}_ev_enable") for k in range(na))
-        self.rst_cnt = [Signal(range(p.agent_rst_cycles + 1), name=f"a{k}_rst_cnt")
+        # agent_rst[k] straight from a flop (it clears reservations in the LL/SC monitor's
+        # cycle); rst_cnt[k] counts the pulse's cycles after the first
+        self.in_reset = [Signal(name=f"a{k}_in_reset") for k in range(na)]
+        self.rst_cnt = [Signal(range(p.agent_rst_cycles), name=f"a{k}_rst_cnt")
                         for k in range(na)]
         self.wd_period = [Signal(32, name=f"wd{w}_period") for w in range(nw)]
         self.wd_on = [Signal(name=f"wd{w}_enable") for w in range(nw)]
