@@ -14,7 +14,7 @@ from amaranth.lib.wiring import In, Out
 from .params import DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, Region, ScFailCause
 
 __all__ = ["AccessSignature", "RequestSignature", "MonitorStatusSignature", "COUNTER_WIDTH",
-           "ANSWER_LATENCY", "offset_bits", "absolute"]
+           "ANSWER_LATENCY", "HANDSHAKE_TO_ANSWER", "offset_bits", "absolute"]
 
 #: Width of the LL/SC event counters (they wrap around).
 COUNTER_WIDTH = 32
@@ -23,6 +23,11 @@ COUNTER_WIDTH = 32
 #: X performs shared-RAM accesses and decodes register ones, E performs register accesses and
 #: registers the RAM's read data, and the answer is presented in the cycle after E.
 ANSWER_LATENCY = 3
+
+#: Cycles from an AR handshake (a write: the later of its AW and W handshakes) to R (B) valid,
+#: with no contention and no back-pressure: the front end issues the beat into its request
+#: register in the next cycle, it is granted in the one after, then ANSWER_LATENCY.
+HANDSHAKE_TO_ANSWER = ANSWER_LATENCY + 2
 
 
 def offset_bits(params):

@@ -87,8 +87,9 @@ class AxiSlaveFrontEnd(wiring.Component):
     * R (or B, for the last beat of a write burst) is valid in the answer cycle, through the R
       queue when RREADY was low; ``bus_error`` pulses in the cycle before an error answer.
 
-    So, with no stalls and no contention, R of a single read is valid 5 cycles after the AR
-    handshake, B 5 cycles after the W handshake, and a burst streams one beat per cycle (the R
+    So, with no stalls and no contention, R of a single read is valid
+    :data:`~rtl.access.HANDSHAKE_TO_ANSWER` = 5 cycles after the AR handshake, B 5 cycles
+    after the W handshake, and a burst streams one beat per cycle (the R
     queue has room for every read beat in flight, so the request register is refilled every
     cycle). Exclusive and plain accesses take the same number of cycles. Back-pressure: RREADY
     low fills the R queue and then stops issuing reads, BREADY low holds B and then AWREADY;
