@@ -249,11 +249,14 @@ class IocMailbox(wiring.Component):
         ar_lo, _ = ac.index_bits
         ar_q = Signal(name="agent_reset_q")
         ar_t = Signal(p.agent_bits, name="agent_reset_target_q")
+        # the AGENT_CTRL index is the only part of the address E needs
+        ctrl_index = Signal(p.agent_bits, name="agent_ctrl_index_q")
+        m.d.sync += ctrl_index.eq(bus.addr[ar_lo:ar_lo + p.agent_bits])
         cr_q = Signal(name="channel_reset_q")
         cr_ch = Signal(len(db_ch), name="channel_reset_channel_q")
         m.d.sync += [
             ar_q.eq(Cat(wr["AGENT_CTRL", t] & w_field(ac, "RESET")[0] for t in range(na)).any()),
-            ar_t.eq(e.addr[ar_lo:ar_lo + p.agent_bits]),
+            ar_t.eq(ctrl_index),
             cr_q.eq(wr1("CHANNEL_RESET")),
             cr_ch.eq(w_field(REGMAP["CHANNEL_RESET"], "CHANNEL")),
         ]
@@ -407,12 +410,9 @@ class _Stage:
     """The access of stage E: the members of ``bus`` that E uses, registered from X."""
 
     def __init__(self, m, bus):
-        for name in ("valid", "agent", "addr", "write", "w_data", "priv"):
-            value = getattr(bus, name)
-            if name == "addr":
-                value = value[:(REG_SIZE - 1).bit_length()]  # the offset in the window
-            reg = Signal.like(value, name=f"e_{name}")
-            m.d.sync += reg.eq(value)
+        for name in ("valid", "agent", "write", "w_data", "priv"):
+            reg = Signal.like(getattr(bus, name), name=f"e_{name}")
+            m.d.sync += reg.eq(getattr(bus, name))
             setattr(self, name, reg)
 
 

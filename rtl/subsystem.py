@@ -153,11 +153,18 @@ class IocSubsystem(wiring.Component):
                     x.size.eq(fe.req.size), x.lock.eq(fe.req.lock),
                     x.excl.eq(fe.req.excl), x.priv.eq(fe.req.priv),
                 ]
-        to_shm = x.valid & (x_region == Region.SHM)
+        # which target the access in X is for, decoded here so that X starts from a flop
+        to_shm = Signal(name="x_to_shm")
+        to_reg = Signal(name="x_to_reg")
+        m.d.sync += [to_shm.eq(0), to_reg.eq(0)]
+        for k, fe in enumerate(frontends):
+            with m.If(arbiter.grant[k]):
+                m.d.sync += [to_shm.eq(fe.req.region == Region.SHM),
+                             to_reg.eq(fe.req.region == Region.REG)]
 
         # ---- X: shared RAM and monitor perform the access; the register block decodes it ---
         m.d.comb += [
-            mailbox.bus.valid.eq(x.valid & (x_region == Region.REG)),
+            mailbox.bus.valid.eq(to_reg),
             mailbox.bus.agent.eq(x.agent), mailbox.bus.addr.eq(x.addr),
             mailbox.bus.write.eq(x.write), mailbox.bus.w_data.eq(x.w_data),
             mailbox.bus.w_strb.eq(x.w_strb), mailbox.bus.size.eq(x.size),

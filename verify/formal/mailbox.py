@@ -249,14 +249,13 @@ def _clear_beats_set(m, d, probe):
 def _in_e(probe):
     """The DUT's own stage-E registers, as the seeded bugs use them."""
     return SimpleNamespace(**{name: probe[f"e_{name}"]
-                              for name in ("valid", "agent", "addr", "write", "w_data", "priv")})
+                              for name in ("valid", "agent", "write", "w_data", "priv")})
 
 
 def _unprivileged_ch_cfg(m, d, probe):
     bus = _in_e(probe)
     for c in range(d.params.n_channels):
-        with m.If(bus.valid & bus.write & ~bus.priv &
-                  (bus.addr == REG_BASE + REGMAP["CH_CFG"].address(c))):
+        with m.If(bus.valid & bus.write & ~bus.priv & probe[f"hit_ch_cfg_{c}_q"]):
             m.d.sync += probe[f"ch{c}_ep_a"].eq(_field("CH_CFG", "EP_A", bus.w_data))
 
 
@@ -264,9 +263,8 @@ def _doorbell_from_anyone(m, d, probe):
     bus = _in_e(probe)
     db_channel = _field("DOORBELL", "CHANNEL", bus.w_data)
     for c in range(d.params.n_channels):
-        with m.If(bus.valid & bus.write & (bus.addr == REG_BASE + REGMAP["DOORBELL"].address()) &
-                  (db_channel == c) & (bus.agent != probe[f"ch{c}_ep_a"]) &
-                  (bus.agent != probe[f"ch{c}_ep_b"])):
+        with m.If(bus.valid & bus.write & probe["sel_doorbell_q"] & (db_channel == c) &
+                  (bus.agent != probe[f"ch{c}_ep_a"]) & (bus.agent != probe[f"ch{c}_ep_b"])):
             for k in range(d.params.n_agents):
                 with m.If(probe[f"ch{c}_ep_b"] == k):
                     pend = probe[f"a{k}_ch_pending"]
