@@ -53,6 +53,12 @@ class _Beat(data.Struct):
     tag:    _Tag
 
 
+class _WBeat(data.Struct):
+    """A W beat waiting for its turn."""
+    data: DATA_WIDTH
+    strb: DATA_WIDTH // 8
+
+
 class _Answer(data.Struct):
     """An R beat waiting for the manager."""
     id:   16
@@ -200,10 +206,12 @@ class AxiSlaveFrontEnd(wiring.Component):
         wr_active = Signal()    # AW accepted, beats still to issue
         wr_waiting = Signal()   # last beat issued, its answer not yet back
 
-        # ---- W buffer: one beat, so W can be taken before or with AW ------------------------
-        wbuf_valid = Signal()
-        wbuf_data = Signal(DATA_WIDTH)
-        wbuf_strb = Signal(DATA_WIDTH // 8)
+        # ---- W buffer, so W can be taken before or with AW ----------------------------------
+        # Two entries, so that WREADY is a flop and not the issue decision: W streams one beat
+        # per cycle, and the issue logic never drives the W channel combinationally.
+        wbuf = [Signal(_WBeat, name=f"wbuf{i}") for i in range(2)]
+        wbuf_count = Signal(range(3))
+        wbuf_full = Signal()
 
         # ---- R answer queue and B holding register ------------------------------------------
         rq = [Signal(_Answer, name=f"rq{i}") for i in range(RQ_DEPTH)]
@@ -247,7 +255,7 @@ class AxiSlaveFrontEnd(wiring.Component):
 
         # ---- which beat goes next ---------------------------------------------------------
         r_want = rd_active & (r_credits != 0)
-        w_want = wr_active & wbuf_valid
+        w_want = wr_active & (wbuf_count != 0)
         free = ~q_req | req.grant    # a local beat always leaves the register at once
         prefer_write = Signal()
         sel_write = Signal()
@@ -268,7 +276,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         with m.If(w_issue):
             m.d.sync += [
                 q.region.eq(wr.region), q.offset.eq(wr.addr[:off_bits]),
-                q.w_data.eq(wbuf_data), q.w_strb.eq(wbuf_strb), q.size.eq(wr.size),
+                q.w_data.eq(wbuf[0].data), q.w_strb.eq(wbuf[0].strb), q.size.eq(wr.size),
                 q.lock.eq(wr.lock), q.excl.eq(wr.excl), q.priv.eq(wr.priv),
                 q.tag.local.eq(wr.err != AxiResp.OKAY), q.tag.err.eq(wr.err),
                 q.tag.last.eq(wr.left == 0), q.tag.id.eq(wr.id), q.tag.write.eq(1),
@@ -337,11 +345,19 @@ class AxiSlaveFrontEnd(wiring.Component):
         with m.If(axi.awvalid & axi.awready):
             m.d.sync += [wr.eq(aw_in), wr_active.eq(1), b_acc.eq(AxiResp.OKAY)]
 
-        m.d.comb += axi.wready.eq(~wbuf_valid | w_issue)
-        with m.If(axi.wvalid & axi.wready):
-            m.d.sync += [wbuf_valid.eq(1), wbuf_data.eq(axi.wdata), wbuf_strb.eq(axi.wstrb)]
+        m.d.comb += axi.wready.eq(~wbuf_full)
+        w_in = Signal(_WBeat)
+        m.d.comb += [w_in.data.eq(axi.wdata), w_in.strb.eq(axi.wstrb)]
+        w_push = axi.wvalid & axi.wready
+        w_left = Signal.like(wbuf_count)   # entries after the pop
+        m.d.comb += w_left.eq(wbuf_count - w_issue)
+        m.d.sync += [wbuf_count.eq(w_left + w_push), wbuf_full.eq(w_left + w_push == 2)]
+        with m.If(w_push & (w_left == 0)):
+            m.d.sync += wbuf[0].eq(w_in)
         with m.Elif(w_issue):
-            m.d.sync += wbuf_valid.eq(0)
+            m.d.sync += wbuf[0].eq(wbuf[1])
+        with m.If(w_push & (w_left == 1)):
+            m.d.sync += wbuf[1].eq(w_in)
 
         with m.If(w_issue):
             self._advance(m, wr)

@@ -196,7 +196,7 @@ class AxiFrontEndProperties(Elaboratable):
         ps, pr = self.props, self.probe
         rd, wr = _Burst(pr["rd"]), _Burst(pr["wr"])
         rd_active, wr_active = pr["rd_active"], pr["wr_active"]
-        wr_waiting, b_hold, wbuf_valid = pr["wr_waiting"], pr["b_hold"], pr["wbuf_valid"]
+        wr_waiting, b_hold, wbuf_count = pr["wr_waiting"], pr["b_hold"], pr["wbuf_count"]
         rq = [_Answer(pr[f"rq{i}"]) for i in range(RQ_DEPTH)]
         rq_count, r_inflight = pr["rq_count"], pr["r_inflight"]
         # the beats in flight, oldest first: the due stages, then the request register
@@ -264,11 +264,12 @@ class AxiFrontEndProperties(Elaboratable):
                    ~(wr_active & wr_waiting) & ~(wr_active & b_hold) & ~(wr_waiting & b_hold))
         ps.assert_(m, "inv: the outstanding write burst is the ghost's",
                    (b_owed == 0) | ((wr.id == aw_id) & (aw_beats != 0)))
-        ps.assert_(m, "inv: W beats taken = beats issued + the buffered one",
-                   Mux(wr_active, (w_taken == aw_beats - (wr.left + 1) + wbuf_valid) &
+        ps.assert_(m, "inv: W beats taken = beats issued + the buffered ones",
+                   (wbuf_count <= 2) & (pr["wbuf_full"] == (wbuf_count == 2)) &
+                   Mux(wr_active, (w_taken == aw_beats - (wr.left + 1) + wbuf_count) &
                        (wr.left + 1 <= aw_beats),
-                       Mux(wr_waiting | b_hold, w_taken == aw_beats + wbuf_valid,
-                           w_taken == wbuf_valid)))
+                       Mux(wr_waiting | b_hold, w_taken == aw_beats + wbuf_count,
+                           w_taken == wbuf_count)))
         writes = [valid & tag.write for valid, tag in flight]
         ps.assert_(m, "inv: writes in flight belong to the burst being written; its last beat "
                       "is in flight exactly while B waits for it",
