@@ -132,6 +132,10 @@ class IocSubsystem(wiring.Component):
         x_offset = Signal(offset_bits(p), name="x_access_offset")
         m.d.comb += x.addr.eq(absolute(x_region, x_offset))
         m.d.sync += x.valid.eq(arbiter.grant.any())
+        # Which target the access in X is for, decoded here so that X starts from a flop.
+        to_shm = Signal(name="x_to_shm")
+        to_reg = Signal(name="x_to_reg")
+        m.d.sync += [to_shm.eq(0), to_reg.eq(0)]
         # The LL/SC monitor's granule compare for the access entering X, made here for every
         # front end's request in parallel, against the reservations as the access now in X
         # leaves them (an LL in X sets its agent's granule at the end of this cycle).
@@ -140,11 +144,6 @@ class IocSubsystem(wiring.Component):
         x_granule = x.addr[glo:ghi]
         for k, fe in enumerate(frontends):
             granule = fe.req.addr[glo:ghi]
-            same = Cat(Mux(monitor.granule_set[i], x_granule == granule,
-                           monitor.resv_granule[i] == granule) for i in range(n))
-            with m.If(arbiter.grant[k]):
-                m.d.sync += x_same.eq(same)
-        for k, fe in enumerate(frontends):
             with m.If(arbiter.grant[k]):
                 m.d.sync += [
                     x.agent.eq(k), x_region.eq(fe.req.region),
@@ -152,15 +151,11 @@ class IocSubsystem(wiring.Component):
                     x.w_data.eq(fe.req.w_data), x.w_strb.eq(fe.req.w_strb),
                     x.size.eq(fe.req.size), x.lock.eq(fe.req.lock),
                     x.excl.eq(fe.req.excl), x.priv.eq(fe.req.priv),
+                    to_shm.eq(fe.req.region == Region.SHM),
+                    to_reg.eq(fe.req.region == Region.REG),
+                    x_same.eq(Cat(Mux(monitor.granule_set[i], x_granule == granule,
+                                      monitor.resv_granule[i] == granule) for i in range(n))),
                 ]
-        # which target the access in X is for, decoded here so that X starts from a flop
-        to_shm = Signal(name="x_to_shm")
-        to_reg = Signal(name="x_to_reg")
-        m.d.sync += [to_shm.eq(0), to_reg.eq(0)]
-        for k, fe in enumerate(frontends):
-            with m.If(arbiter.grant[k]):
-                m.d.sync += [to_shm.eq(fe.req.region == Region.SHM),
-                             to_reg.eq(fe.req.region == Region.REG)]
 
         # ---- X: shared RAM and monitor perform the access; the register block decodes it ---
         m.d.comb += [
@@ -198,8 +193,8 @@ class IocSubsystem(wiring.Component):
             wr_port.data.eq(x.w_data),
         ]
         # An exclusive write performs only if it is a supported one that the monitor passes.
-        # The monitor's compare starts from registers (x and the reservations), so the write
-        # enable is a few gates from flops.
+        # The monitor decides from registers (x, its granule compare and the reservations),
+        # so the write enable is a few gates from flops.
         with m.If(to_shm & x.write & (~x.lock | monitor.sc_ok)):
             m.d.comb += wr_port.en.eq(x.w_strb)
 
