@@ -341,7 +341,13 @@ class IocMailbox(wiring.Component):
                          w_field(REGMAP["WDOG_EXPIRED"], "WDOG")[:len(wd_expired)], 0)
         m.d.sync += wd_expired.eq((wd_expired & ~wd_exp_clr) | wd_exp_set)
 
-        m.d.sync += s.cycle.eq(s.cycle + 1)
+        # Two 32-bit halves: the high one increments on a flag registered the cycle before the
+        # low one wraps, so no carry runs through all 64 bits in one cycle.
+        lo, hi = s.cycle[:32], s.cycle[32:]
+        lo_wraps = Signal(name="cycle_lo_wraps")
+        m.d.sync += [lo.eq(lo + 1), lo_wraps.eq(lo == 0xFFFF_FFFE)]
+        with m.If(lo_wraps):
+            m.d.sync += hi.eq(hi + 1)
         return m
 
     def _read_sources(self, s, e):
