@@ -1,6 +1,6 @@
 """SH-4A style LL/SC reservation monitor (``movli.l`` / ``movco.l`` as AXI exclusive accesses)."""
 
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -107,16 +107,23 @@ class LlScMonitor(wiring.Component):
                 self.resv_granule[i].eq(resv_granule[i]),
                 self.granule_set[i].eq(mine[i] & self.ll & ~self.clear[i]),
             ]
-            with m.If(mine[i] & self.sc & hit[i] & ~self.clear[i]):
-                m.d.comb += self.sc_ok.eq(1)
+        # would_pass[i]: an SC by agent i would succeed now
+        would_pass = [mine[i] & hit[i] & ~self.clear[i] for i in range(p.n_agents)]
+        m.d.comb += self.sc_ok.eq(self.sc & Cat(would_pass).any())
 
-        writes = self.valid & (self.store | (self.sc & self.sc_ok))
         for i in range(p.n_agents):
             status_cause = self.status.cause[i]
+            # Another agent's store, or its SC that succeeds, on i's granule: written out over
+            # the other agents (the access is theirs, so i's own term drops out) to keep the
+            # path from the access to i's reservation shallow.
+            others_pass = Cat(would_pass[j] for j in range(p.n_agents) if j != i).any()
+            conflict = (self.valid & ~mine[i] & hit[i] &
+                        (self.store | (self.sc & others_pass)))
+            own_ok = would_pass[i]
             with m.If(mine[i] & self.ll):
                 m.d.sync += self.status.ll_count[i].eq(self.status.ll_count[i] + 1)
             with m.If(mine[i] & self.sc):
-                with m.If(self.sc_ok):
+                with m.If(own_ok):
                     m.d.sync += self.status.sc_ok_count[i].eq(self.status.sc_ok_count[i] + 1)
                 with m.Else():
                     m.d.sync += self.status.sc_fail_count[i].eq(self.status.sc_fail_count[i] + 1)
@@ -143,12 +150,12 @@ class LlScMonitor(wiring.Component):
                     self.resv_valid[i].eq(0),
                     lost_cause[i].eq(ScFailCause.NO_RESERVATION),
                 ]
-                with m.If(~self.sc_ok):
+                with m.If(~own_ok):
                     with m.If(self.resv_valid[i]):
                         m.d.sync += status_cause.eq(ScFailCause.ADDRESS_MISMATCH)
                     with m.Else():
                         m.d.sync += status_cause.eq(lost_cause[i])
-            with m.Elif(writes & ~mine[i] & hit[i]):
+            with m.Elif(conflict):
                 m.d.sync += [
                     self.resv_valid[i].eq(0),
                     lost_cause[i].eq(ScFailCause.CONFLICT),
