@@ -179,14 +179,16 @@ class AxiSlaveFrontEnd(wiring.Component):
         with m.Elif((kind != AxiBurst.INCR) | (size > _WORD_SIZE)):
             m.d.comb += burst.err.eq(AxiResp.SLVERR)
 
-    @staticmethod
-    def _advance(m, burst):
-        """Step ``burst`` (a registered _Burst) to its next beat."""
+    def _advance(self, m, burst):
+        """Step ``burst`` (a registered _Burst) to its next beat. Only the offset in the region
+        moves: a burst that would leave its region is refused whole, and the beats of a
+        refused burst are answered without their address."""
         m.d.sync += burst.left.eq(burst.left - 1)
+        offset = burst.addr[:offset_bits(self._params)]
         with m.Switch(burst.size):
             for s in range(_WORD_SIZE + 1):
                 with m.Case(s):
-                    m.d.sync += burst.addr.eq((burst.addr & ~((1 << s) - 1)) + (1 << s))
+                    m.d.sync += offset.eq((offset & ~((1 << s) - 1)) + (1 << s))
 
     def elaborate(self, platform):
         m = Module()

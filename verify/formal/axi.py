@@ -28,13 +28,17 @@ __all__ = ["AxiFrontEndProperties", "make_dut", "BUGS", "READ_DEPTH", "response_
 READ_DEPTH = RQ_DEPTH + 2
 
 
-def response_bound(grant_wait):
-    """Most consecutive cycles an owed answer goes without VALID, if a request waits at most
-    ``grant_wait`` cycles for its grant: reads and writes share the front end's request
-    register, so the beat may first wait for a beat of the other direction to leave it, then
-    be issued (a W beat one cycle after it is taken) and wait for its own grant, then take
-    ANSWER_LATENCY cycles to be answered."""
-    return 2 * (grant_wait + 1) + ANSWER_LATENCY + 1
+def response_bound(grant_wait, channel):
+    """Most consecutive cycles an owed answer on ``channel`` ("R" or "B") goes without VALID,
+    if a request waits at most ``grant_wait`` cycles for its grant. Reads and writes share the
+    front end's request register and alternate, and each beat waits up to ``grant_wait + 1``
+    cycles from its issue to its grant: a read beat may first wait for one write beat to
+    leave the register; the last W beat of a burst may wait behind the buffered one, each
+    behind a read. Then ANSWER_LATENCY cycles to the answer, and one more from a W handshake
+    to the beat's first chance of issue."""
+    beats_ahead = {"R": 2, "B": 4}[channel]
+    return beats_ahead * (grant_wait + 1) + ANSWER_LATENCY + 1
+
 
 _AW = ("awid", "awaddr", "awlen", "awsize", "awburst", "awlock", "awcache", "awprot")
 _W = ("wdata", "wstrb", "wlast")
@@ -175,9 +179,9 @@ class AxiFrontEndProperties(Elaboratable):
 
         # -- bounded response with bounded arbitration -------------------------------------------
         if self.grant_wait is not None:
-            bound = response_bound(self.grant_wait)
             for ch, owed, valid in (("R", q_n != 0, axi.rvalid),
                                     ("B", (b_owed != 0) & (w_taken >= aw_beats), axi.bvalid)):
+                bound = response_bound(self.grant_wait, ch)
                 # consecutive cycles before this one in which an answer was owed and not shown
                 wait = Signal(range(bound + 2), name=f"ghost_{ch}_wait")
                 stalled = owed & ~valid

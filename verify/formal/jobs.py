@@ -82,7 +82,7 @@ GROUPS = (
     Group("axi_frontend_bounded", "AXI front end, grant within n_agents-1 cycles (the "
           "round-robin bound): VALID within a bound whatever READY does", _AXI,
           functools.partial(axi.AxiFrontEndProperties, grant_wait=_AXI.n_agents - 1),
-          axi.make_dut, ("rvalid_waits_for_rready",), prove_depth=12, cover_depth=16,
+          axi.make_dut, ("rvalid_waits_for_rready",), prove_depth=14, cover_depth=18,
           shown=_AXI_SHOWN),
 )
 
