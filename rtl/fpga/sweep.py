@@ -51,6 +51,7 @@ def sweep(boards=BOARDS_DEFAULT, agents=AGENTS_DEFAULT, channels=CHANNELS_DEFAUL
                 except subprocess.CalledProcessError as error:
                     row["error"] = f"tool flow failed ({error.cmd[0] if error.cmd else error})"
                     rows.append(row)
+                    _write(rows, out_root, seed)
                     continue
                 summary = report["summary"]
                 path = report["critical_paths"][0] if report["critical_paths"] else None
@@ -66,10 +67,16 @@ def sweep(boards=BOARDS_DEFAULT, agents=AGENTS_DEFAULT, channels=CHANNELS_DEFAUL
                     "critical_through": path["through"] if path else [],
                 })
                 rows.append(row)
+                _write(rows, out_root, seed)
+    return rows
+
+
+def _write(rows, out_root, seed):
+    """The tables so far (rewritten after every build, so a long sweep can be read as it
+    goes)."""
     out_root.mkdir(parents=True, exist_ok=True)
     (out_root / "report.json").write_text(json.dumps(rows, indent=2) + "\n")
     (out_root / "report.md").write_text(_md(rows, seed))
-    return rows
 
 
 def _md(rows, seed):
