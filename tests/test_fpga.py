@@ -13,7 +13,11 @@ from rtl.params import IocParams
 
 @pytest.mark.fpga
 @pytest.mark.parametrize("board, device, target, floor, cells, bram_bits", [
-    ("ooc-ice40", "iCE40UP5K", 60, 48, 5280, 4096),
+    # Not met yet (issue 12): 19.3 MHz before the pipeline, about 36 MHz with it; the routing
+    # of a 75 %-full UP5K costs ~2.6 ns per logic level, so 48 MHz needs paths of ~5 levels.
+    # Strict: the day the floor is met this test fails until the mark is removed.
+    pytest.param("ooc-ice40", "iCE40UP5K", 60, 48, 5280, 4096, marks=pytest.mark.xfail(
+        strict=True, reason="iCE40 UP5K below its 48 MHz floor (open, issue 12)")),
     ("ooc-ecp5", "LFE5U-85F", 150, 130, None, 18432),
 ])
 def test_ooc_build_meets_its_floor(board, device, target, floor, cells, bram_bits, tmp_path):
