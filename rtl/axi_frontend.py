@@ -250,9 +250,8 @@ class AxiSlaveFrontEnd(wiring.Component):
         ]
 
         # Read beats issued and not yet answered: the R queue must have room for all of them.
-        # r_credits = RQ_DEPTH - rq_count - r_inflight, kept as a register of its own so that
-        # the room check is one gate, not an adder and a compare.
-        r_inflight = Signal(range(RQ_DEPTH + 1))
+        # r_credits = RQ_DEPTH - rq_count - (reads in flight), kept as a register of its own so
+        # that the room check is one gate, not an adder and a compare.
         r_credits = Signal(range(RQ_DEPTH + 1), init=RQ_DEPTH)
 
         # ---- which beat goes next ---------------------------------------------------------
@@ -270,7 +269,6 @@ class AxiSlaveFrontEnd(wiring.Component):
         ]
         with m.If(free & r_want & w_want):
             m.d.sync += prefer_write.eq(~sel_write)
-        m.d.sync += r_inflight.eq(r_inflight + r_issue - r_due)
         # an R beat handed to the manager frees an entry (whether it came from the queue or
         # went past it)
         m.d.sync += r_credits.eq(r_credits - r_issue + (axi.rvalid & axi.rready))

@@ -202,7 +202,7 @@ class AxiFrontEndProperties(Elaboratable):
         rd_active, wr_active = pr["rd_active"], pr["wr_active"]
         wr_waiting, b_hold, wbuf_count = pr["wr_waiting"], pr["b_hold"], pr["wbuf_count"]
         rq = [_Answer(pr[f"rq{i}"]) for i in range(RQ_DEPTH)]
-        rq_count, r_inflight = pr["rq_count"], pr["r_inflight"]
+        rq_count = pr["rq_count"]
         # the beats in flight, oldest first: the due stages, then the request register
         req_q = _Beat(pr["req_q"])
         flight = [(pr["due_valid"][i], _Tag(pr[f"due{i}"]))
@@ -217,8 +217,8 @@ class AxiFrontEndProperties(Elaboratable):
         ps.assert_(m, "inv: read beats owed = queued + in flight + still to issue",
                    owed == rq_count + n_flight + Mux(rd_active, rd.left + 1, 0))
         ps.assert_(m, "inv: the R queue has room for every read in flight",
-                   (r_inflight == n_flight) & (rq_count + r_inflight <= RQ_DEPTH) &
-                   (pr["r_credits"] == RQ_DEPTH - rq_count - r_inflight))
+                   (rq_count + n_flight <= RQ_DEPTH) &
+                   (pr["r_credits"] == RQ_DEPTH - rq_count - n_flight))
         ps.assert_(m, f"inv: at most {READ_DEPTH - 1} read bursts outstanding, none empty",
                    (q_n <= READ_DEPTH - 1) &
                    Cat((q_n <= j) | (q_left[j] != 0) for j in range(READ_DEPTH)).all())
