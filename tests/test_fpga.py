@@ -10,14 +10,17 @@ from rtl.fpga.boards import BOARDS, ECP5_DEVICES, BoardTop
 from rtl.fpga.flow import REPORT_FIELDS, ROOT, TOOLS, synthesize, tool_env
 from rtl.params import IocParams
 
+#: Out-of-context targets below their floor today (issue 12, open): 19.3 MHz on the UP5K
+#: before the pipeline, about 36 MHz with it; its routing costs ~2.6 ns per logic level at
+#: this fill, so 48 MHz needs paths of ~5 levels. Their test checks everything else, then
+#: reports the figure as an expected failure; a target that reaches its floor fails the test
+#: until it is removed from here.
+BELOW_FLOOR = {"ooc-ice40"}
+
 
 @pytest.mark.fpga
 @pytest.mark.parametrize("board, device, target, floor, cells, bram_bits", [
-    # Not met yet (issue 12): 19.3 MHz before the pipeline, about 36 MHz with it; the routing
-    # of a 75 %-full UP5K costs ~2.6 ns per logic level, so 48 MHz needs paths of ~5 levels.
-    # Strict: the day the floor is met this test fails until the mark is removed.
-    pytest.param("ooc-ice40", "iCE40UP5K", 60, 48, 5280, 4096, marks=pytest.mark.xfail(
-        strict=True, reason="iCE40 UP5K below its 48 MHz floor (open, issue 12)")),
+    ("ooc-ice40", "iCE40UP5K", 60, 48, 5280, 4096),
     ("ooc-ecp5", "LFE5U-85F", 150, 130, None, 18432),
 ])
 def test_ooc_build_meets_its_floor(board, device, target, floor, cells, bram_bits, tmp_path):
@@ -40,10 +43,6 @@ def test_ooc_build_meets_its_floor(board, device, target, floor, cells, bram_bit
     assert report["target_met"] == (fmax >= target)
     path = report["critical_paths"][0]
     assert report["floor_met"] == (fmax >= floor)
-    assert report["floor_met"], (
-        f"{board}: Fmax {fmax} MHz is under the floor of {floor} MHz; critical path "
-        f"{path['delay_ns']} ns in {path['logic_levels']} levels through "
-        f"{' -> '.join(path['through'])}")
 
     summary = report["summary"]
     for kind in ("logic", "ff", "bram"):
@@ -54,7 +53,11 @@ def test_ooc_build_meets_its_floor(board, device, target, floor, cells, bram_bit
     # reported, the subsystem's modules are all there, and the shared RAM is in block RAM
     # (4 kbit each on iCE40).
     ffs = report["ff_accounting"]
-    assert ffs["other_removed"] == 0, ffs
+    if board == "ooc-ice40":
+        # Nothing trimmed: at most, flip-flops Yosys adds itself (one, on the pipelined
+        # design) make the balance negative. On ECP5 Yosys also folds registers into the block
+        # RAM's ports, so its balance is not a sign of trimming.
+        assert ffs["other_removed"] <= 0, ffs
     assert ffs["rtl_bits_by_module"]["top"] == report["wrapper_ffs"]
     for module in ("ioc.frontend0", "ioc.frontend1", "ioc.monitor", "ioc.mailbox"):
         assert ffs["rtl_bits_by_module"][f"top.{module}"] > 0, module
@@ -68,6 +71,14 @@ def test_ooc_build_meets_its_floor(board, device, target, floor, cells, bram_bit
     bitstream = build_dir / report["bitstream"]
     assert bitstream.suffix in (".bin", ".bit") and bitstream.stat().st_size > 0
     assert "## Timing" in (build_dir / "report.md").read_text()
+
+    below = (f"{board}: Fmax {fmax} MHz is under the floor of {floor} MHz; critical path "
+             f"{path['delay_ns']} ns in {path['logic_levels']} levels through "
+             f"{' -> '.join(path['through'])}")
+    if board in BELOW_FLOOR and not report["floor_met"]:
+        pytest.xfail(f"known, open: {below}")
+    assert report["floor_met"], below
+    assert board not in BELOW_FLOOR, f"{board} meets its floor now: drop it from BELOW_FLOOR"
 
 
 def test_tool_env_defaults_and_overrides(monkeypatch):
