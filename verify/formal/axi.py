@@ -33,10 +33,10 @@ def response_bound(grant_wait, channel):
     if a request waits at most ``grant_wait`` cycles for its grant. Reads and writes share the
     front end's request register and alternate, and each beat waits up to ``grant_wait + 1``
     cycles from its issue to its grant: a read beat may first wait for one write beat to
-    leave the register; the last W beat of a burst may wait behind the buffered one, each
-    behind a read. Then ANSWER_LATENCY cycles to the answer, and one more from a W handshake
+    leave the register; the last W beat of a burst may wait behind a read and the buffered
+    beat. Then ANSWER_LATENCY cycles to the answer, and one more from a W handshake
     to the beat's first chance of issue."""
-    beats_ahead = {"R": 2, "B": 4}[channel]
+    beats_ahead = {"R": 2, "B": 3}[channel]
     return beats_ahead * (grant_wait + 1) + ANSWER_LATENCY + 1
 
 
