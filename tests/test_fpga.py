@@ -11,7 +11,7 @@ from rtl.fpga.flow import REPORT_FIELDS, ROOT, TOOLS, synthesize, tool_env
 from rtl.params import IocParams
 
 #: Out-of-context targets below their floor today (issue 12, open): 19.3 MHz on the UP5K
-#: before the pipeline, about 36 MHz with it; its routing costs ~2.6 ns per logic level at
+#: before the pipeline, 38.5 MHz with it (5aa6f7d); its routing costs ~2.6 ns per logic level at
 #: this fill, so 48 MHz needs paths of ~5 levels. Their test checks everything else, then
 #: reports the figure as an expected failure; a target that reaches its floor fails the test
 #: until it is removed from here.
