@@ -36,7 +36,8 @@ verilog: setup
 	$(PY) -m rtl.cli verilog --output build/ioc_subsystem.v
 
 lint: setup
-	$(VENV)/bin/ruff check rtl sw_model cosim bench tests verify
+	$(VENV)/bin/ruff check ioc_defs rtl sw_model host testbench cosim bench verify tests
+	$(VENV)/bin/lint-imports --no-logo --cache-dir build/import-linter
 
 clean:
 	rm -rf build

@@ -6,7 +6,7 @@ PNG plots beside them:
 - the cocotb suite :mod:`cosim.suite_bench` on Verilator (cycle figures: transactions, doorbell
   to irq, end-to-end latency, throughput, SC failures);
 - the simulation-speed scenario on Icarus and Verilator (cocotb) and on amaranth's simulator
-  (:mod:`bench.amaranth_link`);
+  (:mod:`testbench.amaranth_link`);
 - the FPGA figures from ``make synth``'s out-of-context reports (the builds are run when their
   report is missing or older than the RTL).
 
@@ -25,9 +25,10 @@ from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
 
-from bench.amaranth_link import drive
 from bench.report import build_report, check_complete, plot, render_markdown
-from bench.workload import (
+from rtl.fpga.flow import synthesize, write_reports
+from testbench.amaranth_link import drive
+from testbench.bench_workload import (
     BENCH_PARAMS,
     THROUGHPUT_DEPTH,
     THROUGHPUT_SLOT_WORDS,
@@ -35,8 +36,7 @@ from bench.workload import (
     ThroughputCase,
     ThroughputRun,
 )
-from cosim.runner import read_metrics, run, summarize
-from rtl.fpga.flow import synthesize, write_reports
+from testbench.runner import read_metrics, run, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "bench"

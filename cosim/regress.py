@@ -9,9 +9,9 @@ import re
 import sys
 import time
 
-from cosim.runner import SIMULATORS, WAVES_ROOT, read_metrics, run, summarize
-from cosim.tb import CLOCK_NS
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
+from testbench.runner import SIMULATORS, WAVES_ROOT, read_metrics, run, summarize
+from testbench.tb import CLOCK_NS
 
 __all__ = ["SUITES", "CONFIGS", "main"]
 

@@ -1,7 +1,7 @@
 """cocotb suite of ``make bench``: the measurements, on the RTL.
 
 The plan (which cases to run) comes from the file named by ``IOC_BENCH_PLAN`` (written by
-:mod:`bench`); every measurement is written as a row with :meth:`cosim.tb.TB.record`. Each test
+:mod:`bench`); every measurement is written as a row with :meth:`testbench.tb.TB.record`. Each test
 also asserts what makes its figures trustworthy: the scoreboard and the AXI checkers agree with
 every access, every workload delivers exactly once, and the LL/SC counts the ports saw are the
 ones the hardware counted.
@@ -15,12 +15,11 @@ import time
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from bench.workload import LatencyCase, LatencyRun, ThroughputCase, ThroughputRun
-from cosim.bus_port import CocotbLink
-from cosim.runner import params_from_env
-from cosim.tb import TB
-from rtl.params import REG_BASE
-from rtl.regmap import REGMAP
+from ioc_defs.params import REG_BASE
+from ioc_defs.regmap import REGMAP
+from testbench.bench_workload import LatencyCase, LatencyRun, ThroughputCase, ThroughputRun
+from testbench.bus_port import CocotbLink
+from testbench.tb import TB
 
 
 def _plan():
@@ -29,7 +28,7 @@ def _plan():
 
 
 async def _drive(tb, run):
-    """Drive a :mod:`bench.workload` run on the testbench: set-up, the agents' bodies
+    """Drive a :mod:`testbench.bench_workload` run on the testbench: set-up, the agents' bodies
     concurrently, finish."""
     links = [CocotbLink(tb, k) for k in range(tb.params.n_agents)]
     await run.setup(links[0])
@@ -51,8 +50,7 @@ async def _watch_irq(tb, log):
 async def transaction_latency(dut):
     """Uncontended latency of each kind of access, at the pins (request handshake to response
     handshake) and as a bus master sees it (call to return), and doorbell to irq."""
-    params = params_from_env()
-    tb = TB(dut, params)
+    tb = TB.from_env(dut, seed=0)
     await tb.start()
     link = CocotbLink(tb, 0)
     pins = []
@@ -103,7 +101,7 @@ async def transaction_latency(dut):
 @cocotb.test()
 async def message_latency(dut):
     """End-to-end latency of one message at a time, per variant, configuration and size."""
-    tb = TB(dut, params_from_env())
+    tb = TB.from_env(dut, seed=0)
     for fields in _plan()["latency"]:
         case = LatencyCase(**fields)
         await tb.start()
@@ -116,7 +114,7 @@ async def message_latency(dut):
 @cocotb.test()
 async def throughput(dut):
     """Messages per 1000 cycles with 1..4 producers, with and without preemption."""
-    tb = TB(dut, params_from_env())
+    tb = TB.from_env(dut, seed=0)
     for fields in _plan()["throughput"]:
         case = ThroughputCase(**fields)
         await tb.start()
@@ -134,9 +132,9 @@ async def throughput(dut):
 @cocotb.test()
 async def simulation_speed(dut):
     """Simulated cycles per wall-clock second of the speed scenario (the same workload
-    :mod:`bench.amaranth_link` runs on amaranth's simulator). The scoreboard and the AXI
+    :mod:`testbench.amaranth_link` runs on amaranth's simulator). The scoreboard and the AXI
     checkers are stopped for it, as the other simulators have none."""
-    tb = TB(dut, params_from_env())
+    tb = TB.from_env(dut, seed=0)
     case = ThroughputCase(**_plan()["speed"])
     await tb.start()
     tb.scoreboard.stop()

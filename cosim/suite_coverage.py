@@ -3,21 +3,22 @@
 Each test still checks what it provokes (responses, the state afterwards), and the scoreboard
 and the AXI checkers watch every cycle, as in every suite.
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py``, ``make sim``, ``make coverage``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py``, ``make sim``, ``make coverage``).
 """
 
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBurstType, AxiResp
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
-from rtl.params import REG_BASE, ScFailCause
-from rtl.regmap import REGMAP, Event
+from ioc_defs.params import REG_BASE, ScFailCause
+from ioc_defs.regmap import EPOCH_MASK, REGMAP, Event
+from sw_model.scenario import ScenarioConfig
+from testbench.live import run_live
+from testbench.tb import EXCL, TB
 
 OKAY, EXOKAY, SLVERR, DECERR = AxiResp.OKAY, AxiResp.EXOKAY, AxiResp.SLVERR, AxiResp.DECERR
 #: A word of the register window that is no register (a hole: SLVERR).
-HOLE = REG_BASE + 0xFF8
+HOLE = REG_BASE + REGMAP.holes()[-2]
 UNMAPPED = 0x8000_0000
 #: Heartbeat period and timeout (cycles) of Linux's monitor in the restart-mid-send test: the
 #: timeout is shorter than SimpleOS's work, so restarts land at arbitrary points.
@@ -25,7 +26,7 @@ TOMB_HB, TOMB_TIMEOUT = 150, 300
 
 
 def _tb(dut, backpressure=False):
-    return TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    return TB.from_env(dut, stalls=backpressure)
 
 
 def _bit(n):
@@ -33,7 +34,7 @@ def _bit(n):
 
 
 async def _op(tb, agent, op, target):
-    """One transaction of kind ``op`` (see :data:`verify.covergroups.OPS`) to ``target``
+    """One transaction of kind ``op`` (see :data:`testbench.covergroups.OPS`) to ``target``
     (``"shm"``, ``"reg"``, ``"hole"``, ``"unmapped"``, ``"fixed"``); returns its response."""
     m = tb.masters[agent]
     burst = op.endswith("-burst")
@@ -185,7 +186,7 @@ async def every_channel_rings_every_agent_and_resets(dut):
         epoch, _ = await tb.reg_read(0, "EPOCH", c, priv=True)
         assert await tb.reg_write(0, "CHANNEL_RESET", c, priv=True) == OKAY
         await tb.cycles(2)
-        assert await tb.reg_read(0, "EPOCH", c, priv=True) == ((epoch + 1) & 0xFFFF, OKAY)
+        assert await tb.reg_read(0, "EPOCH", c, priv=True) == ((epoch + 1) & EPOCH_MASK, OKAY)
     await tb.finish()
 
 
@@ -365,9 +366,6 @@ async def restart_mid_send_leaves_a_tombstone(dut):
     """Linux's monitor, with a heartbeat timeout shorter than SimpleOS's work, restarts it at
     arbitrary points; a restart between reserving a reply slot and publishing it makes the new
     incarnation fill the slot with a tombstone, which Linux skips: still nothing lost silently."""
-    from cosim.suite_scenarios import run_live
-    from sw_model.scenario import ScenarioConfig
-
     tb = _tb(dut)
     kinds = set()
     # Seed 4 is the first whose restarts hit a send in progress (the others follow in case a
@@ -380,7 +378,7 @@ async def restart_mid_send_leaves_a_tombstone(dut):
         result, _ = await run_live(tb, config)
         assert result.report.ok, result.report
         kinds = {e.kind for e in result.history}
-        dut._log.info("seed %d: %s, restarts %d, %s", seed, result.report, result.restarts,
+        cocotb.log.info("seed %d: %s, restarts %d, %s", seed, result.report, result.restarts,
                       "tombstone" if "tombstone" in kinds else "no tombstone")
         if "tombstone" in kinds:
             break

@@ -1,4 +1,4 @@
-"""cocotb suite: bad-input fuzzing through raw AXI bursts (:mod:`verify.fuzz`).
+"""cocotb suite: bad-input fuzzing through raw AXI bursts (:mod:`testbench.fuzz`).
 
 Every agent fires random illegal and unprivileged bursts, mixed with legal traffic in its own
 part of the RAM, all at once (so they contend). Each beat's response must be the one the oracle
@@ -9,7 +9,7 @@ every channel epoch and the protected half of the RAM read back as set up, and n
 ever reset.
 
 Environment: ``IOC_FUZZ_ACCESSES`` (fuzz bursts, legal traffic not counted; default 1000).
-Run through :mod:`cosim.runner` (``tests/test_verify.py`` or ``make verify``).
+Run through :mod:`testbench.runner` (``tests/test_verify.py`` or ``make verify``).
 """
 
 import os
@@ -19,13 +19,11 @@ from collections import Counter
 import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from cosim.runner import params_from_env
-from cosim.tb import TB
-from rtl.axi import AxiBurst, AxiResp
-from rtl.params import REG_BASE
-from rtl.regmap import REGMAP
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.params import REG_BASE
+from ioc_defs.regmap import REGMAP
 from sw_model.regblock import RegBlock
-from verify.fuzz import (
+from testbench.fuzz import (
     check_beats,
     draw,
     expected,
@@ -33,6 +31,7 @@ from verify.fuzz import (
     protected_setup,
     ram_pattern,
 )
+from testbench.tb import TB
 
 
 def _protected_registers(params):
@@ -48,8 +47,7 @@ async def fuzz_bad_inputs(dut, backpressure):
     """Random illegal/unprivileged bursts from every agent: documented responses, no data on
     errors, no hang, no protected state changed."""
     n = int(os.environ.get("IOC_FUZZ_ACCESSES", "1000"))
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED,
-            raw=True)
+    tb = TB.from_env(dut, stalls=backpressure, raw=True)
     await tb.start()
     p = tb.params
     rng = random.Random(tb.rng.random())
@@ -128,7 +126,7 @@ async def fuzz_bad_inputs(dut, backpressure):
               max_cycles=max(c for c, _ in latencies), max_cycles_per_beat=round(worst, 2),
               protected_registers=len(protected), protected_ram_bytes=hi - lo,
               sim_cycles=tb.cycle)
-    dut._log.info("fuzz: %d bursts (%s), responses %s, slowest answer %d cycles", fuzzed,
+    cocotb.log.info("fuzz: %d bursts (%s), responses %s, slowest answer %d cycles", fuzzed,
                   dict(counted), dict(responses), max(c for c, _ in latencies))
     await tb.finish()
 
@@ -137,11 +135,11 @@ async def fuzz_bad_inputs(dut, backpressure):
 async def non_incr_bursts_at_a_region_end_get_slverr(dut):
     """Regression: a FIXED or WRAP burst whose beats all lie in a region (though an INCR burst
     of that length would leave it) is a wrong burst type (SLVERR), not unmapped (DECERR)."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED, raw=True)
+    tb = TB.from_env(dut, raw=True)
     await tb.start()
     m, shm = tb.masters[0], tb.params.shm_bytes
     for addr, burst, length in ((shm - 8, AxiBurst.FIXED, 10), (shm - 20, AxiBurst.WRAP, 7),
-                                (REG_BASE + 0xFF8, AxiBurst.FIXED, 3)):
+                                (REG_BASE + REGMAP.holes()[-2], AxiBurst.FIXED, 3)):
         r = await m.read_burst(addr, length, burst=burst)
         assert [resp for _, resp in r.beats] == [AxiResp.SLVERR] * (length + 1), (addr, burst)
         w = await m.write_burst(addr, [(0xFFFF_FFFF, 0xF)] * (length + 1), burst=burst)

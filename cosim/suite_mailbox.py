@@ -1,6 +1,6 @@
 """cocotb suite: the IOC mailbox + IPI controller through real AXI masters (SPEC §3.4).
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py`` or ``make sim``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
 
 import random
@@ -9,10 +9,9 @@ import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiResp
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
-from rtl.params import REG_BASE
-from rtl.regmap import REGMAP, Event
+from ioc_defs.params import REG_BASE
+from ioc_defs.regmap import EPOCH_MASK, ID_MAGIC, REGMAP, Event
+from testbench.tb import EXCL, TB
 
 OKAY, SLVERR = AxiResp.OKAY, AxiResp.SLVERR
 
@@ -34,7 +33,7 @@ async def doorbell_raises_irq_and_is_observed_until_acked(dut):
     """Agent 0 rings channel 2: irq[1] rises in the cycle of the doorbell's B handshake; agent 0
     sees TX pending until agent 1 acks (W1C), which drops irq[1] in the cycle of the ack's B
     handshake."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut)
     await tb.start()
     await _setup_channel(tb, 2, 0, 1)
     assert int(dut.irq.value) == 0
@@ -71,7 +70,7 @@ async def doorbell_raises_irq_and_is_observed_until_acked(dut):
 @cocotb.parametrize(backpressure=[False, True])
 async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut, backpressure):
     """Each documented bad access: SLVERR, no state change, BUS_ERROR event at the offender."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     await _setup_channel(tb, 1, 0, 1)
     ev_bus = _bit(Event.BUS_ERROR)
@@ -92,7 +91,7 @@ async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut, backpres
         ("narrow (16-bit) write", m1.write(REG_BASE + REGMAP["CH_ENABLE"].address(), b"\x01\x00",
                                            awid=1, size=1)),
         ("misaligned read", m1.read(REG_BASE + REGMAP["ID"].address() + 1, 1, arid=1)),
-        ("hole in the window", m1.read(REG_BASE + 0xFFC, 4, arid=1)),
+        ("hole in the window", m1.read(REG_BASE + REGMAP.holes()[-1], 4, arid=1)),
     ]
     for what, access in cases:
         assert await tb.reg_write(1, "EV_PENDING", ev_bus) == OKAY
@@ -121,12 +120,12 @@ async def bad_inputs_get_slverr_change_nothing_and_raise_bus_error(dut, backpres
 @cocotb.parametrize(backpressure=[False, True])
 async def exclusives_to_registers_are_plain_and_okay(dut, backpressure):
     """AXI: a region without exclusive support ignores AxLOCK: performed, answered OKAY."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     m0 = tb.masters[0]
     rd = await m0.read(REG_BASE + REGMAP["ID"].address(), 4, arid=0, lock=EXCL)
     assert rd.resp == OKAY
-    assert REGMAP["ID"].field("MAGIC").get(int.from_bytes(rd.data, "little")) == 0x10C5
+    assert REGMAP["ID"].field("MAGIC").get(int.from_bytes(rd.data, "little")) == ID_MAGIC
     addr = REG_BASE + REGMAP["CH_ENABLE"].address()
     wr = await m0.write(addr, (0b101).to_bytes(4, "little"), awid=0, lock=EXCL)
     assert wr.resp == OKAY
@@ -143,7 +142,7 @@ async def exclusives_to_registers_are_plain_and_okay(dut, backpressure):
 async def agent_reset_pulses_and_bumps_epochs(dut, backpressure):
     """AGENT_CTRL[1].RESET: agent_rst[1] high for exactly agent_rst_cycles cycles, agent 1's
     reservation gone, epochs of its channels bumped, PEER_RESET at the peer."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     p = tb.params
     await _setup_channel(tb, 3, 0, 1)
@@ -160,7 +159,7 @@ async def agent_reset_pulses_and_bumps_epochs(dut, backpressure):
     assert await tb.reg_write(0, "AGENT_CTRL", 1, 1, priv=True) == OKAY
     await tb.cycles(p.agent_rst_cycles + 4)
     assert high.count(0b10) == p.agent_rst_cycles and 0b01 not in high
-    assert await tb.reg_read(0, "EPOCH", 3) == ((epoch0 + 1) & 0xFFFF, OKAY)
+    assert await tb.reg_read(0, "EPOCH", 3) == ((epoch0 + 1) & EPOCH_MASK, OKAY)
     value, _ = await tb.reg_read(0, "EV_PENDING")
     assert value & _bit(Event.PEER_RESET)
     wr = await tb.masters[1].write(0x80, b"\x01\x00\x00\x00", awid=1, lock=EXCL)
@@ -173,7 +172,7 @@ async def agent_reset_pulses_and_bumps_epochs(dut, backpressure):
 async def unprivileged_fuzz_never_changes_protected_state(dut, backpressure):
     """Thousands of random unprivileged register accesses from every agent, legal and not: every
     privileged register reads back unchanged and no agent is reset."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     p = tb.params
     rng = random.Random(tb.rng.random())
@@ -202,7 +201,7 @@ async def unprivileged_fuzz_never_changes_protected_state(dut, backpressure):
 
     async def fuzz(agent, n):
         for _ in range(n):
-            off = rng.choice(offsets) if rng.random() < 0.9 else rng.randrange(0, 0x1000, 4)
+            off = rng.choice(offsets) if rng.random() < 0.9 else rng.randrange(0, REGMAP.window, 4)
             if rng.random() < 0.5:
                 r = await tb.masters[agent].read(REG_BASE + off, 4, arid=agent)
             else:
@@ -218,5 +217,5 @@ async def unprivileged_fuzz_never_changes_protected_state(dut, backpressure):
     assert resets == []
     assert sum(counts.values()) == per_agent * p.n_agents
     assert counts["OKAY"] > 100 and counts["SLVERR"] > 100, counts
-    dut._log.info("fuzz responses: %s", counts)
+    cocotb.log.info("fuzz responses: %s", counts)
     await tb.finish()

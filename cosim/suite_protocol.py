@@ -1,22 +1,21 @@
 """cocotb suite: the IOC ring protocol of ``sw_model`` running on the RTL.
 
 Each test runs a ring workload on the reference backend under a schedule, then replays the very
-same trace on the hardware with :class:`cosim.replay.RtlRunner`: same code, same interleaving,
-two backends. The histories must
-be identical, the delivery checker's verdict the same, and the scoreboard (every access against
-the reference models) must agree throughout.
+same trace on the hardware (:meth:`testbench.live.RtlSystem.replay` under the same
+:class:`sw_model.sched.Runner`): same code, same executor, same interleaving, two backends. The
+histories must be identical, the delivery checker's verdict the same, and the scoreboard
+(every access against the reference models) must agree throughout.
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py`` or ``make sim``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
 
 import cocotb
 
-from cosim.replay import RtlRunner
-from cosim.runner import params_from_env
-from cosim.tb import TB
 from sw_model.checkers import check_delivery, check_linearizable, ring_operations
-from sw_model.sched import RandomPolicy, ScriptPolicy
+from sw_model.sched import RandomPolicy, ReplayPolicy, ScriptPolicy
 from sw_model.workload import RingWorkload
+from testbench.live import RtlSystem
+from testbench.tb import TB
 
 VARIANTS = ("naive", "lockfree", "locked")
 
@@ -35,16 +34,14 @@ async def _run_both(tb, workload, policy):
     Returns the two histories and the number of AXI transactions."""
     ref_runner, ref_history = workload.build()
     ref_runner.run(policy)
-    rtl_runner, rtl_history = workload.build()
     # The initial shared-RAM image (header, descriptor table, rings) as the reference has it.
-    memory = rtl_runner.system.memory
-    image = b"".join(memory.peek(a).to_bytes(4, "little")
-                     for a in range(0, rtl_runner.system.params.shm_bytes, 4))
-    await tb.masters[0].write(0, image)
-    rtl = RtlRunner(tb, rtl_runner)
-    await rtl.replay(ref_runner.trace)
+    await tb.masters[0].write(0, workload.image)
+    system = RtlSystem.replay(tb)
+    rtl_runner, rtl_history = workload.build(system)
+    await rtl_runner.arun(ReplayPolicy(ref_runner.trace))
+    assert rtl_runner.trace == ref_runner.trace, "the replay stopped early"
     tb.cover_history(rtl_history)
-    return ref_history, rtl_history, rtl.transactions
+    return ref_history, rtl_history, system.transactions
 
 
 @cocotb.test()
@@ -53,7 +50,7 @@ async def fig3_aba_replayed_on_the_rtl(dut, backpressure):
     """The Fig. 3 interleaving on the hardware, single-core (both producers time-share agent 0,
     so the preemption also pulses resv_clear) and, with enough agents, dual-core: the naive ring
     loses a message and the checker reports it; lock-free and locked deliver everything."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     ran = 0
     for single_core in (True, False):
@@ -66,7 +63,7 @@ async def fig3_aba_replayed_on_the_rtl(dut, backpressure):
                 tb, workload, ScriptPolicy(FIG3, then=RandomPolicy(1)))
             assert list(rtl) == list(ref), f"{workload}: RTL history differs from the reference"
             report = check_delivery(rtl)
-            dut._log.info("%s: %s (%d AXI transactions)", workload, report, transactions)
+            cocotb.log.info("%s: %s (%d AXI transactions)", workload, report, transactions)
             if variant == "naive":
                 assert report.lost, f"{workload}: the loss was not detected ({report})"
             else:
@@ -82,7 +79,7 @@ async def random_preemption_and_resv_clear_on_the_rtl(dut, backpressure):
     """Random schedules with preemption at any operation and random resv_clear pulses: the RTL
     behaves exactly as the reference, and lock-free and locked rings never lose, duplicate or
     reorder a message, and their histories linearize to a FIFO."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     p = tb.params
     workloads = [RingWorkload(v, producers=2, messages=3, single_core=True) for v in VARIANTS]

@@ -15,7 +15,7 @@ measured, and their coverage asserted). After each landing:
 * the subsystem recovers: the target's next LL/SC pair succeeds and its doorbell works.
 
 Environment: ``IOC_RESET_MARGIN`` (extra offsets swept on each side, default 2).
-Run through :mod:`cosim.runner` (``tests/test_verify.py`` or ``make verify``).
+Run through :mod:`testbench.runner` (``tests/test_verify.py`` or ``make verify``).
 """
 
 import os
@@ -24,9 +24,8 @@ import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiResp
 
-from cosim.runner import params_from_env
-from cosim.tb import EXCL, TB
-from rtl.regmap import REGMAP, Event
+from ioc_defs.regmap import REGMAP, Event
+from testbench.tb import EXCL, TB
 
 OKAY, EXOKAY = AxiResp.OKAY, AxiResp.EXOKAY
 CHANNEL = 0
@@ -155,7 +154,7 @@ async def reset_swept_across_operations(dut, backpressure):
     """AGENT_CTRL reset of the target landing at every cycle of a doorbell, an LL/SC pair and
     a burst: the other agents untouched, the subsystem recovers."""
     margin = int(os.environ.get("IOC_RESET_MARGIN", "2"))
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     p = tb.params
     sweep = _Sweep(tb)
@@ -237,7 +236,7 @@ async def reset_swept_across_operations(dut, backpressure):
                          "unreachable": sorted(missing),
                          "min_offset": min(landed), "max_offset": max(landed),
                          "outcomes": dict(sorted(outcomes.items()))}
-        dut._log.info("reset sweep %s: %d-cycle operation, reset landed at offsets %d..%d: %s",
+        cocotb.log.info("reset sweep %s: %d-cycle operation, reset landed at offsets %d..%d: %s",
                       name, length, min(landed), max(landed), outcomes)
     assert "OKAY" in results["llsc"]["outcomes"].values(), "no SC was preempted by the reset"
     assert "EXOKAY" in results["llsc"]["outcomes"].values()

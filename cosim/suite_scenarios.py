@@ -1,53 +1,20 @@
 """cocotb suite: SPEC §6 scenarios with SPUMONE, Linux and SimpleOS live on the RTL.
 
-The hypervisor and guest code of ``sw_model`` runs unchanged through :class:`cosim.live
-.LiveRtlRunner`: every memory operation is an AXI transaction, time is the RTL's clock, and
+The hypervisor and guest code of ``sw_model`` runs unchanged on the one executor,
+:class:`sw_model.sched.Runner`, with the RTL as its system (:func:`testbench.live.run_live`):
+every memory operation is an AXI transaction, time is the RTL's clock, and
 interrupts, the watchdog and guest resets come from the hardware. Timers are given in cycles;
 an operation takes a few cycles on the bus, so periods are longer than on the reference.
 
-Run through :mod:`cosim.runner` (``tests/test_cosim.py`` or ``make sim``).
+Run through :mod:`testbench.runner` (``tests/test_cosim.py`` or ``make sim``).
 """
 
 import cocotb
 import numpy as np
 
-from cosim.live import LiveRtlRunner
-from cosim.runner import params_from_env
-from cosim.tb import TB
-from sw_model.guests import DATA, PING, GuestCrash
-from sw_model.layout import A2B
-from sw_model.scenario import Scenario, ScenarioConfig, scenario_layout, scenario_params
-
-#: Timers scaled for the bus: an operation is several cycles here, one on the reference.
-RTL_TIMING = {"watchdog_period": 4000, "hb_period": 1500, "hb_timeout": 6000}
-
-
-async def run_live(tb, config):
-    """Run ``config`` on the RTL; returns the :class:`~sw_model.scenario.ScenarioResult`."""
-    assert scenario_params(config).n_agents <= tb.params.n_agents
-    await tb.masters[0].write(0, scenario_layout(config).image())
-    runner = LiveRtlRunner(tb, absorb=(GuestCrash,))
-    scenario = Scenario(config, runner)
-    scenario.history.clock = lambda: runner.now
-    outcome = await runner.arun(scenario.policy(), max_steps=config.max_steps)
-    tb.cover_history(scenario.history)
-    return scenario.result(outcome), message_latencies(scenario.history)
-
-
-def message_latencies(history):
-    """End-to-end latency, in cycles, of every data message Linux sent to SimpleOS: from the
-    producer's call to send it (right after the bus response of its previous operation) to
-    the last bus response of the receiver's dequeue (its commit, after which the delivery is
-    recorded)."""
-    sent, latencies = {}, []
-    for event, time in zip(history, history.times, strict=True):
-        if event.channel != (DATA, A2B) or event.msg is None or event.msg & PING:
-            continue
-        if event.kind == "send":
-            sent.setdefault(event.msg, time)
-        elif event.kind == "deliver" and event.msg in sent:
-            latencies.append(time - sent.pop(event.msg))
-    return latencies
+from sw_model.scenario import ScenarioConfig
+from testbench.live import RTL_TIMING, run_live
+from testbench.tb import TB
 
 
 @cocotb.test()
@@ -56,13 +23,13 @@ def message_latencies(history):
 async def streaming_exactly_once(dut, single_core, variant, backpressure):
     """Linux streams to SimpleOS, which replies: every message delivered exactly once, in
     order, and acknowledged."""
-    tb = TB(dut, params_from_env(), backpressure=backpressure, seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut, stalls=backpressure)
     await tb.start()
     config = ScenarioConfig(single_core=single_core, variant=variant, producers=2, messages=4,
                             seed=cocotb.RANDOM_SEED, **RTL_TIMING)
     result, latencies = await run_live(tb, config)
     lat = np.array(latencies)
-    dut._log.info("%s: %s, %s, %d cycles; message latency min %d median %d max %d cycles",
+    cocotb.log.info("%s: %s, %s, %d cycles; message latency min %d median %d max %d cycles",
                   config, result.outcome, result.report, result.steps, lat.min(),
                   np.median(lat), lat.max())
     tb.record(scenario=f"streaming {'single' if single_core else 'dual'}-core {variant}"
@@ -86,7 +53,7 @@ async def simpleos_failure_detected_and_restarted(dut, single_core, fault, varia
     """SimpleOS fails; Linux's monitor detects it and restarts it through SPUMONE (agent reset
     on dual-core, vCPU restart and CHANNEL_RESET on single-core); the new incarnation re-attaches
     by epoch; nothing is lost silently."""
-    tb = TB(dut, params_from_env(), seed=cocotb.RANDOM_SEED)
+    tb = TB.from_env(dut)
     await tb.start()
     config = ScenarioConfig(single_core=single_core, variant=variant, fault=fault, producers=2,
                             messages=4,
@@ -96,7 +63,7 @@ async def simpleos_failure_detected_and_restarted(dut, single_core, fault, varia
     tb.record(scenario=f"SimpleOS {fault} {'single' if single_core else 'dual'}-core {variant}",
               messages=result.report.delivered, cycles=result.steps, detection=detection,
               recovery=recovery, result="ok" if result.report.ok else "VIOLATION")
-    dut._log.info("%s: %s, %s, restarts %d, epochs %s, detection %d and recovery %d cycles",
+    cocotb.log.info("%s: %s, %s, restarts %d, epochs %s, detection %d and recovery %d cycles",
                   config, result.outcome, result.report, result.restarts, result.epochs,
                   detection, recovery)
     assert result.outcome == "stopped", result.outcome

@@ -1,6 +1,6 @@
-"""cocotb suite: the fault soak of :mod:`verify.soak` live on the RTL.
+"""cocotb suite: the fault soak of :mod:`testbench.soak` live on the RTL.
 
-SPUMONE, Linux and SimpleOS run on the hardware (:func:`cosim.suite_scenarios.run_live`) for
+SPUMONE, Linux and SimpleOS run on the hardware (:func:`testbench.live.run_live`) for
 one random soak configuration after another, each with a SimpleOS hang, crash or ring
 corruption, some with a hair-trigger monitor that restarts SimpleOS again and again; the
 subsystem is reset and the RAM cleared between runs. Every run is judged like the reference
@@ -10,7 +10,7 @@ scoreboard and AXI checkers must agree throughout.
 Environment: ``IOC_SOAK_FAULTS`` (injected faults to reach, default 3), ``IOC_SOAK_SEED``
 (default: cocotb's seed), ``IOC_SOAK_FIRST`` (index of the first run, to reproduce one).
 The history of a failed run goes to ``soak-<index>.history`` in the run directory. Run
-through :mod:`cosim.runner` (``tests/test_verify.py`` or ``make verify``).
+through :mod:`testbench.runner` (``tests/test_verify.py`` or ``make verify``).
 """
 
 import os
@@ -18,10 +18,9 @@ from pathlib import Path
 
 import cocotb
 
-from cosim.runner import params_from_env
-from cosim.suite_scenarios import run_live
-from cosim.tb import TB
-from verify.soak import SoakTotals, judge, soak_config
+from testbench.live import run_live
+from testbench.soak import SoakTotals, judge, soak_config
+from testbench.tb import TB
 
 
 @cocotb.test()
@@ -30,7 +29,7 @@ async def soak_simpleos_faults_live(dut):
     every channel balances, every ring linearizes, every fault recovered from."""
     faults = int(os.environ.get("IOC_SOAK_FAULTS", "3"))
     seed = int(os.environ.get("IOC_SOAK_SEED", cocotb.RANDOM_SEED))
-    tb = TB(dut, params_from_env(), seed=seed)
+    tb = TB.from_env(dut, seed=seed)
     totals = SoakTotals()
     first = index = int(os.environ.get("IOC_SOAK_FIRST", "0"))
     while totals.n_faults < faults and index < first + 3 * faults:
@@ -53,12 +52,12 @@ async def soak_simpleos_faults_live(dut):
                   cycles=result.steps, accesses=tb.scoreboard.accesses,
                   single_core=config.single_core, variant=config.variant,
                   failures=verdict.failures[:3])
-        dut._log.info("soak run %d: %s %s, fault %s, %d restarts, %d messages, %s", index,
+        cocotb.log.info("soak run %d: %s %s, fault %s, %d restarts, %d messages, %s", index,
                       "single-core" if config.single_core else "dual-core", config.variant,
                       verdict.fault, verdict.restarts, verdict.messages,
                       "ok" if verdict.ok else verdict.failures)
         index += 1
-    dut._log.info("soak: %s", totals.as_dict())
+    cocotb.log.info("soak: %s", totals.as_dict())
     assert not totals.failed_runs, totals.failed_runs[:2]
     assert totals.n_faults >= faults, totals.as_dict()
     await tb.finish()

@@ -11,7 +11,7 @@ from amaranth.hdl import Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, Region, ScFailCause
+from ioc_defs.params import DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, Region, ScFailCause
 
 __all__ = ["AccessSignature", "RequestSignature", "MonitorStatusSignature", "COUNTER_WIDTH",
            "ANSWER_LATENCY", "HANDSHAKE_TO_ANSWER", "offset_bits", "absolute"]

@@ -1,52 +1,16 @@
-"""AXI4 interface definitions shared by the front end, the subsystem top and the tests."""
+"""The AXI4 interface signature of the front end, the subsystem top and the FPGA bridge.
 
-import enum
+The signals and their encodings are layer-0 facts (:mod:`ioc_defs.axi`); this module only turns
+the signal table into an Amaranth :class:`~amaranth.lib.wiring.Signature`.
+"""
 
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from .params import ADDR_WIDTH, DATA_WIDTH
+from ioc_defs.axi import axi_members
+from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH
 
-__all__ = ["AxiBurst", "AxiResp", "AxiSignature", "AXI_SIGNALS"]
-
-
-class AxiBurst(enum.IntEnum):
-    FIXED = 0
-    INCR  = 1
-    WRAP  = 2
-
-
-class AxiResp(enum.IntEnum):
-    OKAY   = 0
-    EXOKAY = 1
-    SLVERR = 2
-    DECERR = 3
-
-
-def _members(id_width, addr_width, data_width):
-    strb = data_width // 8
-    return {
-        # write address channel
-        "awid": (Out, id_width), "awaddr": (Out, addr_width), "awlen": (Out, 8),
-        "awsize": (Out, 3), "awburst": (Out, 2), "awlock": (Out, 1), "awcache": (Out, 4),
-        "awprot": (Out, 3), "awvalid": (Out, 1), "awready": (In, 1),
-        # write data channel
-        "wdata": (Out, data_width), "wstrb": (Out, strb), "wlast": (Out, 1),
-        "wvalid": (Out, 1), "wready": (In, 1),
-        # write response channel
-        "bid": (In, id_width), "bresp": (In, 2), "bvalid": (In, 1), "bready": (Out, 1),
-        # read address channel
-        "arid": (Out, id_width), "araddr": (Out, addr_width), "arlen": (Out, 8),
-        "arsize": (Out, 3), "arburst": (Out, 2), "arlock": (Out, 1), "arcache": (Out, 4),
-        "arprot": (Out, 3), "arvalid": (Out, 1), "arready": (In, 1),
-        # read data channel
-        "rid": (In, id_width), "rdata": (In, data_width), "rresp": (In, 2), "rlast": (In, 1),
-        "rvalid": (In, 1), "rready": (Out, 1),
-    }
-
-
-#: Names of the AXI4 signals every port carries, in declaration order.
-AXI_SIGNALS = tuple(_members(1, 1, 8))
+__all__ = ["AxiSignature"]
 
 
 class AxiSignature(wiring.Signature):
@@ -68,9 +32,9 @@ class AxiSignature(wiring.Signature):
 
     def __init__(self, *, id_width, addr_width=ADDR_WIDTH, data_width=DATA_WIDTH):
         self._id_width, self._addr_width, self._data_width = id_width, addr_width, data_width
-        super().__init__({name: flow(width)
-                          for name, (flow, width) in
-                          _members(id_width, addr_width, data_width).items()})
+        super().__init__({name: (Out if manager else In)(width)
+                          for name, (manager, width) in
+                          axi_members(id_width, addr_width, data_width).items()})
 
     @property
     def id_width(self):

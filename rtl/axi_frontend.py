@@ -4,13 +4,14 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp, burst_malformed, exclusive_supported
+from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
+
 from .access import ANSWER_LATENCY, RequestSignature, absolute, offset_bits
-from .axi import AxiBurst, AxiResp, AxiSignature
-from .params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
+from .axi import AxiSignature
 
 __all__ = ["AxiSlaveFrontEnd", "RQ_DEPTH"]
 
-_WORD_SIZE = 2  # AxSIZE of a 32-bit beat
 #: Entries of the R answer queue: one per read beat that can be in flight while the manager
 #: holds RREADY low (request register + ANSWER_LATENCY stages), plus one so that a burst
 #: streams one beat per cycle when RREADY is high.
@@ -137,10 +138,10 @@ class AxiSlaveFrontEnd(wiring.Component):
         # Each region is a naturally aligned power of two, so a burst whose first beat is in a
         # region stays in it iff its offset in the region plus the burst's span does not carry
         # out of the region's size: a short adder instead of a full-width last address.
-        span = Signal(10 + _WORD_SIZE, name=f"{prefix}_span")   # bytes from first to last beat
+        span = Signal(10 + WORD_SIZE, name=f"{prefix}_span")   # bytes from first to last beat
         aligned = Signal(ADDR_WIDTH, name=f"{prefix}_aligned")  # the first beat, size-aligned
         with m.Switch(size):
-            for s in range(_WORD_SIZE + 1):
+            for s in range(WORD_SIZE + 1):
                 with m.Case(s):
                     m.d.comb += [aligned.eq(addr & ~((1 << s) - 1)), span.eq(len_ << s)]
             with m.Default():
@@ -166,7 +167,7 @@ class AxiSlaveFrontEnd(wiring.Component):
             burst.left.eq(len_),
             burst.size.eq(size),
             burst.lock.eq(lock),
-            burst.excl.eq(lock & (len_ == 0) & (size == _WORD_SIZE) & (addr[:2] == 0)),
+            burst.excl.eq(lock & exclusive_supported(len_ == 0, size, addr)),
             burst.priv.eq(prot[0]),
         ]
         with m.If(first_shm):
@@ -176,7 +177,7 @@ class AxiSlaveFrontEnd(wiring.Component):
 
         with m.If(~(first_shm & last_shm) & ~(first_reg & last_reg)):
             m.d.comb += burst.err.eq(AxiResp.DECERR)
-        with m.Elif((kind != AxiBurst.INCR) | (size > _WORD_SIZE)):
+        with m.Elif(burst_malformed(kind, size)):
             m.d.comb += burst.err.eq(AxiResp.SLVERR)
 
     def _advance(self, m, burst):
@@ -186,7 +187,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         m.d.sync += burst.left.eq(burst.left - 1)
         offset = burst.addr[:offset_bits(self._params)]
         with m.Switch(burst.size):
-            for s in range(_WORD_SIZE + 1):
+            for s in range(WORD_SIZE + 1):
                 with m.Case(s):
                     m.d.sync += offset.eq((offset & ~((1 << s) - 1)) + (1 << s))
 

@@ -5,13 +5,11 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from .params import IocParams
+from ioc_defs.params import TOP_NAME, IocParams
+
 from .subsystem import IocSubsystem
 
 __all__ = ["generate_verilog", "main"]
-
-#: Name of the generated top-level module.
-TOP_NAME = "ioc_subsystem"
 
 
 def generate_verilog(params=None):

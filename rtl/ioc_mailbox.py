@@ -1,6 +1,6 @@
 """IOC mailbox + IPI controller: the register block of the subsystem (SPEC §3.4).
 
-The address decoder and every access check are generated from :data:`rtl.regmap.REGMAP`; this
+The address decoder and every access check are generated from :data:`ioc_defs.regmap.REGMAP`; this
 module only supplies, per register, where its fields are read from (``_read_sources``) and what
 an accepted write does (``elaborate``, keyed by register name).
 """
@@ -9,10 +9,12 @@ from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, Value
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from . import regmap
+from ioc_defs import regmap
+from ioc_defs.axi import WORD_SIZE
+from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_SIZE, IocParams
+from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Check, Event
+
 from .access import AccessSignature, MonitorStatusSignature
-from .params import ADDR_WIDTH, DATA_WIDTH, REG_SIZE, IocParams
-from .regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Check, Event
 
 __all__ = ["IocMailbox"]
 
@@ -47,7 +49,7 @@ class IocMailbox(wiring.Component):
     acknowledges take effect at the clock edge that ends E; the answer is presented in the
     cycle after E (the response cycle). ``AGENT_CTRL.RESET``, ``CHANNEL_RESET`` and the
     ``BUS_ERROR`` event of a refused access are latched and act one edge later, at the end of
-    the response cycle. A refused access (see :data:`rtl.regmap.BAD_ACCESSES`) gets SLVERR and
+    the response cycle. A refused access (see :data:`ioc_defs.regmap.BAD_ACCESSES`) gets SLVERR and
     changes nothing. ``AxLOCK`` is ignored: exclusives are plain accesses.
 
     Only E reads or writes the state, so an access sees the effects of every access presented
@@ -79,7 +81,7 @@ class IocMailbox(wiring.Component):
     Raises
     ------
     TypeError
-        If ``params`` is not an :class:`~rtl.params.IocParams`.
+        If ``params`` is not an :class:`~ioc_defs.params.IocParams`.
     """
 
     def __init__(self, params):
@@ -152,7 +154,7 @@ class IocMailbox(wiring.Component):
         # conditions are shared by the registers of one kind, and only the registers with a
         # limit or a specific check add terms that depend on the data or the state.
         form_ok = Signal(name="form_ok_q")
-        m.d.sync += form_ok.eq((bus.size == 2) & (bus.addr[:2] == 0) &
+        m.d.sync += form_ok.eq((bus.size == WORD_SIZE) & (bus.addr[:2] == 0) &
                                (~bus.write | (bus.w_strb == 0b1111)))
         word_bits = (REG_SIZE - 1).bit_length()
         kinds, dyn_bad, reads, wr, sels = {}, [], [], {}, {}

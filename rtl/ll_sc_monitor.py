@@ -4,8 +4,9 @@ from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs.params import IocParams, ScFailCause
+
 from .access import MonitorStatusSignature
-from .params import IocParams, ScFailCause
 
 __all__ = ["LlScMonitor"]
 

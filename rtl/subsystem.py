@@ -5,13 +5,16 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs import probes
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, IocParams, Region
+
 from .access import AccessSignature, absolute, offset_bits
 from .arbiter import RoundRobinArbiter
-from .axi import AxiResp, AxiSignature
+from .axi import AxiSignature
 from .axi_frontend import AxiSlaveFrontEnd
 from .ioc_mailbox import IocMailbox
 from .ll_sc_monitor import LlScMonitor
-from .params import ADDR_WIDTH, DATA_WIDTH, IocParams, Region
 
 __all__ = ["IocSubsystem"]
 
@@ -68,8 +71,9 @@ class IocSubsystem(wiring.Component):
     agent_rst : Out(n_agents)
         Reset request to each agent, pulsed by the register block's guest-lifecycle control.
 
-    Internal signals that test benches probe (``cosim.scoreboard``) keep these names in the
-    generated Verilog: ``x_access__<member>`` (the access in X, an :class:`AccessSignature`)
+    Internal signals that test benches probe (``testbench.scoreboard``) keep these names in the
+    generated Verilog (:mod:`ioc_defs.probes`): ``x_access__<member>`` (the access in X, an
+    :class:`AccessSignature`)
     and ``x_access_region`` (its :class:`Region`); ``answer_data`` / ``answer_resp`` (the
     answer, two cycles after X) and ``bus_error`` (front-end error pulses, one bit per agent).
     """
@@ -112,12 +116,12 @@ class IocSubsystem(wiring.Component):
         n = p.n_agents
 
         m.submodules.arbiter = arbiter = RoundRobinArbiter(n)
-        m.submodules.monitor = monitor = LlScMonitor(p)
-        m.submodules.mailbox = mailbox = IocMailbox(p)
+        m.submodules[probes.MONITOR] = monitor = LlScMonitor(p)
+        m.submodules[probes.MAILBOX] = mailbox = IocMailbox(p)
         frontends = []
         for k in range(n):
             fe = AxiSlaveFrontEnd(p)
-            m.submodules[f"frontend{k}"] = fe
+            m.submodules[probes.frontend(k)] = fe
             wiring.connect(m, wiring.flipped(self.axi_port(k)), fe.axi)
             m.d.comb += arbiter.requests[k].eq(fe.req.valid)
             m.d.comb += fe.req.grant.eq(arbiter.grant[k])
@@ -126,8 +130,8 @@ class IocSubsystem(wiring.Component):
         # ---- grant stage (G): the arbiter picks among the front ends' request registers, and
         # the picked access is registered, so no front-end logic shares a cycle with a target's.
         x = AccessSignature(agent_bits=p.agent_bits, addr_width=ADDR_WIDTH).create(
-            path=("x_access",))
-        x_region = Signal(Region, name="x_access_region")
+            path=(probes.ACCESS,))
+        x_region = Signal(Region, name=probes.ACCESS_REGION)
         # only the offset in the region is registered: the rest of the address follows
         x_offset = Signal(offset_bits(p), name="x_access_offset")
         m.d.comb += x.addr.eq(absolute(x_region, x_offset))
@@ -169,7 +173,7 @@ class IocSubsystem(wiring.Component):
             self.agent_rst.eq(mailbox.agent_rst),
         ]
         wiring.connect(m, monitor.status, mailbox.monitor)
-        bus_error = Signal(n, name="bus_error")
+        bus_error = Signal(n, name=probes.BUS_ERROR)
         for k, fe in enumerate(frontends):
             m.d.comb += bus_error[k].eq(fe.bus_error)
         m.d.comb += mailbox.bus_error.eq(bus_error)
@@ -215,8 +219,8 @@ class IocSubsystem(wiring.Component):
         ]
 
         # ---- answer (A), ANSWER_LATENCY cycles after the grant -------------------------------
-        r_data = Signal(DATA_WIDTH, name="answer_data")
-        resp = Signal(AxiResp, name="answer_resp")
+        r_data = Signal(DATA_WIDTH, name=probes.ANSWER_DATA)
+        resp = Signal(AxiResp, name=probes.ANSWER_RESP)
         with m.Switch(answered_by):
             with m.Case(Region.SHM):
                 m.d.comb += [

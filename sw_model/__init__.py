@@ -1,5 +1,8 @@
 """Pure-Python half of spumone-ioc: the reference model, the IOC protocol, SPUMONE and its guests.
 
+Layer 1, beside the gateware (``rtl``) and never importing it nor Amaranth: every fact comes
+from the definitions of layer 0 (``ioc_defs``).
+
 Where things are:
 
 - :mod:`~sw_model.memory` -- shared RAM + LL/SC reservation monitor (SPEC §3.3);
@@ -7,7 +10,11 @@ Where things are:
   both behind the address decoder, one granted beat per cycle (the cosim scoreboard).
 - :mod:`~sw_model.cpu` -- the :class:`~sw_model.cpu.CpuPort` guest code is written against, and
   its reference backend; :mod:`~sw_model.regs` -- register access by name through a port.
-- :mod:`~sw_model.sched` -- the deterministic runner, seeded/replayed/hand-written schedules;
+- :mod:`~sw_model.link` -- the :class:`~sw_model.link.Link` every backend provides per agent,
+  :func:`~sw_model.link.perform` (one operation on a link) and the concurrent
+  :class:`~sw_model.link.BusCpuPort`.
+- :mod:`~sw_model.sched` -- the executor: the deterministic runner on any backend (its
+  *system*), seeded/replayed/hand-written schedules;
   :mod:`~sw_model.explore` -- every interleaving of a small configuration.
 - :mod:`~sw_model.layout` -- the shared-RAM layout (numpy dtypes, C header);
   :mod:`~sw_model.ring` -- lock-free, naive and locked rings.

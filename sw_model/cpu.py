@@ -12,8 +12,8 @@ pure-Python :class:`sw_model.system.RefSystem`), and the RTL under cocotb (``cos
 import abc
 from dataclasses import dataclass
 
-from rtl.axi import AxiResp
-from rtl.params import REG_BASE
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE
 
 __all__ = ["CpuPort", "BusError", "Op", "RefPort"]
 

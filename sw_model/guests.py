@@ -11,9 +11,10 @@ failure) and on ``HEARTBEAT`` (out of band), and SimpleOS answers each ping with
 
 from dataclasses import dataclass, field
 
-from rtl.regmap import Event
+from ioc_defs.regmap import Event
 
 from .cpu import BusError
+from .history import producer_message
 from .layout import A2B, B2A, ChannelState
 from .regs import read_field, write_reg
 from .ring import LockFreeRing, recover_tail
@@ -117,7 +118,7 @@ class Linux:
     async def _producer(self, vcpu, port, i):
         label = f"{vcpu.name}.p{i}"
         for k in range(self.messages):
-            await self.env.send(port, label, DATA, A2B, (i + 1) << 16 | k, self.patience)
+            await self.env.send(port, label, DATA, A2B, producer_message(i, k), self.patience)
         self.done_producers += 1
 
     async def _rx(self, vcpu, port):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rtl.params import SHM_BASE, IocParams
+from ioc_defs.params import SHM_BASE, IocParams
 
 __all__ = ["IOC_MAGIC", "IOC_VERSION", "A2B", "B2A", "SLOT_WORDS", "ChannelState", "IocLayout",
            "RingView"]

@@ -6,14 +6,12 @@ exactly as the RTL arbiter presents it to the RAM and the monitor.
 
 from dataclasses import dataclass
 
-from rtl.axi import AxiResp
-from rtl.params import DATA_WIDTH, SHM_BASE, IocParams, ScFailCause
+from ioc_defs.axi import WORD_BYTES, WORD_SIZE, AxiResp, exclusive_supported
+from ioc_defs.params import DATA_WIDTH, SHM_BASE, IocParams, ScFailCause
 
 __all__ = ["SharedMemory", "MonitorCounters"]
 
-_WORD_BYTES = DATA_WIDTH // 8
 _M32 = (1 << DATA_WIDTH) - 1
-_SIZE_WORD = 2  # AxSIZE of a 32-bit beat
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,7 @@ class MonitorCounters:
 
 
 def _lane_mask(strb):
-    return sum(0xFF << (8 * lane) for lane in range(_WORD_BYTES) if strb >> lane & 1)
+    return sum(0xFF << (8 * lane) for lane in range(WORD_BYTES) if strb >> lane & 1)
 
 
 class SharedMemory:
@@ -76,7 +74,7 @@ class SharedMemory:
     def _index(self, addr):
         if not isinstance(addr, int) or not SHM_BASE <= addr < SHM_BASE + self._params.shm_bytes:
             raise ValueError(f"address {addr!r} is outside the shared RAM")
-        return (addr - SHM_BASE) // _WORD_BYTES
+        return (addr - SHM_BASE) // WORD_BYTES
 
     def _granule(self, addr):
         return (addr - SHM_BASE) >> self._params.granule_log2
@@ -84,14 +82,14 @@ class SharedMemory:
     def _write(self, agent, index, data, strb):
         mask = _lane_mask(strb)
         self._words[index] = (self._words[index] & ~mask | data & mask) & _M32
-        granule = (index * _WORD_BYTES) >> self._params.granule_log2
+        granule = (index * WORD_BYTES) >> self._params.granule_log2
         for other, resv in enumerate(self._resv):
             if other != agent and resv == granule:
                 self._resv[other] = None
                 self._why[other] = ScFailCause.CONFLICT
         self.generation += 1
 
-    def access(self, agent, addr, *, write, data=0, strb=0xF, size=_SIZE_WORD, lock=False,
+    def access(self, agent, addr, *, write, data=0, strb=0xF, size=WORD_SIZE, lock=False,
                single=True):
         """Perform one granted beat and return ``(resp, r_data)``.
 
@@ -121,7 +119,7 @@ class SharedMemory:
         """
         self._check_agent(agent)
         index = self._index(addr)
-        supported = lock and single and size == _SIZE_WORD and addr % _WORD_BYTES == 0
+        supported = lock and exclusive_supported(single, size, addr)
         if not write:
             if supported:
                 self._resv[agent] = self._granule(addr)
@@ -196,12 +194,12 @@ class SharedMemory:
     def load_image(self, addr, image):
         """Backdoor write of a little-endian byte image at word-aligned ``addr`` (no monitor
         effect): how the shared-RAM layout is preloaded, as an FPGA bitstream would."""
-        if len(image) % _WORD_BYTES or addr % _WORD_BYTES:
+        if len(image) % WORD_BYTES or addr % WORD_BYTES:
             raise ValueError("image address and length must be multiples of 4 bytes")
         first = self._index(addr)
-        self._index(addr + len(image) - _WORD_BYTES)
-        for k in range(len(image) // _WORD_BYTES):
-            chunk = image[k * _WORD_BYTES:(k + 1) * _WORD_BYTES]
+        self._index(addr + len(image) - WORD_BYTES)
+        for k in range(len(image) // WORD_BYTES):
+            chunk = image[k * WORD_BYTES:(k + 1) * WORD_BYTES]
             self._words[first + k] = int.from_bytes(chunk, "little")
 
     def state_key(self):

@@ -1,6 +1,6 @@
 """Transaction-level reference model of the register block (:mod:`rtl.ioc_mailbox`).
 
-The model is driven by the same declarations as the gateware (:data:`rtl.regmap.REGMAP`): the
+The model is driven by the same declarations as the gateware (:data:`ioc_defs.regmap.REGMAP`): the
 decoder, the generic access checks, field positions and limits all come from there. It is the
 oracle of the RTL unit tests and of the co-simulation scoreboard, so it agrees with the RTL
 access for access and cycle for cycle.
@@ -20,9 +20,10 @@ levels during the following cycle, which is the cycle the RTL gives the response
 
 from dataclasses import dataclass
 
-from rtl import regmap
-from rtl.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
-from rtl.regmap import REGMAP, Check, Event
+from ioc_defs import regmap
+from ioc_defs.axi import WORD_SIZE
+from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
+from ioc_defs.regmap import REGMAP, Check, Event
 
 __all__ = ["MonitorStatus", "RegBlock", "static_refusal"]
 
@@ -72,13 +73,13 @@ class RegBlock:
         Value of the ``bus_error`` input during the next cycle (bit k: agent k got an error
         response outside the register block). It is a pulse: cleared after one cycle.
     last_refusal : str or None
-        Name of the :data:`rtl.regmap.BAD_ACCESSES` entry that refused the last access, or
+        Name of the :data:`ioc_defs.regmap.BAD_ACCESSES` entry that refused the last access, or
         ``None`` if it was accepted.
 
     Raises
     ------
     TypeError
-        If ``params`` is not an :class:`~rtl.params.IocParams`.
+        If ``params`` is not an :class:`~ioc_defs.params.IocParams`.
     """
 
     def __init__(self, params):
@@ -129,7 +130,8 @@ class RegBlock:
         for _ in range(n):
             self._end_cycle(self._effects())
 
-    def access(self, agent, addr, write, data=0, strb=0b1111, size=2, priv=False, lock=False):
+    def access(self, agent, addr, write, data=0, strb=0b1111, size=WORD_SIZE, priv=False,
+               lock=False):
         """One cycle with one access; returns ``(resp, r_data)`` as the RTL answers it.
 
         ``addr`` is the absolute byte address (in the register window). ``lock`` (AxLOCK) is
@@ -154,8 +156,8 @@ class RegBlock:
         self._end_cycle(fx)
         return resp, r_data
 
-    def refusal(self, agent, addr, write, data=0, strb=0b1111, size=2, priv=False):
-        """Which :data:`rtl.regmap.BAD_ACCESSES` entry would refuse this access now (``None``
+    def refusal(self, agent, addr, write, data=0, strb=0b1111, size=WORD_SIZE, priv=False):
+        """Which :data:`ioc_defs.regmap.BAD_ACCESSES` entry would refuse this access now (``None``
         if it would be accepted), without performing it."""
         offset = addr - REG_BASE
         return self._refusal(self._decode.get(offset & ~3), agent, offset, write, data, strb,
@@ -356,7 +358,7 @@ class RegBlock:
             elif self.rst_cnt[k]:
                 self.rst_cnt[k] -= 1
         for c in fx.epoch_bump:
-            self.epoch[c] = (self.epoch[c] + 1) % (1 << regmap.EPOCH_WIDTH)
+            self.epoch[c] = (self.epoch[c] + 1) & regmap.EPOCH_MASK
         for write in fx.writes:
             write()
         self._refused_q = fx.next_refused
@@ -366,7 +368,7 @@ class RegBlock:
 
 
 def static_refusal(params, offset, *, write, size, strb, priv, data):
-    """The first :data:`~rtl.regmap.BAD_ACCESSES` reason that refuses a register-window access
+    """The first :data:`~ioc_defs.regmap.BAD_ACCESSES` reason that refuses a register-window access
     and that does not depend on the register block's state (every one but ``CHECK``), or
     ``None``.
 
@@ -377,7 +379,7 @@ def static_refusal(params, offset, *, write, size, strb, priv, data):
     if hit is None:
         return "HOLE"
     reg = hit[0]
-    if size != 2:
+    if size != WORD_SIZE:
         return "SIZE"
     if offset & 3:
         return "MISALIGNED"

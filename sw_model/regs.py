@@ -1,10 +1,10 @@
 """Register access for guest and hypervisor code, by name, through a :class:`~sw_model.cpu.CpuPort`.
 
-Offsets and field positions come from :data:`rtl.regmap.REGMAP` (the single source of truth);
+Offsets and field positions come from :data:`ioc_defs.regmap.REGMAP` (the single source of truth);
 nothing here states a number.
 """
 
-from rtl.regmap import REGMAP
+from ioc_defs.regmap import REGMAP
 
 __all__ = ["read_reg", "read_field", "write_reg"]
 

@@ -3,7 +3,7 @@ dual-core, with or without a SimpleOS failure, every message accounted for at th
 
 from dataclasses import dataclass, field
 
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
 
 from .checkers import check_delivery
 from .guests import DATA, HEARTBEAT, PING, GuestCrash, IocEnv, Linux, SimpleOS
@@ -120,7 +120,7 @@ class _Until:
 
 
 def scenario_params(config):
-    """The :class:`~rtl.params.IocParams` a scenario needs (a larger instance also serves)."""
+    """The :class:`~ioc_defs.params.IocParams` a scenario needs (a larger instance also serves)."""
     return IocParams(n_agents=1 if config.single_core else 2, n_channels=2, shm_bytes=1024,
                      n_watchdogs=1)
 

@@ -1,22 +1,30 @@
-"""Deterministic driver for threads written against :class:`sw_model.cpu.RefPort`.
+"""The executor of guest operations: a deterministic driver for threads written against
+:class:`sw_model.cpu.RefPort`, on any backend.
 
 A *thread* is an ``async def`` coroutine; the :class:`Runner` steps it by hand (``coro.send``).
-Each step performs the thread's pending :class:`~sw_model.cpu.Op` on the
-:class:`~sw_model.system.RefSystem` and runs the thread to its next one. A *schedule* is the
-sequence of choices the runner made: a thread id per step, or a :class:`Pulse` (a ``resv_clear``
-not caused by a thread switch). Recording the choices and feeding them back through
-:class:`ReplayPolicy` reproduces a run exactly; no wall-clock time is involved anywhere.
+Each step performs the thread's pending :class:`~sw_model.cpu.Op` on the runner's *system* (the
+backend) and runs the thread to its next one. A *schedule* is the sequence of choices the runner
+made: a thread id per step, or a :class:`Pulse` (a ``resv_clear`` not caused by a thread switch).
+Recording the choices and feeding them back through :class:`ReplayPolicy` reproduces a run
+exactly; no wall-clock time is involved anywhere.
+
+Every rule about running guest code lives here once: readiness (pause, sleep, wait), the
+``resv_clear`` pulse on a thread switch, what a spinning thread watches, how an operation's
+result or bus error reaches the thread, kills. The backend hook is the :class:`System`: the
+reference model (:class:`sw_model.system.RefSystem`), the RTL under cocotb (live or replaying a
+reference schedule, ``testbench.live.RtlSystem``), and anything else with links per agent.
 """
 
 import random
 from dataclasses import dataclass
+from typing import Protocol
 
-from rtl.axi import AxiResp
-from rtl.params import Region
+from ioc_defs.params import Region
 
-from .cpu import BusError, Op
+from .cpu import Op
+from .link import perform
 
-__all__ = ["Pulse", "Thread", "Runner", "ReplayError", "ReplayPolicy", "RandomPolicy",
+__all__ = ["Pulse", "Thread", "System", "Runner", "ReplayError", "ReplayPolicy", "RandomPolicy",
            "ScriptPolicy"]
 
 
@@ -37,6 +45,8 @@ class Thread:
     -------
     tid : int
         Index in :attr:`Runner.threads`.
+    coro : coroutine
+        The thread's code, stepped by the runner alone.
     name : str
         Unique name, used by hand-written schedules.
     agent : int
@@ -54,7 +64,7 @@ class Thread:
     """
 
     def __init__(self, tid, name, agent, coro):
-        self.tid, self.name, self.agent, self._coro = tid, name, agent, coro
+        self.tid, self.name, self.agent, self.coro = tid, name, agent, coro
         self.pending = None
         self.result = None
         self.error = None
@@ -100,13 +110,57 @@ def _frames(coro):
     return tuple(image)
 
 
+def _now(coro):
+    """Run ``coro`` to completion at once: the reference backend never suspends, so the
+    executor's coroutines finish in one ``send``. A backend that would wait must be driven with
+    :meth:`Runner.arun` / :meth:`Runner.astep` instead."""
+    try:
+        coro.send(None)
+    except StopIteration as done:
+        return done.value
+    coro.close()
+    raise RuntimeError("the system waited for time to pass: drive it with arun/astep")
+
+
+class System(Protocol):
+    """What a :class:`Runner` needs of its backend (structural).
+
+    Members
+    -------
+    params : IocParams
+        The configuration.
+    memory : SharedMemory
+        The shared RAM as it is now (the reference's, or an exact mirror of the RTL's), read by
+        the scheduler (spinning threads) and scenario checks without bus traffic.
+    generation : object
+        Changes whenever register state another thread could observe may have changed.
+    """
+
+    def link(self, agent):
+        """The :class:`~sw_model.link.Link` of ``agent`` (the same object on every call)."""
+
+    async def elapse(self, idle):
+        """Time passes after a step (``idle=False``), or one tick of idle time
+        (``idle=True``) while every thread sleeps or waits; returns the ticks that passed."""
+
+    def irq(self, agent):
+        """Level of ``irq[agent]``."""
+
+    def agent_rst(self, agent):
+        """Level of ``agent_rst[agent]``."""
+
+
 class Runner:
-    """Steps threads on a :class:`~sw_model.system.RefSystem` under a scheduling policy.
+    """Steps threads on a system (the backend) under a scheduling policy.
+
+    :meth:`step` and :meth:`run` drive a system that never waits (the reference model);
+    :meth:`astep` and :meth:`arun` are the same code for a system whose links and clock are
+    awaited (the RTL under cocotb).
 
     Parameters
     ----------
-    system : RefSystem
-        The modelled hardware.
+    system : System
+        The hardware: :class:`~sw_model.system.RefSystem` or another backend.
     clear_on_switch : bool
         Pulse ``resv_clear`` on an agent whenever the thread running on it changes: a switch
         only happens through an interrupt or exception, which clears ``LDST`` on SH-4A.
@@ -120,7 +174,8 @@ class Runner:
     Members
     -------
     now : int
-        Simulated time in ticks: one per step, plus idle ticks while every thread sleeps.
+        Simulated time in ticks, as the system counts them (reference: one per step, plus idle
+        ticks while every thread sleeps; RTL: clock cycles).
     trace : list
         The schedule so far (thread ids and :class:`Pulse` entries).
     hooks : list of callables
@@ -150,7 +205,7 @@ class Runner:
             raise ValueError(f"thread name {name!r} is already used")
         thread = Thread(len(self.threads), name, agent, coro)
         self.threads.append(thread)
-        self._advance(thread, None, None)
+        self._resume(thread, None, None)
         return thread
 
     def thread(self, name):
@@ -172,7 +227,7 @@ class Runner:
         if thread is self._stepping:
             self._doomed = True
             return
-        thread._coro.close()
+        thread.coro.close()
         thread.pending = None
         thread.killed = True
         for hook in self.kill_hooks:
@@ -218,28 +273,11 @@ class Runner:
             elif thread.watch_reg is None:
                 thread.watch_reg = self.system.generation
 
-    def _perform(self, thread, op):
-        """Carry out ``op`` on the system; return ``(value, exception)``."""
-        system = self.system
-        kind = op.kind
-        self._note_reads(thread, op)
-        if kind in ("pause", "sleep", "wait"):
-            return None, None
-        if kind == "clear":
-            system.resv_clear(op.agent)
-            return None, None
-        write = kind in ("store", "movco")
-        resp, r_data = system.access(op.agent, op.arg, write=write, data=op.value, strb=op.strb,
-                                     lock=kind in ("movli", "movco"), priv=op.priv)
-        if resp in (AxiResp.SLVERR, AxiResp.DECERR):
-            return None, BusError(resp, op.arg)
-        if kind == "movco":
-            return resp == AxiResp.EXOKAY, None
-        return (None if write else r_data), None
-
-    def _advance(self, thread, value, exc):
+    def _resume(self, thread, value, exc):
+        """Resume ``thread`` with its operation's result (or raise its bus error in it) and run
+        it to its next operation."""
         try:
-            op = thread._coro.throw(exc) if exc is not None else thread._coro.send(value)
+            op = thread.coro.throw(exc) if exc is not None else thread.coro.send(value)
         except StopIteration as stop:
             thread.pending, thread.result = None, stop.value
             return
@@ -252,20 +290,27 @@ class Runner:
         if op.kind == "sleep":
             thread.wake_at = self.now + op.arg
 
-    def _apply(self, thread, track=True):
-        """Perform ``thread``'s pending op and update the bookkeeping, without resuming it."""
+    async def _apply(self, thread, track=True):
+        """Perform ``thread``'s pending op and update the bookkeeping, without resuming it.
+
+        A change of thread on an agent first pulses that agent's ``resv_clear``: a switch only
+        happens through an interrupt or exception, which clears ``LDST`` on SH-4A."""
         op = thread.pending
+        link = self.system.link(thread.agent)
         if self._clear_on_switch and self._last.get(thread.agent, thread.tid) != thread.tid:
-            self.system.resv_clear(thread.agent)
+            await link.clear()
         self._last[thread.agent] = thread.tid
-        value, exc = self._perform(thread, op)
+        self._note_reads(thread, op)
+        if op.agent != thread.agent:
+            link = self.system.link(op.agent)
+        value, exc = await perform(link, op)
         if self._track and track:
-            thread.position = (_frames(thread._coro), op.key, value, exc is not None)
+            thread.position = (_frames(thread.coro), op.key, value, exc is not None)
         return value, exc
 
-    def tick(self):
-        """One clock tick of the system, then the hooks."""
-        self.system.tick()
+    async def _elapse(self, idle):
+        """Let the system's time pass (after a step, or one idle tick), then call the hooks."""
+        self.now += await self.system.elapse(idle)
         for hook in self.hooks:
             hook(self)
 
@@ -274,20 +319,23 @@ class Runner:
 
         ``track=False`` skips the :meth:`state_key` bookkeeping for this step (the explorer
         replaying a prefix only needs it at each thread's last step)."""
+        _now(self.astep(choice, track=track))
+
+    async def astep(self, choice, *, track=True):
+        """:meth:`step`, on a system whose links and clock are awaited."""
         if isinstance(choice, Pulse):
-            self.system.resv_clear(choice.agent)
+            await self.system.link(choice.agent).clear()
             self.trace.append(choice)
             return
         thread = self.threads[choice] if isinstance(choice, int) else choice
         if not self.ready(thread):
             raise ReplayError(f"{thread!r} cannot run at step {len(self.trace)}")
         self.trace.append(thread.tid)
-        value, exc = self._apply(thread, track)
+        value, exc = await self._apply(thread, track)
         thread.last_result = value
-        self.now += 1
         self._stepping, self._doomed = thread, False
-        self.tick()
-        self._advance(thread, value, exc)
+        await self._elapse(idle=False)
+        self._resume(thread, value, exc)
         self._stepping = None
         if self._doomed:
             self.kill(thread)
@@ -312,13 +360,18 @@ class Runner:
         whose threads do not touch the register block (the protocol explorations)."""
         memory = self.system.memory.snapshot()
         saved = thread.position, dict(thread.watch), thread.watch_reg, dict(self._last)
-        self._apply(thread)
+        _now(self._apply(thread))
         key = self.state_key()
         self.system.memory.restore(memory)
         thread.position, thread.watch, thread.watch_reg, self._last = saved
         return key
 
     def run(self, policy, *, max_steps=100_000, idle_limit=100_000):
+        """Step under ``policy`` until it stops or nothing can run any more (see :meth:`arun`,
+        the same loop for a system that is awaited)."""
+        return _now(self.arun(policy, max_steps=max_steps, idle_limit=idle_limit))
+
+    async def arun(self, policy, *, max_steps=100_000, idle_limit=100_000):
         """Step under ``policy`` until it stops or nothing can run any more.
 
         When every live thread is sleeping or waiting, time advances by idle ticks (at most
@@ -330,28 +383,12 @@ class Runner:
             ``"stopped"`` (the policy returned ``None``), ``"quiescent"`` (no thread can ever
             run again), or ``"limit"`` (``max_steps`` reached).
         """
-        schedule = self._schedule(policy, max_steps, idle_limit)
-        try:
-            while True:
-                choice = next(schedule)
-                if choice is None:
-                    self.now += 1
-                    self.tick()
-                else:
-                    self.step(choice)
-        except StopIteration as done:
-            return done.value
-
-    def _schedule(self, policy, max_steps, idle_limit):
-        """The scheduling loop every backend's runner drives: yields ``None`` when a tick of
-        idle time must pass, else the policy's next choice, for the caller to perform; returns
-        the outcome (see :meth:`run`)."""
         for _ in range(max_steps):
             runnable = self.runnable()
             idle = 0
             while not runnable and idle < idle_limit and any(
                     t.pending.kind in ("sleep", "wait") for t in self.threads if not t.done):
-                yield None
+                await self._elapse(idle=True)
                 idle += 1
                 runnable = self.runnable()
             if not runnable:
@@ -359,7 +396,7 @@ class Runner:
             choice = policy.choose(self, runnable)
             if choice is None:
                 return "stopped"
-            yield choice
+            await self.astep(choice)
         return "limit"
 
 

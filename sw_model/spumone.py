@@ -11,7 +11,7 @@ run is reproducible from its seed and replayable from its recorded trace.
 
 import random
 
-from rtl.regmap import Event
+from ioc_defs.regmap import Event
 
 from .cpu import RefPort
 from .regs import read_field, read_reg, write_reg
@@ -39,7 +39,7 @@ class Vcpu:
     virq : int
         Pending virtual channel interrupts (bit c: channel c).
     vevents : int
-        Pending virtual events (bits of :class:`rtl.regmap.Event`).
+        Pending virtual events (bits of :class:`ioc_defs.regmap.Event`).
     incarnation : int
         Boots so far (1 after the first).
     """

@@ -7,10 +7,10 @@ schedules, or the exhaustive explorer.
 import functools
 from dataclasses import dataclass
 
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
 
 from .cpu import RefPort
-from .history import History
+from .history import History, producer_message
 from .layout import A2B, SLOT_WORDS, IocLayout
 from .ring import VARIANTS
 from .sched import Runner
@@ -36,7 +36,8 @@ class RingWorkload:
     producers : int
         Producer threads.
     messages : int or tuple of int
-        Messages each producer sends (or one count per producer); ids ``(p + 1) << 8 | k``.
+        Messages each producer sends (or one count per producer); ids
+        :func:`~sw_model.history.producer_message`.
     depth : int
         Ring depth (power of two).
     single_core : bool
@@ -86,21 +87,27 @@ class RingWorkload:
         """The :class:`~sw_model.layout.IocLayout` of the shared RAM."""
         return _layout(self.params, self.depth, self.slot_words)[0]
 
-    def build(self, **runner_options):
+    @property
+    def image(self):
+        """The initial shared-RAM image (bytes at address 0)."""
+        return _layout(self.params, self.depth, self.slot_words)[1]
+
+    def build(self, system=None, **runner_options):
         """A fresh :class:`~sw_model.sched.Runner` with the threads spawned, and the
         :class:`~sw_model.history.History` they record into. Thread ``i < producers`` is
-        producer ``P<i>``; the last thread is the consumer ``C``."""
-        params = self.params
-        layout, image = _layout(params, self.depth, self.slot_words)
-        system = RefSystem(params, regblock=False)
-        system.memory.load_image(0, image)
+        producer ``P<i>``; the last thread is the consumer ``C``. ``system`` is the backend,
+        holding :attr:`image` at address 0; by default a fresh reference model."""
+        layout = self.layout
+        if system is None:
+            system = RefSystem(self.params, regblock=False)
+            system.memory.load_image(0, self.image)
         ring = layout.ring(0, A2B)
         variant = VARIANTS[self.variant]
         history = History()
         runner = Runner(system, summary=history.summary, **runner_options)
         for p in range(self.producers):
             port = RefPort(0 if self.single_core else p)
-            msgs = [(p + 1) << 8 | k for k in range(self.counts[p])]
+            msgs = [producer_message(p, k) for k in range(self.counts[p])]
             runner.spawn(self._producer(variant, port, ring, history, f"P{p}", msgs),
                          name=f"P{p}", agent=port.agent)
         port = RefPort(0 if self.single_core else self.producers)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from cosim.axi_checker import AxiProtocolChecker
+from testbench.axi_checker import AxiProtocolChecker
 
 
 class _Value:

@@ -5,11 +5,18 @@ import random
 import pytest
 from simutil import simulate
 
-from cosim.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
+from ioc_defs.axi import AxiBurst, AxiResp, burst_error, burst_last
+from ioc_defs.params import REG_BASE, IocParams, Region
+from ioc_defs.regmap import REGMAP
 from rtl.access import ANSWER_LATENCY
-from rtl.axi import AxiBurst, AxiResp
 from rtl.axi_frontend import AxiSlaveFrontEnd
-from rtl.params import REG_BASE, IocParams, Region
+from testbench.amaranth_axi import (
+    AxiManagerModel,
+    AxiRead,
+    AxiWrite,
+    SlotModel,
+    manager_testbench,
+)
 
 
 def beat_addrs(addr, beats, size):
@@ -23,56 +30,8 @@ def beat_addrs(addr, beats, size):
 
 
 def expected_error(p, addr, beats, size, burst):
-    step = 1 << size
-    last = addr if size > 2 else (addr & ~(step - 1)) + (beats - 1) * step
-    first_region = p.region(addr)
-    if first_region == Region.NONE or p.region(last) != first_region:
-        return AxiResp.DECERR
-    if burst != AxiBurst.INCR or size > 2:
-        return AxiResp.SLVERR
-    return AxiResp.OKAY
-
-
-class SlotModel:
-    """Grants the front end's requests (at random when ``grant_p`` < 1) and answers them
-    ``ANSWER_LATENCY`` cycles later from a word memory, as the subsystem's pipeline does."""
-
-    def __init__(self, fe, *, grant_p=1.0, seed=0):
-        self.fe = fe
-        self.grant_p = grant_p
-        self.rng = random.Random(seed)
-        self.mem = {}
-        self.accesses = []
-        self.answers = [None] * ANSWER_LATENCY
-        self.answer = None
-        self.bus_errors = 0
-
-    def step(self, ctx):
-        req = self.fe.req
-        due = self.answers.pop(0)
-        # between answers the pipeline presents junk, which the front end must ignore
-        ctx.set(req.r_data, 0xDEAD_BEEF if due is None else due[0])
-        ctx.set(req.resp, AxiResp.SLVERR if due is None else due[1])
-        self.answer = None
-        grant = ctx.get(req.valid) and self.rng.random() < self.grant_p
-        ctx.set(req.grant, grant)
-        if grant:
-            acc = {name: ctx.get(getattr(req, name))
-                   for name in ("addr", "write", "w_data", "w_strb", "size", "lock", "excl",
-                                "priv")}
-            acc["region"] = ctx.get(req.region)
-            self.accesses.append(acc)
-            word = acc["addr"] >> 2
-            resp = AxiResp.EXOKAY if acc["excl"] else AxiResp.OKAY
-            if acc["write"]:
-                old = self.mem.get(word, 0)
-                mask = sum(0xFF << (8 * i) for i in range(4) if acc["w_strb"] >> i & 1)
-                self.mem[word] = (old & ~mask) | (acc["w_data"] & mask)
-                self.answer = (0, resp)
-            else:
-                self.answer = (self.mem.get(word, 0), resp)
-        self.answers.append(self.answer)
-        self.bus_errors += ctx.get(self.fe.bus_error)
+    last = burst_last(addr, beats - 1, size, burst)
+    return burst_error(p.region(addr), p.region(last), burst, size) or AxiResp.OKAY
 
 
 def run_front_end(p, script, *, busy=0.0, grant_p=1.0, seed=0, name="frontend", limit=20000):
@@ -83,22 +42,6 @@ def run_front_end(p, script, *, busy=0.0, grant_p=1.0, seed=0, name="frontend", 
     script(manager)
     simulate(fe, manager_testbench(manager, slot, limit), name=name)
     return manager, slot
-
-
-def manager_testbench(manager, slot, limit):
-    """A testbench stepping ``manager`` and ``slot`` each cycle until every transaction is
-    answered; fails after ``limit`` cycles."""
-    async def testbench(ctx):
-        for _ in range(limit):
-            if manager.idle:
-                return
-            manager.drive(ctx)
-            slot.step(ctx)
-            manager.sample(ctx)
-            await ctx.tick()
-            manager.commit()
-        raise AssertionError(f"transactions still pending after {limit} cycles")
-    return testbench
 
 
 P = IocParams()
@@ -162,7 +105,7 @@ def test_error_bursts_never_reach_the_slot(p, busy, kind):
         (p.shm_bytes, 1, 2, AxiBurst.INCR),
         (p.shm_bytes - 8, 4, 2, AxiBurst.INCR),       # leaves the RAM
         (REG_BASE - 4, 2, 2, AxiBurst.INCR),           # runs into the register window
-        (REG_BASE + 0xFFC, 2, 2, AxiBurst.INCR),       # leaves the register window
+        (REG_BASE + REGMAP.window - 4, 2, 2, AxiBurst.INCR),       # leaves the register window
         (0xFFFF_FFFC, 4, 2, AxiBurst.INCR),            # would wrap around 2^32
         (0x8000_0000, 1, 0, AxiBurst.INCR),
         (0x40, 4, 2, AxiBurst.FIXED),

@@ -13,7 +13,7 @@ import pytest
 
 from bench.__main__ import main
 from bench.report import check_complete, stats
-from bench.workload import LatencyCase, ThroughputCase
+from testbench.bench_workload import LatencyCase, ThroughputCase
 
 pytestmark = pytest.mark.cosim
 

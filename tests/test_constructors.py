@@ -7,11 +7,12 @@ Constructors here are expected to raise, hence the linter directive above.
 import pytest
 from amaranth.hdl import Fragment
 
+from ioc_defs.params import REG_BASE, IocParams, Region
+from ioc_defs.regmap import REGMAP
 from rtl.arbiter import RoundRobinArbiter
 from rtl.axi_frontend import AxiSlaveFrontEnd
 from rtl.ioc_mailbox import IocMailbox
 from rtl.ll_sc_monitor import LlScMonitor
-from rtl.params import REG_BASE, IocParams, Region
 from rtl.subsystem import IocSubsystem
 from sw_model.regblock import RegBlock
 
@@ -48,7 +49,7 @@ def test_defaults_and_address_map():
     assert p.region(0) == p.region(4095) == Region.SHM
     assert p.region(4096) == p.region(REG_BASE - 1) == Region.NONE
     assert p.region(REG_BASE) == p.region(REG_BASE + 0xFFF) == Region.REG
-    assert p.region(REG_BASE + 0x1000) == Region.NONE
+    assert p.region(REGMAP.base + REGMAP.window) == Region.NONE
 
 
 def test_subsystem_argument_forms():

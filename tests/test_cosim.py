@@ -3,7 +3,7 @@
 import pytest
 
 from cosim.regress import CONFIGS, SUITES
-from cosim.runner import SIMULATORS, run
+from testbench.runner import SIMULATORS, run
 
 
 @pytest.mark.cosim

@@ -10,10 +10,15 @@ import random
 
 import pytest
 from simutil import simulate
-from test_axi_frontend import SlotModel, manager_testbench
 
-from cosim.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
-from rtl.params import REG_BASE, IocParams
+from ioc_defs.params import REG_BASE, IocParams
+from testbench.amaranth_axi import (
+    AxiManagerModel,
+    AxiRead,
+    AxiWrite,
+    SlotModel,
+    manager_testbench,
+)
 from verify.formal.axi import AxiFrontEndProperties
 from verify.formal.axi import make_dut as make_axi
 from verify.formal.core import FormalTop

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from ioc_defs.params import IocParams
 from rtl.fpga.boards import BOARDS, ECP5_DEVICES, BoardTop
 from rtl.fpga.flow import REPORT_FIELDS, ROOT, TOOLS, synthesize, tool_env
-from rtl.params import IocParams
 
 #: Out-of-context targets below their floor today (issue 12, open): 19.3 MHz on the UP5K
 #: before the pipeline, 38.5 MHz with it (5aa6f7d); its routing costs ~2.6 ns per logic level at

@@ -13,9 +13,9 @@ from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 from simutil import simulate
 
+from ioc_defs.params import REG_BASE, IocParams, ScFailCause
+from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 from rtl.ioc_mailbox import IocMailbox
-from rtl.params import REG_BASE, IocParams, ScFailCause
-from rtl.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 from sw_model.regblock import MonitorStatus, RegBlock
 from verify.formal.core import Probe
 
@@ -194,7 +194,7 @@ def _random_access(rng, p):
     priv = rng.random() < 0.6
     lock = rng.random() < 0.05
     if rng.random() < 0.03:
-        return agent, REG_BASE + rng.randrange(0x1000) & ~3, rng.random() < 0.5, \
+        return agent, REG_BASE + rng.randrange(REGMAP.window) & ~3, rng.random() < 0.5, \
             rng.getrandbits(32), 0b1111, 2, priv, lock
     reg = rng.choice(list(REGMAP))
     n = reg.count(p) if reg.count(p) and rng.random() < 0.95 else reg.max_count
@@ -289,7 +289,7 @@ def test_model_rejects_impossible_accesses():
     with pytest.raises(ValueError, match=r"^agent must be below 3, not 3$"):
         model.access(3, REG_BASE, False)
     with pytest.raises(ValueError, match=r"^addr 0x11000 is outside the register window$"):
-        model.access(0, REG_BASE + 0x1000, False)
+        model.access(0, REGMAP.base + REGMAP.window, False)
 
 
 def test_ports():
@@ -306,7 +306,7 @@ def test_identification():
                   agent_rst_cycles=5)
 
     async def body(b):
-        assert await b.read_ok(1, "ID") == 0x10C5_0100
+        assert await b.read_ok(1, "ID") == REGMAP["ID"].reset
         assert await b.read_ok(2, "CONFIG") == 3 | 4 << 8 | 2 << 16 | 3 << 24
         assert await b.read_ok(0, "SHM_SIZE") == 8192
         assert await b.read_ok(0, "RST_CFG") == 5

@@ -5,8 +5,8 @@ import random
 import pytest
 from simutil import simulate
 
+from ioc_defs.params import IocParams, ScFailCause
 from rtl.ll_sc_monitor import LlScMonitor
-from rtl.params import IocParams, ScFailCause
 
 LL, SC, STORE, READ = "ll", "sc", "store", "read"
 

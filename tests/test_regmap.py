@@ -7,10 +7,10 @@ import subprocess
 
 import pytest
 
-from rtl import regmap_gen
-from rtl.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
-from rtl.regmap import (
+from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
+from ioc_defs.regmap import (
     BAD_ACCESSES,
+    ID_MAGIC,
     REGMAP,
     Access,
     ArrayOf,
@@ -20,6 +20,7 @@ from rtl.regmap import (
     Register,
     RegisterMap,
 )
+from rtl import regmap_gen
 
 MAX = IocParams(n_agents=16, n_channels=32, n_watchdogs=8)
 SMALL = IocParams(n_agents=1, n_channels=1, n_watchdogs=0)
@@ -87,7 +88,7 @@ def test_decode():
         assert REGMAP.decode(p, a + 3) == (reg, i)  # any byte of the word
     assert REGMAP.decode(p, REGMAP["CH_CFG"].address(4)) is None  # beyond n_channels
     assert REGMAP.decode(p, REGMAP["WDOG_KICK"].address(2)) is None
-    assert REGMAP.decode(p, 0xFFC) is None  # hole
+    assert REGMAP.decode(p, REGMAP.holes()[-1]) is None  # hole
     with pytest.raises(TypeError, match=r"^params must be an IocParams, not None$"):
         list(REGMAP.instances(None))
 
@@ -102,7 +103,7 @@ def test_register_helpers():
     word = cfg.compose({"EP_A": 2, "EP_B": 1, "ENABLE": 1})
     assert word == 0x8000_0102
     assert cfg.field("EP_B").get(word) == 1
-    assert REGMAP["ID"].reset == 0x10C5_0100
+    assert REGMAP["ID"].field("MAGIC").get(REGMAP["ID"].reset) == ID_MAGIC
     assert REGMAP["CONFIG"].reset is None
     assert REGMAP["AGENT_CTRL"].access == "W/R"
     assert REGMAP["DOORBELL"].writable and not REGMAP["DOORBELL"].readable
@@ -141,7 +142,7 @@ def test_spec_contents_present():
     ([Register("A", 2, "", (Field("X", 0, 1, Access.R, ""),))],
      r"^A\[0\] at 0x2 is misaligned or outside the window$"),
     ([Register("A", REG_SIZE, "", (Field("X", 0, 1, Access.R, ""),))],
-     r"^A\[0\] at 0x1000 is misaligned or outside the window$"),
+     rf"^A\[0\] at {REG_SIZE:#x} is misaligned or outside the window$"),
     ([Register("A", 0, "", (Field("X", 30, 3, Access.R, ""),))],
      r"^A\.X does not fit in 32 bits$"),
     ([Register("A", 0, "", (Field("X", 0, 4, Access.R, ""), Field("Y", 3, 1, Access.R, "")))],
@@ -204,7 +205,7 @@ def test_markdown_documents_everything(generated):
 
 def _c_expectations():
     """``{macro expression: value}`` for everything a driver takes from the header."""
-    want = {"IOC_REG_BASE": REG_BASE, "IOC_REG_SIZE": REG_SIZE, "IOC_MAGIC": 0x10C5}
+    want = {"IOC_REG_BASE": REG_BASE, "IOC_REG_SIZE": REG_SIZE, "IOC_MAGIC": ID_MAGIC}
     for reg in REGMAP:
         p = f"IOC_{reg.name}"
         if reg.array is None:
@@ -261,3 +262,16 @@ def test_c_header_compiles_and_matches(generated, tmp_path):
     got = dict(line.split("=", 1) for line in out.splitlines())
     assert int(got.pop("cycles")) == 0x12_89AB_CDEF
     assert {k: int(v) for k, v in got.items()} == want
+
+
+def test_window_and_holes_derive_from_the_map():
+    """The window is the register block's 4 KiB; holes are exactly the words no register
+    occupies (at the maxima, or in one configuration, where absent array entries add to them)."""
+    p = IocParams(n_agents=2, n_channels=4, n_watchdogs=1)
+    assert (REGMAP.base, REGMAP.window) == (REG_BASE, REG_SIZE)
+    used = {addr for _, _, addr in REGMAP.instances(p)}
+    assert set(REGMAP.holes(p)) == set(range(0, REG_SIZE, 4)) - used
+    assert set(REGMAP.holes()) < set(REGMAP.holes(p))
+    assert REGMAP["CH_CFG"].address(4) in REGMAP.holes(p)
+    assert REGMAP["CH_CFG"].address(4) not in REGMAP.holes()
+    assert all(REGMAP.decode(p, h) is None for h in REGMAP.holes(p))

@@ -6,7 +6,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
 from sw_model.layout import A2B, B2A, IOC_MAGIC, IocLayout
 
 

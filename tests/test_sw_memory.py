@@ -2,9 +2,9 @@
 
 import pytest
 
-from rtl.axi import AxiResp
-from rtl.params import REG_BASE, IocParams, ScFailCause
-from rtl.regmap import REGMAP
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE, IocParams, ScFailCause
+from ioc_defs.regmap import REGMAP
 from sw_model.memory import MonitorCounters, SharedMemory
 from sw_model.system import RefSystem
 
@@ -134,7 +134,9 @@ def test_partial_store_by_other_agent_clears_reservation():
 
 def test_counters_wrap_at_32_bits():
     memory = SharedMemory(IocParams())
-    memory._ll[0] = 0xFFFF_FFFF
+    state = list(memory.snapshot())
+    state[4] = [0xFFFF_FFFF] + state[4][1:]  # the LL counters
+    memory.restore(state)
     _run(memory, [("ll", 0, A)])
     assert memory.counters(0).ll == 0
 

@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from sw_model.checkers import check_delivery, check_linearizable, ring_operations
 from sw_model.explore import explore, narrate
+from sw_model.history import producer_message
 from sw_model.sched import Pulse, RandomPolicy, ReplayPolicy, ScriptPolicy
 from sw_model.workload import RingWorkload
 
@@ -27,7 +28,7 @@ def test_fig3_naive_loses_a_message_and_the_checker_reports_it(single_core):
     assert runner.run(ScriptPolicy(FIG3)) == "quiescent"
     report = check_delivery(history)
     assert not report.ok
-    assert report.lost == [0x200]  # P1's message was overwritten by P0's stale enqueue
+    assert report.lost == [producer_message(1, 0)]  # overwritten by P0's stale enqueue
     assert check_linearizable(ring_operations(history, 0), capacity=2) is None
 
 
@@ -47,7 +48,8 @@ def test_fig3_lockfree_retries_after_losing_the_reservation():
     runner.run(ScriptPolicy(FIG3))
     p0 = runner.system.memory
     assert p0.counters(0).sc_fail == 1 and p0.counters(0).sc_ok == 1
-    assert [e.msg for e in history if e.kind == "deliver"] == [0x200, 0x100]
+    delivered = [e.msg for e in history if e.kind == "deliver"]
+    assert delivered == [producer_message(1, 0), producer_message(0, 0)]
 
 
 # Every interleaving of 2 producers (2 and 1 messages) and 1 consumer on a ring of depth 2
@@ -137,4 +139,5 @@ def test_full_ring_gives_busy_and_overwrites_nothing():
     runner.run(ScriptPolicy([("P0", "*"), ("C", "*")], then=RandomPolicy(0)))
     kinds = [e.kind for e in history if e.thread == "P0"]
     assert kinds[:6] == ["send", "enq", "send", "enq", "send", "busy"]
-    assert [e.msg for e in history if e.kind == "deliver"] == [0x100, 0x101, 0x102]
+    delivered = [e.msg for e in history if e.kind == "deliver"]
+    assert delivered == [producer_message(0, k) for k in range(3)]

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sw_model.guests import DATA, PING, REPLY
+from sw_model.history import producer_message
 from sw_model.layout import A2B
 from sw_model.scenario import ScenarioConfig, run_scenario
 
@@ -12,7 +13,7 @@ CORES = pytest.mark.parametrize("single_core", [True, False], ids=["single-core"
 
 
 def _data_messages(config):
-    return {(i + 1) << 16 | k for i in range(config.producers) for k in range(config.messages)}
+    return {producer_message(i, k) for i in range(config.producers) for k in range(config.messages)}
 
 
 def _accounted(result, config):

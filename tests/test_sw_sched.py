@@ -2,8 +2,8 @@
 
 import pytest
 
-from rtl.axi import AxiResp
-from rtl.params import IocParams
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import IocParams
 from sw_model.checkers import check_delivery, check_linearizable, ring_operations
 from sw_model.cpu import BusError, CpuPort, RefPort
 from sw_model.history import History, message_id, message_words

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rtl.params import IocParams, ScFailCause
+from ioc_defs.params import IocParams, ScFailCause
 from sw_model.regs import write_reg
 from sw_model.sched import Runner
 from sw_model.spumone import Spumone, Vcpu

@@ -3,9 +3,9 @@ expected outcomes written from SPEC §3.1-§3.4."""
 
 import pytest
 
-from rtl.axi import AxiResp
-from rtl.params import REG_BASE, IocParams, ScFailCause
-from rtl.regmap import REGMAP, Event
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE, IocParams, ScFailCause
+from ioc_defs.regmap import REGMAP, Event
 from sw_model.cpu import BusError, RefPort
 from sw_model.regs import read_field, read_reg, write_reg
 from sw_model.sched import RandomPolicy, Runner

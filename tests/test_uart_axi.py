@@ -1,7 +1,7 @@
 # amaranth: UnusedElaboratable=no
 """The UART-to-AXI4 bridge driving the real IocSubsystem (amaranth.sim), through the host client.
 
-The host side is :class:`rtl.fpga.host.BridgeClient` over :class:`rtl.fpga.host.SimTransport`,
+The host side is :class:`host.bridge.BridgeClient` over :class:`host.bridge.SimTransport`,
 the same client code that drives a board; a dict of words is the shared-RAM oracle.
 The constructor tests at the end expect constructors to raise, hence the linter directive above.
 """
@@ -13,13 +13,20 @@ import pytest
 from amaranth.sim import Simulator
 from simutil import run as run_sim
 
-from rtl.axi import AxiBurst, AxiResp
+from host.bridge import BridgeClient, BridgeError, SerialTransport, SimTransport, encode_request
+from host.link import BridgeLink
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.bridge import REPLY_SYNC, BridgeOp, BridgeStatus
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
 from rtl.fpga.boards import BridgedIoc
-from rtl.fpga.host import BridgeClient, BridgeError, SerialTransport, SimTransport, encode_request
 from rtl.fpga.uart import UartRx, UartTx
-from rtl.fpga.uart_axi import REPLY_SYNC, BridgeOp, BridgeStatus, UartAxiBridge
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
+from rtl.fpga.uart_axi import UartAxiBridge
+from sw_model.checkers import check_delivery
+from sw_model.history import History
+from sw_model.layout import A2B, SLOT_WORDS, IocLayout
+from sw_model.link import BusCpuPort
+from sw_model.ring import VARIANTS
 
 DIVISOR = 4          # clock cycles per UART bit
 TIMEOUT = 400        # bridge timeout inside a request: ten byte times
@@ -173,6 +180,44 @@ def test_framing_errors_do_not_hang():
     run(script, name="uart_axi_framing")
 
 
+def test_guest_code_runs_on_the_board_through_the_bridge():
+    """The ring protocol of sw_model, unchanged, on CPU ports over bridge links (what runs on a
+    board): agent 0 sends, agent 1 receives, every operation a bridge request into the real
+    subsystem; movli/movco are exclusive (a resv_clear in between fails the movco); tick waits
+    for the hardware's cycle counter."""
+    params = IocParams(n_channels=1, shm_bytes=1024)
+    layout = IocLayout(params, depth=2, slot_words=SLOT_WORDS)
+    ring, variant = layout.ring(0, A2B), VARIANTS["lockfree"]
+
+    async def script(ioc, uart, dut, rec):
+        image = layout.image()
+        words = [int.from_bytes(image[i:i + 4], "little") for i in range(0, len(image), 4)]
+        for i in range(0, len(words), 256):
+            await ioc.write(4 * i, words[i:i + 256], agent=0)
+        tx, rx = BridgeLink(ioc, 0), BridgeLink(ioc, 1)
+        producer, consumer = BusCpuPort(tx), BusCpuPort(rx)
+        history, sent, got = History(), [0x100 | k for k in range(3)], []
+        for msg in sent:
+            assert await history.send(variant, producer, ring, thread="P", channel=0, msg=msg,
+                                      slot_words=SLOT_WORDS)
+            got.append(await history.receive(variant, consumer, ring, thread="C", channel=0))
+        assert got == sent and check_delivery(history).ok
+        assert rx.transactions > len(sent) and producer.counts["movco_fail"] == 0
+        scratch = params.shm_bytes - 4
+        value = await producer.movli(scratch)
+        await producer.resv_clear()
+        assert not await producer.movco(scratch, value + 1)
+        assert await producer.movco(scratch, await producer.movli(scratch) + 1)
+        assert await consumer.load(scratch) == value + 1
+        await tx.tick()
+        before = tx.now
+        await tx.tick(200)
+        assert tx.now - before >= 200
+        assert not tx.irq() and not rx.irq()
+
+    run(script, name="bridge_guest_code", params=params)
+
+
 def test_uart_loopback():
     """UartTx into UartRx: every byte value arrives, and nothing else."""
     from amaranth import Module
@@ -213,6 +258,12 @@ def test_bridge_constructor(kwargs, error, message):
     args = dict(n_ports=2, id_width=4, divisor=4, timeout_cycles=10) | kwargs
     with pytest.raises(error, match=f"^{message}$"):
         UartAxiBridge(**args)
+
+
+@pytest.mark.parametrize("agent", [-1, True, 1.0, "0"])
+def test_bridge_link_constructor(agent):
+    with pytest.raises(TypeError, match=r"^agent must be a non-negative integer, not "):
+        BridgeLink(None, agent)
 
 
 def test_uart_constructor():

@@ -5,17 +5,17 @@ import dataclasses
 
 import pytest
 
-from cosim.runner import SIMULATORS, read_metrics, run
-from rtl.axi import AxiBurst, AxiResp
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
+from ioc_defs.axi import AxiBurst, AxiResp
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
 from sw_model.checkers import check_conservation, check_linearizable, ring_operations
 from sw_model.history import History
 from sw_model.regblock import RegBlock
 from sw_model.scenario import ScenarioConfig, run_scenario
+from testbench.fuzz import Txn, check_beats, expected
+from testbench.runner import SIMULATORS, read_metrics, run
+from testbench.soak import CORRUPT_LOCKED, FAULTS, judge, run_reference
 from verify import report
-from verify.fuzz import Txn, check_beats, expected
-from verify.soak import CORRUPT_LOCKED, FAULTS, judge, run_reference
 
 # -- report ------------------------------------------------------------------------------------
 

@@ -5,10 +5,10 @@ import subprocess
 
 import pytest
 
-from cosim.runner import BUILD_ROOT, WAIVERS, simulator_env
-from rtl.axi import AXI_SIGNALS
-from rtl.cli import TOP_NAME, generate_verilog, main
-from rtl.params import IocParams
+from ioc_defs.axi import AXI_SIGNALS
+from ioc_defs.params import TOP_NAME, IocParams
+from rtl.cli import generate_verilog, main
+from testbench.runner import BUILD_ROOT, WAIVERS, simulator_env
 
 CONFIGS = [IocParams(), IocParams(n_agents=4, n_channels=32, shm_bytes=1024, granule_log2=3,
                                   id_width=8), IocParams(n_agents=1, id_width=1)]

@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from cosim.runner import SIMULATORS, run
-from cosim.waves import gtkw_traces
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
+from testbench.runner import SIMULATORS, run
+from testbench.waves import gtkw_traces
 
 
 def _fst_traces(fst):

@@ -13,9 +13,9 @@ import sys
 import time
 
 from cosim.regress import CONFIGS
-from cosim.runner import SIMULATORS, read_metrics, run
+from testbench.runner import SIMULATORS, read_metrics, run
+from testbench.soak import run_reference
 from verify.report import build_report, write_section
-from verify.soak import run_reference
 
 
 def _log(msg):
@@ -56,7 +56,7 @@ def fuzz(args):
                "hangs": 0 if ok else "see log", "status": "pass" if ok else "FAIL"}
     lines = [
         "Random illegal and unprivileged AXI bursts from every agent at once (raw AXI manager, "
-        "`cosim/suite_fuzz.py`, oracle `verify/fuzz.py`), with legal traffic mixed in, on each "
+        "`cosim/suite_fuzz.py`, oracle `testbench/fuzz.py`), with legal traffic mixed in, on each "
         "simulator and configuration, without and with random VALID/READY stalls. Every beat's "
         "response matched the oracle (address map, SPEC §3.1 front-end rules, register block "
         "reference model); error beats carried no data; every burst was answered within "
@@ -114,7 +114,7 @@ def soak(args):
                "status": "pass" if ok else "FAIL"}
     d = ref.as_dict()
     lines = [
-        "Random SPEC §6 scenarios (`verify/soak.py`): single- or dual-core, lock-free or locked "
+        "Random SPEC §6 scenarios (`testbench/soak.py`): single- or dual-core, lock-free or locked "
         "rings, 1-3 producers, ring depth 2 or 4, random preemption and `resv_clear` pulses, a "
         "SimpleOS hang, crash or ring-index corruption in turn, and in a third of the runs a "
         "hair-trigger Linux monitor that restarts a healthy SimpleOS at arbitrary points. Each "
@@ -144,7 +144,7 @@ def soak(args):
         "Known limitation found by the soak (not drawn): a `corrupt` fault with the **locked** "
         "ring is not recovered from. The locked ring keeps no commit record, so the rebooted "
         "SimpleOS trusts the scribbled `tail` and replays stale slots (duplicates, reordering, "
-        "messages never accounted for). Reproducer: `verify.soak.CORRUPT_LOCKED`."]
+        "messages never accounted for). Reproducer: `testbench.soak.CORRUPT_LOCKED`."]
     if ref.failed_runs:
         lines += ["", "Failed reference runs (first 5):", ""]
         lines += [f"- {c}: {f[:3]}" for c, f in ref.failed_runs[:5]]

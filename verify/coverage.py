@@ -4,7 +4,7 @@
 
 Runs every cosim suite (``cosim.regress.SUITES``, :mod:`cosim.suite_coverage` among them) on every
 configuration of the regression with coverage on: functional coverage (the cover groups of
-:mod:`verify.covergroups`, sampled by :mod:`cosim.coverage_monitor` in every test) on each
+:mod:`testbench.covergroups`, sampled by :mod:`testbench.coverage_monitor` in every test) on each
 simulator asked for, and Verilator line, branch and toggle coverage on a coverage build. Then
 it merges the per-test files across tests, suites, simulators and configurations, and writes
 
@@ -26,9 +26,11 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from rtl.cli import TOP_NAME
+from cosim.regress import CONFIGS, SUITES
+from ioc_defs.params import TOP_NAME
+from testbench.covergroups import PRIMARY
+from testbench.runner import SIMULATORS, run
 from verify.coverage_waivers import WAIVERS
-from verify.covergroups import PRIMARY
 from verify.vcov import Point, merge
 
 __all__ = ["suites", "load_run", "merge_functional", "holes", "code_coverage", "write_report",
@@ -40,7 +42,6 @@ OUT = ROOT / "build" / "verify"
 
 def suites():
     """The suites run under coverage: the regression's (``cosim.suite_coverage`` among them)."""
-    from cosim.regress import SUITES
     return list(SUITES)
 
 
@@ -231,7 +232,6 @@ def write_report(out, merged, per_sim, code, runs, seed):
 
 def run_all(sims, configs, suite_names, seed, jobs):
     """Run every suite x config x simulator with coverage; returns the run records."""
-    from cosim.runner import run
 
     def one(job):
         suite, params, sim = job
@@ -267,9 +267,6 @@ def report(runs, seed, out=OUT):
 
 
 def main(argv=None):
-    from cosim.regress import CONFIGS
-    from cosim.runner import SIMULATORS
-
     parser = argparse.ArgumentParser(prog="python -m verify.coverage", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sims", default=",".join(SIMULATORS),

@@ -1,6 +1,6 @@
 """Coverage holes that are waived, each with the reason it cannot (or need not) be hit.
 
-A waiver names a cover item of :mod:`verify.covergroups` and an ``fnmatch`` pattern on its bin
+A waiver names a cover item of :mod:`testbench.covergroups` and an ``fnmatch`` pattern on its bin
 labels (cross bins read ``"<op> x <resp> x <agent> x <contention>"``,
 ``"<register> x <access> x <privilege>"``). ``make coverage`` lists every waived hole with its
 reason, fails on a hole no waiver explains, and reports a waiver whose bins were hit anyway

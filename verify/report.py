@@ -11,7 +11,7 @@ the order of :data:`SECTIONS`; a missing one is shown as not run, with the comma
 import json
 import sys
 
-from cosim.runner import BUILD_ROOT
+from testbench.runner import BUILD_ROOT
 
 __all__ = ["VERIFY_ROOT", "SECTIONS", "write_section", "read_section", "build_report", "main"]
 

@@ -4,5 +4,5 @@
 * :mod:`rtl.fpga.uart_axi` -- the UART-to-AXI4 bridge (byte protocol documented there).
 * :mod:`rtl.fpga.boards` -- board tops (iCEBreaker, ULX3S) and out-of-context wrappers.
 * :mod:`rtl.fpga.flow` -- ``python -m rtl.fpga.flow``: synthesis, place and route, reports.
-* :mod:`rtl.fpga.host` -- host-side client of the bridge protocol.
+* :mod:`host.bridge` -- host-side client of the bridge protocol.
 """

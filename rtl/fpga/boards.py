@@ -21,7 +21,8 @@ from amaranth.lib import io, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.vendor import LatticeECP5Platform, LatticeICE40Platform
 
-from ..params import IocParams
+from ioc_defs.params import IocParams
+
 from ..subsystem import IocSubsystem
 from .uart_axi import UartAxiBridge
 
@@ -146,7 +147,7 @@ class BoardTop(Elaboratable):
     """The subsystem on a development board, reachable from a host over the board's UART.
 
     ``uart`` 0 carries the :class:`~rtl.fpga.uart_axi.UartAxiBridge` protocol (see
-    :mod:`rtl.fpga.host`); its ``resv_clear`` outputs drive the subsystem's. The LEDs show
+    :mod:`host.bridge`); its ``resv_clear`` outputs drive the subsystem's. The LEDs show
     ``Cat(irq, agent_rst)``; ``agent_rst`` pulses are stretched to about 0.1 s so that they can be
     seen. With more bits than LEDs, bit *i* goes to LED ``i % n_leds`` (ORed).
 

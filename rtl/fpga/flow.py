@@ -25,7 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..params import IocParams
+from ioc_defs.params import IocParams
+
 from .boards import BOARDS, ECP5_DEVICES
 
 __all__ = ["tool_env", "synthesize", "write_reports", "verdict", "main", "TOOLS",

@@ -44,38 +44,16 @@ resynchronizes once the line has been idle (high) for a moment; bytes other than
 requests are skipped.
 """
 
-import enum
-
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs.bridge import REPLY_SYNC, REQ_SYNC, BridgeOp, BridgeStatus
+
 from ..axi import AxiSignature
 from .uart import UartRx, UartTx
 
-__all__ = ["REQ_SYNC", "REPLY_SYNC", "BridgeOp", "BridgeStatus", "UartAxiBridge"]
-
-#: First byte of every request.
-REQ_SYNC = 0xA5
-#: First byte of every reply.
-REPLY_SYNC = 0x5A
-
-
-class BridgeOp(enum.IntEnum):
-    """The OP field of a request (bits 1:0)."""
-    READ = 0
-    WRITE = 1
-    CLEAR = 2
-
-
-class BridgeStatus(enum.IntEnum):
-    """Second byte of every reply."""
-    OK = 0          # performed; the AXI response is in the rest of the reply
-    ABORTED = 1     # write data cut off; the missing beats were sent with WSTRB = 0
-    BAD_HEADER = 2  # invalid OP, a reserved bit set, or ID too wide; nothing was done
-    BAD_AGENT = 3   # no such agent port; nothing was done
-    TRUNCATED = 4   # framing error or timeout inside the header; nothing was done
-
+__all__ = ["UartAxiBridge"]
 
 class _Header(data.Struct):
     """The request header in reception order (the first byte is the least significant)."""

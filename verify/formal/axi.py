@@ -15,8 +15,8 @@ manager's READY does: a VALID that waited for READY would never come up while RE
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
+from ioc_defs.axi import AxiResp
 from rtl.access import ANSWER_LATENCY
-from rtl.axi import AxiResp
 from rtl.axi_frontend import RQ_DEPTH, AxiSlaveFrontEnd, _Answer, _Beat, _Burst, _Tag
 
 from .core import Mutation, Past, PropertySet

@@ -7,7 +7,7 @@ proofs are of these ones), and stated in the report.
 import functools
 from dataclasses import dataclass
 
-from rtl.params import IocParams
+from ioc_defs.params import IocParams
 
 from . import arbiter, axi, llsc, mailbox, subsystem
 from .core import FormalTop

@@ -10,8 +10,8 @@ every rule of §3.3 is stated on its own, so that a failure names the rule.
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
+from ioc_defs.params import ScFailCause
 from rtl.ll_sc_monitor import LlScMonitor
-from rtl.params import ScFailCause
 
 from .core import Mutation, Past, PropertySet
 

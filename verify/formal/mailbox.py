@@ -1,6 +1,6 @@
 """Properties of the IPI controller / mailbox register block (SPEC §3.4) and seeded bugs.
 
-Accesses are decoded here from :data:`rtl.regmap.REGMAP` (offsets, fields, privilege) and the
+Accesses are decoded here from :data:`ioc_defs.regmap.REGMAP` (offsets, fields, privilege) and the
 state is named as the RTL names it (``a<k>_ch_pending``, ``ch<c>_ep_a``, ...). Each property is
 about one transition, which is why plain k-induction closes them: no doorbell is lost, ``irq`` is
 the OR of the caller's status, pending bits are write-1-to-clear and change only as documented,
@@ -11,9 +11,10 @@ from types import SimpleNamespace
 
 from amaranth.hdl import Cat, Elaboratable, Module, Signal
 
+from ioc_defs.axi import WORD_SIZE
+from ioc_defs.params import REG_BASE, REG_SIZE
+from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 from rtl.ioc_mailbox import IocMailbox
-from rtl.params import REG_BASE, REG_SIZE
-from rtl.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 
 from .core import Mutation, Past, PropertySet
 
@@ -94,7 +95,8 @@ class MailboxProperties(Elaboratable):
         def at(name, i=0):
             return bus.addr == REG_BASE + REGMAP[name].address(i)
 
-        well_formed = (bus.size == 2) & (bus.addr[:2] == 0) & (~bus.write | (bus.w_strb == 0xF))
+        well_formed = ((bus.size == WORD_SIZE) & (bus.addr[:2] == 0) &
+                       (~bus.write | (bus.w_strb == 0xF)))
         write = bus.valid & bus.write & well_formed
         read = bus.valid & ~bus.write & well_formed
 

@@ -10,8 +10,9 @@ the monitor act in stage X (``x_access``); the answer comes two cycles later.
 
 from amaranth.hdl import Cat, Elaboratable, Module
 
-from rtl.axi import AxiResp
-from rtl.params import Region
+from ioc_defs import probes
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import Region
 from rtl.subsystem import IocSubsystem
 
 from .core import Mutation, Past, PropertySet
@@ -30,14 +31,14 @@ class SubsystemProperties(Elaboratable):
         m = Module()
         d, pr, ps = self.dut, self.probe, self.props
         past = Past(m)
-        valid, write = pr["x_access__valid"], pr["x_access__write"]
-        lock, excl = pr["x_access__lock"], pr["x_access__excl"]
-        strb = pr["x_access__w_strb"]
-        shm = valid & (pr["x_access_region"] == Region.SHM)
-        sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr["answer_resp"]
+        valid, write = pr[probes.access("valid")], pr[probes.access("write")]
+        lock, excl = pr[probes.access("lock")], pr[probes.access("excl")]
+        strb = pr[probes.access("w_strb")]
+        shm = valid & (pr[probes.ACCESS_REGION] == Region.SHM)
+        sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr[probes.ANSWER_RESP]
 
         p = d.params
-        granule = pr["x_access__addr"][p.granule_log2:(p.shm_bytes - 1).bit_length()]
+        granule = pr[probes.access("addr")][p.granule_log2:(p.shm_bytes - 1).bit_length()]
         ps.implies(m, "the granule compare made in G is the reservations' in X (an LL in X "
                       "forwarded to the access after it)", valid,
                    pr["same_granule"] == Cat(pr[f"resv{i}_granule"] == granule
@@ -85,9 +86,9 @@ def make_dut(params, bug=None):
 
 def _failed_sc_writes(m, d, probe):
     # the write enable forgets the monitor's verdict
-    with m.If(probe["x_access__valid"] & (probe["x_access_region"] == Region.SHM) &
-              probe["x_access__write"]):
-        m.d.comb += probe["wr_port__en"].eq(probe["x_access__w_strb"])
+    with m.If(probe[probes.access("valid")] & (probe[probes.ACCESS_REGION] == Region.SHM) &
+              probe[probes.access("write")]):
+        m.d.comb += probe["wr_port__en"].eq(probe[probes.access("w_strb")])
 
 
 def _agent_reset_keeps_reservation(m, d, probe):

@@ -7,7 +7,7 @@ simulation (:class:`SimTransport`, bit-banging the UART lines in ``amaranth.sim`
 Example, with an iCEBreaker on ``/dev/ttyUSB1``::
 
     import asyncio
-    from rtl.fpga.host import BridgeClient, SerialTransport
+    from host.bridge import BridgeClient, SerialTransport
 
     async def main():
         with SerialTransport("/dev/ttyUSB1") as port:
@@ -27,8 +27,8 @@ import struct
 from collections import deque
 from dataclasses import dataclass
 
-from ..axi import AxiBurst, AxiResp
-from .uart_axi import REPLY_SYNC, REQ_SYNC, BridgeOp, BridgeStatus
+from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp
+from ioc_defs.bridge import REPLY_SYNC, REQ_SYNC, BridgeOp, BridgeStatus
 
 __all__ = ["BridgeError", "WriteResult", "encode_request", "BridgeClient", "SerialTransport",
            "SimTransport"]
@@ -46,7 +46,7 @@ class WriteResult:
     id: int
 
 
-def encode_request(op, *, agent=0, addr=0, length=0, lock=False, prot=0, cache=0, size=2,
+def encode_request(op, *, agent=0, addr=0, length=0, lock=False, prot=0, cache=0, size=WORD_SIZE,
                    burst=AxiBurst.INCR, id=0, beats=()):
     """Bytes of one request. ``beats`` is a sequence of ``(wstrb, wdata)`` for a WRITE.
 

@@ -10,13 +10,20 @@ The model is stepped once per clock cycle from a testbench loop:
 With ``busy > 0`` every channel is paused at random: sources raise VALID late (never dropping it
 before its handshake), sinks drop READY, so the slave sees idle cycles and back-pressure
 everywhere.
+
+:class:`SlotModel` stands in for the arbiter and targets behind a front end (its unit tests and
+the front end's formal properties in simulation), and :func:`manager_testbench` steps a manager
+and a slot model together.
 """
 
 import random
 from collections import deque
 from dataclasses import dataclass, field
 
-__all__ = ["AxiWrite", "AxiRead", "AxiManagerModel"]
+from ioc_defs.axi import AxiResp
+from rtl.access import ANSWER_LATENCY
+
+__all__ = ["AxiWrite", "AxiRead", "AxiManagerModel", "SlotModel", "manager_testbench"]
 
 
 @dataclass
@@ -168,3 +175,61 @@ class AxiManagerModel:
             if txn.done:
                 self.r_wait.popleft()
         self.cycle += 1
+
+
+class SlotModel:
+    """Grants the front end's requests (at random when ``grant_p`` < 1) and answers them
+    ``ANSWER_LATENCY`` cycles later from a word memory, as the subsystem's pipeline does."""
+
+    def __init__(self, fe, *, grant_p=1.0, seed=0):
+        self.fe = fe
+        self.grant_p = grant_p
+        self.rng = random.Random(seed)
+        self.mem = {}
+        self.accesses = []
+        self.answers = [None] * ANSWER_LATENCY
+        self.answer = None
+        self.bus_errors = 0
+
+    def step(self, ctx):
+        req = self.fe.req
+        due = self.answers.pop(0)
+        # between answers the pipeline presents junk, which the front end must ignore
+        ctx.set(req.r_data, 0xDEAD_BEEF if due is None else due[0])
+        ctx.set(req.resp, AxiResp.SLVERR if due is None else due[1])
+        self.answer = None
+        grant = ctx.get(req.valid) and self.rng.random() < self.grant_p
+        ctx.set(req.grant, grant)
+        if grant:
+            acc = {name: ctx.get(getattr(req, name))
+                   for name in ("addr", "write", "w_data", "w_strb", "size", "lock", "excl",
+                                "priv")}
+            acc["region"] = ctx.get(req.region)
+            self.accesses.append(acc)
+            word = acc["addr"] >> 2
+            resp = AxiResp.EXOKAY if acc["excl"] else AxiResp.OKAY
+            if acc["write"]:
+                old = self.mem.get(word, 0)
+                mask = sum(0xFF << (8 * i) for i in range(4) if acc["w_strb"] >> i & 1)
+                self.mem[word] = (old & ~mask) | (acc["w_data"] & mask)
+                self.answer = (0, resp)
+            else:
+                self.answer = (self.mem.get(word, 0), resp)
+        self.answers.append(self.answer)
+        self.bus_errors += ctx.get(self.fe.bus_error)
+
+
+def manager_testbench(manager, slot, limit):
+    """A testbench stepping ``manager`` and ``slot`` each cycle until every transaction is
+    answered; fails after ``limit`` cycles."""
+    async def testbench(ctx):
+        for _ in range(limit):
+            if manager.idle:
+                return
+            manager.drive(ctx)
+            slot.step(ctx)
+            manager.sample(ctx)
+            await ctx.tick()
+            manager.commit()
+        raise AssertionError(f"transactions still pending after {limit} cycles")
+    return testbench

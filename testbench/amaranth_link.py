@@ -1,19 +1,17 @@
 """The benchmark workloads on amaranth's own simulator (no HDL simulator, no cocotb).
 
-:class:`AmaranthHarness` puts an :class:`~rtl.subsystem.IocSubsystem` in ``amaranth.sim`` with
-one :class:`~cosim.amaranth_axi.AxiManagerModel` per agent port, all stepped by one background
-testbench, and gives each agent an :class:`AmaranthLink` (the link interface of
-:mod:`cosim.bus_port`), so a :mod:`bench.workload` run drives it exactly as it drives the cocotb
-testbench.
-"""
+:class:`AmaranthHarness` puts an :class:`~rtl.subsystem.IocSubsystem` in ``amaranth.sim`` with one
+:class:`~testbench.amaranth_axi.AxiManagerModel` per agent port, all stepped by one background
+testbench, and gives each agent an :class:`AmaranthLink` (a :class:`sw_model.link.Link`), so a
+:mod:`testbench.bench_workload` run drives it exactly as it drives the cocotb testbench."""
 
 import time
 
 from amaranth.sim import Simulator
 
-from cosim.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
-from rtl.axi import AxiResp
+from ioc_defs.axi import AxiResp
 from rtl.subsystem import IocSubsystem
+from testbench.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
 
 __all__ = ["AmaranthHarness", "AmaranthLink", "drive"]
 
@@ -84,8 +82,8 @@ class AmaranthLink:
 
 
 def drive(params, run):
-    """Run a :mod:`bench.workload` run on a fresh subsystem in amaranth's simulator. Returns
-    ``(result, cycles, wall seconds)``: the cycles and wall time of the run itself (set-up,
+    """Run a :mod:`testbench.bench_workload` run on a fresh subsystem in amaranth's simulator.
+    Returns ``(result, cycles, wall seconds)``: the cycles and wall time of the run itself (set-up,
     bodies, finish), from the same clock as the cocotb measurement."""
     harness = AmaranthHarness(params)
     sim = Simulator(harness.dut)

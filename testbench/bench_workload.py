@@ -1,21 +1,20 @@
-"""The benchmark workloads, written once against links (see :mod:`cosim.bus_port`), so cocotb on
+"""The benchmark workloads, written once against links (:class:`sw_model.link.Link`), so cocotb on
 Icarus or Verilator and amaranth's simulator all run the very same code.
 
-Every agent is a :class:`~cosim.bus_port.BusCpuPort` on its own link: agents run concurrently and
-meet at the RTL's arbiter, as CPUs do. The hypervisor's set-up (shared-RAM image, channel
+Every agent is a :class:`~sw_model.link.BusCpuPort` on its own link: agents run concurrently
+and meet at the RTL's arbiter, as CPUs do. The hypervisor's set-up (shared-RAM image, channel
 endpoints) goes through agent 0's port with privilege. Every run checks its own delivery
 (:func:`sw_model.checkers.check_delivery`) and raises if a message was lost, duplicated or
-corrupted: a figure is only reported for a correct run.
-"""
+corrupted: a figure is only reported for a correct run."""
 
 from dataclasses import asdict, dataclass
 
-from cosim.bus_port import BusCpuPort, Preemption
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
 from sw_model.checkers import check_delivery
-from sw_model.history import History
+from sw_model.history import History, message_seq, producer_message
 from sw_model.layout import A2B, SLOT_WORDS, IocLayout
+from sw_model.link import BusCpuPort, Preemption
 from sw_model.ring import VARIANTS
 
 __all__ = ["BENCH_PARAMS", "MAX_PRODUCERS", "THROUGHPUT_SLOT_WORDS", "THROUGHPUT_DEPTH",
@@ -190,7 +189,7 @@ class LatencyRun(_Run):
             before = _tally(self.ports)
             t0 = link.now
             self.starts.append(t0)
-            await self._send(tx, "tx", 1 << 16 | k, 0)
+            await self._send(tx, "tx", producer_message(0, k), 0)
             if case.single_core:
                 # The doorbell interrupts this very CPU: the hypervisor takes the irq and
                 # switches to the receiving guest (a vCPU switch clears the reservation).
@@ -208,7 +207,7 @@ class LatencyRun(_Run):
 
     def result(self):
         report = _check(self.history)
-        delivered = {e.msg & 0xFFFF: t for e, t in zip(self.history, self.history.times,
+        delivered = {message_seq(e.msg): t for e, t in zip(self.history, self.history.times,
                                                        strict=True) if e.kind == "deliver"}
         return {"case": asdict(self.case), "latency": [r[0] for r in self.rows],
                 "to_delivery": [delivered[k] - t0 for k, t0 in enumerate(self.starts)],
@@ -241,7 +240,7 @@ class ThroughputRun(_Run):
                    if case.preempt else None)
         port = self._port(link, preempt=preempt)
         for k in range(case.messages):
-            await self._send(port, f"P{p}", (p + 1) << 16 | k, p)
+            await self._send(port, f"P{p}", producer_message(p, k), p)
 
     async def _consumer(self, link):
         port = self._port(link)

@@ -10,15 +10,14 @@ the design under the scope ``ioc_subsystem``.
 from pathlib import Path
 
 from amaranth.hdl import Shape
+from vcd.gtkw import GTKWSave
 
+from ioc_defs.params import ADDR_WIDTH, TOP_NAME, IocParams
+from ioc_defs.regmap import EPOCH_WIDTH, Event
 from rtl.axi import AxiSignature
-from rtl.params import ADDR_WIDTH, IocParams
-from rtl.regmap import EPOCH_WIDTH, Event
 
 __all__ = ["gtkw_traces", "write_gtkw"]
 
-TOP = "ioc_subsystem"
-_BIN, _HEX = "@28", "@22"
 
 # AXI signals shown per agent, in order (names from the AXI4 signature).
 _AXI_SHOWN = ("awvalid", "awready", "awaddr", "awlock", "awprot", "wvalid", "wready", "wdata",
@@ -27,12 +26,12 @@ _AXI_SHOWN = ("awvalid", "awready", "awaddr", "awlock", "awprot", "wvalid", "wre
 
 
 def _trace(path, width):
-    name = f"{TOP}.{path}" + (f"[{width - 1}:0]" if width > 1 else "")
-    return (_BIN if width == 1 else _HEX, name)
+    name = f"{TOP_NAME}.{path}" + (f"[{width - 1}:0]" if width > 1 else "")
+    return ("bin" if width == 1 else "hex", name)
 
 
 def gtkw_traces(params):
-    """``[(group name, [(format flag, trace name), ...]), ...]`` for ``params``."""
+    """``[(group name, [(data format, trace name), ...]), ...]`` for ``params``."""
     if not isinstance(params, IocParams):
         raise TypeError(f"params must be an IocParams, not {params!r}")
     n = params.n_agents
@@ -66,15 +65,18 @@ def gtkw_traces(params):
 def write_gtkw(params, fst):
     """Write ``<fst>.gtkw`` (next to ``fst``) and return its path."""
     fst = Path(fst)
-    lines = [f'[dumpfile] "{fst.resolve()}"', f'[savefile] "{fst.with_suffix(".gtkw")}"',
-             "[timestart] 0", "[size] 1600 1000", "[signals_width] 260",
-             # Initial zoom (GTKWave's log2 scale; measured): about 2 us across the wave pane.
-             "*-18.000000 0 " + " ".join(["-1"] * 26)]
-    for name, traces in gtkw_traces(params):
-        lines += ["@800200", f"-{name}"]
-        for flag, trace in traces:
-            lines += [flag, trace]
-        lines += ["@1000200", f"-{name}"]
     path = fst.with_suffix(".gtkw")
-    path.write_text("\n".join(lines) + "\n")
+    with open(path, "w") as f:
+        save = GTKWSave(f)
+        save.dumpfile(str(fst.resolve()))
+        save.savefile(str(path))
+        save.timestart(0)
+        save.size(1600, 1000)
+        save.signals_width(260)
+        # Initial zoom (GTKWave's log2 scale; measured): about 2 us across the wave pane.
+        save.zoom_markers(-18.0, 0)
+        for name, traces in gtkw_traces(params):
+            with save.group(name):
+                for datafmt, trace in traces:
+                    save.trace(trace, datafmt=datafmt)
     return path

@@ -12,27 +12,39 @@ from cocotb.clock import Clock
 from cocotb.triggers import ReadOnly, RisingEdge
 from cocotbext.axi import AxiBus, AxiLockType, AxiMaster, AxiProt
 
-from cosim.axi_checker import AxiProtocolChecker
-from cosim.coverage_monitor import CoverageMonitor
-from cosim.raw_axi import RawAxiManager
-from cosim.scoreboard import Scoreboard
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
+from testbench.axi_checker import AxiProtocolChecker
+from testbench.coverage_monitor import CoverageMonitor
+from testbench.raw_axi import RawAxiManager
+from testbench.runner import params_from_env
+from testbench.scoreboard import Scoreboard
 
-__all__ = ["TB", "CLOCK_NS", "EXCL", "PRIV"]
+__all__ = ["TB", "CLOCK_NS", "EXCL", "PRIV", "pause_runs", "pause_coin"]
 
 CLOCK_NS = 10
 EXCL = AxiLockType.EXCLUSIVE
 PRIV = AxiProt.PRIVILEGED
 
 
-def _pauses(rng, busy):
-    """An idle/back-pressure pattern: pause with probability ``busy``, in short runs."""
+def pause_runs(rng, busy):
+    """A pause generator: pause with probability ``busy``, in runs of one to three cycles."""
     while True:
         run = rng.randint(1, 3)
         pause = rng.random() < busy
         for _ in range(run):
             yield pause
+
+
+def pause_coin(rng, busy):
+    """A pause generator: pause with probability ``busy`` in every cycle, independently."""
+    while True:
+        yield rng.random() < busy
+
+
+#: What ``stalls=True`` plugs in: for cocotbext-axi's master, a pause generator per channel;
+#: for the raw manager, one shared by its VALID and READY decisions.
+_DEFAULT_STALLS = {False: (pause_runs, 0.4), True: (pause_coin, 0.3)}
 
 
 class TB:
@@ -44,13 +56,14 @@ class TB:
         The toplevel.
     params : IocParams
         The configuration the toplevel was generated with.
-    backpressure : bool
-        Plug random idle (manager side) and back-pressure (R/B ready) generators into every
-        channel of every port.
+    stalls : bool
+        Plug random idle (manager VALID) and back-pressure (R/B READY) generators into every
+        channel of every port (see :meth:`set_idle_generator`,
+        :meth:`set_backpressure_generator` to plug others).
     seed : int
         Seed of the testbench's own randomness (pause patterns, traffic).
     raw : bool
-        Drive the ports with :class:`cosim.raw_axi.RawAxiManager` (any burst, legal or not)
+        Drive the ports with :class:`testbench.raw_axi.RawAxiManager` (any burst, legal or not)
         instead of cocotbext-axi's ``AxiMaster``.
 
     Members
@@ -63,11 +76,12 @@ class TB:
         rule was broken and nothing is left unanswered.
     """
 
-    def __init__(self, dut, params, *, backpressure=False, seed=0, raw=False):
+    def __init__(self, dut, params, *, stalls=False, seed=0, raw=False):
         if not isinstance(params, IocParams):
             raise TypeError(f"params must be an IocParams, not {params!r}")
         self.dut = dut
         self.params = params
+        self.raw = bool(raw)
         self.rng = random.Random(seed)
         self.cycle = 0
         dut.resv_clear.value = 0
@@ -76,10 +90,15 @@ class TB:
         cocotb.start_soon(self._count_cycles())
         self.scoreboard = Scoreboard(dut, params)
         if raw:
-            self.masters = [RawAxiManager(dut, f"s{k}_axi", dut.clk,
-                                          rng=random.Random(self.rng.random()),
-                                          busy=0.3 if backpressure else 0.0)
+            self.masters = [RawAxiManager(dut, f"s{k}_axi", dut.clk)
                             for k in range(params.n_agents)]
+            for master in self.masters:
+                # one generator for both directions, so VALID and READY stalls interleave
+                kind, busy = _DEFAULT_STALLS[True]
+                pauses = kind(random.Random(self.rng.random()), busy)
+                if stalls:
+                    master.set_idle_generator(pauses)
+                    master.set_backpressure_generator(pauses)
         else:
             self.masters = [
                 AxiMaster(AxiBus.from_prefix(dut, f"s{k}_axi"), dut.clk, dut.rst)
@@ -89,18 +108,58 @@ class TB:
                          for k in range(params.n_agents)]
         for checker in self.checkers:
             checker.start()
-        # functional coverage, when the run collects it (cosim.runner.run(coverage=True))
+        # functional coverage, when the run collects it (testbench.runner.run(coverage=True))
         self.coverage = CoverageMonitor.from_env(self)
         if self.coverage is not None:
             self.coverage.start()
         for master in self.masters if not raw else ():
             master.write_if.log.setLevel("WARNING")
             master.read_if.log.setLevel("WARNING")
-            if backpressure:
-                for channel in (master.write_if.aw_channel, master.write_if.w_channel,
-                                master.write_if.b_channel, master.read_if.ar_channel,
-                                master.read_if.r_channel):
-                    channel.set_pause_generator(_pauses(random.Random(self.rng.random()), 0.4))
+            if stalls:
+                kind, busy = _DEFAULT_STALLS[False]
+                for channel in self._channels(master, idle=True, backpressure=True):
+                    channel.set_pause_generator(kind(random.Random(self.rng.random()), busy))
+
+    @classmethod
+    def from_env(cls, dut, *, stalls=False, seed=None, raw=False):
+        """The testbench of a cocotb test: the configuration the suite was started with
+        (:func:`testbench.runner.params_from_env`) and, unless given, cocotb's seed."""
+        return cls(dut, params_from_env(), stalls=stalls,
+                   seed=cocotb.RANDOM_SEED if seed is None else seed, raw=raw)
+
+    @staticmethod
+    def _channels(master, *, idle, backpressure):
+        """cocotbext-axi channels of ``master`` in a fixed order: the manager's sources (AW, W,
+        AR: idle) and sinks (B, R: back-pressure)."""
+        for channel, source in ((master.write_if.aw_channel, True),
+                                (master.write_if.w_channel, True),
+                                (master.write_if.b_channel, False),
+                                (master.read_if.ar_channel, True),
+                                (master.read_if.r_channel, False)):
+            if source and idle or not source and backpressure:
+                yield channel
+
+    def set_idle_generator(self, generator=None):
+        """Plug ``generator()`` (a callable returning a fresh iterator of bools, as in
+        cocotbext-axi) into the VALID side of every manager channel of every port: a ``True``
+        is a cycle the manager idles. ``None`` removes them."""
+        self._plug(generator, idle=True)
+
+    def set_backpressure_generator(self, generator=None):
+        """Plug ``generator()`` into the READY side of every R and B channel of every port: a
+        ``True`` is a cycle the manager refuses a beat. ``None`` removes them."""
+        self._plug(generator, idle=False)
+
+    def _plug(self, generator, *, idle):
+        for master in self.masters:
+            if self.raw:
+                setter = master.set_idle_generator if idle else master.set_backpressure_generator
+                setter(generator() if generator else None)
+                continue
+            for channel in self._channels(master, idle=idle, backpressure=not idle):
+                channel.set_pause_generator(generator() if generator else None)
+                if generator is None:
+                    channel.pause = False  # removing a generator leaves its last value in place
 
     async def _count_cycles(self):
         while True:
@@ -138,7 +197,7 @@ class TB:
         if self.coverage is not None:
             self.coverage.stop()
             self.coverage.dump()
-        self.dut._log.info("scoreboard: %d accesses in %d cycles agreed with the reference "
+        cocotb.log.info("scoreboard: %d accesses in %d cycles agreed with the reference "
                            "models; AXI checkers: %d handshakes, no violation",
                            self.scoreboard.accesses, self.scoreboard.cycles,
                            sum(c.handshakes for c in self.checkers))

@@ -8,7 +8,7 @@ read and one write burst at a time, with optional random idle cycles on VALID an
 measures how long the slave took to answer (not counting the cycles it held back itself).
 
 It also offers ``read``/``write`` with the subset of ``AxiMaster``'s signature that
-:class:`cosim.tb.TB` uses, so a testbench can be built on it (``TB(..., raw=True)``).
+:class:`testbench.tb.TB` uses, so a testbench can be built on it (``TB(..., raw=True)``).
 """
 
 from dataclasses import dataclass
@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import cocotb
 from cocotb.triggers import RisingEdge
 
+from ioc_defs.axi import WORD_BYTES, WORD_SIZE, AxiBurst
+
 __all__ = ["RawAxiManager", "ReadResult", "WriteResult", "AxiHang"]
 
-_INCR = 1
 
 
 class AxiHang(AssertionError):
@@ -48,34 +49,42 @@ class RawAxiManager:
     prefix : str
         ``"s0_axi"`` for port 0.
     clock : cocotb handle
-    rng : random.Random or None
-        With ``busy`` > 0, source of the random idle/back-pressure cycles.
-    busy : float
-        Probability of holding VALID (W) or READY (R, B) low in a cycle.
     bound : callable
         ``bound(beats)``: cycles after which a burst counts as hung (:class:`AxiHang`).
     """
 
-    def __init__(self, dut, prefix, clock, *, rng=None, busy=0.0, bound=None):
+    def __init__(self, dut, prefix, clock, *, bound=None):
+        self._prefix = prefix
         self._s = lambda name: getattr(dut, f"{prefix}_{name}")
         self._clock = clock
-        self._rng, self._busy = rng, busy
+        self._idle = self._backpressure = None
         self._bound = bound or (lambda beats: 64 + 16 * beats)
         self._read_lock, self._write_lock = cocotb.triggers.Lock(), cocotb.triggers.Lock()
         for name in ("awvalid", "wvalid", "bready", "arvalid", "rready"):
             self._s(name).value = 0
         for ch in ("aw", "ar"):
-            for name, value in (("id", 0), ("addr", 0), ("len", 0), ("size", 2),
-                                ("burst", _INCR), ("lock", 0), ("cache", 0), ("prot", 0)):
+            for name, value in (("id", 0), ("addr", 0), ("len", 0), ("size", WORD_SIZE),
+                                ("burst", AxiBurst.INCR), ("lock", 0), ("cache", 0), ("prot", 0)):
                 self._s(ch + name).value = value
         self._s("wdata").value = 0
         self._s("wstrb").value = 0
         self._s("wlast").value = 0
 
-    def _stall(self):
-        return self._busy > 0 and self._rng.random() < self._busy
+    def set_idle_generator(self, generator=None):
+        """Hold W's VALID low in the cycles where ``generator`` (an iterator of bools, as a
+        cocotbext-axi pause generator) yields ``True``; ``None`` removes it."""
+        self._idle = generator
 
-    async def read_burst(self, addr, length, *, size=2, burst=_INCR, lock=0, prot=0, id=0):
+    def set_backpressure_generator(self, generator=None):
+        """Hold R's and B's READY low in the cycles where ``generator`` yields ``True``."""
+        self._backpressure = generator
+
+    @staticmethod
+    def _paused(generator):
+        return generator is not None and next(generator)
+
+    async def read_burst(self, addr, length, *, size=WORD_SIZE, burst=AxiBurst.INCR, lock=0,
+                         prot=0, id=0):
         """One read burst of ``length + 1`` beats; returns a :class:`ReadResult`."""
         async with self._read_lock:
             s = self._s
@@ -95,11 +104,11 @@ class RawAxiManager:
                     beats.append((int(s("rdata").value), int(s("rresp").value)))
                     if len(beats) == length + 1:
                         break
-                ready = not self._stall()
+                ready = not self._paused(self._backpressure)
                 stalls += not ready
                 s("rready").value = int(ready)
                 if cycles - stalls > self._bound(length + 1):
-                    raise AxiHang(f"{s('araddr')._path}: read burst at {addr:#x} (len "
+                    raise AxiHang(f"{self._prefix}: read burst at {addr:#x} (len "
                                   f"{length}) unanswered after {cycles} cycles")
             s("rready").value = 0
             data = b"".join(d.to_bytes(4, "little") for d, _ in beats)
@@ -108,8 +117,8 @@ class RawAxiManager:
                 worst = r if r else worst
             return ReadResult(beats, cycles - stalls, data, worst)
 
-    async def write_burst(self, addr, beats, *, size=2, burst=_INCR, lock=0, prot=0, id=0,
-                          length=None):
+    async def write_burst(self, addr, beats, *, size=WORD_SIZE, burst=AxiBurst.INCR, lock=0,
+                          prot=0, id=0, length=None):
         """One write burst of the ``(wdata, wstrb)`` ``beats`` (``AxLEN`` = ``length``, by
         default ``len(beats) - 1``); returns a :class:`WriteResult`."""
         length = len(beats) - 1 if length is None else length
@@ -126,7 +135,7 @@ class RawAxiManager:
                 nonlocal w_valid
                 if w_valid and not accepted:
                     return  # a VALID stays high until its handshake
-                w_valid = sent < len(beats) and not self._stall()
+                w_valid = sent < len(beats) and not self._paused(self._idle)
                 if w_valid:
                     s("wdata").value, s("wstrb").value = beats[sent]
                     s("wlast").value = int(sent == len(beats) - 1)
@@ -148,21 +157,22 @@ class RawAxiManager:
                     resp = int(s("bresp").value)
                     break
                 drive_w(accepted)
-                b_ready = not self._stall()
+                b_ready = not self._paused(self._backpressure)
                 stalls += not b_ready
                 s("bready").value = int(b_ready)
                 if cycles - stalls > self._bound(len(beats)):
-                    raise AxiHang(f"{s('awaddr')._path}: write burst at {addr:#x} (len "
+                    raise AxiHang(f"{self._prefix}: write burst at {addr:#x} (len "
                                   f"{length}) unanswered after {cycles} cycles")
             s("bready").value = 0
             s("wvalid").value = 0
             return WriteResult(resp, cycles - stalls)
 
-    # -- the subset of cocotbext-axi's AxiMaster that cosim.tb.TB uses --------------------------
+    # -- the subset of cocotbext-axi's AxiMaster that testbench.tb.TB uses ------------------------
 
-    async def read(self, address, length, *, arid=0, prot=0, lock=0, size=2):
+    async def read(self, address, length, *, arid=0, prot=0, lock=0, size=WORD_SIZE):
         """Reads of whole words (or one narrow beat), in bursts of up to 256 beats."""
-        beats = max(1, (address % 4 + length + 3) // 4) if size == 2 else 1
+        beats = (max(1, (address % WORD_BYTES + length + WORD_BYTES - 1) // WORD_BYTES)
+                 if size == WORD_SIZE else 1)
         data, resp, result = b"", 0, None
         for start in range(0, beats, 256):
             result = await self.read_burst(address + 4 * start, min(256, beats - start) - 1,
@@ -172,7 +182,7 @@ class RawAxiManager:
         result.data, result.resp = data[address % 4:address % 4 + length], resp
         return result
 
-    async def write(self, address, data, *, awid=0, prot=0, lock=0, size=2):
+    async def write(self, address, data, *, awid=0, prot=0, lock=0, size=WORD_SIZE):
         """Whole-word-aligned or sub-word writes, in bursts of up to 256 beats."""
         resp = 0
         offset = address % 4

@@ -9,7 +9,7 @@ in the mask...), unsupported exclusives to shared RAM, and some legal traffic in
 part of the RAM so that the state is not trivial.
 
 :func:`expected` is the oracle: the documented answer of every beat, from the address map
-(:class:`rtl.params.IocParams`), the front end's rules (SPEC §3.1) and, for register beats,
+(:class:`ioc_defs.params.IocParams`), the front end's rules (SPEC §3.1) and, for register beats,
 the register block's reference model (:meth:`sw_model.regblock.RegBlock.refusal`), never a
 hard-coded table. The fuzz never performs an accepted privileged write, so the state that
 decides refusals (channel endpoints and enables, kick masks) is the one set up at the start.
@@ -21,14 +21,13 @@ traffic.
 
 from dataclasses import dataclass, field
 
-from rtl.axi import AxiBurst, AxiResp
-from rtl.params import REG_BASE, REG_SIZE, IocParams, Region
-from rtl.regmap import REGMAP
+from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp, burst_error, burst_last, exclusive_supported
+from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, Region
+from ioc_defs.regmap import REGMAP
 
 __all__ = ["Txn", "CATEGORIES", "draw", "expected", "check_beats", "protected_setup",
            "scratch", "protected_ram", "ram_pattern"]
 
-_WORD = 2  # AxSIZE of a 32-bit beat
 
 #: Kinds of burst :func:`draw` makes, with their weights; ``legal`` is not counted as fuzz.
 CATEGORIES = {
@@ -44,7 +43,7 @@ class Txn:
     write: bool
     addr: int
     length: int = 0
-    size: int = _WORD
+    size: int = WORD_SIZE
     burst: int = AxiBurst.INCR
     lock: int = 0
     prot: int = 0
@@ -99,35 +98,22 @@ def _beat_addrs(t):
     return [first] + [aligned + n * i for i in range(1, t.length + 1)]
 
 
-def _region_of_burst(params, t):
-    """The region every beat of the burst lies in, or ``Region.NONE`` (DECERR). A burst wider
-    than the bus, and a FIXED or WRAP burst (every beat at its address, or within an aligned
-    container no larger than a region's alignment) are judged by their first beat; an INCR
-    burst by its first and last beats."""
-    first = params.region(t.addr)
-    if t.size > _WORD or t.burst != AxiBurst.INCR:
-        return first
-    last = (t.addr & ~((1 << t.size) - 1)) + (t.length << t.size)
-    return first if params.region(last) == first else Region.NONE
-
-
 def expected(params, regs, agent, t):
     """The documented answer to ``t`` from ``agent``: a list with one set of allowed
     responses per R beat for reads, a one-element list (the B response) for writes. ``regs``
     is the oracle's :class:`~sw_model.regblock.RegBlock`, set up as the RTL was."""
-    region = _region_of_burst(params, t)
-    n_beats = t.length + 1
-    if region == Region.NONE:
-        return [{AxiResp.DECERR}] * (1 if t.write else n_beats)
-    if t.burst != AxiBurst.INCR or t.size > _WORD:
-        return [{AxiResp.SLVERR}] * (1 if t.write else n_beats)
+    region = params.region(t.addr)
+    last = burst_last(t.addr, t.length, t.size, t.burst)
+    error = burst_error(region, params.region(last), t.burst, t.size)
+    if error is not None:
+        return [{error}] * (1 if t.write else t.length + 1)
     if region == Region.SHM:
-        supported = t.lock and t.length == 0 and t.size == _WORD and t.addr % 4 == 0
+        supported = t.lock and exclusive_supported(t.length == 0, t.size, t.addr)
         if supported and not t.write:
             return [{AxiResp.EXOKAY}]
         if supported:
             return [{AxiResp.OKAY, AxiResp.EXOKAY}]  # success depends on the reservation
-        return [{AxiResp.OKAY}] * (1 if t.write else n_beats)
+        return [{AxiResp.OKAY}] * (1 if t.write else t.length + 1)
     beats = []
     for i, addr in enumerate(_beat_addrs(t)):
         data, strb = t.beats[i] if t.write else (0, 0b1111)
@@ -143,11 +129,11 @@ def _write_beats(rng, n, size, addr, full=False):
     for i in range(n):
         if full:
             strb = 0b1111
-        elif size == _WORD and rng.random() < 0.8:
+        elif size == WORD_SIZE and rng.random() < 0.8:
             strb = 0b1111
         else:
             lane = (addr + (i << size)) % 4 & ~((1 << size) - 1)
-            strb = ((1 << (1 << size)) - 1) << lane & 0b1111 if size < _WORD else \
+            strb = ((1 << (1 << size)) - 1) << lane & 0b1111 if size < WORD_SIZE else \
                 rng.randrange(16)
         beats.append((rng.getrandbits(32), strb))
     return beats
@@ -194,7 +180,7 @@ def draw(rng, params, agent, regs):
     elif category == "register":
         offsets = _register_offsets(params)
         off = rng.choice(offsets) if rng.random() < 0.85 else rng.randrange(0, REG_SIZE, 4)
-        t.size = _WORD if rng.random() < 0.85 else rng.randrange(2)
+        t.size = WORD_SIZE if rng.random() < 0.85 else rng.randrange(2)
         if rng.random() < 0.1:
             off += rng.randrange(1, 4)
         t.addr = REG_BASE + off
@@ -218,11 +204,11 @@ def draw(rng, params, agent, regs):
             t.write = True
     else:                  # legal traffic in the agent's scratch area
         lo, hi = scratch(params, agent)
-        t.size = _WORD if rng.random() < 0.7 else rng.randrange(2)
+        t.size = WORD_SIZE if rng.random() < 0.7 else rng.randrange(2)
         t.length = 0 if rng.random() < 0.6 else rng.randrange(1, 8)
         span = (t.length + 1) << t.size
         t.addr = rng.randrange(lo, hi - span + 1) & ~((1 << t.size) - 1)
-        t.lock = int(t.length == 0 and t.size == _WORD and rng.random() < 0.3)
+        t.lock = int(t.length == 0 and t.size == WORD_SIZE and rng.random() < 0.3)
         if not t.write:
             t.addr = rng.randrange(0, shm - span + 1) & ~((1 << t.size) - 1)
             if t.lock:

@@ -3,14 +3,13 @@
 :class:`CoverageMonitor` watches the subsystem's ports and the probes documented in
 :class:`rtl.subsystem.IocSubsystem` (the access in stage X ``x_access__*``, its answer ``answer_*``,
 ``bus_error``), the front ends' requests for the access slot, the LL/SC monitor's status and the
-register block's set/clear terms, and feeds the cover groups of :mod:`verify.covergroups`.
+register block's set/clear terms, and feeds the cover groups of :mod:`testbench.covergroups`.
 Nothing is sampled from what a test intended: a transaction counts with the response the port
 gave, an event when the hardware's signals show it.
 
-:class:`cosim.tb.TB` starts one when the run has a coverage directory (``IOC_COVERAGE``, set by
-``cosim.runner.run(..., coverage=True)``) and :meth:`~cosim.tb.TB.finish` dumps the test's hits
-to ``<run dir>/coverage/<n>.json``.
-"""
+:class:`testbench.tb.TB` starts one when the run has a coverage directory (``IOC_COVERAGE``, set by
+``testbench.runner.run(..., coverage=True)``) and :meth:`~testbench.tb.TB.finish` dumps the test's
+hits to ``<run dir>/coverage/<n>.json``."""
 
 import json
 import os
@@ -18,12 +17,15 @@ from collections import deque
 from pathlib import Path
 
 import cocotb
+from cocotb.task import current_task
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from cosim.runner import COVERAGE_ENV
-from rtl.params import REG_BASE, Region, ScFailCause
-from rtl.regmap import REGMAP, Event
-from verify.covergroups import BURSTS, RESPONSES, SIZES, declare, delta, snapshot, static_refusal
+from ioc_defs.params import REG_BASE, Region, ScFailCause
+from ioc_defs.regmap import REGMAP, Event
+from testbench.background import Background
+from testbench.covergroups import BURSTS, RESPONSES, SIZES, declare, delta, snapshot, static_refusal
+from testbench.probes import Probes
+from testbench.runner import COVERAGE_ENV
 
 __all__ = ["CoverageMonitor"]
 
@@ -33,10 +35,9 @@ _DOORBELL = REGMAP["DOORBELL"]
 
 
 def _test_name():
-    """The running cocotb test's name (cocotb has no public API for it; best effort)."""
-    manager = getattr(cocotb.regression, "_manager_inst", None)
-    test = getattr(manager, "_test", None)
-    return getattr(test, "fullname", None)
+    """The running cocotb test's name: cocotb names a test's main task ``Test <name>``, and the
+    monitor is made in that task (by the test's :class:`~testbench.tb.TB`)."""
+    return current_task().get_name().removeprefix("Test ")
 
 
 class _Txn:
@@ -52,12 +53,12 @@ def _op(write, lock, length):
     return kind + ("-burst" if length else "")
 
 
-class CoverageMonitor:
+class CoverageMonitor(Background):
     """Samples the cover groups from ``tb``'s DUT every cycle while started.
 
     Parameters
     ----------
-    tb : cosim.tb.TB
+    tb : testbench.tb.TB
     out_dir : path
         Where :meth:`dump` writes the per-test files.
     """
@@ -67,9 +68,10 @@ class CoverageMonitor:
         self.params = p = tb.params
         self.cover = declare(p)
         self.out_dir = Path(out_dir)
+        self._test = _test_name()
         self._before = snapshot()
-        self._task = None
         d = tb.dut
+        self._probes = probes = Probes(d)
         n = p.n_agents
         self._ports = [{s: getattr(d, f"s{k}_axi_{s}") for s in (
             "arvalid", "arready", "arlen", "arlock", "arsize", "arburst",
@@ -77,17 +79,17 @@ class CoverageMonitor:
             "awvalid", "awready", "awlen", "awlock", "awsize", "awburst",
             "bvalid", "bready", "bresp")}
             for k in range(n)]
-        fes = [getattr(d, f"frontend{k}") for k in range(n)]
+        fes = [probes.frontend(k) for k in range(n)]
         self._req = [(fe.req__valid, fe.req__write) for fe in fes]
         # flips when a port's read and write both wanted the slot and one was granted
         self._prefer = [fe.prefer_write for fe in fes]
         self._prefer_last = [None] * n
-        mb = d.mailbox
+        mb = probes.mailbox
         self._sets = [(getattr(mb, f"a{k}_ch_set"), getattr(mb, f"a{k}_ch_clr"),
                        getattr(mb, f"a{k}_ev_set"), getattr(mb, f"a{k}_ev_clr"))
                       for k in range(n)]
         self._mb = mb
-        self._cause = [getattr(d.monitor, f"status__cause__{k}") for k in range(n)]
+        self._cause = [getattr(probes.monitor, f"status__cause__{k}") for k in range(n)]
         self._reads = [deque() for _ in range(n)]
         self._writes = [deque() for _ in range(n)]
 
@@ -97,20 +99,12 @@ class CoverageMonitor:
         out = os.environ.get(COVERAGE_ENV)
         return cls(tb, out) if out else None
 
-    def start(self):
-        self._task = cocotb.start_soon(self._run())
-
-    def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-
     def dump(self):
         """Write the hits since this monitor was created (or last dumped) to a new file."""
         after = snapshot()
         self.out_dir.mkdir(parents=True, exist_ok=True)
         n = len(list(self.out_dir.glob("*.json")))
-        record = {"test": _test_name(), "config": self.params.name(),
+        record = {"test": self._test, "config": self.params.name(),
                   "simulator": cocotb.SIM_NAME, "hits": delta(self._before, after)}
         (self.out_dir / f"{n:03d}.json").write_text(json.dumps(record, indent=1))
         self._before = after
@@ -159,7 +153,7 @@ class CoverageMonitor:
         self._irq, self._rst = irq, rst
         if int(d.resv_clear.value):
             event("resv_clear")
-        if int(d.bus_error.value):
+        if self._probes.bus_error():
             event("bus_error_fabric")
 
         mb = self._mb
@@ -191,27 +185,20 @@ class CoverageMonitor:
 
     def _sample_x(self):
         """The access in stage X this cycle, or ``None``."""
-        d = self.dut
-        if not int(d.x_access__valid.value):
-            return None
-        return {name: int(getattr(d, f"x_access__{name}").value)
-                for name in ("agent", "addr", "write", "lock", "excl", "priv", "size", "w_strb",
-                             "w_data")} | {"region": Region(int(d.x_access_region.value))}
+        return self._probes.access()
 
     def _access(self):
-        """The access in stage E this cycle (sampled into ``ioc.reg``), or ``None``."""
-        x = self._x_access
-        if x is None:
+        """The access in stage E this cycle (sampled into ``ioc.reg``; read in stage X the
+        cycle before), or ``None``."""
+        acc = self._x_access
+        if acc is None:
             return None
-        acc = {"agent": x["agent"], "addr": x["addr"], "write": bool(x["write"]),
-               "lock": bool(x["lock"]), "excl": bool(x["excl"]), "priv": bool(x["priv"]),
-               "region": x["region"]}
         agent = acc["agent"]
         if acc["region"] == Region.REG:
             offset = acc["addr"] - REG_BASE
             acc["refusal"] = static_refusal(
-                self.params, offset, write=acc["write"], size=x["size"], strb=x["w_strb"],
-                priv=acc["priv"], data=x["w_data"])
+                self.params, offset, write=acc["write"], size=acc["size"], strb=acc["strb"],
+                priv=acc["priv"], data=acc["data"])
             hit = REGMAP.decode(self.params, offset)
             if hit is not None:
                 reg, i = hit
@@ -231,7 +218,7 @@ class CoverageMonitor:
         """Sample what the DUT answered to last cycle's access ``acc``."""
         if acc is None:
             return
-        resp, event = int(self.dut.answer_resp.value), self.cover.event
+        (resp, _), event = self._probes.answer(data=False), self.cover.event
         if acc["region"] == Region.REG:
             if resp == _SLVERR:
                 self.cover.refusal(acc["refusal"] or "CHECK")

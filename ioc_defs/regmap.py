@@ -1,6 +1,6 @@
 """Register map of the IOC mailbox + IPI controller: the one source of truth.
 
-Every register of the 4 KiB window at :data:`~rtl.params.REG_BASE` is declared once below, as
+Every register of the 4 KiB window at :data:`~ioc_defs.params.REG_BASE` is declared once below, as
 data (in the spirit of amaranth-soc): name, offset, fields with their access (:class:`Access`),
 privileged-write flag, banking, array count and stride, reset value, description and the
 register-specific check (:class:`Check`) that can refuse an access.  The gateware decoder
@@ -16,10 +16,11 @@ This module is pure Python (no Amaranth import) so that software models can use 
 import enum
 from dataclasses import dataclass
 
-from .params import REG_SIZE, IocParams
+from .params import REG_BASE, REG_SIZE, IocParams
 
 __all__ = [
     "RESP_OKAY", "RESP_SLVERR", "ID_MAGIC", "VERSION_MAJOR", "VERSION_MINOR", "EPOCH_WIDTH",
+    "EPOCH_MASK",
     "Access", "Check", "Event", "ArrayOf", "Field", "Register", "BadAccess", "RegisterMap",
     "REGMAP", "BAD_ACCESSES",
 ]
@@ -35,6 +36,8 @@ VERSION_MINOR = 0
 
 #: Width of a channel epoch (it wraps around).
 EPOCH_WIDTH = 16
+#: Mask of a channel epoch: epochs count modulo ``EPOCH_MASK + 1``.
+EPOCH_MASK = (1 << EPOCH_WIDTH) - 1
 
 
 class Access(enum.Enum):
@@ -110,7 +113,7 @@ class Field:
         Value after reset; ``None`` for a value that is not state (a constant of the
         configuration or a live input).
     limit : str or None
-        Name of an :class:`~rtl.params.IocParams` attribute: a write of a value greater than or
+        Name of an :class:`~ioc_defs.params.IocParams` attribute: a write of a value greater than or
         equal to it is refused (SLVERR).
     """
     name: str
@@ -499,6 +502,26 @@ class RegisterMap:
 
     def __repr__(self):
         return f"RegisterMap({len(self._registers)} registers)"
+
+    @property
+    def base(self):
+        """Address of the register window."""
+        return REG_BASE
+
+    @property
+    def window(self):
+        """Size of the register window in bytes."""
+        return REG_SIZE
+
+    def holes(self, params=None):
+        """Byte offsets of the words in the window that are no register: with ``params``, of
+        that configuration (array entries beyond the configured counts included); without,
+        those that no configuration implements. Every access to a hole is refused (SLVERR)."""
+        if params is None:
+            used = set(self._words)
+        else:
+            used = {addr for _, _, addr in self.instances(params)}
+        return [offset for offset in range(0, REG_SIZE, 4) if offset not in used]
 
     def instances(self, params):
         """``(register, index, byte offset)`` of every implemented word in a configuration."""

@@ -16,9 +16,9 @@ from xml.etree import ElementTree
 
 from cocotb_tools.runner import get_runner
 
-from cosim.waves import write_gtkw
-from rtl.cli import TOP_NAME, generate_verilog
-from rtl.params import IocParams
+from ioc_defs.params import TOP_NAME, IocParams
+from rtl.cli import generate_verilog
+from testbench.waves import write_gtkw
 
 __all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "COVERAGE_ENV", "simulator_env", "build",
            "run", "params_from_env", "summarize", "read_metrics"]
@@ -37,7 +37,7 @@ _ICARUS_DUMPER = f"""module ioc_waves;
 endmodule
 """
 _PARAMS_ENV = "IOC_PARAMS"
-#: Directory a run's per-test functional coverage files go to (see cosim.coverage_monitor).
+#: Directory a run's per-test functional coverage files go to (see testbench.coverage_monitor).
 COVERAGE_ENV = "IOC_COVERAGE"
 
 
@@ -145,7 +145,7 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=N
     FST to ``build/waves/<name>/<sim>.fst`` with a GTKWave save file ``<sim>.gtkw`` beside it.
     ``env`` adds variables to the simulation's environment.
     With ``coverage`` (see :func:`build`), every test's functional coverage goes to
-    ``<run dir>/coverage/`` (:mod:`cosim.coverage_monitor`), and on Verilator the run's line
+    ``<run dir>/coverage/`` (:mod:`testbench.coverage_monitor`), and on Verilator the run's line
     and toggle coverage to ``<run dir>/coverage.dat``.
     Returns ``(passed, failed, results_xml)``; a suite that ran no test counts as failed.
     """
@@ -186,7 +186,7 @@ def run(params, sim, module, *, test_filter=None, seed=None, waves=False, name=N
 
 
 def read_metrics(results_xml):
-    """The rows the suite's tests recorded with :meth:`cosim.tb.TB.record` in that run."""
+    """The rows the suite's tests recorded with :meth:`testbench.tb.TB.record` in that run."""
     path = Path(results_xml).parent / "metrics.jsonl"
     if not path.exists():
         return []

@@ -31,14 +31,14 @@ merge by name. The groups (each a cover group of cover points and one cross):
     Outcomes of ring operations of ``sw_model`` code running on the RTL (``full`` is the
     back-pressure of a full ring).
 
-The sampler that feeds these from the DUT's signals is :mod:`cosim.coverage_monitor`; this
+The sampler that feeds these from the DUT's signals is :mod:`testbench.coverage_monitor`; this
 module has no simulator dependency.
 """
 
 from cocotb_coverage.coverage import CoverCross, CoverItem, CoverPoint, coverage_db
 
-from rtl.params import ScFailCause
-from rtl.regmap import BAD_ACCESSES, REGMAP
+from ioc_defs.params import ScFailCause
+from ioc_defs.regmap import BAD_ACCESSES, REGMAP
 from sw_model.regblock import static_refusal  # noqa: F401 (re-exported for the monitor)
 
 __all__ = ["OPS", "RESPONSES", "CONTENTION", "ACCESSES", "PRIVILEGES", "EVENTS", "RING",

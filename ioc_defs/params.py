@@ -9,9 +9,12 @@ import enum
 from dataclasses import dataclass
 
 __all__ = [
-    "DATA_WIDTH", "ADDR_WIDTH", "SHM_BASE", "REG_BASE", "REG_SIZE",
+    "DATA_WIDTH", "ADDR_WIDTH", "SHM_BASE", "REG_BASE", "REG_SIZE", "TOP_NAME",
     "Region", "ScFailCause", "IocParams",
 ]
+
+#: Name of the subsystem's top-level module in the generated Verilog.
+TOP_NAME = "ioc_subsystem"
 
 #: Data bus width in bits (SH-4A is a 32-bit machine).
 DATA_WIDTH = 32

@@ -15,8 +15,9 @@ signals every cycle and checks the rules a slave (and, for completeness, a manag
 
 from collections import defaultdict, deque
 
-import cocotb
 from cocotb.triggers import ReadOnly, RisingEdge
+
+from testbench.background import Background
 
 __all__ = ["AxiProtocolChecker"]
 
@@ -31,7 +32,7 @@ _CHANNELS = (
 )
 
 
-class AxiProtocolChecker:
+class AxiProtocolChecker(Background):
     """Checks the AXI4 port ``<prefix><signal>`` of ``dut`` every cycle while started.
 
     Members
@@ -52,17 +53,8 @@ class AxiProtocolChecker:
         self._prefix = prefix
         self.violations = []
         self.handshakes = 0
-        self._task = None
         self._cycle = 0
         self._reset_state()
-
-    def start(self):
-        self._task = cocotb.start_soon(self._run())
-
-    def stop(self):
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
 
     def check(self, *, idle=True):
         """Assert no rule was broken (and, with ``idle``, that nothing is outstanding)."""

@@ -1,0 +1,37 @@
+"""Names of the subsystem's internal signals that testbenches, coverage, waveforms and formal
+properties observe: the gateware (:mod:`rtl.subsystem`) names its signals from here, and every
+observer finds them from here, so a rename cannot silently leave an observer behind.
+
+The names are as they appear in the generated Verilog (top-level scope).
+"""
+
+__all__ = ["ACCESS", "ACCESS_FIELDS", "ACCESS_REGION", "ANSWER_DATA", "ANSWER_RESP",
+           "BUS_ERROR", "MONITOR", "MAILBOX", "access", "frontend"]
+
+#: Path of the granted access in the pipeline's stage X, where the shared RAM and the LL/SC
+#: monitor perform it (an ``AccessSignature`` instance): ``x_access__<field>``. The register
+#: block performs it one cycle later, in stage E.
+ACCESS = "x_access"
+#: Fields of the granted access, as the testbenches read them.
+ACCESS_FIELDS = ("valid", "agent", "addr", "write", "w_data", "w_strb", "size", "lock", "excl",
+                 "priv")
+#: The region the granted access decodes to (a ``Region``).
+ACCESS_REGION = "x_access_region"
+#: The target's answer to the access that was in stage X two cycles before.
+ANSWER_DATA = "answer_data"
+ANSWER_RESP = "answer_resp"
+#: Front-end error pulses, one bit per agent.
+BUS_ERROR = "bus_error"
+#: Instance names of the LL/SC monitor and of the register block.
+MONITOR = "monitor"
+MAILBOX = "mailbox"
+
+
+def access(field):
+    """Name of one field of the granted access."""
+    return f"{ACCESS}__{field}"
+
+
+def frontend(agent):
+    """Instance name of agent ``agent``'s AXI front end."""
+    return f"frontend{agent}"
