@@ -50,13 +50,12 @@ def gtkw_traces(params):
     granule_bits = (params.shm_bytes - 1).bit_length() - params.granule_log2
     groups.append(("LL/SC reservations", [_trace("monitor.resv_valid", n)] + [
         _trace(f"monitor.resv{k}_granule", granule_bits) for k in range(n)]))
-    rst_bits = params.agent_rst_cycles.bit_length()
     mailbox = []
     for k in range(n):
         mailbox += [_trace(f"mailbox.a{k}_ch_pending", params.n_channels),
                     _trace(f"mailbox.a{k}_ch_enable", params.n_channels),
                     _trace(f"mailbox.a{k}_ev_pending", len(Event)),
-                    _trace(f"mailbox.a{k}_rst_cnt", rst_bits)]
+                    _trace(f"mailbox.a{k}_in_reset", 1)]
     mailbox += [_trace(f"mailbox.ch{c}_epoch", EPOCH_WIDTH) for c in range(params.n_channels)]
     groups.append(("Mailbox", mailbox))
     return groups

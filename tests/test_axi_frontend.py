@@ -8,7 +8,6 @@ from simutil import simulate
 from ioc_defs.axi import AxiBurst, AxiResp, burst_error, burst_last
 from ioc_defs.params import REG_BASE, IocParams, Region
 from ioc_defs.regmap import REGMAP
-from rtl.access import ANSWER_LATENCY
 from rtl.axi_frontend import AxiSlaveFrontEnd
 from testbench.amaranth_axi import (
     AxiManagerModel,

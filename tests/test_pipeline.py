@@ -11,11 +11,12 @@ import pytest
 from amaranth.hdl import ClockDomain, Fragment, Module
 from simutil import simulate
 
-from cosim.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
-from rtl.axi import AxiResp
-from rtl.params import REG_BASE, IocParams
-from rtl.regmap import REGMAP
+from ioc_defs import probes
+from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
 from rtl.subsystem import IocSubsystem
+from testbench.amaranth_axi import AxiManagerModel, AxiRead, AxiWrite
 from verify.formal.core import Probe
 
 P = IocParams(n_agents=2, n_channels=4)
@@ -54,7 +55,7 @@ def run_agents(scripts, *, params=P, limit=200, name):
     # the probed signals belong to this elaboration, so it is the one simulated
     fragment = Fragment.get(dut, None)
     probe = Probe(fragment)
-    x_valid, x_agent = probe["x_access__valid"], probe["x_access__agent"]
+    x_valid, x_agent = probe[probes.access("valid")], probe[probes.access("agent")]
     simulate(fragment, testbench, name=name)
     return managers, in_x
 

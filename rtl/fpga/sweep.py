@@ -15,7 +15,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..params import IocParams
+from ioc_defs.params import IocParams
+
 from .boards import BOARDS
 from .flow import ROOT, synthesize
 
