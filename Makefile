@@ -24,8 +24,8 @@ MUTANTS ?= 20
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth bench coverage formal verify firmware \
-	soak-native soc mutate
+.PHONY: setup test sim verilog lint clean regmap synth synth-sweep bench coverage formal \
+	verify firmware soak-native soc mutate
 
 setup:
 	@tools/bootstrap.sh
@@ -56,6 +56,9 @@ clean:
 
 synth: setup
 	$(PY) -m rtl.fpga.flow --board $(BOARD) $(if $(DEVICE),--device $(DEVICE))
+
+synth-sweep: setup
+	$(PY) -m rtl.fpga.sweep
 
 regmap: setup
 	$(PY) -m rtl.regmap_gen --output-dir build

@@ -95,6 +95,7 @@ def _fpga():
         rows.append({"board": board, "device": report["device"],
                      "fmax_mhz": min(c["achieved_mhz"] for c in report["clocks"]),
                      "target_mhz": report["target_mhz"], "target_met": report["target_met"],
+                     "floor_mhz": report["floor_mhz"], "floor_met": report["floor_met"],
                      "logic_used": summary["logic"]["used"],
                      "logic_available": summary["logic"]["available"],
                      "ff_used": summary["ff"]["used"], "bram_used": summary["bram"]["used"],

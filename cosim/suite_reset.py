@@ -61,8 +61,8 @@ class _Sweep:
         while True:
             await RisingEdge(tb.dut.clk)
             await ReadOnly()
-            if int(tb.dut.access__valid.value):
-                self.grants.append((tb.cycle, int(tb.dut.access__agent.value)))
+            if int(tb.dut.x_access__valid.value):
+                self.grants.append((tb.cycle, int(tb.dut.x_access__agent.value)))
             now = int(tb.dut.agent_rst.value)
             if now & ~bit:
                 raise AssertionError(f"agent_rst of another agent rose: {now:#x}")

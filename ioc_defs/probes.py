@@ -8,14 +8,16 @@ The names are as they appear in the generated Verilog (top-level scope).
 __all__ = ["ACCESS", "ACCESS_FIELDS", "ACCESS_REGION", "ANSWER_DATA", "ANSWER_RESP",
            "BUS_ERROR", "MONITOR", "MAILBOX", "access", "frontend"]
 
-#: Path of the granted access (an ``AccessSignature`` instance): ``access__<field>``.
-ACCESS = "access"
+#: Path of the granted access in the pipeline's stage X, where the shared RAM and the LL/SC
+#: monitor perform it (an ``AccessSignature`` instance): ``x_access__<field>``. The register
+#: block performs it one cycle later, in stage E.
+ACCESS = "x_access"
 #: Fields of the granted access, as the testbenches read them.
 ACCESS_FIELDS = ("valid", "agent", "addr", "write", "w_data", "w_strb", "size", "lock", "excl",
                  "priv")
 #: The region the granted access decodes to (a ``Region``).
-ACCESS_REGION = "access_region"
-#: The target's answer to the access granted in the previous cycle.
+ACCESS_REGION = "x_access_region"
+#: The target's answer to the access that was in stage X two cycles before.
 ANSWER_DATA = "answer_data"
 ANSWER_RESP = "answer_resp"
 #: Front-end error pulses, one bit per agent.

@@ -1,20 +1,44 @@
 """Internal interfaces of the subsystem: granted accesses and LL/SC monitor status.
 
 The AXI front ends turn bursts into single-word *accesses*; the arbiter grants one per cycle and
-presents it on an :class:`AccessSignature` to the target its address decodes to (shared RAM or
-register block). Targets never stall: an access is performed in the cycle it is presented and
-answered in the next one.
+the granted access flows down a fixed pipeline (:class:`rtl.subsystem.IocSubsystem` documents
+each stage) to the target its address decodes to (shared RAM or register block). Targets never
+stall: every access is answered exactly :data:`ANSWER_LATENCY` cycles after its grant, which is
+what lets each front end match answers to its requests without tags.
 """
 
+from amaranth.hdl import Mux
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from ioc_defs.params import DATA_WIDTH, Region, ScFailCause
+from ioc_defs.params import DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, Region, ScFailCause
 
-__all__ = ["AccessSignature", "RequestSignature", "MonitorStatusSignature", "COUNTER_WIDTH"]
+__all__ = ["AccessSignature", "RequestSignature", "MonitorStatusSignature", "COUNTER_WIDTH",
+           "ANSWER_LATENCY", "HANDSHAKE_TO_ANSWER", "offset_bits", "absolute"]
 
 #: Width of the LL/SC event counters (they wrap around).
 COUNTER_WIDTH = 32
+
+#: Cycles from a request's grant to its answer: the grant cycle loads the access register (X),
+#: X performs shared-RAM accesses and decodes register ones, E performs register accesses and
+#: registers the RAM's read data, and the answer is presented in the cycle after E.
+ANSWER_LATENCY = 3
+
+#: Cycles from an AR handshake (a write: the later of its AW and W handshakes) to R (B) valid,
+#: with no contention and no back-pressure: the front end issues the beat into its request
+#: register in the next cycle, it is granted in the one after, then ANSWER_LATENCY.
+HANDSHAKE_TO_ANSWER = ANSWER_LATENCY + 2
+
+
+def offset_bits(params):
+    """Address bits of a beat within its region, all the targets use: pipeline registers keep
+    these and the region, not the 32-bit address (whose other bits are known from the region)."""
+    return max((params.shm_bytes - 1).bit_length(), (REG_SIZE - 1).bit_length())
+
+
+def absolute(region, offset):
+    """The 32-bit address of the beat at ``offset`` in ``region`` (an expression)."""
+    return Mux(region == Region.REG, REG_BASE, SHM_BASE) | offset
 
 
 def _beat_members(addr_width):
@@ -52,7 +76,7 @@ class AccessSignature(wiring.Signature):
     priv : Out(1)
         ``AxPROT[0]``: privileged (hypervisor) access.
     r_data, resp : In(32), In(2)
-        Read data and AXI response code, valid in the cycle **after** ``valid``.
+        Read data and AXI response code; the target documents in which cycle they are valid.
     """
 
     def __init__(self, *, agent_bits, addr_width):
@@ -73,16 +97,18 @@ class RequestSignature(wiring.Signature):
     Members
     -------
     valid : Out(1)
-        The front end has a beat to perform; the payload is stable until ``grant``.
+        The front end has a beat to perform; driven from a register, like the payload, which
+        is stable until ``grant``.
     grant : In(1)
-        Combinational: the beat is performed in this cycle.
+        Combinational: the beat is taken this cycle (loaded into the subsystem's access
+        register); a later beat may be presented in the next cycle.
     region : Out(Region)
         Which target the beat decodes to (``SHM`` or ``REG``; unmapped beats are answered by
         the front end itself and never requested).
     addr, write, w_data, w_strb, size, lock, excl, priv : Out
         As in :class:`AccessSignature`.
     r_data, resp : In(32), In(2)
-        The answer, in the cycle after ``grant``.
+        The answer, exactly :data:`ANSWER_LATENCY` cycles after the ``grant`` cycle.
     """
 
     def __init__(self, *, addr_width):

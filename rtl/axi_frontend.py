@@ -7,11 +7,15 @@ from amaranth.lib.wiring import In, Out
 from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp, burst_malformed, exclusive_supported
 from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
 
-from .access import RequestSignature
+from .access import ANSWER_LATENCY, RequestSignature, absolute, offset_bits
 from .axi import AxiSignature
 
-__all__ = ["AxiSlaveFrontEnd"]
+__all__ = ["AxiSlaveFrontEnd", "RQ_DEPTH"]
 
+#: Entries of the R answer queue: one per read beat that can be in flight while the manager
+#: holds RREADY low (request register + ANSWER_LATENCY stages), plus one so that a burst
+#: streams one beat per cycle when RREADY is high.
+RQ_DEPTH = ANSWER_LATENCY + 2
 
 
 class _Burst(data.Struct):
@@ -27,6 +31,35 @@ class _Burst(data.Struct):
     priv:   1
 
 
+class _Tag(data.Struct):
+    """What the answer of an issued beat needs, carried while the beat is in flight."""
+    write: 1
+    local: 1          # answered by the front end itself, with ``err``
+    err:   AxiResp
+    last:  1
+    id:    16
+
+
+class _Beat(data.Struct):
+    """A beat in the request register (``offset``: its address within the region; the struct
+    is wide enough for the largest shared RAM, only ``offset_bits(params)`` of it are used)."""
+    region: Region
+    offset: 16
+    w_data: DATA_WIDTH
+    w_strb: DATA_WIDTH // 8
+    size:   3
+    lock:   1
+    excl:   1
+    priv:   1
+    tag:    _Tag
+
+
+class _WBeat(data.Struct):
+    """A W beat waiting for its turn."""
+    data: DATA_WIDTH
+    strb: DATA_WIDTH // 8
+
+
 class _Answer(data.Struct):
     """An R beat waiting for the manager."""
     id:   16
@@ -39,9 +72,9 @@ class AxiSlaveFrontEnd(wiring.Component):
     """AXI4 slave port of one agent (SPEC §3.1).
 
     Accepts one read burst and one write burst at a time and issues their beats, one per cycle
-    at most, as requests for the shared access slot; reads and writes alternate when both wait.
-    Bursts that are answered with an error are decided when the address is accepted and never
-    reach a target:
+    at most, into its request register; reads and writes alternate when both wait. Bursts that
+    are answered with an error are decided when the address is accepted and never reach a
+    target:
 
     * DECERR: the first or the last beat is unmapped, or the burst leaves its region (a
       FIXED or WRAP burst, or one wider than the bus, is judged by its first beat);
@@ -50,9 +83,25 @@ class AxiSlaveFrontEnd(wiring.Component):
     Exclusive accesses (``AxLOCK``) are passed on with ``excl`` set when they are of the
     supported form (single beat, 32 bits, aligned); the target decides their answer.
 
-    Timing, with no stalls and no contention: R of a single read is valid 2 cycles after the
-    AR handshake; a burst streams one beat per cycle; B is valid in the cycle after the last
-    beat is performed. Exclusive and plain accesses take the same number of cycles.
+    Pipeline (cycle 0: the AR, or the later of AW and W, handshake):
+
+    * cycle 1, *issue*: the beat is loaded into the request register (``req_q``), which
+      drives ``req`` from flops in cycle 2;
+    * it *leaves* the register in the cycle it is granted (at the earliest cycle 2), or, for a
+      beat the front end answers itself, in the cycle after it was issued; whichever, it is
+      answered :data:`~rtl.access.ANSWER_LATENCY` cycles after it leaves (the ``due`` shift
+      register carries its ID, LAST and error meanwhile);
+    * R (or B, for the last beat of a write burst) is valid in the answer cycle, through the R
+      queue when RREADY was low; ``bus_error`` pulses in the cycle before an error answer.
+
+    So, with no stalls and no contention, R of a single read is valid
+    :data:`~rtl.access.HANDSHAKE_TO_ANSWER` = 5 cycles after the AR handshake, B 5 cycles
+    after the W handshake, and a burst streams one beat per cycle (the R
+    queue has room for every read beat in flight, so the request register is refilled every
+    cycle). Exclusive and plain accesses take the same number of cycles. Back-pressure: RREADY
+    low fills the R queue and then stops issuing reads, BREADY low holds B and then AWREADY;
+    neither loses, duplicates nor reorders an answer, because nothing is issued without room
+    for its answer.
 
     Parameters
     ----------
@@ -66,7 +115,7 @@ class AxiSlaveFrontEnd(wiring.Component):
     req : Out(RequestSignature)
         Beats for the shared access slot.
     bus_error : Out(1)
-        Pulses when the front end answers a beat with DECERR or SLVERR itself.
+        Pulses in the cycle before the front end answers a beat with DECERR or SLVERR itself.
     """
 
     def __init__(self, params):
@@ -86,29 +135,31 @@ class AxiSlaveFrontEnd(wiring.Component):
     def _decode(self, m, prefix, burst, addr, len_, size, kind, lock, prot, id_):
         """Fill ``burst`` (a combinational _Burst) from an address-channel payload."""
         p = self._params
-        # Address of the last beat's first byte (33 bits: no wrap-around).
-        base = Signal(ADDR_WIDTH + 1, name=f"{prefix}_base")
-        last = Signal(ADDR_WIDTH + 10, name=f"{prefix}_last")
+        # Each region is a naturally aligned power of two, so a burst whose first beat is in a
+        # region stays in it iff its offset in the region plus the burst's span does not carry
+        # out of the region's size: a short adder instead of a full-width last address.
+        span = Signal(10 + WORD_SIZE, name=f"{prefix}_span")   # bytes from first to last beat
+        aligned = Signal(ADDR_WIDTH, name=f"{prefix}_aligned")  # the first beat, size-aligned
         with m.Switch(size):
             for s in range(WORD_SIZE + 1):
                 with m.Case(s):
-                    m.d.comb += base.eq(addr & ~((1 << s) - 1))
-                    m.d.comb += last.eq(base + (len_ << s))
+                    m.d.comb += [aligned.eq(addr & ~((1 << s) - 1)), span.eq(len_ << s)]
             with m.Default():
                 # Wider than the bus: SLVERR wherever it is mapped; judge by the first beat.
-                m.d.comb += last.eq(addr)
+                m.d.comb += aligned.eq(addr)
         with m.If(kind != AxiBurst.INCR):
             # FIXED: every beat is at the first one's address; WRAP: the beats stay in an
             # aligned container within the first beat's region. Mapped, so SLVERR (not DECERR).
-            m.d.comb += last.eq(addr)
+            m.d.comb += [aligned.eq(addr), span.eq(0)]
 
-        def in_region(a, lo, hi):
-            return (a < hi) if lo == 0 else (a >= lo) & (a < hi)
+        def fits(base, size_bytes):
+            """(first beat in [base, base + size_bytes), the last one too)"""
+            bits = (size_bytes - 1).bit_length()
+            first = addr[bits:] == base >> bits
+            return first, (aligned[:bits] + span) < size_bytes
 
-        first_shm = in_region(addr, SHM_BASE, SHM_BASE + p.shm_bytes)
-        first_reg = in_region(addr, REG_BASE, REG_BASE + REG_SIZE)
-        last_shm = in_region(last, SHM_BASE, SHM_BASE + p.shm_bytes)
-        last_reg = in_region(last, REG_BASE, REG_BASE + REG_SIZE)
+        first_shm, last_shm = fits(SHM_BASE, p.shm_bytes)
+        first_reg, last_reg = fits(REG_BASE, REG_SIZE)
 
         m.d.comb += [
             burst.id.eq(id_),
@@ -129,14 +180,16 @@ class AxiSlaveFrontEnd(wiring.Component):
         with m.Elif(burst_malformed(kind, size)):
             m.d.comb += burst.err.eq(AxiResp.SLVERR)
 
-    @staticmethod
-    def _advance(m, burst):
-        """Step ``burst`` (a registered _Burst) to its next beat."""
+    def _advance(self, m, burst):
+        """Step ``burst`` (a registered _Burst) to its next beat. Only the offset in the region
+        moves: a burst that would leave its region is refused whole, and the beats of a
+        refused burst are answered without their address."""
         m.d.sync += burst.left.eq(burst.left - 1)
+        offset = burst.addr[:offset_bits(self._params)]
         with m.Switch(burst.size):
             for s in range(WORD_SIZE + 1):
                 with m.Case(s):
-                    m.d.sync += burst.addr.eq((burst.addr & ~((1 << s) - 1)) + (1 << s))
+                    m.d.sync += offset.eq((offset & ~((1 << s) - 1)) + (1 << s))
 
     def elaborate(self, platform):
         m = Module()
@@ -156,73 +209,103 @@ class AxiSlaveFrontEnd(wiring.Component):
         wr_active = Signal()    # AW accepted, beats still to issue
         wr_waiting = Signal()   # last beat issued, its answer not yet back
 
-        # ---- W buffer: one beat, so W can be taken before or with AW ------------------------
-        wbuf_valid = Signal()
-        wbuf_data = Signal(DATA_WIDTH)
-        wbuf_strb = Signal(DATA_WIDTH // 8)
+        # ---- W buffer, so W can be taken before or with AW ----------------------------------
+        # Two entries, so that WREADY is a flop and not the issue decision: W streams one beat
+        # per cycle, and the issue logic never drives the W channel combinationally.
+        wbuf = [Signal(_WBeat, name=f"wbuf{i}") for i in range(2)]
+        wbuf_count = Signal(range(3))
+        wbuf_full = Signal()
 
-        # ---- R answer queue (two entries) and B holding register ----------------------------
-        rq = [Signal(_Answer, name=f"rq{i}") for i in range(2)]
-        rq_count = Signal(range(3))
+        # ---- R answer queue and B holding register ------------------------------------------
+        rq = [Signal(_Answer, name=f"rq{i}") for i in range(RQ_DEPTH)]
+        rq_count = Signal(range(RQ_DEPTH + 1))
         b_hold = Signal()
         b_hold_resp = Signal(AxiResp)
         b_acc = Signal(AxiResp)  # first error among the beats of the current write burst
 
-        # Answers due this cycle, for beats issued in the previous one.
+        # ---- the request register and the beats in flight behind it -------------------------
+        # A beat is *issued* into the request register; it *leaves* it when granted (or, if the
+        # front end answers it itself, in the next cycle) and is answered ANSWER_LATENCY cycles
+        # later, in order: an error beat takes the same path as a performed one, so errors and
+        # data never overtake each other.
+        q = Signal(_Beat, name="req_q")
+        off_bits = offset_bits(self._params)
+        q_req = Signal(name="req_q_shared")    # q holds a beat for the shared slot
+        q_loc = Signal(name="req_q_local")     # q holds a beat the front end answers itself
+        leave = Signal()
+        m.d.comb += leave.eq(q_loc | req.grant)
+        due = [Signal(_Tag, name=f"due{i}") for i in range(ANSWER_LATENCY)]
+        due_valid = Signal(ANSWER_LATENCY, name="due_valid")
+        m.d.sync += [due[0].eq(q.tag), due_valid[0].eq(leave)]
+        for i in range(1, ANSWER_LATENCY):
+            m.d.sync += [due[i].eq(due[i - 1]), due_valid[i].eq(due_valid[i - 1])]
+        ans = due[-1]
         r_due = Signal()
-        r_due_local = Signal()
-        r_due_last = Signal()
-        r_due_id = Signal(16)
-        r_due_err = Signal(AxiResp)
         w_due = Signal()
-        w_due_local = Signal()
-        w_due_last = Signal()
-        w_due_err = Signal(AxiResp)
+        m.d.comb += [
+            r_due.eq(due_valid[-1] & ~ans.write),
+            w_due.eq(due_valid[-1] & ans.write),
+            # the error is reported in the cycle before its answer shows, so that the BUS_ERROR
+            # event it raises is visible with the answer
+            self.bus_error.eq(due_valid[-2] & due[-2].local),
+        ]
+
+        # Read beats issued and not yet answered: the R queue must have room for all of them.
+        # r_credits = RQ_DEPTH - rq_count - (reads in flight), kept as a register of its own so
+        # that the room check is one gate, not an adder and a compare.
+        r_credits = Signal(range(RQ_DEPTH + 1), init=RQ_DEPTH)
 
         # ---- which beat goes next ---------------------------------------------------------
-        r_room = (rq_count + r_due) < 2
-        r_want = rd_active & r_room
-        w_want = wr_active & wbuf_valid
-        r_local = rd.err != AxiResp.OKAY
-        w_local = wr.err != AxiResp.OKAY
-        r_shared = r_want & ~r_local
-        w_shared = w_want & ~w_local
+        r_want = rd_active & (r_credits != 0)
+        w_want = wr_active & (wbuf_count != 0)
+        free = ~q_req | req.grant    # a local beat always leaves the register at once
         prefer_write = Signal()
         sel_write = Signal()
-        m.d.comb += sel_write.eq(w_shared & (~r_shared | prefer_write))
+        m.d.comb += sel_write.eq(w_want & (~r_want | prefer_write))
         r_issue = Signal()
         w_issue = Signal()
         m.d.comb += [
-            req.valid.eq(r_shared | w_shared),
-            r_issue.eq(r_want & (r_local | (req.grant & ~sel_write))),
-            w_issue.eq(w_want & (w_local | (req.grant & sel_write))),
+            r_issue.eq(free & r_want & ~sel_write),
+            w_issue.eq(free & sel_write),
         ]
-        with m.If(req.grant & r_shared & w_shared):
+        with m.If(free & r_want & w_want):
             m.d.sync += prefer_write.eq(~sel_write)
+        # an R beat handed to the manager frees an entry (whether it came from the queue or
+        # went past it)
+        m.d.sync += r_credits.eq(r_credits - r_issue + (axi.rvalid & axi.rready))
 
-        with m.If(sel_write):
-            m.d.comb += [
-                req.region.eq(wr.region), req.addr.eq(wr.addr), req.write.eq(1),
-                req.w_data.eq(wbuf_data), req.w_strb.eq(wbuf_strb), req.size.eq(wr.size),
-                req.lock.eq(wr.lock), req.excl.eq(wr.excl), req.priv.eq(wr.priv),
+        with m.If(w_issue):
+            m.d.sync += [
+                q.region.eq(wr.region), q.offset.eq(wr.addr[:off_bits]),
+                q.w_data.eq(wbuf[0].data), q.w_strb.eq(wbuf[0].strb), q.size.eq(wr.size),
+                q.lock.eq(wr.lock), q.excl.eq(wr.excl), q.priv.eq(wr.priv),
+                q.tag.local.eq(wr.err != AxiResp.OKAY), q.tag.err.eq(wr.err),
+                q.tag.last.eq(wr.left == 0), q.tag.id.eq(wr.id), q.tag.write.eq(1),
+                q_req.eq(wr.err == AxiResp.OKAY), q_loc.eq(wr.err != AxiResp.OKAY),
             ]
-        with m.Else():
-            m.d.comb += [
-                req.region.eq(rd.region), req.addr.eq(rd.addr), req.size.eq(rd.size),
-                req.lock.eq(rd.lock), req.excl.eq(rd.excl), req.priv.eq(rd.priv),
+        with m.Elif(r_issue):
+            m.d.sync += [
+                q.region.eq(rd.region), q.offset.eq(rd.addr[:off_bits]),
+                q.size.eq(rd.size), q.lock.eq(rd.lock), q.excl.eq(rd.excl), q.priv.eq(rd.priv),
+                q.tag.local.eq(rd.err != AxiResp.OKAY), q.tag.err.eq(rd.err),
+                q.tag.last.eq(rd.left == 0), q.tag.id.eq(rd.id), q.tag.write.eq(0),
+                q_req.eq(rd.err == AxiResp.OKAY), q_loc.eq(rd.err != AxiResp.OKAY),
             ]
-        m.d.comb += self.bus_error.eq((r_issue & r_local) | (w_issue & w_local))
+        with m.Elif(leave):
+            m.d.sync += [q_req.eq(0), q_loc.eq(0)]
+        m.d.comb += [
+            req.valid.eq(q_req),
+            req.region.eq(q.region), req.addr.eq(absolute(q.region, q.offset[:off_bits])),
+            req.write.eq(q.tag.write),
+            req.w_data.eq(q.w_data), req.w_strb.eq(q.w_strb), req.size.eq(q.size),
+            req.lock.eq(q.lock), req.excl.eq(q.excl), req.priv.eq(q.priv),
+        ]
 
         # ---- read burst -------------------------------------------------------------------
         m.d.comb += axi.arready.eq(~rd_active)
         with m.If(axi.arvalid & axi.arready):
             m.d.sync += [rd.eq(ar_in), rd_active.eq(1)]
-        m.d.sync += r_due.eq(r_issue)
         with m.If(r_issue):
-            m.d.sync += [
-                r_due_local.eq(r_local), r_due_err.eq(rd.err),
-                r_due_last.eq(rd.left == 0), r_due_id.eq(rd.id),
-            ]
             self._advance(m, rd)
             with m.If(rd.left == 0):
                 m.d.sync += rd_active.eq(0)
@@ -230,10 +313,10 @@ class AxiSlaveFrontEnd(wiring.Component):
         # ---- R channel: answers in order, bypassing the queue when it is empty -------------
         arriving = Signal(_Answer)
         m.d.comb += [
-            arriving.id.eq(r_due_id),
-            arriving.last.eq(r_due_last),
-            arriving.data.eq(Mux(r_due_local, 0, req.r_data)),
-            arriving.resp.eq(Mux(r_due_local, r_due_err, req.resp)),
+            arriving.id.eq(ans.id),
+            arriving.last.eq(ans.last),
+            arriving.data.eq(Mux(ans.local, 0, req.r_data)),
+            arriving.resp.eq(Mux(ans.local, ans.err, req.resp)),
         ]
         head = Signal(_Answer)
         m.d.comb += head.eq(Mux(rq_count == 0, arriving, rq[0]))
@@ -244,39 +327,40 @@ class AxiSlaveFrontEnd(wiring.Component):
             axi.rresp.eq(head.resp),
             axi.rlast.eq(head.last),
         ]
+        # A shift queue: the head is always rq[0], so R's payload comes from one register.
+        # r_credits keeps answers from arriving while the queue is full.
         pop = axi.rvalid & axi.rready
-        with m.Switch(rq_count):
-            with m.Case(0):
-                with m.If(r_due & ~pop):
-                    m.d.sync += [rq[0].eq(arriving), rq_count.eq(1)]
-            with m.Case(1):
-                with m.If(pop & r_due):
-                    m.d.sync += rq[0].eq(arriving)
-                with m.Elif(pop):
-                    m.d.sync += rq_count.eq(0)
-                with m.Elif(r_due):
-                    m.d.sync += [rq[1].eq(arriving), rq_count.eq(2)]
-            with m.Case(2):
-                # r_room keeps answers from arriving while the queue is full.
-                with m.If(pop):
-                    m.d.sync += [rq[0].eq(rq[1]), rq_count.eq(1)]
+        push = r_due & ~((rq_count == 0) & pop)
+        after_pop = Signal.like(rq_count)
+        m.d.comb += after_pop.eq(rq_count - (pop & (rq_count != 0)))
+        m.d.sync += rq_count.eq(after_pop + push)
+        for i in range(RQ_DEPTH):
+            nxt = rq[i + 1] if i + 1 < RQ_DEPTH else rq[i]
+            with m.If(push & (after_pop == i)):
+                m.d.sync += rq[i].eq(arriving)
+            with m.Elif(pop & (rq_count != 0)):
+                m.d.sync += rq[i].eq(nxt)
 
         # ---- write burst ------------------------------------------------------------------
         m.d.comb += axi.awready.eq(~wr_active & ~wr_waiting & ~b_hold)
         with m.If(axi.awvalid & axi.awready):
             m.d.sync += [wr.eq(aw_in), wr_active.eq(1), b_acc.eq(AxiResp.OKAY)]
 
-        m.d.comb += axi.wready.eq(~wbuf_valid | w_issue)
-        with m.If(axi.wvalid & axi.wready):
-            m.d.sync += [wbuf_valid.eq(1), wbuf_data.eq(axi.wdata), wbuf_strb.eq(axi.wstrb)]
+        m.d.comb += axi.wready.eq(~wbuf_full)
+        w_in = Signal(_WBeat)
+        m.d.comb += [w_in.data.eq(axi.wdata), w_in.strb.eq(axi.wstrb)]
+        w_push = axi.wvalid & axi.wready
+        w_left = Signal.like(wbuf_count)   # entries after the pop
+        m.d.comb += w_left.eq(wbuf_count - w_issue)
+        m.d.sync += [wbuf_count.eq(w_left + w_push), wbuf_full.eq(w_left + w_push == 2)]
+        with m.If(w_push & (w_left == 0)):
+            m.d.sync += wbuf[0].eq(w_in)
         with m.Elif(w_issue):
-            m.d.sync += wbuf_valid.eq(0)
+            m.d.sync += wbuf[0].eq(wbuf[1])
+        with m.If(w_push & (w_left == 1)):
+            m.d.sync += wbuf[1].eq(w_in)
 
-        m.d.sync += w_due.eq(w_issue)
         with m.If(w_issue):
-            m.d.sync += [
-                w_due_local.eq(w_local), w_due_err.eq(wr.err), w_due_last.eq(wr.left == 0),
-            ]
             self._advance(m, wr)
             with m.If(wr.left == 0):
                 m.d.sync += [wr_active.eq(0), wr_waiting.eq(1)]
@@ -285,13 +369,13 @@ class AxiSlaveFrontEnd(wiring.Component):
         beat_resp = Signal(AxiResp)
         burst_resp = Signal(AxiResp)
         m.d.comb += [
-            beat_resp.eq(Mux(w_due_local, w_due_err, req.resp)),
+            beat_resp.eq(Mux(ans.local, ans.err, req.resp)),
             burst_resp.eq(Mux(b_acc != AxiResp.OKAY, b_acc, beat_resp)),
         ]
         with m.If(w_due & (b_acc == AxiResp.OKAY) &
                   ((beat_resp == AxiResp.SLVERR) | (beat_resp == AxiResp.DECERR))):
             m.d.sync += b_acc.eq(beat_resp)
-        b_now = w_due & w_due_last
+        b_now = w_due & ans.last
         m.d.comb += [
             axi.bvalid.eq(b_hold | b_now),
             axi.bresp.eq(Mux(b_hold, b_hold_resp, burst_resp)),

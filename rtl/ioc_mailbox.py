@@ -43,12 +43,17 @@ def _compose(reg, values):
 class IocMailbox(wiring.Component):
     """Mailbox, doorbells, events, guest lifecycle, watchdogs and counters of the IOC subsystem.
 
-    One access per cycle is presented on ``bus`` and answered in the next cycle (the response
-    cycle). Register writes, doorbells and acknowledges take effect at the clock edge that ends
-    the ``valid`` cycle. ``AGENT_CTRL.RESET``, ``CHANNEL_RESET`` and the ``BUS_ERROR`` event of a
-    refused access are latched and act one edge later, at the end of the response cycle. A
-    refused access (see :data:`ioc_defs.regmap.BAD_ACCESSES`) gets SLVERR and changes nothing.
-    ``AxLOCK`` is ignored: exclusives are plain accesses.
+    A two-stage pipeline taking one access per cycle on ``bus``. In the ``valid`` cycle (X) the
+    access's form, register select and field limits are decoded and registered; in the next
+    cycle (E) the checks against the state are made, and register writes, doorbells and
+    acknowledges take effect at the clock edge that ends E; the answer is presented in the
+    cycle after E (the response cycle). ``AGENT_CTRL.RESET``, ``CHANNEL_RESET`` and the
+    ``BUS_ERROR`` event of a refused access are latched and act one edge later, at the end of
+    the response cycle. A refused access (see :data:`ioc_defs.regmap.BAD_ACCESSES`) gets SLVERR and
+    changes nothing. ``AxLOCK`` is ignored: exclusives are plain accesses.
+
+    Only E reads or writes the state, so an access sees the effects of every access presented
+    before it, however close: no forwarding, no stall.
 
     Parameters
     ----------
@@ -59,10 +64,10 @@ class IocMailbox(wiring.Component):
     -------
     bus : In(AccessSignature)
         Granted accesses whose address lies in the register window. ``r_data`` and ``resp`` are
-        valid in the cycle after ``valid`` and zero otherwise (``resp`` is decoded from flops
+        valid two cycles after ``valid`` and zero otherwise (``resp`` is decoded from flops
         in that cycle).
     monitor : In(MonitorStatusSignature)
-        LL/SC statistics of every agent, sampled in the cycle a register read happens.
+        LL/SC statistics of every agent, sampled in E, the cycle after ``valid``.
     bus_error : In(n_agents)
         Bit k pulses for one cycle when agent k got an error response outside the register
         block; it raises agent k's ``BUS_ERROR`` event at the end of that cycle.
@@ -70,7 +75,7 @@ class IocMailbox(wiring.Component):
         ``irq[k]`` = OR of agent k's ``CH_STATUS`` and ``EV_STATUS`` bits, decoded from flops.
         A doorbell or an acknowledge shows in the response cycle of its access.
     agent_rst : Out(n_agents)
-        ``agent_rst[k]`` is high for ``agent_rst_cycles`` cycles, from the second cycle after
+        ``agent_rst[k]`` is high for ``agent_rst_cycles`` cycles, from the third cycle after
         the ``valid`` cycle of a write of ``AGENT_CTRL[k].RESET``.
 
     Raises
@@ -110,37 +115,46 @@ class IocMailbox(wiring.Component):
         for k in range(na):
             m.d.comb += [
                 self.irq[k].eq((ch_pend[k] & ch_ena[k]).any() | (ev_pend[k] & ev_ena[k]).any()),
-                self.agent_rst[k].eq(rst_cnt[k] != 0),
+                self.agent_rst[k].eq(s.in_reset[k]),
             ]
 
         # -- decoder and access checks, generated from the register map -------------------------
-        def w_field(reg, name):
+        # X (the cycle ``bus.valid`` is high): what depends on the access alone (form, register
+        # selects, field limits) is computed and registered. E (the next cycle): the checks
+        # that depend on the state, the effects and the read value. The state is read and
+        # written only in E, so consecutive accesses need neither forwarding nor stalls.
+        e = _Stage(m, bus)
+
+        def x_field(reg, name):
             f = reg.field(name)
             return bus.w_data[f.offset:f.offset + f.width]
 
+        def w_field(reg, name):
+            f = reg.field(name)
+            return e.w_data[f.offset:f.offset + f.width]
+
         # Per-channel terms depend only on the state and the caller, so they are computed in
-        # parallel with the address decode instead of after a mux on the written channel.
+        # parallel with the registered decode instead of after a mux on the written channel.
         db_ch = w_field(REGMAP["DOORBELL"], "CHANNEL")
-        db_sel = Signal(nc)
+        db_sel = Signal(nc, name="doorbell_channel_q")
         db_ok = Signal(nc)
+        m.d.sync += db_sel.eq(Cat(x_field(REGMAP["DOORBELL"], "CHANNEL") == c
+                                  for c in range(nc)))
         for c in range(nc):
-            m.d.comb += [
-                db_sel[c].eq(db_ch == c),
-                db_ok[c].eq(ch_on[c] & s.is_endpoint(c, bus.agent)),
-            ]
+            m.d.comb += db_ok[c].eq(ch_on[c] & s.is_endpoint(c, e.agent))
         checks = {
             Check.DOORBELL_ENDPOINT: lambda i: (db_sel & db_ok).any(),
-            Check.EPOCH_READER: lambda i: bus.priv | s.is_endpoint(i, bus.agent),
-            Check.KICK_PERMITTED: lambda i: bus.priv | wd_mask[i].bit_select(bus.agent, 1),
+            Check.EPOCH_READER: lambda i: e.priv | s.is_endpoint(i, e.agent),
+            Check.KICK_PERMITTED: lambda i: e.priv | wd_mask[i].bit_select(e.agent, 1),
         }
-        sources = self._read_sources(s)
+        sources = self._read_sources(s, e)
 
         # The decode and checks are factorized to keep the logic shallow: each register (or
         # array) is selected by the address bits above its index, the direction and privilege
         # conditions are shared by the registers of one kind, and only the registers with a
         # limit or a specific check add terms that depend on the data or the state.
-        form_ok = Signal()
-        m.d.comb += form_ok.eq((bus.size == WORD_SIZE) & (bus.addr[:2] == 0) &
+        form_ok = Signal(name="form_ok_q")
+        m.d.sync += form_ok.eq((bus.size == WORD_SIZE) & (bus.addr[:2] == 0) &
                                (~bus.write | (bus.w_strb == 0b1111)))
         word_bits = (REG_SIZE - 1).bit_length()
         kinds, dyn_bad, reads, wr, sels = {}, [], [], {}, {}
@@ -148,30 +162,35 @@ class IocMailbox(wiring.Component):
             entries = range(reg.count(p))
             if not entries:
                 continue
-            sel = sels[reg.name] = Signal(name=f"sel_{reg.name.lower()}")
+            sel = sels[reg.name] = Signal(name=f"sel_{reg.name.lower()}_q")
             if reg.array is None:
-                m.d.comb += sel.eq(bus.addr[2:word_bits] == reg.offset // 4)
+                m.d.sync += sel.eq(bus.addr[2:word_bits] == reg.offset // 4)
                 hit = [sel]
             else:
                 lo, hi = reg.index_bits
                 index = bus.addr[lo:hi]
                 above = (bus.addr[hi:word_bits] == reg.offset >> hi) & (
                     bus.addr[2:lo] == (reg.offset & ((1 << lo) - 1)) >> 2)
-                m.d.comb += sel.eq(above & (index < len(entries)))
-                hit = [sel & (index == i) for i in entries]
+                m.d.sync += sel.eq(above & (index < len(entries)))
+                hit = [Signal(name=f"hit_{reg.name.lower()}_{i}_q") for i in entries]
+                for i in entries:
+                    m.d.sync += hit[i].eq(above & (index == i))
             static = C(1)
             if not reg.writable:
-                static &= ~bus.write
+                static &= ~e.write
             if not reg.readable:
-                static &= bus.write
+                static &= e.write
             if reg.priv_write:
-                static &= ~bus.write | bus.priv
+                static &= ~e.write | e.priv
             kinds.setdefault((reg.readable, reg.writable, reg.priv_write),
                              (static, []))[1].append(sel)
             dynamic = C(1)
-            for f in reg.fields:
-                if f.limit is not None:
-                    dynamic &= ~bus.write | (w_field(reg, f.name) < getattr(p, f.limit))
+            limits = [x_field(reg, f.name) < getattr(p, f.limit)
+                      for f in reg.fields if f.limit is not None]
+            if limits:
+                limit_ok = Signal(name=f"limit_ok_{reg.name.lower()}_q")
+                m.d.sync += limit_ok.eq(~bus.write | Cat(limits).all())
+                dynamic &= limit_ok
             if reg.check is not None:
                 dynamic &= Cat(hit[i] & checks[reg.check](i) for i in entries).any()
             ok = Signal(name=f"ok_{reg.name.lower()}")
@@ -180,7 +199,7 @@ class IocMailbox(wiring.Component):
             for i in entries:
                 wr[reg.name, i] = Signal(name=f"wr_{reg.name.lower()}_{i}")
                 m.d.comb += wr[reg.name, i].eq(
-                    bus.valid & bus.write & form_ok & static & hit[i] & ok)
+                    e.valid & e.write & form_ok & static & hit[i] & ok)
                 if reg.readable:
                     read_ok = hit[i] if reg.check is None else hit[i] & checks[reg.check](i)
                     reads.append(Mux(read_ok, _compose(reg, sources(reg, i)), 0))
@@ -192,11 +211,11 @@ class IocMailbox(wiring.Component):
         agent_q = Signal.like(bus.agent)
         refused = Signal()
         m.d.sync += [
-            reasons_q.eq(Mux(bus.valid, reasons, 0)),
-            agent_q.eq(bus.agent),
+            reasons_q.eq(Mux(e.valid, reasons, 0)),
+            agent_q.eq(e.agent),
             # equal to gating with the refusal: a selected, readable, well-formed read that
             # passed its check is accepted
-            bus.r_data.eq(Mux(bus.valid & ~bus.write & form_ok, _or_tree(reads), 0)),
+            bus.r_data.eq(Mux(e.valid & ~e.write & form_ok, _or_tree(reads), 0)),
         ]
         m.d.comb += [
             refused.eq(reasons_q.any()),
@@ -208,7 +227,7 @@ class IocMailbox(wiring.Component):
             return wr[name, 0]
 
         def agent_is(k):
-            return bus.agent == k
+            return e.agent == k
 
         ch_set = [Signal(nc, name=f"a{k}_ch_set") for k in range(na)]
         ch_clr = [Signal(nc, name=f"a{k}_ch_clr") for k in range(na)]
@@ -220,11 +239,11 @@ class IocMailbox(wiring.Component):
         # DOORBELL on channel c sets c at agent k iff the caller is one endpoint and k the other
         # (which implies the channel check): computed per (k, c) from the state, in parallel
         # with the decode, so that irq follows in the next cycle without a deep path.
-        db_fire = bus.valid & bus.write & form_ok & sels["DOORBELL"]
+        db_fire = e.valid & e.write & form_ok & sels["DOORBELL"]
 
         def rings(k, c):
-            return ch_on[c] & (((bus.agent == ep_a[c]) & (ep_b[c] == k)) |
-                               ((bus.agent == ep_b[c]) & (ep_a[c] == k)))
+            return ch_on[c] & (((e.agent == ep_a[c]) & (ep_b[c] == k)) |
+                               ((e.agent == ep_b[c]) & (ep_a[c] == k)))
 
         # AGENT_CTRL[t].RESET and CHANNEL_RESET are latched and act at the end of the next
         # cycle (their fan-out to every channel and agent would be too deep for one cycle).
@@ -232,11 +251,14 @@ class IocMailbox(wiring.Component):
         ar_lo, _ = ac.index_bits
         ar_q = Signal(name="agent_reset_q")
         ar_t = Signal(p.agent_bits, name="agent_reset_target_q")
+        # the AGENT_CTRL index is the only part of the address E needs
+        ctrl_index = Signal(p.agent_bits, name="agent_ctrl_index_q")
+        m.d.sync += ctrl_index.eq(bus.addr[ar_lo:ar_lo + p.agent_bits])
         cr_q = Signal(name="channel_reset_q")
         cr_ch = Signal(len(db_ch), name="channel_reset_channel_q")
         m.d.sync += [
             ar_q.eq(Cat(wr["AGENT_CTRL", t] & w_field(ac, "RESET")[0] for t in range(na)).any()),
-            ar_t.eq(bus.addr[ar_lo:ar_lo + p.agent_bits]),
+            ar_t.eq(ctrl_index),
             cr_q.eq(wr1("CHANNEL_RESET")),
             cr_ch.eq(w_field(REGMAP["CHANNEL_RESET"], "CHANNEL")),
         ]
@@ -285,9 +307,11 @@ class IocMailbox(wiring.Component):
             with m.If(wr1("EV_ENABLE") & agent_is(k)):
                 m.d.sync += ev_ena[k].eq(w_events("EV_ENABLE"))
             with m.If(ar_fire[k]):
-                m.d.sync += rst_cnt[k].eq(p.agent_rst_cycles)
+                m.d.sync += [rst_cnt[k].eq(p.agent_rst_cycles - 1), s.in_reset[k].eq(1)]
             with m.Elif(rst_cnt[k] != 0):
                 m.d.sync += rst_cnt[k].eq(rst_cnt[k] - 1)
+            with m.Else():
+                m.d.sync += s.in_reset[k].eq(0)
 
         cfg = REGMAP["CH_CFG"]
         for c in range(nc):
@@ -319,13 +343,20 @@ class IocMailbox(wiring.Component):
                          w_field(REGMAP["WDOG_EXPIRED"], "WDOG")[:len(wd_expired)], 0)
         m.d.sync += wd_expired.eq((wd_expired & ~wd_exp_clr) | wd_exp_set)
 
-        m.d.sync += s.cycle.eq(s.cycle + 1)
+        # Two 32-bit halves: the high one increments on a flag registered the cycle before the
+        # low one wraps, so no carry runs through all 64 bits in one cycle.
+        lo, hi = s.cycle[:32], s.cycle[32:]
+        lo_wraps = Signal(name="cycle_lo_wraps")
+        m.d.sync += [lo.eq(lo + 1), lo_wraps.eq(lo == 0xFFFF_FFFE)]
+        with m.If(lo_wraps):
+            m.d.sync += hi.eq(hi + 1)
         return m
 
-    def _read_sources(self, s):
-        """``sources(reg, i)`` -> ``{field name: Value}`` for every readable field of ``reg``."""
-        p, bus, mon = self._params, self.bus, self.monitor
-        agent = bus.agent
+    def _read_sources(self, s, e):
+        """``sources(reg, i)`` -> ``{field name: Value}`` for every readable field of ``reg``,
+        as read in stage E by the access ``e``."""
+        p, mon = self._params, self.monitor
+        agent = e.agent
         ep_a, ep_b, ch_on, ch_pend = s.ep_a, s.ep_b, s.ch_on, s.ch_pend
 
         def tx_pending():
@@ -343,7 +374,7 @@ class IocMailbox(wiring.Component):
                                  "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2},
             "SHM_SIZE": lambda i: {"BYTES": C(p.shm_bytes, 32)},
             "RST_CFG": lambda i: {"AGENT_RST_CYCLES": p.agent_rst_cycles},
-            "WHOAMI": lambda i: {"AGENT": agent, "PRIV": bus.priv},
+            "WHOAMI": lambda i: {"AGENT": agent, "PRIV": e.priv},
             "IRQ_STATUS": lambda i: {"IRQ": self.irq},
             "CYCLE_LO": lambda i: {"COUNT": s.cycle[:32]},
             "CYCLE_HI": lambda i: {"COUNT": s.cycle[32:]},
@@ -383,6 +414,16 @@ def _or_tree(values):
     return values[0]
 
 
+class _Stage:
+    """The access of stage E: the members of ``bus`` that E uses, registered from X."""
+
+    def __init__(self, m, bus):
+        for name in ("valid", "agent", "write", "w_data", "priv"):
+            reg = Signal.like(getattr(bus, name), name=f"e_{name}")
+            m.d.sync += reg.eq(getattr(bus, name))
+            setattr(self, name, reg)
+
+
 class _State:
     """The storage elements of the register block."""
 
@@ -396,7 +437,10 @@ class _State:
         self.ch_ena = Array(Signal(nc, name=f"a{k}_ch_enable") for k in range(na))
         self.ev_pend = Array(Signal(_N_EVENTS, name=f"a{k}_ev_pending") for k in range(na))
         self.ev_ena = Array(Signal(_N_EVENTS, name=f"a{k}_ev_enable") for k in range(na))
-        self.rst_cnt = [Signal(range(p.agent_rst_cycles + 1), name=f"a{k}_rst_cnt")
+        # agent_rst[k] straight from a flop (it clears reservations in the LL/SC monitor's
+        # cycle); rst_cnt[k] counts the pulse's cycles after the first
+        self.in_reset = [Signal(name=f"a{k}_in_reset") for k in range(na)]
+        self.rst_cnt = [Signal(range(p.agent_rst_cycles), name=f"a{k}_rst_cnt")
                         for k in range(na)]
         self.wd_period = [Signal(32, name=f"wd{w}_period") for w in range(nw)]
         self.wd_on = [Signal(name=f"wd{w}_enable") for w in range(nw)]

@@ -1,6 +1,6 @@
 """SH-4A style LL/SC reservation monitor (``movli.l`` / ``movco.l`` as AXI exclusive accesses)."""
 
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -43,6 +43,16 @@ class LlScMonitor(wiring.Component):
     ll, sc, store : In(1)
         Kind of access: load-linked (supported exclusive read), store-conditional (supported
         exclusive write) or plain store. At most one is set; a plain read sets none.
+    same_granule : In(n_agents)
+        Valid with ``valid``: bit *i* is 1 iff ``resv_granule[i]`` equals the granule of
+        ``addr``. The caller computes it a cycle ahead (from ``resv_granule`` and
+        ``granule_set``) and registers it, so that the compare is not in the path from the
+        access to ``sc_ok`` and the reservations.
+    resv_granule : Out(granule bits).array(n_agents)
+        The granule of each reservation (meaningful while ``resv_valid[i]``).
+    granule_set : Out(n_agents)
+        Bit *i*: ``resv_granule[i]`` becomes the granule of ``addr`` at the end of this cycle
+        (an LL by agent *i* that no clear cancels).
     sc_ok : Out(1)
         Combinational: the SC presented this cycle succeeds and must be written.
     clear : In(n_agents)
@@ -66,6 +76,9 @@ class LlScMonitor(wiring.Component):
             "ll": In(1),
             "sc": In(1),
             "store": In(1),
+            "same_granule": In(n),
+            "resv_granule": Out(self._addr_bits - params.granule_log2).array(n),
+            "granule_set": Out(n),
             "sc_ok": Out(1),
             "clear": In(n),
             "resv_valid": Out(n),
@@ -91,18 +104,27 @@ class LlScMonitor(wiring.Component):
         for i in range(p.n_agents):
             m.d.comb += [
                 mine[i].eq(self.valid & (self.agent == i)),
-                hit[i].eq(self.resv_valid[i] & (resv_granule[i] == granule)),
+                hit[i].eq(self.resv_valid[i] & self.same_granule[i]),
+                self.resv_granule[i].eq(resv_granule[i]),
+                self.granule_set[i].eq(mine[i] & self.ll & ~self.clear[i]),
             ]
-            with m.If(mine[i] & self.sc & hit[i] & ~self.clear[i]):
-                m.d.comb += self.sc_ok.eq(1)
+        # would_pass[i]: an SC by agent i would succeed now
+        would_pass = [mine[i] & hit[i] & ~self.clear[i] for i in range(p.n_agents)]
+        m.d.comb += self.sc_ok.eq(self.sc & Cat(would_pass).any())
 
-        writes = self.valid & (self.store | (self.sc & self.sc_ok))
         for i in range(p.n_agents):
             status_cause = self.status.cause[i]
+            # Another agent's store, or its SC that succeeds, on i's granule: written out over
+            # the other agents (the access is theirs, so i's own term drops out) to keep the
+            # path from the access to i's reservation shallow.
+            others_pass = Cat(would_pass[j] for j in range(p.n_agents) if j != i).any()
+            conflict = (self.valid & ~mine[i] & hit[i] &
+                        (self.store | (self.sc & others_pass)))
+            own_ok = would_pass[i]
             with m.If(mine[i] & self.ll):
                 m.d.sync += self.status.ll_count[i].eq(self.status.ll_count[i] + 1)
             with m.If(mine[i] & self.sc):
-                with m.If(self.sc_ok):
+                with m.If(own_ok):
                     m.d.sync += self.status.sc_ok_count[i].eq(self.status.sc_ok_count[i] + 1)
                 with m.Else():
                     m.d.sync += self.status.sc_fail_count[i].eq(self.status.sc_fail_count[i] + 1)
@@ -129,12 +151,12 @@ class LlScMonitor(wiring.Component):
                     self.resv_valid[i].eq(0),
                     lost_cause[i].eq(ScFailCause.NO_RESERVATION),
                 ]
-                with m.If(~self.sc_ok):
+                with m.If(~own_ok):
                     with m.If(self.resv_valid[i]):
                         m.d.sync += status_cause.eq(ScFailCause.ADDRESS_MISMATCH)
                     with m.Else():
                         m.d.sync += status_cause.eq(lost_cause[i])
-            with m.Elif(writes & ~mine[i] & hit[i]):
+            with m.Elif(conflict):
                 m.d.sync += [
                     self.resv_valid[i].eq(0),
                     lost_cause[i].eq(ScFailCause.CONFLICT),

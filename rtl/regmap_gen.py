@@ -12,6 +12,8 @@ from ioc_defs import regmap
 from ioc_defs.params import REG_BASE, REG_SIZE, ScFailCause
 from ioc_defs.regmap import BAD_ACCESSES, REGMAP, Check, Event
 
+from .access import HANDSHAKE_TO_ANSWER
+
 __all__ = ["markdown", "c_header", "json_text", "write_all", "main"]
 
 _ENUMS = {"Event": Event, "ScFailCause": ScFailCause}
@@ -99,12 +101,18 @@ def markdown():
         out += [f"| {e.name} | {int(e)} |" for e in enum]
     out += [
         "", "## Timing", "",
-        "One access per cycle; its response comes in the next cycle (the response cycle). "
-        "Register writes, doorbells and acknowledges take effect at the end of the access "
-        "cycle, so `irq` reflects them in the response cycle. `AGENT_CTRL.RESET`, "
-        "`CHANNEL_RESET` and the `BUS_ERROR` event of a refused access act one cycle later, at "
-        "the end of the response cycle (their fan-out is latched to keep the logic shallow). "
-        "A set and a clear of the same pending bit in one cycle: the set wins.", "",
+        "One access per cycle across all agents. The register block performs an access in its "
+        f"*access cycle* (stage E of the pipeline), {HANDSHAKE_TO_ANSWER - 1} cycles after the "
+        "AR handshake (a write: the later of its AW and W handshakes) when uncontended; its "
+        "response comes in the next cycle (the response cycle: R or B valid, "
+        f"{HANDSHAKE_TO_ANSWER} cycles after the handshake). Register writes, doorbells and "
+        "acknowledges take effect at the end of the access cycle, so `irq` reflects them in "
+        "the response cycle, the first cycle the write's B can be handshaken. Accesses are "
+        "performed in grant order, one per cycle, so a read sees every write granted before "
+        "it, however close. `AGENT_CTRL.RESET`, `CHANNEL_RESET` and the `BUS_ERROR` event of "
+        "a refused access act one cycle later, at the end of the response cycle (their "
+        "fan-out is latched to keep the logic shallow). A set and a clear of the same pending "
+        "bit in one cycle: the set wins.", "",
     ]
     return "\n".join(out)
 

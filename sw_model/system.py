@@ -96,36 +96,39 @@ class RefSystem:
         """Pulse ``resv_clear[agent]``."""
         self.memory.resv_clear(agent)
 
-    def granted(self, acc, clears, bus_error=0):
-        """One whole cycle as the RTL's arbiter presents it (the scoreboard's view): the granted
-        access ``acc`` (a dict as :class:`testbench.probes.Probes` reads it, or ``None``), the
-        reservation clears of the cycle (``resv_clear | agent_rst``, one bit per agent) and the
-        front ends' error pulses; returns the expected answer ``(resp, r_data)`` or ``None``.
+    def granted(self, acc, x_clears, bus_error=0):
+        """One whole cycle of the RTL's pipeline (the scoreboard's view): ``acc`` is the access
+        in stage E (a dict as :class:`testbench.probes.Probes` reads it, or ``None``), which
+        the shared RAM and the LL/SC monitor performed one cycle earlier, in stage X, with that
+        cycle's reservation clears ``x_clears`` (``resv_clear | agent_rst``, one bit per
+        agent); the register block performs it now, seeing the monitor as X left it, with this
+        cycle's front-end error pulses ``bus_error``. Returns the expected answer ``(resp,
+        r_data)`` or ``None``.
 
         In the RTL a clear wins over an LL or an SC by the same agent in the same cycle: the LL
         leaves no reservation, the SC fails as PREEMPTED. ``acc["excl"]`` is the front end's
         verdict that the exclusive is of the supported form."""
         mem, reg = self.memory, self.regblock
-        for k in range(self._params.n_agents):
-            counts = mem.counters(k)
-            reg.monitor[k] = MonitorStatus(mem.cause(k), counts.ll, counts.sc_ok, counts.sc_fail)
-        reg.bus_error = bus_error
         is_ll = (acc is not None and acc["region"] == Region.SHM and acc["excl"]
                  and not acc["write"])
         if not is_ll:
-            self._clear(clears)
+            self._clear(x_clears)
         expected = None
-        if acc is None or acc["region"] != Region.REG:
-            reg.tick()
         if acc is not None and acc["region"] == Region.SHM:
             expected = mem.access(acc["agent"], acc["addr"], write=acc["write"],
                                   data=acc["data"], strb=acc["strb"], size=acc["size"],
                                   lock=acc["lock"], single=acc["excl"])
-        elif acc is not None:
+        if is_ll:
+            self._clear(x_clears)
+        for k in range(self._params.n_agents):
+            counts = mem.counters(k)
+            reg.monitor[k] = MonitorStatus(mem.cause(k), counts.ll, counts.sc_ok, counts.sc_fail)
+        reg.bus_error = bus_error
+        if acc is None or acc["region"] != Region.REG:
+            reg.tick()
+        else:
             expected = reg.access(acc["agent"], acc["addr"], acc["write"], acc["data"],
                                   acc["strb"], acc["size"], acc["priv"], acc["lock"])
-        if is_ll:
-            self._clear(clears)
         return expected
 
     def _clear(self, clears):

@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from ioc_defs.axi import AxiResp
+from rtl.access import ANSWER_LATENCY
 
 __all__ = ["AxiWrite", "AxiRead", "AxiManagerModel", "SlotModel", "manager_testbench"]
 
@@ -177,8 +178,8 @@ class AxiManagerModel:
 
 
 class SlotModel:
-    """Grants the front end's requests (at random when ``grant_p`` < 1) and answers them in the
-    next cycle from a word memory, as the subsystem's targets do."""
+    """Grants the front end's requests (at random when ``grant_p`` < 1) and answers them
+    ``ANSWER_LATENCY`` cycles later from a word memory, as the subsystem's pipeline does."""
 
     def __init__(self, fe, *, grant_p=1.0, seed=0):
         self.fe = fe
@@ -186,14 +187,16 @@ class SlotModel:
         self.rng = random.Random(seed)
         self.mem = {}
         self.accesses = []
+        self.answers = [None] * ANSWER_LATENCY
         self.answer = None
         self.bus_errors = 0
 
     def step(self, ctx):
         req = self.fe.req
-        if self.answer is not None:
-            ctx.set(req.r_data, self.answer[0])
-            ctx.set(req.resp, self.answer[1])
+        due = self.answers.pop(0)
+        # between answers the pipeline presents junk, which the front end must ignore
+        ctx.set(req.r_data, 0xDEAD_BEEF if due is None else due[0])
+        ctx.set(req.resp, AxiResp.SLVERR if due is None else due[1])
         self.answer = None
         grant = ctx.get(req.valid) and self.rng.random() < self.grant_p
         ctx.set(req.grant, grant)
@@ -212,6 +215,7 @@ class SlotModel:
                 self.answer = (0, resp)
             else:
                 self.answer = (self.mem.get(word, 0), resp)
+        self.answers.append(self.answer)
         self.bus_errors += ctx.get(self.fe.bus_error)
 
 

@@ -1,7 +1,7 @@
 """Functional coverage sampled from what the DUT did, every cycle of every cocotb test.
 
 :class:`CoverageMonitor` watches the subsystem's ports and the probes documented in
-:class:`rtl.subsystem.IocSubsystem` (the granted access ``access__*``, its answer ``answer_*``,
+:class:`rtl.subsystem.IocSubsystem` (the access in stage X ``x_access__*``, its answer ``answer_*``,
 ``bus_error``), the front ends' requests for the access slot, the LL/SC monitor's status and the
 register block's set/clear terms, and feeds the cover groups of :mod:`testbench.covergroups`.
 Nothing is sampled from what a test intended: a transaction counts with the response the port
@@ -119,13 +119,14 @@ class CoverageMonitor(Background):
     async def _run(self):
         d = self.dut = self.tb.dut
         self._prev_access = None
-        self._irq = self._rst = 0
+        self._irq = self._rst = self._x_clears = 0
+        self._x_access = None
         await ReadOnly()
         while True:
             if int(d.rst.value):
                 for q in self._reads + self._writes:
                     q.clear()
-                self._prev_access = None
+                self._prev_access = self._x_access = None
             else:
                 self._sample_cycle()
             await RisingEdge(d.clk)
@@ -135,6 +136,9 @@ class CoverageMonitor(Background):
         d, event = self.dut, self.cover.event
         self._answer(self._prev_access)
         self._prev_access = self._access()
+        # the access in X and the clears it sees: _access looks at them one cycle later, in E
+        self._x_access = self._sample_x()
+        self._x_clears = int(d.resv_clear.value) | int(d.agent_rst.value)
 
         irq, rst = int(d.irq.value), int(d.agent_rst.value)
         if irq & ~self._irq:
@@ -179,10 +183,14 @@ class CoverageMonitor(Background):
             event("watchdog_expiry")
         self._transactions()
 
+    def _sample_x(self):
+        """The access in stage X this cycle, or ``None``."""
+        return self._probes.access()
+
     def _access(self):
-        """The access granted this cycle (sampled into ``ioc.reg``), or ``None``."""
-        d = self.dut
-        acc = self._probes.access()
+        """The access in stage E this cycle (sampled into ``ioc.reg``; read in stage X the
+        cycle before), or ``None``."""
+        acc = self._x_access
         if acc is None:
             return None
         agent = acc["agent"]
@@ -201,8 +209,7 @@ class CoverageMonitor(Background):
             # a doorbell that rings the caller itself (both endpoints are the caller)
             acc["self"] = acc["doorbell"] and bool(int(self._sets[agent][0].value))
         elif acc["region"] == Region.SHM and acc["excl"]:
-            clears = int(d.resv_clear.value) | int(d.agent_rst.value)
-            if clears >> agent & 1:
+            if self._x_clears >> agent & 1:
                 self.cover.llsc("sc_and_clear_same_cycle" if acc["write"]
                                 else "ll_and_clear_same_cycle", f"a{agent}")
         return acc

@@ -3,14 +3,15 @@
 The scoreboard predicts every access from the AXI pins: each accepted AR/AW burst is decoded on
 its own (:func:`sw_model.bursts.decode_burst`: region, refusal, beat addresses, exclusive form)
 into the beats it must become, and each port's W beats are kept in order. Every cycle it reads
-the access the arbiter granted (the subsystem's serialization point, so the models see accesses
-in the true order), compares it with the predicted next beat of that agent and direction
-(address, size, region, exclusive flag, privilege, write data and strobes), and performs the
-*predicted* beat on the reference models as :class:`sw_model.system.RefSystem` puts them
-together (:meth:`~sw_model.system.RefSystem.granted`: shared RAM + LL/SC monitor, register
-block): a front end that decodes a burst wrongly is caught, not copied into the model. It then
-compares the RTL's answer in the next cycle, and the ``irq`` and ``agent_rst`` levels of every
-cycle, with the models'.
+the granted access in the pipeline's stage X (accesses pass each stage in grant order, so the
+models see them in the true order), compares it with the predicted next beat of that agent and
+direction (address, size, region, exclusive flag, privilege, write data and strobes) and, one
+cycle later, when it is in stage E, performs the *predicted* beat on the reference models as
+:class:`sw_model.system.RefSystem` puts them together
+(:meth:`~sw_model.system.RefSystem.granted`: shared RAM + LL/SC monitor with the clears of the X
+cycle, then the register block): a front end that decodes a burst wrongly is caught, not copied
+into the model. It then compares the RTL's answer in the next cycle, and the ``irq`` and
+``agent_rst`` levels of every cycle, with the models'.
 
 Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never reach the granted
 access (a granted beat of a burst predicted refused is a mismatch); the AXI checkers and the
@@ -153,6 +154,7 @@ class Scoreboard(Background):
     async def _run(self):
         d = self.dut
         expected = None
+        x_acc, x_clears = None, 0
         await ReadOnly()
         while True:
             if expected is not None:
@@ -167,10 +169,11 @@ class Scoreboard(Background):
             if rst != self.regblock.agent_rst:
                 self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
             self._watch_pins()
-            acc = self._sample_access()
+            # the access in E this cycle is the one read in X the cycle before
+            acc = x_acc
             self._last = acc
-            expected = self.system.granted(acc, int(d.resv_clear.value) | rst,
-                                           self._probes.bus_error())
+            expected = self.system.granted(acc, x_clears, self._probes.bus_error())
+            x_acc, x_clears = self._sample_access(), int(d.resv_clear.value) | rst
             if acc is not None:
                 self.accesses += 1
             self.cycles += 1

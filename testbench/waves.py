@@ -43,20 +43,19 @@ def gtkw_traces(params):
         groups.append((f"Agent {k} AXI", [_trace(f"s{k}_axi_{s}", Shape.cast(axi[s].shape).width)
                                           for s in _AXI_SHOWN]))
     groups.append(("Granted access", [
-        _trace("access__valid", 1), _trace("access__agent", params.agent_bits),
-        _trace("access__addr", ADDR_WIDTH), _trace("access__write", 1),
-        _trace("access__excl", 1), _trace("access__priv", 1), _trace("access_region", 2),
+        _trace("x_access__valid", 1), _trace("x_access__agent", params.agent_bits),
+        _trace("x_access__addr", ADDR_WIDTH), _trace("x_access__write", 1),
+        _trace("x_access__excl", 1), _trace("x_access__priv", 1), _trace("x_access_region", 2),
         _trace("answer_resp", 2), _trace("answer_data", 32)]))
     granule_bits = (params.shm_bytes - 1).bit_length() - params.granule_log2
     groups.append(("LL/SC reservations", [_trace("monitor.resv_valid", n)] + [
         _trace(f"monitor.resv{k}_granule", granule_bits) for k in range(n)]))
-    rst_bits = params.agent_rst_cycles.bit_length()
     mailbox = []
     for k in range(n):
         mailbox += [_trace(f"mailbox.a{k}_ch_pending", params.n_channels),
                     _trace(f"mailbox.a{k}_ch_enable", params.n_channels),
                     _trace(f"mailbox.a{k}_ev_pending", len(Event)),
-                    _trace(f"mailbox.a{k}_rst_cnt", rst_bits)]
+                    _trace(f"mailbox.a{k}_in_reset", 1)]
     mailbox += [_trace(f"mailbox.ch{c}_epoch", EPOCH_WIDTH) for c in range(params.n_channels)]
     groups.append(("Mailbox", mailbox))
     return groups

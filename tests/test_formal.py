@@ -44,6 +44,9 @@ def _drive_llsc(top, seed, cycles=600):
             for k in ("ll", "sc", "store"):
                 ctx.set(getattr(dut, k), kind == k)
             ctx.set(dut.clear, rng.getrandbits(P_SIM.n_agents) if rng.random() < 0.1 else 0)
+            granule = ctx.get(dut.addr) >> P_SIM.granule_log2
+            ctx.set(dut.same_granule, sum((ctx.get(dut.resv_granule[i]) == granule) << i
+                                          for i in range(P_SIM.n_agents)))
             await ctx.tick()
     return testbench
 

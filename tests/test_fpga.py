@@ -10,48 +10,77 @@ from ioc_defs.params import IocParams
 from rtl.fpga.boards import BOARDS, ECP5_DEVICES, BoardTop
 from rtl.fpga.flow import REPORT_FIELDS, ROOT, TOOLS, synthesize, tool_env
 
+#: Out-of-context targets below their floor today (issue 12, open): 19.3 MHz on the UP5K
+#: before the pipeline, 38.5 MHz with it (5aa6f7d); its routing costs ~2.6 ns per logic level at
+#: this fill, so 48 MHz needs paths of ~5 levels. Their test checks everything else, then
+#: reports the figure as an expected failure; a target that reaches its floor fails the test
+#: until it is removed from here.
+BELOW_FLOOR = {"ooc-ice40"}
+
 
 @pytest.mark.fpga
-def test_ooc_ice40_build(tmp_path):
+@pytest.mark.parametrize("board, device, target, floor, cells, bram_bits", [
+    ("ooc-ice40", "iCE40UP5K", 60, 48, 5280, 4096),
+    ("ooc-ecp5", "LFE5U-85F", 150, 130, None, 18432),
+])
+def test_ooc_build_meets_its_floor(board, device, target, floor, cells, bram_bits, tmp_path):
+    """The IP alone, default configuration, pinned tools, seed 1: the report is complete and
+    the Fmax is at least the family's floor (deterministic for the tools and seed)."""
     params = IocParams()
-    report = synthesize("ooc-ice40", params=params, out_root=tmp_path)
-    build_dir = tmp_path / "ooc-ice40"
+    report = synthesize(board, params=params, out_root=tmp_path)
+    build_dir = tmp_path / board
     assert json.loads((build_dir / "report.json").read_text()) == report
     assert set(REPORT_FIELDS) <= set(report)
 
-    assert report["device"] == "iCE40UP5K" and report["params"]["n_agents"] == 2
+    assert report["device"] == device and report["params"]["n_agents"] == 2
     assert report["clocks"], "nextpnr reported no clock"
     for clock in report["clocks"]:
         assert clock["achieved_mhz"] > 0
-        assert clock["constraint_mhz"] == 48.0
+        assert clock["constraint_mhz"] == pytest.approx(target, abs=0.02)
         assert clock["pass"] == (clock["achieved_mhz"] >= clock["constraint_mhz"])
     assert report["pass"] == all(c["pass"] for c in report["clocks"])
     fmax = min(c["achieved_mhz"] for c in report["clocks"])
-    assert report["target_met"] == (fmax >= 48)
+    assert report["target_met"] == (fmax >= target)
+    path = report["critical_paths"][0]
+    assert report["floor_met"] == (fmax >= floor)
 
     summary = report["summary"]
     for kind in ("logic", "ff", "bram"):
         assert summary[kind]["used"] > 0, kind
-    assert summary["logic"]["available"] == 5280
+    if cells is not None:
+        assert summary["logic"]["available"] == cells
     # Nothing trimmed: every flip-flop bit of the RTL is either mapped or a constant Yosys
     # reported, the subsystem's modules are all there, and the shared RAM is in block RAM
     # (4 kbit each on iCE40). The balance may be negative, not positive: Yosys adds flip-flops
     # of its own when it maps the shared RAM (``emulate_read_first``), which the RTL count
     # cannot include, and silently drops flops whose output is unused.
     ffs = report["ff_accounting"]
-    assert ffs["other_removed"] <= 0, ffs
+    if board == "ooc-ice40":
+        # Nothing trimmed: at most, flip-flops Yosys adds itself (one, on the pipelined
+        # design) make the balance negative. On ECP5 Yosys also folds registers into the block
+        # RAM's ports, so its balance is not a sign of trimming.
+        assert ffs["other_removed"] <= 0, ffs
     assert ffs["rtl_bits_by_module"]["top"] == report["wrapper_ffs"]
     for module in ("ioc.frontend0", "ioc.frontend1", "ioc.monitor", "ioc.mailbox"):
         assert ffs["rtl_bits_by_module"][f"top.{module}"] > 0, module
     assert summary["ff"]["used"] == ffs["mapped"]
-    assert summary["ff"]["available"] == 5280
+    if cells is not None:
+        assert summary["ff"]["available"] == cells
     assert report["shm_in_bram"]
-    assert summary["bram"]["used"] * 4096 >= params.shm_bytes * 8
+    assert summary["bram"]["used"] * bram_bits >= params.shm_bytes * 8
 
-    assert report["critical_paths"] and report["critical_paths"][0]["delay_ns"] > 0
+    assert path["delay_ns"] > 0
     bitstream = build_dir / report["bitstream"]
-    assert bitstream.suffix == ".bin" and bitstream.stat().st_size > 0
+    assert bitstream.suffix in (".bin", ".bit") and bitstream.stat().st_size > 0
     assert "## Timing" in (build_dir / "report.md").read_text()
+
+    below = (f"{board}: Fmax {fmax} MHz is under the floor of {floor} MHz; critical path "
+             f"{path['delay_ns']} ns in {path['logic_levels']} levels through "
+             f"{' -> '.join(path['through'])}")
+    if board in BELOW_FLOOR and not report["floor_met"]:
+        pytest.xfail(f"known, open: {below}")
+    assert report["floor_met"], below
+    assert board not in BELOW_FLOOR, f"{board} meets its floor now: drop it from BELOW_FLOOR"
 
 
 def test_tool_env_defaults_and_overrides(monkeypatch):
@@ -76,7 +105,8 @@ def test_synthesize_rejects(board, device, message):
 def test_every_target_has_a_top():
     assert set(BOARDS) == {"icebreaker", "ulx3s", "ooc-ice40", "ooc-ecp5"}
     for board in BOARDS.values():
-        assert board.target_mhz == {"ice40": 48, "ecp5": 150}[board.family]
+        assert board.target_mhz == {"ice40": 60, "ecp5": 150}[board.family]
+        assert board.floor_mhz == {"ice40": 48, "ecp5": 130}[board.family]
 
 
 @pytest.mark.parametrize("board, device, pins", [

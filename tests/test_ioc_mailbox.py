@@ -11,11 +11,13 @@ import random
 import pytest
 from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
+from simutil import simulate
 
 from ioc_defs.params import REG_BASE, IocParams, ScFailCause
 from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 from rtl.ioc_mailbox import IocMailbox
 from sw_model.regblock import MonitorStatus, RegBlock
+from verify.formal.core import Probe
 
 OKAY, SLVERR = RESP_OKAY, RESP_SLVERR
 WDOG, PEER, BUSERR = (1 << Event.WATCHDOG), (1 << Event.PEER_RESET), (1 << Event.BUS_ERROR)
@@ -42,32 +44,72 @@ class Bench:
         self.ctx, self.dut = ctx, dut
         self.model = RegBlock(dut.params)
         self.cycles = 0
+        self.rst_cycles = 0
+        self._error = 0
+        self._in_e = None
 
     def _check_outputs(self):
         ctx, dut, model = self.ctx, self.dut, self.model
         assert ctx.get(dut.irq) == model.irq, f"irq at cycle {self.cycles}"
         assert ctx.get(dut.agent_rst) == model.agent_rst, f"agent_rst at cycle {self.cycles}"
+        self.rst_cycles += model.agent_rst != 0
+
+    async def step(self, acc=None):
+        """One cycle: present ``acc`` (a tuple of :meth:`access`'s arguments, or None) in X
+        while the previous cycle's access is in E, with the pending ``bus_error`` pulse; then
+        check the answer to the access that was in E, and the outputs, against the model.
+        Returns that answer ``(resp, r_data)`` (None if there was none)."""
+        ctx, bus, prev = self.ctx, self.dut.bus, self._in_e
+        if acc is not None:
+            for member, value in zip(("agent", "addr", "write", "w_data", "w_strb", "size",
+                                      "priv", "lock"), acc, strict=True):
+                ctx.set(getattr(bus, member), value)
+        ctx.set(bus.valid, acc is not None)
+        ctx.set(self.dut.bus_error, self._error)
+        self.model.bus_error, self._error = self._error, 0
+        await ctx.tick()
+        self.cycles += 1
+        self._in_e = acc
+        got = None
+        if prev is None:
+            self.model.tick()
+        else:
+            got = ctx.get(bus.resp), ctx.get(bus.r_data)
+            want = self.model.access(*prev)
+            agent, a, write, data, strb, size, priv, _ = prev
+            assert got == want, (f"cycle {self.cycles}: agent {agent} {'W' if write else 'R'} "
+                                 f"{a:#x} data={data:#x} strb={strb:#x} size={size} "
+                                 f"priv={priv}: RTL {got} model {want} "
+                                 f"({self.model.last_refusal})")
+        self._check_outputs()
+        return got
+
+    @staticmethod
+    def op(agent, name_or_addr, i=0, *, write=False, data=0, strb=0b1111, size=2, priv=False,
+           lock=False):
+        """An access as :meth:`step` and :meth:`seq` take it."""
+        a = addr(name_or_addr, i) if isinstance(name_or_addr, str) else name_or_addr
+        return (agent, a, write, data, strb, size, priv, lock)
+
+    async def seq(self, *ops):
+        """Accesses back to back, one per cycle (None: an idle cycle); returns their answers."""
+        answers = []
+        for acc in (*ops, None):
+            got = await self.step(acc)
+            if got is not None:
+                answers.append(got)
+        return answers
 
     async def access(self, agent, name_or_addr, i=0, *, write=False, data=0, strb=0b1111, size=2,
                      priv=False, lock=False):
-        """One cycle with one access; returns ``(resp, r_data)`` after checking the model."""
-        a = addr(name_or_addr, i) if isinstance(name_or_addr, str) else name_or_addr
-        ctx, bus = self.ctx, self.dut.bus
-        for member, value in (("agent", agent), ("addr", a), ("write", write), ("w_data", data),
-                              ("w_strb", strb), ("size", size), ("lock", lock), ("priv", priv)):
-            ctx.set(getattr(bus, member), value)
-        ctx.set(bus.valid, 1)
-        await ctx.tick()
-        ctx.set(bus.valid, 0)
-        ctx.set(self.dut.bus_error, 0)
-        self.cycles += 1
-        got = ctx.get(bus.resp), ctx.get(bus.r_data)
-        want = self.model.access(agent, a, write, data, strb, size, priv, lock)
-        assert got == want, (f"cycle {self.cycles}: agent {agent} {'W' if write else 'R'} "
-                             f"{a:#x} data={data:#x} strb={strb:#x} size={size} priv={priv}: "
-                             f"RTL {got} model {want} ({self.model.last_refusal})")
-        self._check_outputs()
-        return got
+        """One access alone in the pipeline: presented for one cycle (X), performed in the next
+        (E, with the pending ``bus_error`` pulse), answered in the one after; returns ``(resp,
+        r_data)`` after checking the model."""
+        error, self._error = self._error, 0
+        await self.step(self.op(agent, name_or_addr, i, write=write, data=data, strb=strb,
+                                size=size, priv=priv, lock=lock))
+        self._error = error
+        return await self.step()
 
     async def read(self, agent, name, i=0, **kwargs):
         return await self.access(agent, name, i, **kwargs)
@@ -87,17 +129,12 @@ class Bench:
     async def tick(self, n=1):
         """``n`` idle cycles, checking the outputs after each."""
         for _ in range(n):
-            self.ctx.set(self.dut.bus.valid, 0)
-            await self.ctx.tick()
-            self.ctx.set(self.dut.bus_error, 0)
-            self.cycles += 1
-            self.model.tick()
-            self._check_outputs()
+            await self.step()
 
     def bus_error(self, mask):
-        """Pulse the fabric's ``bus_error`` input during the next cycle."""
-        self.ctx.set(self.dut.bus_error, mask)
-        self.model.bus_error = mask
+        """Pulse the fabric's ``bus_error`` input during the next idle cycle, or during the E
+        cycle of the next access (the cycle its effects happen in)."""
+        self._error = mask
 
     def monitor(self, k, status):
         mon = self.dut.monitor
@@ -185,13 +222,23 @@ RANDOM_CONFIGS = [
 ]
 
 
+@pytest.mark.parametrize("pipelined", [False, True], ids=["alone", "back_to_back"])
 @pytest.mark.parametrize("params,seed,n", RANDOM_CONFIGS, ids=lambda v: str(v))
-def test_random_against_model(params, seed, n):
+def test_random_against_model(params, seed, n, pipelined):
+    """Random accesses, each alone in the pipeline or one per cycle (each access in X while the
+    previous one is in E: every hazard between neighbours), against the serial model."""
     rng = random.Random(seed)
     seen = {"refused": 0, "irq": 0, "rst": 0}
     accepted = set()
 
+    def record(acc, resp):
+        seen["refused"] += resp == SLVERR
+        if resp == OKAY:
+            reg, _ = REGMAP.decode(params, acc[1] - REG_BASE)
+            accepted.add((reg.name, acc[2]))
+
     async def body(bench):
+        prev = None
         for _ in range(n):
             roll = rng.random()
             if roll < 0.05:
@@ -201,16 +248,25 @@ def test_random_against_model(params, seed, n):
                               MonitorStatus(rng.choice(list(ScFailCause)), rng.getrandbits(32),
                                             rng.getrandbits(32), rng.getrandbits(32)))
             if rng.random() < 0.05:
+                if prev is not None:
+                    record(prev, (await bench.step())[0])
+                    prev = None
                 await bench.tick(rng.randrange(1, 6))
-            agent, a, write, data, strb, size, priv, lock = _random_access(rng, params)
-            resp, _ = await bench.access(agent, a, write=write, data=data, strb=strb, size=size,
-                                         priv=priv, lock=lock)
-            seen["refused"] += resp == SLVERR
+            acc = _random_access(rng, params)
+            if pipelined:
+                got = await bench.step(acc)
+                if prev is not None:
+                    record(prev, got[0])
+                prev = acc
+            else:
+                agent, a, write, data, strb, size, priv, lock = acc
+                resp, _ = await bench.access(agent, a, write=write, data=data, strb=strb,
+                                             size=size, priv=priv, lock=lock)
+                record(acc, resp)
             seen["irq"] += bench.irq() != 0
-            seen["rst"] += bench.agent_rst() != 0
-            if resp == OKAY:
-                reg, _ = REGMAP.decode(params, a - REG_BASE)
-                accepted.add((reg.name, write))
+        if prev is not None:
+            record(prev, (await bench.step())[0])
+        seen["rst"] = bench.rst_cycles
     run(params, body)
     # the stimulus must actually reach the interesting states
     assert seen["refused"] > n // 20
@@ -431,9 +487,10 @@ def test_agent_reset_pulse_epochs_and_peer_events():
         await b.write_ok(1, "EV_PENDING", data=BUSERR)
         await b.write_ok(0, "AGENT_CTRL", 1, data=0, priv=True)  # RESET=0: nothing
         assert b.agent_rst() == 0
-        await b.write_ok(0, "AGENT_CTRL", 1, data=1, priv=True)
-        assert b.agent_rst() == 0  # latched: acts at the end of the response cycle
-        assert await b.read_ok(1, "CH_ENABLE") == 0b1111
+        # latched: acts at the end of the response cycle, so a read in the next cycle still
+        # sees the state before the reset
+        assert await b.seq(b.op(0, "AGENT_CTRL", 1, write=True, data=1, priv=True),
+                           b.op(1, "CH_ENABLE")) == [(OKAY, 0), (OKAY, 0b1111)]
         high = 0
         while b.agent_rst() == 0b010:
             high += 1
@@ -477,8 +534,9 @@ def test_channel_reset_and_epoch_readers():
         await b.write_ok(0, "EV_PENDING", data=BUSERR)
         await b.write_ok(1, "CHANNEL_RESET", data=1, priv=True)
         await b.write_ok(1, "CHANNEL_RESET", data=2, priv=True)
-        await b.write_ok(1, "CHANNEL_RESET", data=2, priv=True)
-        assert await b.read_ok(1, "EPOCH", 2) == 1  # the last reset acts at the end of this cycle
+        # the second reset acts at the end of the cycle of the read after it
+        assert await b.seq(b.op(1, "CHANNEL_RESET", write=True, data=2, priv=True),
+                           b.op(1, "EPOCH", 2)) == [(OKAY, 0), (OKAY, 1)]
         assert [await b.read_ok(k, "EV_PENDING") for k in range(3)] == [PEER, PEER, PEER]
         assert await b.read_ok(0, "EPOCH", 1) == 1
         assert await b.read_ok(2, "EPOCH", 1) == 1
@@ -495,30 +553,30 @@ def test_watchdog_expiry_kick_and_reload():
         await b.write_ok(0, "WDOG_PERIOD", 1, data=10, priv=True)
         await b.write_ok(1, "EV_ENABLE", data=WDOG)
         await b.write_ok(0, "WDOG_CTRL", 1, data=wdog_ctrl(True, 1, 0b100), priv=True)
-        assert await b.read_ok(2, "WDOG_COUNT", 1) == 10
-        # expiry exactly 10 cycles after the enabling write
-        await b.tick(8)
+        # read in E two cycles after the enabling write's E: one decrement
+        assert await b.read_ok(2, "WDOG_COUNT", 1) == 9
+        # expiry exactly 10 cycles after the enabling write's E (the bench is 3 cycles on)
+        await b.tick(7)
         assert b.irq() == 0
         await b.tick()
         assert b.irq() == 0b010
-        assert await b.read_ok(0, "WDOG_EXPIRED") == 0b10
-        assert await b.read_ok(1, "EV_PENDING") == WDOG
-        assert await b.read_ok(0, "EV_PENDING") == 0
-        assert await b.read_ok(0, "WDOG_COUNT", 1) == 7  # reloaded: it keeps running
+        assert await b.seq(b.op(0, "WDOG_EXPIRED"), b.op(1, "EV_PENDING"), b.op(0, "EV_PENDING"),
+                           b.op(0, "WDOG_COUNT", 1)) == [
+            (OKAY, 0b10), (OKAY, WDOG), (OKAY, 0),
+            (OKAY, 6)]  # reloaded to 10 at the expiry, 4 cycles before this E: it keeps running
         # kicks: permitted agent, privileged access; forbidden agent gets SLVERR
-        await b.write_ok(2, "WDOG_KICK", 1, data=0)
-        assert await b.read_ok(0, "WDOG_COUNT", 1) == 10
-        await b.write_ok(0, "WDOG_KICK", 1, priv=True)
-        resp, _ = await b.write(0, "WDOG_KICK", 1)
-        assert resp == SLVERR
-        assert await b.read_ok(0, "WDOG_COUNT", 1) == 9  # the forbidden kick reloaded nothing
+        assert await b.seq(b.op(2, "WDOG_KICK", 1, write=True), b.op(0, "WDOG_COUNT", 1),
+                           b.op(0, "WDOG_KICK", 1, write=True, priv=True),
+                           b.op(0, "WDOG_KICK", 1, write=True), b.op(0, "WDOG_COUNT", 1)) == [
+            (OKAY, 0), (OKAY, 10), (OKAY, 0), (SLVERR, 0),
+            (OKAY, 9)]  # the forbidden kick reloaded nothing
         assert await b.read_ok(0, "EV_PENDING") == BUSERR
         # kicking every few cycles keeps it from expiring
-        await b.write_ok(1, "EV_PENDING", data=WDOG)
-        await b.write_ok(1, "WDOG_EXPIRED", data=0b10, priv=True)
-        await b.write_ok(2, "WDOG_KICK", 1)
+        assert await b.seq(b.op(1, "EV_PENDING", write=True, data=WDOG),
+                           b.op(1, "WDOG_EXPIRED", write=True, data=0b10, priv=True),
+                           b.op(2, "WDOG_KICK", 1, write=True)) == [(OKAY, 0)] * 3
         for _ in range(5):
-            await b.tick(7)
+            await b.tick(6)  # kicks' E 8 cycles apart; a kick in the expiry cycle would be late
             await b.write_ok(2, "WDOG_KICK", 1)
         assert await b.read_ok(1, "EV_PENDING") == 0
         assert await b.read_ok(1, "WDOG_EXPIRED") == 0
@@ -551,8 +609,8 @@ def test_cycle_counter():
         t0 = await b.read_ok(0, "CYCLE_LO")
         await b.tick(40)
         t1 = await b.read_ok(1, "CYCLE_LO")
-        assert t1 - t0 == 41
-        assert t0 == 0  # the first cycle after reset
+        assert t1 - t0 == 42  # the first read's answer cycle, 40 idle cycles, the second's X
+        assert t0 == 1  # read in E, the second cycle after reset
         assert await b.read_ok(0, "CYCLE_HI") == 0
     run(P3, body)
 
@@ -599,12 +657,14 @@ def test_kick_in_expiry_cycle_does_not_prevent_expiry():
     async def body(b):
         await b.write_ok(0, "WDOG_PERIOD", 0, data=4, priv=True)
         await b.write_ok(0, "WDOG_CTRL", 0, data=wdog_ctrl(True, 2, 0b001), priv=True)
-        await b.tick(2)
-        assert await b.read_ok(0, "WDOG_COUNT", 0) == 2
-        await b.write_ok(0, "WDOG_KICK", 0)  # sees count 1: the expiry cycle
-        assert await b.read_ok(2, "EV_PENDING") == WDOG
-        assert await b.read_ok(0, "WDOG_EXPIRED", priv=True) == 0b01
-        assert await b.read_ok(0, "WDOG_COUNT", 0) == 2  # reloaded to 4 at the expiry
+        await b.tick()
+        assert await b.seq(
+            b.op(0, "WDOG_COUNT", 0),
+            b.op(0, "WDOG_KICK", 0, write=True),  # sees count 1: the expiry cycle
+            b.op(2, "EV_PENDING"), b.op(0, "WDOG_EXPIRED", priv=True),
+            b.op(0, "WDOG_COUNT", 0)) == [
+            (OKAY, 2), (OKAY, 0), (OKAY, WDOG), (OKAY, 0b01),
+            (OKAY, 2)]  # reloaded to 4 at the expiry
     run(P3, body)
 
 
@@ -615,3 +675,23 @@ def test_period_zero_expires_every_cycle():
         await b.write_ok(0, "EV_PENDING", data=WDOG)
         assert await b.read_ok(0, "EV_PENDING") == WDOG  # raised again at once
     run(P3, body)
+
+
+def test_cycle_counter_carries_into_the_high_word():
+    """The counter's high word increments exactly when the low word wraps (it is two halves
+    with a registered carry): started just below the wrap, reads stay consistent."""
+    dut = IocMailbox(P3)
+    fragment = Fragment.get(dut, None)
+    cycle = Probe(fragment)["cycle"]
+    seen = []
+
+    async def testbench(ctx):
+        ctx.set(cycle, 0x0000_0004_FFFF_FFF0)
+        await ctx.tick()
+        for _ in range(40):
+            seen.append(ctx.get(cycle))
+            await ctx.tick()
+
+    simulate(fragment, testbench, name="mailbox_cycle_carry")
+    assert seen == list(range(seen[0], seen[0] + 40))
+    assert seen[0] < 0x0000_0005_0000_0000 < seen[-1]

@@ -77,6 +77,9 @@ def run_monitor(p, steps, name):
             ctx.set(dut.sc, op == SC)
             ctx.set(dut.store, op == STORE)
             ctx.set(dut.clear, clear)
+            granule = addr >> p.granule_log2
+            ctx.set(dut.same_granule, sum(
+                (ctx.get(dut.resv_granule[i]) == granule) << i for i in range(p.n_agents)))
             want = model.step(op, agent, addr, clear)
             got = bool(ctx.get(dut.sc_ok))
             assert got == want, (op, agent, hex(addr), clear)

@@ -18,22 +18,35 @@ from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
 from ioc_defs.axi import AxiResp
 from ioc_defs.params import REG_BASE, REG_SIZE, Region
-from rtl.axi_frontend import AxiSlaveFrontEnd, _Answer, _Burst
+from rtl.access import ANSWER_LATENCY
+from rtl.axi_frontend import RQ_DEPTH, AxiSlaveFrontEnd, _Answer, _Beat, _Burst, _Tag
 
 from .core import Mutation, Past, PropertySet
 
 __all__ = ["AxiFrontEndProperties", "make_dut", "BUGS", "READ_DEPTH", "response_bound"]
 
-#: Outstanding read bursts the ghost can keep (the front end has at most 3: one issuing and
-#: the answers of two more in its R queue).
-READ_DEPTH = 4
+#: Outstanding read bursts the ghost can keep (the front end has at most RQ_DEPTH + 1: one
+#: issuing and one beat of RQ_DEPTH more queued or in flight), plus one to see an excess.
+READ_DEPTH = RQ_DEPTH + 2
 
 
-def response_bound(grant_wait):
-    """Most consecutive cycles an owed answer goes without VALID, if a request waits at most
-    ``grant_wait`` cycles for its grant: reads and writes share the front end's request, so the
-    beat may first wait for one beat of the other direction to be granted, then for its own."""
-    return 2 * (grant_wait + 1)
+def response_bound(grant_wait, channel):
+    """Most consecutive cycles an owed answer on ``channel`` ("R" or "B") goes without VALID,
+    if a request waits at most ``grant_wait`` cycles for its grant. Reads and writes share the
+    front end's request register and alternate, and each beat waits up to ``grant_wait + 1``
+    cycles from its issue to its grant: a read beat may first wait for one write beat to
+    leave the register; the last W beat of a burst may wait behind the buffered one, each
+    behind a read. Then ANSWER_LATENCY cycles to the answer, and one more from a W handshake
+    to the beat's first chance of issue."""
+    beats_ahead = {"R": 2, "B": 4}[channel]
+    return beats_ahead * (grant_wait + 1) + ANSWER_LATENCY + 1
+
+
+#: How far below its bound a cover must find an answer going without VALID: the R bound is
+#: tight; for B, waits up to the bound minus 3 are reached (a longer one was not found in the
+#: cover's depth, a bound one less was not proven by induction at the proof's depth).
+BOUND_SLACK = {"R": 0, "B": 2}
+
 
 _AW = ("awid", "awaddr", "awlen", "awsize", "awburst", "awlock", "awcache", "awprot")
 _W = ("wdata", "wstrb", "wlast")
@@ -176,9 +189,9 @@ class AxiFrontEndProperties(Elaboratable):
 
         # -- bounded response with bounded arbitration -------------------------------------------
         if self.grant_wait is not None:
-            bound = response_bound(self.grant_wait)
             for ch, owed, valid in (("R", q_n != 0, axi.rvalid),
                                     ("B", (b_owed != 0) & (w_taken >= aw_beats), axi.bvalid)):
+                bound = response_bound(self.grant_wait, ch)
                 # consecutive cycles before this one in which an answer was owed and not shown
                 wait = Signal(range(bound + 2), name=f"ghost_{ch}_wait")
                 stalled = owed & ~valid
@@ -188,8 +201,10 @@ class AxiFrontEndProperties(Elaboratable):
                     m.d.sync += wait.eq(0)
                 ps.assert_(m, f"{ch}: an owed answer shows VALID within {bound} cycles, "
                               "whatever READY does", ~(stalled & (wait >= bound)))
-                ps.cover(m, f"{ch}: an answer went {bound} cycles without VALID (bound is tight)",
-                         stalled & (wait == bound - 1))
+                reached = bound - BOUND_SLACK[ch]
+                ps.cover(m, f"{ch}: an answer went {reached} cycles without VALID (bound "
+                            f"{bound}, slack {BOUND_SLACK[ch]})",
+                         stalled & (wait == reached - 1))
         return m
 
 
@@ -257,18 +272,26 @@ class AxiFrontEndProperties(Elaboratable):
         ps, pr = self.props, self.probe
         rd, wr = _Burst(pr["rd"]), _Burst(pr["wr"])
         rd_active, wr_active = pr["rd_active"], pr["wr_active"]
-        wr_waiting, b_hold, wbuf_valid = pr["wr_waiting"], pr["b_hold"], pr["wbuf_valid"]
-        rq = [_Answer(pr[f"rq{i}"]) for i in range(2)]
-        rq_count, r_due = pr["rq_count"], pr["r_due"]
-        r_due_id, r_due_last = pr["r_due_id"], pr["r_due_last"]
-        w_due, w_due_last = pr["w_due"], pr["w_due_last"]
+        wr_waiting, b_hold, wbuf_count = pr["wr_waiting"], pr["b_hold"], pr["wbuf_count"]
+        rq = [_Answer(pr[f"rq{i}"]) for i in range(RQ_DEPTH)]
+        rq_count = pr["rq_count"]
+        # the beats in flight, oldest first: the due stages, then the request register
+        req_q = _Beat(pr["req_q"])
+        flight = [(pr["due_valid"][i], _Tag(pr[f"due{i}"]))
+                  for i in reversed(range(ANSWER_LATENCY))]
+        flight.append((pr["req_q_shared"] | pr["req_q_local"], req_q.tag))
 
-        # reads: the answers queued or due, then the beats still to issue, are the ghost's
-        # outstanding beats in order
+        # reads: the answers queued, then those in flight, then the beats still to issue, are
+        # the ghost's outstanding beats in order
+        reads = [valid & ~tag.write for valid, tag in flight]
+        n_flight = sum(reads)
         owed = sum(Mux(q_n > j, q_left[j], 0) for j in range(READ_DEPTH))
-        ps.assert_(m, "inv: read beats owed = queued + due + still to issue",
-                   owed == rq_count + r_due + Mux(rd_active, rd.left + 1, 0))
-        ps.assert_(m, "inv: at most 3 read bursts outstanding, none empty",
+        ps.assert_(m, "inv: read beats owed = queued + in flight + still to issue",
+                   owed == rq_count + n_flight + Mux(rd_active, rd.left + 1, 0))
+        ps.assert_(m, "inv: the R queue has room for every read in flight",
+                   (rq_count + n_flight <= RQ_DEPTH) &
+                   (pr["r_credits"] == RQ_DEPTH - rq_count - n_flight))
+        ps.assert_(m, f"inv: at most {READ_DEPTH - 1} read bursts outstanding, none empty",
                    (q_n <= READ_DEPTH - 1) &
                    Cat((q_n <= j) | (q_left[j] != 0) for j in range(READ_DEPTH)).all())
         if self.max_len is not None:
@@ -278,24 +301,36 @@ class AxiFrontEndProperties(Elaboratable):
                        (~rd_active | (rd.left <= self.max_len)) &
                        (~(b_owed != 0) | (aw_beats <= self.max_len + 1)))
 
-        def beat(k):
-            """(id, last) of the k-th outstanding read beat, k in {0, 1}."""
-            if k == 0:
-                return q_id[0], q_left[0] == 1
-            in_head = q_left[0] >= 2
-            return (Mux(in_head, q_id[0], q_id[1]),
-                    Mux(in_head, q_left[0] == 2, q_left[1] == 1))
+        # (id, last) of the k-th outstanding read beat, for every k a stored answer can be at
+        ends = []  # ends[j]: outstanding beats up to and including ghost burst j
+        total = 0
+        for j in range(READ_DEPTH):
+            total = total + Mux(q_n > j, q_left[j], 0)
+            ends.append(total)
 
-        id0, last0 = beat(0)
-        id1, last1 = beat(1)
-        ps.assert_(m, "inv: R queue and due answer in ghost order",
-                   (rq_count + r_due <= 2) &
-                   ((rq_count == 0) | ((rq[0].id == id0) & (rq[0].last == last0))) &
-                   ((rq_count != 2) | ((rq[1].id == id1) & (rq[1].last == last1))) &
-                   (~r_due | (r_due_id == Mux(rq_count == 0, id0, id1)) &
-                    (r_due_last == Mux(rq_count == 0, last0, last1))))
-        last_entry_id = Cat(q_id).word_select((q_n - 1)[:2], len(q_id[0]))
-        last_entry_left = Cat(q_left).word_select((q_n - 1)[:2], 9)
+        def beat(k):
+            ident, last = q_id[READ_DEPTH - 1], 0
+            for j in reversed(range(READ_DEPTH)):
+                inside = ends[j] > k
+                ident = Mux(inside, q_id[j], ident)
+                last = Mux(inside, ends[j] == k + 1, last)
+            return ident, last
+
+        expect = [beat(k) for k in range(RQ_DEPTH)]
+
+        def matches(pos, ident, last):
+            return Cat((pos != k) | ((ident == want_id) & (last == want_last))
+                       for k, (want_id, want_last) in enumerate(expect)).all()
+
+        ok = [matches(i, rq[i].id, rq[i].last) | (rq_count <= i) for i in range(RQ_DEPTH)]
+        pos = rq_count
+        for is_read, (_valid, tag) in zip(reads, flight, strict=True):
+            ok.append(~is_read | matches(pos, tag.id, tag.last))
+            pos = pos + is_read
+        ps.assert_(m, "inv: R queue and reads in flight in ghost order", Cat(ok).all())
+        last_entry_id = Cat(q_id).word_select((q_n - 1)[:(READ_DEPTH - 1).bit_length()],
+                                              len(q_id[0]))
+        last_entry_left = Cat(q_left).word_select((q_n - 1)[:(READ_DEPTH - 1).bit_length()], 9)
         ps.assert_(m, "inv: the burst being issued is the newest outstanding one",
                    ~rd_active | ((q_n != 0) & (rd.id == last_entry_id) &
                                  (rd.left + 1 <= last_entry_left)))
@@ -305,13 +340,23 @@ class AxiFrontEndProperties(Elaboratable):
                    ~(wr_active & wr_waiting) & ~(wr_active & b_hold) & ~(wr_waiting & b_hold))
         ps.assert_(m, "inv: the outstanding write burst is the ghost's",
                    (b_owed == 0) | ((wr.id == aw_id) & (aw_beats != 0)))
-        ps.assert_(m, "inv: W beats taken = beats issued + the buffered one",
-                   Mux(wr_active, (w_taken == aw_beats - (wr.left + 1) + wbuf_valid) &
+        ps.assert_(m, "inv: W beats taken = beats issued + the buffered ones",
+                   (wbuf_count <= 2) & (pr["wbuf_full"] == (wbuf_count == 2)) &
+                   Mux(wr_active, (w_taken == aw_beats - (wr.left + 1) + wbuf_count) &
                        (wr.left + 1 <= aw_beats),
-                       Mux(wr_waiting | b_hold, w_taken == aw_beats + wbuf_valid,
-                           w_taken == wbuf_valid)))
-        ps.assert_(m, "inv: a write answer is due only for the burst being written",
-                   ~w_due | ((wr_active | wr_waiting) & (w_due_last == wr_waiting)))
+                       Mux(wr_waiting | b_hold, w_taken == aw_beats + wbuf_count,
+                           w_taken == wbuf_count)))
+        writes = [valid & tag.write for valid, tag in flight]
+        ps.assert_(m, "inv: writes in flight belong to the burst being written; its last beat "
+                      "is in flight exactly while B waits for it",
+                   Cat(~w | wr_active | wr_waiting for w in writes).all() &
+                   (wr_waiting == Cat(w & tag.last for w, (_v, tag)
+                                      in zip(writes, flight, strict=True)).any()) &
+                   (sum(w & tag.last for w, (_v, tag) in zip(writes, flight, strict=True))
+                    <= 1) &
+                   Cat(~(w & tag.last) | ~Cat(later).any()
+                       for i, (w, (_v, tag)) in enumerate(zip(writes, flight, strict=True))
+                       for later in [writes[i + 1:] or [0]]).all())
 
 
 def make_dut(params, bug=None):

@@ -62,7 +62,7 @@ GROUPS = (
           "clear = resv_clear | agent_rst | unsupported exclusive write, a failed SC writes "
           "nothing and gets OKAY", _TOP,
           subsystem.SubsystemProperties, subsystem.make_dut, tuple(subsystem.BUGS),
-          prove_depth=7, cover_depth=12, shown=("n_agents", "n_channels", "shm_bytes")),
+          prove_depth=10, cover_depth=14, shown=("n_agents", "n_channels", "shm_bytes")),
     Group("arbiter", "Round-robin arbiter: one-hot grants to requesters, work conserving, a "
           "held request waits at most n-1 cycles (the AXI bounded-response assumption)", _ARB2,
           arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),
@@ -86,7 +86,7 @@ GROUPS = (
     Group("axi_frontend_bounded", "AXI front end, grant within n_agents-1 cycles (the "
           "round-robin bound): VALID within a bound whatever READY does", _AXI,
           functools.partial(axi.AxiFrontEndProperties, grant_wait=_AXI.n_agents - 1),
-          axi.make_dut, ("rvalid_waits_for_rready",), prove_depth=8, cover_depth=16,
+          axi.make_dut, ("rvalid_waits_for_rready",), prove_depth=14, cover_depth=18,
           shown=_AXI_SHOWN),
 )
 

@@ -40,6 +40,12 @@ class LlScProperties(Elaboratable):
         ps.assume(m, "at most one of ll / sc / store",
                   ~((d.ll & d.sc) | (d.ll & d.store) | (d.sc & d.store)))
         ps.assume(m, "agent index in range", d.agent < n)
+        ps.assume(m, "same_granule is the compare of the reservations' granules with addr's",
+                  ~d.valid | (d.same_granule ==
+                              Cat(self.probe[f"resv{i}_granule"] == granule for i in range(n))))
+        ps.assert_(m, "resv_granule shows the reservations' granules",
+                   Cat(d.resv_granule[i] == self.probe[f"resv{i}_granule"]
+                       for i in range(n)).all())
 
         # -- ghost ----------------------------------------------------------------------------
         g_valid = Signal(n, name="ghost_valid")

@@ -7,6 +7,8 @@ the OR of the caller's status, pending bits are write-1-to-clear and change only
 and a refused access (privilege, endpoint) changes no protected state.
 """
 
+from types import SimpleNamespace
+
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
 from ioc_defs.axi import WORD_SIZE
@@ -17,6 +19,19 @@ from rtl.ioc_mailbox import IocMailbox
 from .core import Mutation, Past, PropertySet
 
 __all__ = ["MailboxProperties", "make_dut", "BUGS"]
+
+
+class _InE:
+    """The access the mailbox performs this cycle (stage E): its ``bus`` inputs one cycle ago,
+    kept by the property module itself; ``r_data`` and ``resp`` are the DUT's, valid in the
+    cycle after E as before."""
+
+    def __init__(self, m, bus, prefix="spec_e"):
+        for name in ("valid", "agent", "addr", "write", "w_data", "w_strb", "size", "priv"):
+            reg = Signal.like(getattr(bus, name), name=f"{prefix}_{name}")
+            m.d.sync += reg.eq(getattr(bus, name))
+            setattr(self, name, reg)
+        self.r_data, self.resp = bus.r_data, bus.resp
 
 
 class _Names:
@@ -61,15 +76,20 @@ class MailboxProperties(Elaboratable):
         d, p, ps = self.dut, self.dut.params, self.props
         na, nc = p.n_agents, p.n_channels
         s = _Names(p, self.probe)
-        bus = d.bus
         past = Past(m)
         clean = past.clean
 
         # -- environment: the subsystem presents only register-window accesses ----------------
         top_bits = (REG_SIZE - 1).bit_length()
         ps.assume(m, "accesses are in the register window",
-                  ~bus.valid | (bus.addr[top_bits:] == REG_BASE >> top_bits))
-        ps.assume(m, "agent index in range", bus.agent < na)
+                  ~d.bus.valid | (d.bus.addr[top_bits:] == REG_BASE >> top_bits))
+        ps.assume(m, "agent index in range", d.bus.agent < na)
+        # The properties below are about the access in E, where the state changes; the same
+        # environment holds for it (asserted, so that induction may start from it).
+        bus = _InE(m, d.bus)
+        ps.assert_(m, "E: accesses are in the register window",
+                   ~bus.valid | (bus.addr[top_bits:] == REG_BASE >> top_bits))
+        ps.assert_(m, "E: agent index in range", bus.agent < na)
 
         # -- decoding, from the register map ---------------------------------------------------
         def at(name, i=0):
@@ -282,21 +302,25 @@ def _clear_beats_set(m, d, probe):
         m.d.sync += pend.eq((pend | st) & ~cl)
 
 
+def _in_e(probe):
+    """The DUT's own stage-E registers, as the seeded bugs use them."""
+    return SimpleNamespace(**{name: probe[f"e_{name}"]
+                              for name in ("valid", "agent", "write", "w_data", "priv")})
+
+
 def _unprivileged_ch_cfg(m, d, probe):
-    bus = d.bus
+    bus = _in_e(probe)
     for c in range(d.params.n_channels):
-        with m.If(bus.valid & bus.write & ~bus.priv &
-                  (bus.addr == REG_BASE + REGMAP["CH_CFG"].address(c))):
+        with m.If(bus.valid & bus.write & ~bus.priv & probe[f"hit_ch_cfg_{c}_q"]):
             m.d.sync += probe[f"ch{c}_ep_a"].eq(_field("CH_CFG", "EP_A", bus.w_data))
 
 
 def _doorbell_from_anyone(m, d, probe):
-    bus = d.bus
+    bus = _in_e(probe)
     db_channel = _field("DOORBELL", "CHANNEL", bus.w_data)
     for c in range(d.params.n_channels):
-        with m.If(bus.valid & bus.write & (bus.addr == REG_BASE + REGMAP["DOORBELL"].address()) &
-                  (db_channel == c) & (bus.agent != probe[f"ch{c}_ep_a"]) &
-                  (bus.agent != probe[f"ch{c}_ep_b"])):
+        with m.If(bus.valid & bus.write & probe["sel_doorbell_q"] & (db_channel == c) &
+                  (bus.agent != probe[f"ch{c}_ep_a"]) & (bus.agent != probe[f"ch{c}_ep_b"])):
             for k in range(d.params.n_agents):
                 with m.If(probe[f"ch{c}_ep_b"] == k):
                     pend = probe[f"a{k}_ch_pending"]

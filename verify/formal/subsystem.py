@@ -5,7 +5,8 @@ to feed it and obey it: exclusive reads are LLs, supported exclusive writes SCs,
 stores; ``resv_clear``, agent reset and an agent's unsupported exclusive write (SPEC §3.3: a
 failed SC) clear reservations; a failed exclusive write writes no
 byte of shared RAM and is answered OKAY, a successful one EXOKAY. The AXI ports are left free
-(no protocol assumption is needed: the properties are about the granted access).
+(no protocol assumption is needed: the properties are about the granted access). The RAM and
+the monitor act in stage X (``x_access``); the answer comes two cycles later.
 """
 
 from amaranth.hdl import Cat, Elaboratable, Module
@@ -38,7 +39,13 @@ class SubsystemProperties(Elaboratable):
         shm = valid & (pr[probes.ACCESS_REGION] == Region.SHM)
         sc_ok, wr_en, resp = pr["sc_ok"], pr["wr_port__en"], pr[probes.ANSWER_RESP]
 
-        n = d.params.n_agents
+        p = d.params
+        n = p.n_agents
+        granule = pr[probes.access("addr")][p.granule_log2:(p.shm_bytes - 1).bit_length()]
+        ps.implies(m, "the granule compare made in G is the reservations' in X (an LL in X "
+                      "forwarded to the access after it)", valid,
+                   pr["same_granule"] == Cat(pr[f"resv{i}_granule"] == granule
+                                             for i in range(n)))
         unsupported = shm & write & lock & ~excl
         ps.assert_(m, "the monitor is cleared by resv_clear, by agent reset and by the agent's "
                       "unsupported exclusive write to shared RAM",
@@ -56,14 +63,20 @@ class SubsystemProperties(Elaboratable):
                    shm & write & sc_ok, wr_en == strb)
         ps.implies(m, "a plain write writes its strobes", shm & write & ~lock, wr_en == strb)
         ps.assert_(m, "nothing else writes shared RAM", (shm & write) | (wr_en == 0))
-        failed = past(shm & write & lock & ~sc_ok, "past_failed_excl_write")
+        # the answer, two cycles after X; both past cycles out of reset
+        clean2 = past.clean & past(past.clean, "past_past_clean")
+
+        def past2(value, name):
+            return past(past(value, f"{name}_1"), f"{name}_2")
+
+        failed = past2(shm & write & lock & ~sc_ok, "past_failed_excl_write")
         ps.implies(m, "a failed exclusive write is answered OKAY",
-                   past.clean & failed, resp == AxiResp.OKAY)
+                   clean2 & failed, resp == AxiResp.OKAY)
         ps.implies(m, "a successful exclusive write is answered EXOKAY",
-                   past.clean & past(shm & write & sc_ok, "past_sc_ok"),
+                   clean2 & past2(shm & write & sc_ok, "past_sc_ok"),
                    resp == AxiResp.EXOKAY)
         ps.implies(m, "EXOKAY only for a supported exclusive to shared RAM",
-                   past.clean & past(valid & ~(shm & excl), "past_not_excl"),
+                   clean2 & past2(valid & ~(shm & excl), "past_not_excl"),
                    resp != AxiResp.EXOKAY)
         for k in range(n):
             ps.implies(m, f"agent {k}: an unsupported exclusive write clears its reservation",
