@@ -20,15 +20,21 @@ from cocotb.triggers import ReadOnly, RisingEdge
 from ioc_defs.axi import AxiResp
 from ioc_defs.params import REG_BASE
 from ioc_defs.regmap import REGMAP
+from rtl.access import HANDSHAKE_TO_ANSWER
 from testbench.runner import params_from_env
 from testbench.tb import CLOCK_NS
 
-__all__ = ["EXPECTED"]
+__all__ = ["EXPECTED", "WAIT_CYCLES"]
 
 _ADDR_PLAIN = 0x40
 _ADDR_SC_NO_LL = 0x44
 _ADDR_LLSC = 0x48
 _SC_DATA = 0x1234_5678
+
+#: Cycles a handshake or a response may take before the step is recorded as unanswered
+#: (``resp`` "none"): far above the pipeline's answer latency, so that an undefined VALID or
+#: READY (a simulator showing X) ends the step instead of hanging the run.
+WAIT_CYCLES = 8 * HANDSHAKE_TO_ANSWER
 
 #: The sequence and what each step must answer: (step, channel, address, RESP, data or None).
 EXPECTED = [
@@ -48,33 +54,38 @@ def _pin(dut, name):
 
 
 async def _handshake(dut, valid, ready):
-    """Hold ``valid`` high until ``ready`` is seen at a rising edge, then drop it."""
+    """Hold ``valid`` high until ``ready`` is seen at a rising edge (True), or for
+    :data:`WAIT_CYCLES` cycles (False), then drop it."""
     _pin(dut, valid).value = 1
-    while True:
+    for _ in range(WAIT_CYCLES):
         await ReadOnly()
-        done = _pin(dut, ready).value == 1
+        done = str(_pin(dut, ready).value) == "1"
         await RisingEdge(dut.clk)
         if done:
-            _pin(dut, valid).value = 0
-            return
+            break
+    _pin(dut, valid).value = 0
+    return done
 
 
 async def _response(dut, channel, fields):
-    """Wait for the ``channel`` (``r``/``b``) VALID and return its fields as binary strings."""
-    while True:
+    """Wait for the ``channel`` (``r``/``b``) VALID and return its fields as binary strings,
+    or ``{"resp": "none"}`` if none came within :data:`WAIT_CYCLES` cycles."""
+    for _ in range(WAIT_CYCLES):
         await ReadOnly()
         if str(_pin(dut, f"{channel}valid").value) == "1":
             seen = {f: str(_pin(dut, f"{channel}{f}").value) for f in fields}
             await RisingEdge(dut.clk)
             return seen
         await RisingEdge(dut.clk)
+    return {"resp": "none"}
 
 
 async def _read(dut, addr, lock):
     for name, value in (("araddr", addr), ("arlen", 0), ("arsize", 2), ("arburst", 1),
                         ("arlock", lock), ("arid", 0), ("arprot", 0), ("arcache", 0)):
         _pin(dut, name).value = value
-    await _handshake(dut, "arvalid", "arready")
+    if not await _handshake(dut, "arvalid", "arready"):
+        return {"resp": "none"}
     return await _response(dut, "r", ("resp", "data", "last"))
 
 
@@ -83,8 +94,9 @@ async def _write(dut, addr, data, lock):
                         ("awlock", lock), ("awid", 0), ("awprot", 0), ("awcache", 0),
                         ("wdata", data), ("wstrb", 0xF), ("wlast", 1)):
         _pin(dut, name).value = value
-    await _handshake(dut, "awvalid", "awready")
-    await _handshake(dut, "wvalid", "wready")
+    if not (await _handshake(dut, "awvalid", "awready") and
+            await _handshake(dut, "wvalid", "wready")):
+        return {"resp": "none"}
     return await _response(dut, "b", ("resp",))
 
 
