@@ -232,27 +232,45 @@ class AxiFrontEndProperties(Elaboratable):
                            Region.NONE))
 
         step = (Signal(8, name=f"ghost_{ch}_one", init=1) << g_size)[:8]
+        # The ghost steps when a beat of the burst is issued into the request register (an
+        # address is accepted only while no burst of its kind is being issued, so never in the
+        # same cycle); the beat in the register keeps its own copy until it is granted, since
+        # the next burst may be accepted while the last beat of this one still waits there.
+        issued = pr["r_issue" if kind == "read" else "w_issue"]
+        q_addr = Signal(len(addr) + 1, name=f"ghost_{ch}_req_addr")
+        q_size = Signal(3, name=f"ghost_{ch}_req_size")
+        q_lock = Signal(name=f"ghost_{ch}_req_lock")
+        q_excl = Signal(name=f"ghost_{ch}_req_excl")
+        q_priv = Signal(name=f"ghost_{ch}_req_priv")
         granted = req.valid & req.grant & is_kind
         with m.If(go):
             m.d.sync += [g_addr.eq(addr), g_size.eq(size), g_lock.eq(lock), g_priv.eq(prot[0]),
                          g_excl.eq(lock & (length == 0) & (size == 2) & (addr[:2] == 0)),
                          g_left.eq(length + 1)]
-        with m.Elif(granted):
-            m.d.sync += [g_addr.eq((g_addr & ~(step - 1)) + step), g_left.eq(g_left - 1)]
+        with m.Elif(issued):
+            m.d.sync += [g_addr.eq((g_addr & ~(step - 1)) + step), g_left.eq(g_left - 1),
+                         q_addr.eq(g_addr), q_size.eq(g_size), q_lock.eq(g_lock),
+                         q_excl.eq(g_excl), q_priv.eq(g_priv)]
         beat = f"{kind}: a granted beat"
         ps.assert_(m, f"{beat} is at the address its index gives (INCR steps of AxSIZE)",
-                   ~granted | (req.addr == g_addr[:len(req.addr)]))
+                   ~granted | (req.addr == q_addr[:len(req.addr)]))
         ps.assert_(m, f"{beat} has its burst's AxSIZE, AxLOCK and AxPROT[0]",
-                   ~granted | ((req.size == g_size) & (req.lock == g_lock) &
-                               (req.priv == g_priv)))
+                   ~granted | ((req.size == q_size) & (req.lock == q_lock) &
+                               (req.priv == q_priv)))
         ps.assert_(m, f"{beat} is exclusive exactly for a single aligned 32-bit exclusive",
-                   ~granted | (req.excl == g_excl))
+                   ~granted | (req.excl == q_excl))
         ps.assert_(m, f"{beat} goes to the region its address decodes to",
-                   ~granted | (req.region == region(g_addr)))
+                   ~granted | (req.region == region(q_addr)))
         ps.cover(m, f"{kind}: a narrow (byte) burst's second beat granted",
-                 granted & (g_size == 0) & (g_addr[:2] == 1) & (g_left != 0))
+                 granted & (q_size == 0) & (q_addr[:2] == 1))
         ps.cover(m, f"{kind}: an exclusive burst's beat granted (not exclusive)",
-                 granted & g_lock & ~g_excl)
+                 granted & q_lock & ~q_excl)
+        # the beat in the request register is the ghost's copy
+        ps.assert_(m, f"inv: a {kind} beat in the request register is the ghost's copy",
+                   ~(req.valid & is_kind) |
+                   ((req.addr == q_addr[:len(req.addr)]) & (q_addr[len(req.addr)] == 0) &
+                    (req.size == q_size) & (req.lock == q_lock) & (req.excl == q_excl) &
+                    (req.priv == q_priv) & (req.region == region(q_addr))))
 
         # what the induction needs: the front end's registered burst is the ghost's, and its
         # remaining beats stay in the region of the next one
