@@ -219,8 +219,8 @@ class MailboxProperties(Elaboratable):
                            clean & P(wd_exp[w] & (sup == k), f"past_wd{w}_expired_to{k}"),
                            s.ev_pend[k][Event.WATCHDOG] & s.wd_expired[w])
 
-        self._watchdog_timing(m, write, at)
-        self._channel_reset(m, past, write, at, endpoint)
+        self._watchdog_timing(m, bus, write, at)
+        self._channel_reset(m, past, bus, write, at, endpoint)
 
         # -- endpoint checks ---------------------------------------------------------------------
         bad_db = P(write & at("DOORBELL") &
@@ -239,12 +239,11 @@ class MailboxProperties(Elaboratable):
         return m
 
 
-    def _watchdog_timing(self, m, write, at):
+    def _watchdog_timing(self, m, bus, write, at):
         """Exact expiry cycle: a watchdog reloaded (kick, enable, or its own expiry) with
         period P expires P cycles later while enabled (P = 0 as P = 1), the ghost counting the
-        cycles since the reload from the bus writes alone."""
-        d, p, ps, pr = self.dut, self.dut.params, self.props, self.probe
-        bus = d.bus
+        cycles since the reload from the bus writes alone (``bus``: the access in E)."""
+        p, ps, pr = self.dut.params, self.props, self.probe
         wd_exp = pr["wd_exp_set"]
         for w in range(p.n_watchdogs):
             period, on, mask, count = (pr[f"wd{w}_{x}"] for x in
@@ -270,12 +269,12 @@ class MailboxProperties(Elaboratable):
                        (count == (loaded - since)[:32]) &
                        ((since < loaded) | ((since == 0) & (loaded == 0))))
 
-    def _channel_reset(self, m, past, write, at, endpoint):
+    def _channel_reset(self, m, past, bus, write, at, endpoint):
         """CHANNEL_RESET (privileged) acts at the end of the cycle after its write: the
-        channel's epoch moves on and both endpoints get PEER_RESET."""
-        d, p, ps = self.dut, self.dut.params, self.props
+        channel's epoch moves on and both endpoints get PEER_RESET (``bus``: the access in
+        E)."""
+        p, ps = self.dut.params, self.props
         s = _Names(p, self.probe)
-        bus = d.bus
         channel = _field("CHANNEL_RESET", "CHANNEL", bus.w_data)
         for c in range(p.n_channels):
             wrote = past(write & at("CHANNEL_RESET") & bus.priv & (channel == c),
