@@ -92,8 +92,9 @@ def test_static_refusal_agrees_with_the_rtl(params):
                                   ("w_strb", kw["strb"]), ("size", kw["size"]),
                                   ("priv", kw["priv"]), ("valid", 1)):
                 ctx.set(getattr(bus, member), value)
-            await ctx.tick()
+            await ctx.tick()               # X: decoded
             ctx.set(bus.valid, 0)
+            await ctx.tick()               # E: performed, answered in the cycle after
             refused = ctx.get(bus.resp) == RESP_SLVERR
             why = covergroups.static_refusal(params, offset, **kw)
             seen.add(why)
