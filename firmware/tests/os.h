@@ -10,7 +10,8 @@
 int os_spawn(void (*fn)(void *), void *arg, void *stack, size_t size);
 void os_yield(void);
 void os_write(const char *text, size_t length);
-/* The test entry point, called by the target's start-up; its result is the exit status. */
-int stress_main(void);
+/* The test program's entry point (stress.c, sh4_treg_combine.c), called by the target's
+ * start-up; its result is the exit status. */
+int test_main(void);
 
 #endif

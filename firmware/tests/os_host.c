@@ -44,5 +44,5 @@ void os_write(const char *text, size_t length)
 
 int main(void)
 {
-    return stress_main();
+    return test_main();
 }

@@ -93,7 +93,7 @@ void _start(void) __attribute__((noreturn));
 
 void _start(void)
 {
-    int status = stress_main();
+    int status = test_main();
     for (;;)
         syscall3(NR_EXIT_GROUP, status, 0, 0);
 }

@@ -120,7 +120,7 @@ static int run(enum ioc_variant variant, const char *name)
     return bad != 0;
 }
 
-int stress_main(void)
+int test_main(void)
 {
     int failed = run(IOC_LOCKFREE, "lockfree");
     failed |= run(IOC_LOCKED, "locked");
