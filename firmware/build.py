@@ -11,12 +11,14 @@ import subprocess
 
 from ioc_defs.params import IocParams
 from sw_model.layout import IocLayout
+from testbench.runner import file_lock
 
 from .headers import write_headers
 
-__all__ = ["SOURCE", "BUILD", "WARNINGS", "TOOLCHAINS", "Toolchain", "ToolMissing", "config_dir",
-           "include_dirs", "compile_c", "host_library", "host_stress", "sh4_stress", "rv32_program",
-           "objdump", "default_layout"]
+__all__ = ["SOURCE", "BUILD", "WARNINGS", "OPT_LEVELS", "TOOLCHAINS", "Toolchain", "ToolMissing",
+           "config_dir", "include_dirs", "stale", "compile_c", "gcc_plugin", "host_library",
+           "host_stress", "sh4_stress", "sh4_reproducer", "rv32_program", "objdump",
+           "default_layout"]
 
 #: The folder of the C sources.
 SOURCE = pathlib.Path(__file__).resolve().parent
@@ -26,6 +28,8 @@ BUILD = SOURCE.parent / "build" / "firmware"
 #: Every target compiles the library with these: a warning is a build failure.
 WARNINGS = ("-Wall", "-Wextra", "-Werror", "-Wpedantic")
 _C = ("-std=c11", "-O2", "-ffreestanding", *WARNINGS)
+#: Optimization levels a build may ask for instead of the default ``-O2``.
+OPT_LEVELS = ("-O0", "-O1", "-O2", "-O3", "-Os")
 
 
 class ToolMissing(RuntimeError):
@@ -43,12 +47,18 @@ class Toolchain:
         The compiler command.
     flags : tuple of str
         Target flags added to every compile.
+    plugins : tuple of str
+        GCC plugins (sources under ``firmware/toolchain``, built by :func:`gcc_plugin`) loaded
+        by every compile.
     """
 
-    def __init__(self, arch, cc, flags=()):
+    def __init__(self, arch, cc, flags=(), plugins=()):
         if not (SOURCE / "arch" / arch / "ioc_arch.h").is_file():
             raise ValueError(f"no architecture layer firmware/arch/{arch}")
-        self.arch, self.cc, self.flags = arch, cc, tuple(flags)
+        for plugin in plugins:
+            if not (SOURCE / "toolchain" / plugin).is_file():
+                raise ValueError(f"no GCC plugin source firmware/toolchain/{plugin}")
+        self.arch, self.cc, self.flags, self.plugins = arch, cc, tuple(flags), tuple(plugins)
 
     def __repr__(self):
         return f"Toolchain({self.arch!r}, {self.cc!r})"
@@ -60,14 +70,19 @@ class Toolchain:
             raise ToolMissing(f"{self.cc} not found: run make setup (tools/bootstrap.sh)")
         return path
 
+    def without_plugins(self):
+        """The same compiler as it comes, without the plugins (to show what they fix)."""
+        return Toolchain(self.arch, self.cc, self.flags)
+
 
 #: The targets, by name.
 TOOLCHAINS = {
     "host": Toolchain("host", "cc", ("-fPIC",)),
-    # -O0: Debian's GCC 12.2 for SH-4 miscompiles conditional branches from -O1 up (a valid
-    # argument check inverted, a volatile polling loop reduced to a test of a stale T bit);
-    # the ring stress under qemu-sh4 fails with -O2 and passes with -O0.
-    "sh4a": Toolchain("sh4a", "sh4-linux-gnu-gcc", ("-m4a", "-fno-pie", "-O0")),
+    # Debian's GCC 12.2 for SH-4 miscompiles conditional branches from -O1 up (its
+    # sh_treg_combine pass deletes the set and the test of a register a branch tests);
+    # the plugin turns that pass off (firmware/toolchain/sh_treg_combine_off.cc).
+    "sh4a": Toolchain("sh4a", "sh4-linux-gnu-gcc", ("-m4a", "-fno-pie"),
+                      plugins=("sh_treg_combine_off.cc",)),
     "rv32": Toolchain("rv32", "riscv64-unknown-elf-gcc",
                       ("-march=rv32ima_zicsr", "-mabi=ilp32")),
 }
@@ -88,7 +103,9 @@ def include_dirs(layout, arch):
             f"-I{config_dir(layout) / 'include'}"]
 
 
-def _stale(output, inputs):
+def stale(output, inputs):
+    """True if ``output`` is missing or older than one of ``inputs``."""
+    output = pathlib.Path(output)
     if not output.exists():
         return True
     built = output.stat().st_mtime
@@ -99,21 +116,42 @@ def _run(cmd):
     done = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
     if done.returncode:
         raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def gcc_plugin(toolchain, source):
+    """Build the GCC plugin ``firmware/toolchain/<source>`` for ``toolchain``'s compiler with the
+    host C++ compiler (against that GCC's plugin headers); return the shared object's path."""
+    toolchain.require()
+    headers = pathlib.Path(_run([toolchain.cc, "-print-file-name=plugin"]).strip()) / "include"
+    if not (headers / "gcc-plugin.h").is_file():
+        raise ToolMissing(f"no GCC plugin headers for {toolchain.cc} in {headers}: run make "
+                          "setup (tools/bootstrap.sh installs gcc-12-plugin-dev-sh4-linux-gnu)")
+    src = SOURCE / "toolchain" / source
+    out = BUILD / "toolchain" / toolchain.arch / src.with_suffix(".so").name
+    with file_lock(BUILD / "locks" / f"plugin-{toolchain.arch}.lock"):
+        if stale(out, [src, headers / "plugin-version.h"]):
+            out.parent.mkdir(parents=True, exist_ok=True)
+            _run(["g++", "-std=c++17", "-shared", "-fPIC", "-fno-rtti", "-O2", "-Wall",
+                  "-Werror", f"-I{headers}", src, "-o", out])
+    return out
 
 
 def compile_c(layout, toolchain, sources, output, *, flags=(), link=()):
     """Compile ``sources`` with the library's headers for ``toolchain`` into ``output`` (an
-    object with ``-c`` in ``flags``, else a linked file); skipped if up to date."""
+    object with ``-c`` in ``flags``, else a linked file); skipped if up to date. An
+    optimization level in ``flags`` (one of :data:`OPT_LEVELS`) replaces the default -O2."""
     toolchain.require()
     inc = include_dirs(layout, toolchain.arch)
+    plugins = [gcc_plugin(toolchain, p) for p in toolchain.plugins]
     headers = [*(SOURCE / "include").glob("*.h"), *(SOURCE / "arch").glob("*.h"),
                SOURCE / "arch" / toolchain.arch / "ioc_arch.h",
                *(config_dir(layout) / "include").glob("*.h"), *(SOURCE / "tests").glob("*.h")]
     output = pathlib.Path(output)
-    if _stale(output, [*sources, *headers]):
+    if stale(output, [*sources, *headers, *plugins]):
         output.parent.mkdir(parents=True, exist_ok=True)
-        _run([toolchain.cc, *_C, *toolchain.flags, *inc, *flags, *sources, "-o", output,
-              *link])
+        _run([toolchain.cc, *_C, *toolchain.flags, *(f"-fplugin={p}" for p in plugins), *inc,
+              *flags, *sources, "-o", output, *link])
     return output
 
 
@@ -131,17 +169,37 @@ def host_stress(layout):
                      link=("-lpthread",))
 
 
-def sh4_stress(layout):
+def _opt(opt):
+    if opt not in OPT_LEVELS:
+        raise ValueError(f"opt must be one of {', '.join(OPT_LEVELS)}, not {opt!r}")
+    return opt
+
+
+def _sh4_program(layout, toolchain, sources, output, opt):
+    """A static SH-4A Linux executable on raw system calls (``firmware/tests/os_sh4.c``)."""
+    return compile_c(layout, toolchain, [*sources, SOURCE / "tests" / "os_sh4.c"], output,
+                     flags=(_opt(opt), "-static", "-nostdlib", "-no-pie"), link=("-lgcc",))
+
+
+def sh4_stress(layout, opt="-O2"):
     """The SH-4A ring stress (``firmware/tests/stress.c`` on raw Linux system calls, no C
-    library) as a static executable for ``qemu-sh4``, and the library's object (for the
-    ``movli.l``/``movco.l`` check)."""
+    library) built at ``opt`` as a static executable for ``qemu-sh4``, and the library's
+    object (for the ``movli.l``/``movco.l`` check)."""
     tc = TOOLCHAINS["sh4a"]
-    out = config_dir(layout) / "sh4a"
-    obj = compile_c(layout, tc, [_LIB], out / "ioc.o", flags=("-c",))
-    exe = compile_c(layout, tc, [_LIB, SOURCE / "tests" / "stress.c",
-                                 SOURCE / "tests" / "os_sh4.c"], out / "stress",
-                    flags=("-static", "-nostdlib", "-no-pie"), link=("-lgcc",))
+    out = config_dir(layout) / "sh4a" / opt.lstrip("-")
+    obj = compile_c(layout, tc, [_LIB], out / "ioc.o", flags=("-c", _opt(opt)))
+    exe = _sh4_program(layout, tc, [_LIB, SOURCE / "tests" / "stress.c"], out / "stress", opt)
     return exe, obj
+
+
+def sh4_reproducer(opt="-O2", *, workaround=True):
+    """The reduced reproducer of the SH-4 GCC miscompilation
+    (``firmware/tests/sh4_treg_combine.c``) built at ``opt``, with the compiler's workaround
+    plugin or, ``workaround=False``, without it; a static executable for ``qemu-sh4``."""
+    tc = TOOLCHAINS["sh4a"] if workaround else TOOLCHAINS["sh4a"].without_plugins()
+    out = BUILD / "sh4a-reproducer" / f"{opt.lstrip('-')}-{'fixed' if workaround else 'raw'}"
+    return _sh4_program(default_layout(), tc, [SOURCE / "tests" / "sh4_treg_combine.c"], out,
+                        opt)
 
 
 def rv32_program(layout):
@@ -154,7 +212,7 @@ def rv32_program(layout):
     smoke = compile_c(layout, tc, [SOURCE / "tests" / "rv32_smoke.c"], out / "smoke.o",
                       flags=("-c", "--specs=picolibc.specs"))
     exe = out / "smoke.elf"
-    if _stale(exe, [obj, smoke]):
+    if stale(exe, [obj, smoke]):
         _run([tc.cc, "--specs=picolibc.specs", "-march=rv32im", "-mabi=ilp32", obj, smoke,
               "-o", exe])
     return exe, obj
@@ -165,8 +223,7 @@ def objdump(toolchain, path):
     tool = toolchain.cc.removesuffix("gcc") + "objdump"
     if shutil.which(tool) is None:
         raise ToolMissing(f"{tool} not found: run make setup (tools/bootstrap.sh)")
-    return subprocess.run([tool, "-d", str(path)], check=True, capture_output=True,
-                          text=True).stdout
+    return _run([tool, "-d", path])
 
 
 def default_layout(depth=4):

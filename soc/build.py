@@ -5,19 +5,17 @@ The simulator is rebuilt only when one of its inputs changes (its build director
 a hash of them); a program is loaded at run time, so running another program needs no rebuild.
 """
 
-import fcntl
 import hashlib
 import os
 import re
 import shutil
 import subprocess
-from contextlib import contextmanager
 from pathlib import Path
 
 from amaranth.back import verilog
 
 from rtl.regmap_gen import c_header as ioc_c_header
-from testbench.runner import simulator_env
+from testbench.runner import file_lock, simulator_env
 
 from . import memmap
 from .core import BUILD_ROOT, core_sources
@@ -44,16 +42,9 @@ class FirmwareError(RuntimeError):
     """The firmware does not build, or the compiler emitted an AMO."""
 
 
-@contextmanager
 def _locked(name):
     """One process at a time builds ``name`` (pytest runs tests in parallel)."""
-    BUILD_ROOT.mkdir(parents=True, exist_ok=True)
-    with open(BUILD_ROOT / f"{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    return file_lock(BUILD_ROOT / f"{name}.lock")
 
 
 def _run(cmd, **kwargs):

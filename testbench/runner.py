@@ -21,7 +21,8 @@ from rtl.cli import generate_verilog
 from testbench.waves import write_gtkw
 
 __all__ = ["SIMULATORS", "BUILD_ROOT", "WAVES_ROOT", "COVERAGE_ENV", "simulator_env", "build",
-           "run", "run_icarus_on", "params_from_env", "summarize", "read_metrics"]
+           "run", "run_icarus_on", "params_from_env", "summarize", "read_metrics", "file_lock",
+           "write_if_changed"]
 
 SIMULATORS = ("icarus", "verilator")
 BUILD_ROOT = Path(__file__).resolve().parent.parent / "build"
@@ -49,11 +50,12 @@ def simulator_env():
 
 
 @contextmanager
-def _locked(name):
-    """Hold an exclusive lock named ``name`` (one per build directory) across processes."""
-    locks = BUILD_ROOT / "locks"
-    locks.mkdir(parents=True, exist_ok=True)
-    with open(locks / f"{name}.lock", "w") as lock:
+def file_lock(path):
+    """Hold an exclusive lock on the file ``path`` (created with its folder) across processes:
+    parallel test workers and make targets build the same files."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
@@ -61,7 +63,16 @@ def _locked(name):
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _write_if_changed(path, text):
+def _locked(name):
+    """:func:`file_lock` on ``build/locks/<name>.lock`` (one per build directory)."""
+    return file_lock(BUILD_ROOT / "locks" / f"{name}.lock")
+
+
+def write_if_changed(path, text):
+    """Write ``text`` to ``path`` (creating its folder) unless it already holds exactly that,
+    so that a file's date moves only when its content does (builds compare dates)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
 
@@ -96,7 +107,7 @@ def build(params, sim, *, waves=False, coverage=False):
     with _locked(f"verilog-{params.name()}"):
         vdir.mkdir(parents=True, exist_ok=True)
         source = vdir / f"{TOP_NAME}.v"
-        _write_if_changed(source, generate_verilog(params))
+        write_if_changed(source, generate_verilog(params))
 
     code_cov = coverage and sim == "verilator"
     build_dir = BUILD_ROOT / "sim" / (f"{sim}-{params.name()}{'-waves' if waves else ''}"

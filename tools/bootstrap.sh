@@ -20,6 +20,10 @@ dpkg-query -W -f='${Status}' liblz4-dev 2>/dev/null | grep -q "ok installed" || 
 dpkg-query -W -f='${Status}' zlib1g-dev 2>/dev/null | grep -q "ok installed" || missing+=(zlib1g-dev)
 # the C guest library (make firmware) and the SoC firmware (make soc): SH-4A and RV32 cross compilers, picolibc, qemu-sh4
 command -v sh4-linux-gnu-gcc >/dev/null || missing+=(gcc-sh4-linux-gnu)
+# the SH-4 GCC 12's plugin headers: firmware/toolchain/sh_treg_combine_off.cc turns off the pass
+# that miscompiles from -O1 up
+dpkg-query -W -f='${Status}' gcc-12-plugin-dev-sh4-linux-gnu 2>/dev/null | grep -q "ok installed" \
+    || missing+=(gcc-12-plugin-dev-sh4-linux-gnu)
 command -v qemu-sh4 >/dev/null || missing+=(qemu-user)
 command -v riscv64-unknown-elf-gcc >/dev/null || missing+=(gcc-riscv64-unknown-elf)
 dpkg-query -W -f='${Status}' picolibc-riscv64-unknown-elf 2>/dev/null | grep -q "ok installed" \
