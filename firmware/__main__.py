@@ -25,14 +25,14 @@ def _build():
 
 
 def _soak(runs, seed):
-    totals = soak(runs, seed, progress=lambda line: print(line, flush=True))
+    totals, fig3 = soak(runs, seed, progress=lambda line: print(line, flush=True))
     print(f"native soak: {totals.runs} runs, {totals.messages} messages, {totals.delivered} "
           f"delivered, {totals.restarts} restarts, {totals.cycles} cycles in "
           f"{totals.wall:.1f} s = {totals.cycles_per_s:.0f} cycles/s, "
-          f"losses {totals.lost} (correct variants), histories linearized "
-          f"{totals.linearized} (undecided {totals.undecided}); Fig. 3 naive lost "
-          f"{[hex(m) for m in totals.fig3.get('naive', [])]} (detected)")
-    for config, failures in totals.failures:
+          f"losses {totals.violations} (correct variants), histories linearized "
+          f"{totals.rings_linearized} (undecided {totals.rings_undecided}); Fig. 3 naive lost "
+          f"{[hex(m) for m in fig3.get('naive', [])]} (detected)")
+    for config, failures in totals.failed_runs:
         print(f"FAILED {config}: {failures[:3]}")
     return 0 if totals.ok else 1
 

@@ -9,11 +9,12 @@ runs on all three variants: the naive ring must lose a message and the checker m
 """
 
 import random
-from dataclasses import dataclass, field
+
+from testbench.soak import RunVerdict, SoakTotals
 
 from .native import run
 
-__all__ = ["SoakTotals", "soak_config", "soak"]
+__all__ = ["soak_config", "verdict", "soak"]
 
 
 def soak_config(index, seed):
@@ -27,64 +28,39 @@ def soak_config(index, seed):
             "restarts": rng.randint(2, 12) if restart else 0, "depth": rng.choice([2, 4])}
 
 
-@dataclass
-class SoakTotals:
-    """Sums over a soak."""
-    runs: int = 0
-    messages: int = 0
-    delivered: int = 0
-    lost: int = 0
-    restarts: int = 0
-    cycles: int = 0
-    wall: float = 0.0
-    linearized: int = 0
-    undecided: int = 0
-    fig3: dict = field(default_factory=dict)
-    failures: list = field(default_factory=list)
-
-    @property
-    def cycles_per_s(self):
-        return self.cycles / self.wall if self.wall else 0.0
-
-    @property
-    def ok(self):
-        return not self.failures
-
-    def add(self, config, result):
-        s = result.summary
-        self.runs += 1
-        self.messages += s["messages"]
-        self.delivered += s["delivered"]
-        self.lost += len(result.delivery.lost)
-        self.restarts += s["restarts"]
-        self.cycles += s["cycles"]
-        self.wall += s["wall"]
-        self.linearized += result.linearizable is True
-        self.undecided += result.linearizable is None
-        if not result.ok:
-            self.failures.append((config, result.failures))
+def verdict(config, result):
+    """The :class:`testbench.soak.RunVerdict` of one harness run (a :class:`~firmware.native.
+    NativeRun`), for the soak's one totals record, :class:`testbench.soak.SoakTotals`."""
+    s = result.summary
+    return RunVerdict(config, restarts=s["restarts"], channels=result.conservation,
+                      rings_linearized=int(result.linearizable is True),
+                      rings_undecided=int(result.linearizable is None), cycles=s["cycles"],
+                      wall=s["wall"], failures=list(result.failures))
 
 
 def soak(runs, seed=0, *, progress=print):
-    """Fig. 3 on every variant, then ``runs`` random runs; returns :class:`SoakTotals`."""
+    """Fig. 3 on every variant, then ``runs`` random runs; returns the random runs' totals (a
+    :class:`testbench.soak.SoakTotals`, a failed Fig. 3 check among its ``failed_runs``) and
+    ``{variant: messages Fig. 3 lost}``."""
     totals = SoakTotals()
+    fig3 = {}
     for variant in ("naive", "lockfree", "locked"):
         result = run("fig3", variant, seed=seed)
-        totals.fig3[variant] = result.delivery.lost
+        fig3[variant] = result.delivery.lost
         detected = bool(result.delivery.lost) and not result.ok
         if (variant == "naive") != detected:
-            totals.failures.append(({"scenario": "fig3", "variant": variant},
-                                    result.failures or ["the naive ring's loss was not seen"]))
+            totals.failed_runs.append(({"scenario": "fig3", "variant": variant},
+                                       result.failures or ["the naive ring's loss was not seen"]))
         progress(f"fig3 {variant}: lost {[hex(m) for m in result.delivery.lost]} "
                  f"({'detected' if detected else 'none'})")
     for index in range(runs):
         config = soak_config(index, seed)
         result = run(**config)
-        totals.add(config, result)
+        totals.add(verdict(config, result))
         s = result.summary
         progress(f"run {index}: {config['scenario']} {config['variant']} "
                  f"producers={config['producers']} depth={config['depth']} "
                  f"messages={s['messages']} delivered={s['delivered']} "
                  f"restarts={s['restarts']} cycles={s['cycles']} "
                  f"cycles/s={s['cycles_per_s']:.0f} {'ok' if result.ok else result.failures}")
-    return totals
+    return totals, fig3

@@ -19,7 +19,7 @@ and the RTL (``cosim/suite_soak.py``), whose timers are scaled to bus operations
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from sw_model.checkers import (
     LinearizabilityUndecided,
@@ -31,8 +31,8 @@ from sw_model.guests import DATA
 from sw_model.layout import A2B
 from sw_model.scenario import ScenarioConfig, run_scenario
 
-__all__ = ["FAULTS", "TIMING", "MAX_STATES", "CORRUPT_NAIVE", "soak_config", "judge", "RunVerdict",
-           "SoakTotals", "run_reference"]
+__all__ = ["FAULTS", "TIMING", "MAX_STATES", "CORRUPT_NAIVE", "soak_config", "judge", "RunCounts",
+           "RunVerdict", "SoakTotals", "run_reference"]
 
 FAULTS = ("hang", "crash", "corrupt")
 #: Timers of the reference backend (one operation per tick) and of the RTL (cycles: an
@@ -83,42 +83,67 @@ CORRUPT_NAIVE = ScenarioConfig(variant="naive", fault="corrupt", producers=2, me
                                 max_steps=40_000)
 
 
-@dataclass
-class RunVerdict:
-    """What :func:`judge` found in one run.
+@dataclass(kw_only=True)
+class RunCounts:
+    """The figures of a run that add up over a soak (one run's in :class:`RunVerdict`, their
+    sums in :class:`SoakTotals`).
 
     Members
     -------
+    restarts : int
+        Restarts of SimpleOS by the Linux monitor (of the consumer's agent, natively).
+    rings_linearized, rings_exempt, rings_undecided : int
+        Ring histories found linearizable; left out (the ring the ``corrupt`` fault scribbled
+        over: a deliberately broken object is no FIFO until repaired); and too large for the
+        search (more than its bound of states), reported as such.
+    ops : int
+        Ring operations in the linearized histories.
+    steps : int
+        Scheduler steps (reference backend).
+    cycles : int
+        Clock cycles (RTL backends).
+    wall : float
+        Seconds the run took (wall clock, for speed reports only).
+    """
+    restarts: int = 0
+    rings_linearized: int = 0
+    rings_exempt: int = 0
+    rings_undecided: int = 0
+    ops: int = 0
+    steps: int = 0
+    cycles: int = 0
+    wall: float = 0.0
+
+    def add_counts(self, other):
+        """Add the :class:`RunCounts` figures of ``other`` to this record's."""
+        for f in fields(RunCounts):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@dataclass
+class RunVerdict(RunCounts):
+    """What :func:`judge` found in one run (and the :class:`RunCounts` figures).
+
+    Members
+    -------
+    config : ScenarioConfig
+        The run's configuration (a ``dict`` of keyword arguments for a native run).
     fault : str or None
         The fault actually injected (``None`` if a restart came before SimpleOS got to it).
-    restarts : int
-        Restarts of SimpleOS by the Linux monitor.
     detected : bool
         After the fault, the Linux monitor judged SimpleOS failed (watchdog or heartbeat).
     recovered : bool
         After the fault, the new incarnation answered a heartbeat.
     channels : dict
         ``{(channel, direction): ChannelCount}``.
-    rings_linearized, rings_exempt, rings_undecided : int
-        Ring histories found linearizable; left out (the ring the ``corrupt`` fault scribbled
-        over: a deliberately broken object is no FIFO until repaired); and too large for the
-        search (more than :data:`MAX_STATES` states), reported as such.
-    ops : int
-        Ring operations in the linearized histories.
     failures : list of str
         Every check that failed; empty for a good run.
     """
     config: ScenarioConfig
     fault: str | None = None
-    restarts: int = 0
     detected: bool = False
     recovered: bool = False
     channels: dict = field(default_factory=dict)
-    rings_linearized: int = 0
-    rings_exempt: int = 0
-    rings_undecided: int = 0
-    ops: int = 0
-    steps: int = 0
     failures: list = field(default_factory=list)
 
     @property
@@ -175,8 +200,9 @@ def judge(config, result):
 
 
 @dataclass
-class SoakTotals:
-    """Sums over many :class:`RunVerdict` objects.
+class SoakTotals(RunCounts):
+    """Sums over many :class:`RunVerdict` objects: the one totals record of every soak
+    (reference, RTL under cocotb, and the C library natively, :mod:`firmware.soak`).
 
     ``faults``, ``detected`` and ``recovered`` count runs by fault kind (``hang``, ``crash``,
     ``corrupt``): injected, then detected by the Linux monitor, then recovered from.
@@ -185,17 +211,11 @@ class SoakTotals:
     faults: Counter = field(default_factory=Counter)
     detected: Counter = field(default_factory=Counter)
     recovered: Counter = field(default_factory=Counter)
-    restarts: int = 0
     violations: int = 0
     messages: int = 0
     delivered: int = 0
     dropped: int = 0
     refused: int = 0
-    rings_linearized: int = 0
-    rings_exempt: int = 0
-    rings_undecided: int = 0
-    ops: int = 0
-    steps: int = 0
     failed_runs: list = field(default_factory=list)
 
     def add(self, v):
@@ -204,23 +224,27 @@ class SoakTotals:
             self.faults[v.fault] += 1
             self.detected[v.fault] += v.detected
             self.recovered[v.fault] += v.recovered
-        self.restarts += v.restarts
+        self.add_counts(v)
         self.violations += v.violations
         self.messages += v.messages
         self.delivered += sum(c.delivered for c in v.channels.values())
         self.dropped += sum(c.dropped for c in v.channels.values())
         self.refused += sum(c.refused for c in v.channels.values())
-        self.rings_linearized += v.rings_linearized
-        self.rings_exempt += v.rings_exempt
-        self.rings_undecided += v.rings_undecided
-        self.ops += v.ops
-        self.steps += v.steps
         if not v.ok:
             self.failed_runs.append((v.config, v.failures))
 
     @property
     def n_faults(self):
         return sum(self.faults.values())
+
+    @property
+    def ok(self):
+        return not self.failed_runs
+
+    @property
+    def cycles_per_s(self):
+        """Simulated cycles per wall-clock second (0 before any run)."""
+        return self.cycles / self.wall if self.wall else 0.0
 
     def as_dict(self):
         return {"runs": self.runs, "faults": dict(sorted(self.faults.items())),

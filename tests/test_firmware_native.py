@@ -54,9 +54,12 @@ def test_naive_ring_under_concurrency_is_caught():
 
 def test_short_native_soak():
     lines = []
-    totals = soak(2, seed=1, progress=lines.append)
-    assert totals.ok, totals.failures
-    assert totals.fig3["naive"] and not totals.fig3["lockfree"] and not totals.fig3["locked"]
-    assert totals.delivered == totals.messages > 0 and totals.lost == 0
+    totals, fig3 = soak(2, seed=1, progress=lines.append)
+    assert totals.ok, totals.failed_runs
+    assert fig3["naive"] and not fig3["lockfree"] and not fig3["locked"]
+    assert totals.runs == 2 and totals.restarts > 0
+    assert totals.delivered == totals.messages > 0 and totals.violations == 0
+    assert totals.dropped == totals.refused == 0
+    assert totals.rings_linearized + totals.rings_undecided == 2
     assert totals.cycles > 0 and totals.cycles_per_s > 0
     assert len(lines) == 5
