@@ -8,6 +8,7 @@ the verdict of :func:`sw_model.checkers.check_delivery`, :func:`~sw_model.checke
 check_conservation` and :func:`~sw_model.checkers.check_linearizable` over the history.
 """
 
+import functools
 import os
 import pathlib
 import subprocess
@@ -25,6 +26,7 @@ from sw_model.checkers import (
 from sw_model.history import History
 from sw_model.layout import A2B, IocLayout
 from testbench.runner import WAIVERS, file_lock, simulator_env, write_if_changed
+from testbench.soak import MAX_STATES
 
 from .build import BUILD, SOURCE, Toolchain, compile_c, config_dir, include_dirs, stale
 
@@ -36,8 +38,6 @@ __all__ = ["NATIVE_PARAMS", "SCENARIOS", "VARIANTS", "NativeRun", "build_harness
 NATIVE_PARAMS = IocParams(n_agents=3)
 SCENARIOS = ("stress", "restart", "fig3")
 VARIANTS = ("lockfree", "locked", "naive")
-#: Bound on the linearizability search of one history (larger ones are reported undecided).
-MAX_STATES = 20_000
 _TOOLCHAIN = Toolchain("rtl", "cc")
 
 
@@ -45,17 +45,27 @@ def _layout(depth):
     return IocLayout(NATIVE_PARAMS, depth=depth)
 
 
+@functools.cache
+def _verilog():
+    """The subsystem's Verilog, generated once per process (about 2 s: a soak builds, that is
+    checks, the harness before every run)."""
+    return generate_verilog(NATIVE_PARAMS)
+
+
 def _model():
     """Verilate :data:`NATIVE_PARAMS` once into static libraries; return their folder."""
     model = BUILD / f"native-{NATIVE_PARAMS.name()}"
     verilog = model / "ioc_subsystem.v"
-    write_if_changed(verilog, generate_verilog(NATIVE_PARAMS))
+    write_if_changed(verilog, _verilog())
     lib = model / "libVioc_subsystem.a"
-    if stale(lib, [verilog, WAIVERS]):
+    # The model's C++ at -O3 (Verilator's make defaults to -Os); no tracing.
+    cmd = ["verilator", "--cc", "--build", "-O3", "--top-module", "ioc_subsystem", "-Wno-fatal",
+           "-MAKEFLAGS", "OPT_FAST=-O3", "-MAKEFLAGS", "OPT_GLOBAL=-O2", "--Mdir", str(model),
+           "-j", str(os.cpu_count() or 1), str(WAIVERS), str(verilog)]
+    recipe = model / "verilator.cmd"
+    write_if_changed(recipe, " ".join(cmd) + "\n")
+    if stale(lib, [verilog, WAIVERS, recipe]):
         simulator_env()
-        cmd = ["verilator", "--cc", "--build", "-O3", "--top-module", "ioc_subsystem",
-               "-Wno-fatal", "--Mdir", str(model), "-j", str(os.cpu_count() or 1),
-               str(WAIVERS), str(verilog)]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode:
             raise RuntimeError(f"verilator failed:\n{done.stdout[-4000:]}{done.stderr[-4000:]}")
@@ -86,7 +96,10 @@ def build_harness(depth=4):
             return exe
         simulator_env()
         root = pathlib.Path(os.environ["VERILATOR_ROOT"])
-        cmd = ["g++", "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{model}",
+        # -U_FORTIFY_SOURCE: the coroutines _longjmp between stacks, which a fortified
+        # longjmp refuses
+        cmd = ["g++", "-std=c++17", "-O2", "-U_FORTIFY_SOURCE", "-Wall", "-Wextra", "-Werror",
+               f"-I{model}",
                "-isystem", str(root / "include"), "-isystem", str(root / "include" / "vltstd"),
                *include_dirs(layout, "rtl"), f"-I{ports.parent}", f"-I{SOURCE / 'tests'}",
                str(harness), str(lib),
@@ -121,7 +134,7 @@ class NativeRun:
     conservation : dict
         ``{channel: ChannelCount}``.
     linearizable : bool or None
-        ``None`` if the search exceeded :data:`MAX_STATES` states.
+        ``None`` if the search exceeded :data:`testbench.soak.MAX_STATES` states.
     failures : list of str
         Every check that failed.
     """

@@ -245,13 +245,26 @@ def check_linearizable(ops, capacity, *, max_states=None):
     if not required:
         return []
 
+    invoked = [op[2] for op in ops]
+
     def moves(done, queue):
         """The operations that can come next, with the queue after each."""
-        # Minimal operations: none still to linearize returned before they were invoked.
-        horizon = min(op[3] for i, op in enumerate(ops)
-                      if not done >> i & 1 and required >> i & 1)
-        for i, (kind, value, invoked, _) in enumerate(ops):
-            if done >> i & 1 or invoked > horizon:
+        # Minimal operations: none still to linearize returned before they were invoked. The
+        # operations are sorted by invocation and none returns before it is invoked, so both
+        # scans start at the first one not done and stop at the first invoked after the
+        # horizon (a soak's history has thousands; only a few overlap).
+        first = (~done & (done + 1)).bit_length() - 1
+        horizon = None
+        for i in range(first, len(ops)):
+            if horizon is not None and invoked[i] > horizon:
+                break
+            if not done >> i & 1 and required >> i & 1:
+                horizon = ops[i][3] if horizon is None else min(horizon, ops[i][3])
+        for i in range(first, len(ops)):
+            kind, value, start, _ = ops[i]
+            if start > horizon:
+                break
+            if done >> i & 1:
                 continue
             if kind in ("enq", "enq?"):
                 if len(queue) >= capacity:

@@ -1,7 +1,9 @@
 // Native harness: the IOC C library against the Verilated ioc_subsystem, at Verilator speed.
 //
-// No cocotb. Each "thread" of C library code runs on a ucontext coroutine bound to an agent (a
-// CPU); every load, store, LL and SC it makes (firmware/arch/rtl/ioc_arch.h) parks it and
+// No cocotb. Each "thread" of C library code runs on a coroutine bound to an agent (a CPU):
+// makecontext gives it its own stack and setcontext enters it once; from then on it and the
+// scheduler switch with _setjmp/_longjmp, which save no signal mask (swapcontext makes a
+// sigprocmask system call per switch, two per bus operation: a third of the run time). Every load, store, LL and SC it makes (firmware/arch/rtl/ioc_arch.h) parks it and
 // becomes one AXI transaction on its agent's port s<k>_axi (LL/SC = exclusive read/write,
 // AxPROT[0] = privileged). Every agent drives its port concurrently, so the subsystem's
 // arbitration and LL/SC monitor are the real ones. Between two operations the scheduler may
@@ -14,6 +16,7 @@
 // Scenarios: stress (many producers, preemption), restart (stress + consumer restarts),
 // fig3 (the paper's Fig. 3 schedule replayed exactly, then free running).
 
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include <chrono>
@@ -54,7 +57,9 @@ constexpr uint8_t RESP_EXOKAY = 1;
 }  // namespace
 
 struct ioc_rtl_ctx {
-    ucontext_t uc;
+    ucontext_t uc;           // its first entry
+    jmp_buf jb;              // where it parked
+    bool started = false;
     std::vector<char> stack;
     std::string name;
     int agent = 0;
@@ -95,7 +100,7 @@ std::unique_ptr<Vioc_subsystem> top;
 Pins pins[IOC_N_AGENTS];
 Port ports[IOC_N_AGENTS];
 std::vector<std::unique_ptr<ioc_rtl_ctx>> threads;
-ucontext_t sched_uc;
+jmp_buf sched_jb;            // where the scheduler resumed the running thread
 ioc_rtl_ctx *running = nullptr;
 std::mt19937_64 rng;
 uint64_t cycle = 0;
@@ -109,7 +114,8 @@ void park(ioc_rtl_ctx *c, Op op, uint32_t addr, uint32_t data)
     c->op = op;
     c->addr = addr;
     c->data = data;
-    swapcontext(&c->uc, &sched_uc);
+    if (!_setjmp(c->jb))
+        _longjmp(sched_jb, 1);
 }
 
 void trampoline()
@@ -119,13 +125,19 @@ void trampoline()
     c->finished = true;
     c->alive = false;
     c->op = Op::DONE;
-    swapcontext(&c->uc, &sched_uc);
+    _longjmp(sched_jb, 1);  // never resumed again; its stack goes with it
 }
 
+// Run c until it parks (or finishes).
 void resume(ioc_rtl_ctx *c)
 {
     running = c;
-    swapcontext(&sched_uc, &c->uc);
+    if (!_setjmp(sched_jb)) {
+        if (c->started)
+            _longjmp(c->jb, 1);
+        c->started = true;
+        setcontext(&c->uc);
+    }
     running = nullptr;
 }
 
@@ -329,7 +341,8 @@ ioc_rtl_ctx *choose(int agent)
         return eligible(t, agent) ? t : nullptr;
     }
     Port &p = ports[agent];
-    std::vector<ioc_rtl_ctx *> ready;
+    static std::vector<ioc_rtl_ctx *> ready;  // kept: no allocation per cycle
+    ready.clear();
     for (auto &t : threads)
         if (eligible(t.get(), agent))
             ready.push_back(t.get());
