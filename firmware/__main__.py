@@ -1,5 +1,5 @@
 """``python -m firmware build`` (``make firmware``): every build of the C library (host shim,
-host thread stress, SH-4A stress, RV32 with picolibc, the native RTL harness).
+host thread stress, SH-4A and RV32 stresses, RV32 with picolibc, the native RTL harness).
 
 ``python -m firmware soak [--runs N] [--seed S]`` (``make soak-native``): the native soak;
 prints every run, then messages, cycles, cycles/s and losses; exit status 1 if a check failed.
@@ -8,7 +8,7 @@ prints every run, then messages, cycles, cycles/s and losses; exit status 1 if a
 import argparse
 import sys
 
-from .build import default_layout, host_library, host_stress, rv32_program, sh4_stress
+from .build import default_layout, host_library, host_stress, linux_stress, rv32_program
 from .native import build_harness
 from .soak import soak
 
@@ -17,7 +17,8 @@ def _build():
     layout = default_layout()
     for name, path in (("host library", host_library(layout)),
                        ("host stress", host_stress(layout)),
-                       ("SH-4A stress", sh4_stress(layout)[0]),
+                       ("SH-4A stress", linux_stress("sh4a", layout)[0]),
+                       ("RV32 stress", linux_stress("rv32", layout)[0]),
                        ("RV32 smoke", rv32_program(layout)[0]),
                        ("native RTL harness", build_harness())):
         print(f"built {name}: {path}", flush=True)

@@ -1,5 +1,6 @@
-"""Builds of the IOC C library: host (a shared object for the unit tests), SH-4A (the qemu
-ring stress), RV32 (picolibc) and the native RTL harness (:mod:`firmware.native`).
+"""Builds of the IOC C library: host (a shared object for the unit tests), SH-4A and RV32 (the
+ring stress under qemu-user; RV32 also with picolibc) and the native RTL harness
+(:mod:`firmware.native`).
 
 Every build goes to ``build/firmware/<config>/`` with the headers generated for that
 configuration (:mod:`firmware.headers`), and is redone only when an input changed.
@@ -17,7 +18,7 @@ from .headers import write_headers
 
 __all__ = ["SOURCE", "BUILD", "WARNINGS", "OPT_LEVELS", "TOOLCHAINS", "Toolchain", "ToolMissing",
            "config_dir", "include_dirs", "stale", "compile_c", "gcc_plugin", "host_library",
-           "host_stress", "sh4_stress", "sh4_reproducer", "rv32_program", "objdump",
+           "host_stress", "linux_stress", "sh4_reproducer", "rv32_program", "objdump",
            "default_layout"]
 
 #: The folder of the C sources.
@@ -175,20 +176,31 @@ def _opt(opt):
     return opt
 
 
-def _sh4_program(layout, toolchain, sources, output, opt):
-    """A static SH-4A Linux executable on raw system calls (``firmware/tests/os_sh4.c``)."""
-    return compile_c(layout, toolchain, [*sources, SOURCE / "tests" / "os_sh4.c"], output,
-                     flags=(_opt(opt), "-static", "-nostdlib", "-no-pie"), link=("-lgcc",))
+#: The freestanding Linux user space of each cross target's test programs (start-up, raw system
+#: calls, clone for threads) and its link flags. RV32: no linker relaxation, since _start sets
+#: no gp for gp-relative addressing.
+_LINUX = {"sh4a": ("os_sh4.c", ("-no-pie",)), "rv32": ("os_rv32.c", ("-Wl,--no-relax",))}
 
 
-def sh4_stress(layout, opt="-O2"):
-    """The SH-4A ring stress (``firmware/tests/stress.c`` on raw Linux system calls, no C
-    library) built at ``opt`` as a static executable for ``qemu-sh4``, and the library's
-    object (for the ``movli.l``/``movco.l`` check)."""
-    tc = TOOLCHAINS["sh4a"]
-    out = config_dir(layout) / "sh4a" / opt.lstrip("-")
+def _linux_program(layout, toolchain, sources, output, opt):
+    """A static Linux executable on raw system calls, no C library, for ``qemu-<arch>``."""
+    os_source, link = _LINUX[toolchain.arch]
+    return compile_c(layout, toolchain,
+                     [*sources, SOURCE / "tests" / os_source, SOURCE / "tests" / "freestanding.c"],
+                     output, flags=(_opt(opt), "-static", "-nostdlib", *link), link=("-lgcc",))
+
+
+def linux_stress(arch, layout, opt="-O2"):
+    """The ring stress (``firmware/tests/stress.c``: producers on real threads) for the cross
+    target ``arch`` (``sh4a`` or ``rv32``) built at ``opt`` as a static Linux executable for
+    ``qemu-sh4`` / ``qemu-riscv32``, and the library's object at ``opt`` (for the LL/SC
+    check)."""
+    if arch not in _LINUX:
+        raise ValueError(f"arch must be one of {', '.join(_LINUX)}, not {arch!r}")
+    tc = TOOLCHAINS[arch]
+    out = config_dir(layout) / arch / opt.lstrip("-")
     obj = compile_c(layout, tc, [_LIB], out / "ioc.o", flags=("-c", _opt(opt)))
-    exe = _sh4_program(layout, tc, [_LIB, SOURCE / "tests" / "stress.c"], out / "stress", opt)
+    exe = _linux_program(layout, tc, [_LIB, SOURCE / "tests" / "stress.c"], out / "stress", opt)
     return exe, obj
 
 
@@ -198,8 +210,8 @@ def sh4_reproducer(opt="-O2", *, workaround=True):
     plugin or, ``workaround=False``, without it; a static executable for ``qemu-sh4``."""
     tc = TOOLCHAINS["sh4a"] if workaround else TOOLCHAINS["sh4a"].without_plugins()
     out = BUILD / "sh4a-reproducer" / f"{opt.lstrip('-')}-{'fixed' if workaround else 'raw'}"
-    return _sh4_program(default_layout(), tc, [SOURCE / "tests" / "sh4_treg_combine.c"], out,
-                        opt)
+    return _linux_program(default_layout(), tc, [SOURCE / "tests" / "sh4_treg_combine.c"], out,
+                          opt)
 
 
 def rv32_program(layout):

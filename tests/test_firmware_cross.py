@@ -1,8 +1,9 @@
-"""The C guest library on the paper's ISA and on RV32: SH-4A cross build (``movli.l`` /
-``movco.l`` really emitted) and a multi-producer ring stress under ``qemu-sh4`` at -O2 (the
-shipped level), -Os and -O0; the reduced reproducer of the SH-4 GCC miscompilation, wrong
-without the workaround plugin and right with it; the RV32 build with picolibc (``lr.w`` /
-``sc.w``); and the same stress on host threads.
+"""The C guest library on the paper's ISA and on RV32: SH-4A and RV32 cross builds
+(``movli.l`` / ``movco.l`` and ``lr.w`` / ``sc.w`` really emitted) and a multi-producer ring
+stress under ``qemu-sh4`` and ``qemu-riscv32`` at -O2 (the shipped level), -Os and -O0; the
+register reads kept apart at -O2 (volatile); the reduced reproducer of the SH-4 GCC
+miscompilation, wrong without the workaround plugin and right with it; the RV32 build with
+picolibc; and the same stress on host threads.
 
 QEMU implements ``movco.l`` as a compare on the loaded value, so these runs show exactly-once,
 in-order delivery under real thread interleavings, never ABA-freedom (the RTL soak does)."""
@@ -19,10 +20,10 @@ from firmware.build import (
     compile_c,
     default_layout,
     host_stress,
+    linux_stress,
     objdump,
     rv32_program,
     sh4_reproducer,
-    sh4_stress,
 )
 
 _LINE = re.compile(r"stress (\w+): producers=(\d+) delivered=(\d+) busy=(\d+) violations=(\d+)")
@@ -40,20 +41,57 @@ def _ops(disassembly, mnemonic):
     return len(re.findall(rf"\t{re.escape(mnemonic)}\s", disassembly))
 
 
-def _qemu_sh4(exe):
-    return subprocess.run([shutil.which("qemu-sh4") or "qemu-sh4", str(exe)],
-                          capture_output=True, text=True, timeout=120)
+def _qemu(arch, exe):
+    tool = {"sh4a": "qemu-sh4", "rv32": "qemu-riscv32"}[arch]
+    return subprocess.run([shutil.which(tool) or tool, str(exe)], capture_output=True,
+                          text=True, timeout=120)
+
+
+_LL_SC = {"sh4a": ("movli.l", "movco.l", "synco"), "rv32": ("lr.w", "sc.w", "fence")}
 
 
 @pytest.mark.parametrize("opt", ["-O2", "-Os", "-O0"])
-def test_sh4a_build_uses_movli_movco_and_the_qemu_stress_passes(opt):
-    exe, obj = sh4_stress(default_layout(4), opt)
-    asm = objdump(TOOLCHAINS["sh4a"], obj)
-    assert _ops(asm, "movli.l") >= 1 and _ops(asm, "movco.l") >= 1
-    assert _ops(asm, "synco") >= 1
-    done = _qemu_sh4(exe)
+@pytest.mark.parametrize("arch", ["sh4a", "rv32"])
+def test_cross_build_uses_ll_sc_and_the_qemu_stress_passes(arch, opt):
+    exe, obj = linux_stress(arch, default_layout(4), opt)
+    asm = objdump(TOOLCHAINS[arch], obj)
+    assert all(_ops(asm, mnemonic) >= 1 for mnemonic in _LL_SC[arch]), asm
+    done = _qemu(arch, exe)
     assert done.returncode == 0, done.stdout + done.stderr
     _check_stress(done.stdout)
+
+
+#: A load instruction, per target.
+_LOAD = {"sh4a": re.compile(r"\tmov\.l\s+@"), "rv32": re.compile(r"\tlw\s")}
+
+
+def _loads_in(asm, function, arch):
+    body = asm.split(f"<{function}>:\n", 1)[1]
+    body = re.split(r"\n[0-9a-f]+ <ioc_\w+>:", body, maxsplit=1)[0]
+    return len(_LOAD[arch].findall(body))
+
+
+@pytest.mark.parametrize("arch", ["sh4a", "rv32"])
+def test_register_reads_are_volatile_at_o2(arch, tmp_path):
+    """ioc_cycles reads CYCLE_HI, CYCLE_LO and CYCLE_HI again until the highs agree: at -O2 the
+    object loads the port's register base and all three. The ring stress cannot see a lost
+    volatile (each loop it runs passes through a system call or an asm barrier); this does:
+    the same library with volatile stripped from ioc_mmio.h merges the reads (the negative
+    control)."""
+    source = SOURCE / "src" / "ioc.c"
+    shipped = compile_c(default_layout(2), TOOLCHAINS[arch], [source], tmp_path / "ioc.o",
+                        flags=("-c",))
+    assert _loads_in(objdump(TOOLCHAINS[arch], shipped), "ioc_cycles", arch) >= 4
+    plain = tmp_path / "arch"
+    (plain / arch).mkdir(parents=True)
+    mmio = (SOURCE / "arch" / "ioc_mmio.h").read_text()
+    assert mmio.count("volatile") == 2
+    (plain / "ioc_mmio.h").write_text(mmio.replace("volatile ", ""))
+    shutil.copy(SOURCE / "arch" / arch / "ioc_arch.h", plain / arch)
+    # -iquote comes before -I for "ioc_arch.h": the copy wins over the library's own
+    broken = compile_c(default_layout(2), TOOLCHAINS[arch], [source], tmp_path / "plain.o",
+                       flags=("-c", "-iquote", str(plain / arch)))
+    assert _loads_in(objdump(TOOLCHAINS[arch], broken), "ioc_cycles", arch) < 4
 
 
 _MISCOMPILED = ("wait_flag: the polled load was dropped",
@@ -66,14 +104,14 @@ def test_sh4_gcc_miscompilation_is_reproduced_and_worked_around(opt):
     """The reproducer's three cases come out wrong from the SH-4 GCC as Debian ships it (if
     this part fails, the compiler was fixed: drop firmware/toolchain/sh_treg_combine_off.cc)
     and right with the plugin that turns its sh_treg_combine pass off."""
-    raw = _qemu_sh4(sh4_reproducer(opt, workaround=False))
+    raw = _qemu("sh4a", sh4_reproducer(opt, workaround=False))
     assert raw.returncode != 0 and all(case in raw.stdout for case in _MISCOMPILED), raw.stdout
-    fixed = _qemu_sh4(sh4_reproducer(opt))
+    fixed = _qemu("sh4a", sh4_reproducer(opt))
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert fixed.stdout == "sh_treg_combine reproducer: all right\n"
 
 
-def test_rv32_build_with_picolibc_uses_lr_sc():
+def test_rv32_build_links_with_picolibc():
     exe, obj = rv32_program(default_layout(4))
     asm = objdump(TOOLCHAINS["rv32"], obj)
     assert _ops(asm, "lr.w") >= 3 and _ops(asm, "sc.w") >= 3

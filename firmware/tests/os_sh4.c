@@ -68,27 +68,6 @@ void os_write(const char *text, size_t length)
     syscall3(NR_WRITE, 1, (long)text, (long)length);
 }
 
-/* GCC may call these for structure copies even in freestanding code. */
-void *memset(void *dst, int c, size_t n);
-void *memcpy(void *dst, const void *src, size_t n);
-
-void *memset(void *dst, int c, size_t n)
-{
-    unsigned char *d = dst;
-    while (n--)
-        *d++ = (unsigned char)c;
-    return dst;
-}
-
-void *memcpy(void *dst, const void *src, size_t n)
-{
-    unsigned char *d = dst;
-    const unsigned char *s = src;
-    while (n--)
-        *d++ = *s++;
-    return dst;
-}
-
 void _start(void) __attribute__((noreturn));
 
 void _start(void)
