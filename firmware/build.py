@@ -198,8 +198,8 @@ def linux_stress(arch, layout, opt="-O2"):
     if arch not in _LINUX:
         raise ValueError(f"arch must be one of {', '.join(_LINUX)}, not {arch!r}")
     tc = TOOLCHAINS[arch]
-    out = config_dir(layout) / arch / opt.lstrip("-")
-    obj = compile_c(layout, tc, [_LIB], out / "ioc.o", flags=("-c", _opt(opt)))
+    out = config_dir(layout) / arch / _opt(opt).lstrip("-")
+    obj = compile_c(layout, tc, [_LIB], out / "ioc.o", flags=("-c", opt))
     exe = _linux_program(layout, tc, [_LIB, SOURCE / "tests" / "stress.c"], out / "stress", opt)
     return exe, obj
 
@@ -209,7 +209,7 @@ def sh4_reproducer(opt="-O2", *, workaround=True):
     (``firmware/tests/sh4_treg_combine.c``) built at ``opt``, with the compiler's workaround
     plugin or, ``workaround=False``, without it; a static executable for ``qemu-sh4``."""
     tc = TOOLCHAINS["sh4a"] if workaround else TOOLCHAINS["sh4a"].without_plugins()
-    out = BUILD / "sh4a-reproducer" / f"{opt.lstrip('-')}-{'fixed' if workaround else 'raw'}"
+    out = BUILD / "sh4a-reproducer" / f"{_opt(opt).lstrip('-')}-{'fixed' if workaround else 'raw'}"
     return _linux_program(default_layout(), tc, [SOURCE / "tests" / "sh4_treg_combine.c"], out,
                           opt)
 

@@ -17,6 +17,7 @@ import pytest
 from firmware.build import (
     SOURCE,
     TOOLCHAINS,
+    Toolchain,
     compile_c,
     default_layout,
     host_stress,
@@ -137,3 +138,15 @@ def test_library_is_warning_free_and_freestanding(arch, opt, tmp_path):
     undefined = subprocess.run([nm, "-u", str(obj)], capture_output=True, text=True,
                                check=True).stdout.split()
     assert [u for u in undefined if u not in ("U",)] == []
+
+
+def test_build_arguments_are_checked():
+    with pytest.raises(ValueError, match=r"no architecture layer firmware/arch/z80"):
+        Toolchain("z80", "cc")
+    with pytest.raises(ValueError, match=r"no GCC plugin source firmware/toolchain/nope\.cc"):
+        Toolchain("sh4a", "sh4-linux-gnu-gcc", plugins=("nope.cc",))
+    with pytest.raises(ValueError, match=r"arch must be one of sh4a, rv32, not 'host'"):
+        linux_stress("host", default_layout(4))
+    with pytest.raises(ValueError, match=r"opt must be one of -O0, -O1, -O2, -O3, -Os, not '-O9'"):
+        linux_stress("rv32", default_layout(4), "-O9")
+    assert TOOLCHAINS["sh4a"].without_plugins().plugins == ()
