@@ -176,8 +176,8 @@ def _opt(opt):
     return opt
 
 
-#: The freestanding Linux user space of each cross target's test programs (start-up, raw system
-#: calls, clone for threads) and its link flags. RV32: no linker relaxation, since _start sets
+#: The Linux system calls of each cross target's freestanding test programs (``os_linux.c``:
+#: start-up, threads by clone) and its link flags. RV32: no linker relaxation, since _start sets
 #: no gp for gp-relative addressing.
 _LINUX = {"sh4a": ("os_sh4.c", ("-no-pie",)), "rv32": ("os_rv32.c", ("-Wl,--no-relax",))}
 
@@ -186,7 +186,7 @@ def _linux_program(layout, toolchain, sources, output, opt):
     """A static Linux executable on raw system calls, no C library, for ``qemu-<arch>``."""
     os_source, link = _LINUX[toolchain.arch]
     return compile_c(layout, toolchain,
-                     [*sources, SOURCE / "tests" / os_source, SOURCE / "tests" / "freestanding.c"],
+                     [*sources, SOURCE / "tests" / os_source, SOURCE / "tests" / "os_linux.c"],
                      output, flags=(_opt(opt), "-static", "-nostdlib", *link), link=("-lgcc",))
 
 

@@ -1,5 +1,5 @@
-/* The few operating-system services the ring stress needs, one implementation per target:
- * os_sh4.c (raw Linux system calls: qemu-sh4 cannot run Debian's SH-4 C library) and
+/* The few operating-system services the ring stress needs: os_linux.c (Linux without a C
+ * library, under qemu-sh4 and qemu-riscv32; its system calls in os_sh4.c, os_rv32.c) and
  * os_host.c (POSIX threads). */
 #ifndef IOC_TEST_OS_H
 #define IOC_TEST_OS_H
