@@ -6,9 +6,18 @@
  * deletes that set and the test, so the branch reads whatever T the instruction before left.
  * The IOC library's argument check came out inverted and a volatile polling loop lost its load
  * (firmware/tests/sh4_treg_combine.c reproduces both; tests/test_firmware_cross.py shows the
- * compiler without this plugin failing it and with it passing). The pass is a target pass
- * registered after the options are read, so -fdisable-rtl-sh_treg_combine2 is refused as an
- * unknown pass; overriding its gate is the narrowest switch there is.
+ * compiler without this plugin failing it and with it passing).
+ *
+ * The cause is in the compiler's own source: sh_treg_combine.cc declares the SH predicates it
+ * calls as "extern int t_reg_operand (rtx, machine_mode)" and "extern int negt_reg_operand
+ * (...)", while genpreds defines them returning bool. The C++ names do not encode the return
+ * type, so cc1 links; in the x86-64 cc1 the caller then tests all of %eax, the callee sets only
+ * %al (negt_reg_operand leaves its caller's %rbp in bits 8-31 when the rtx code does not
+ * match), and "is this an inverted T store?" answers yes for almost anything.
+ *
+ * The pass is a target pass registered after the options are read, so
+ * -fdisable-rtl-sh_treg_combine2 is refused as an unknown pass; overriding its gate is the
+ * narrowest switch there is.
  *
  * Build: g++ -shared -fPIC -fno-rtti -I$(sh4-linux-gnu-gcc -print-file-name=plugin)/include
  * Use:   sh4-linux-gnu-gcc -fplugin=./sh_treg_combine_off.so ...  (firmware.build does both) */
