@@ -3,7 +3,8 @@
 // No cocotb. Each "thread" of C library code runs on a coroutine bound to an agent (a CPU):
 // makecontext gives it its own stack and setcontext enters it once; from then on it and the
 // scheduler switch with _setjmp/_longjmp, which save no signal mask (swapcontext makes a
-// sigprocmask system call per switch, two per bus operation: a third of the run time). Every load, store, LL and SC it makes (firmware/arch/rtl/ioc_arch.h) parks it and
+// sigprocmask system call per switch, two per bus operation: over a third of the run time).
+// Every load, store, LL and SC it makes (firmware/arch/rtl/ioc_arch.h) parks it and
 // becomes one AXI transaction on its agent's port s<k>_axi (LL/SC = exclusive read/write,
 // AxPROT[0] = privileged). Every agent drives its port concurrently, so the subsystem's
 // arbitration and LL/SC monitor are the real ones. Between two operations the scheduler may
