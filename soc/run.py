@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .build import FIRMWARE_DIR, build_firmware, build_simulator
+from .core import PATCHES
 
 __all__ = ["RunResult", "run_program", "Scenario", "scenarios", "run_scenarios", "format_table"]
 
@@ -37,15 +38,16 @@ class RunResult:
         return {}
 
 
-def run_program(fw0, fw1=None, *, patched=True, max_cycles=2_000_000):
-    """Run ``$readmemh`` images ``fw0`` on core 0 and ``fw1`` (default: the same) on core 1."""
+def run_program(fw0, fw1=None, *, patches=PATCHES, max_cycles=2_000_000):
+    """Run ``$readmemh`` images ``fw0`` on core 0 and ``fw1`` (default: the same) on core 1,
+    on the core patched with ``patches`` (default: every patch of ``soc/patches``)."""
     if not isinstance(max_cycles, int) or isinstance(max_cycles, bool) or max_cycles < 1:
         raise ValueError(f"max_cycles must be a positive integer, not {max_cycles!r}")
     fw1 = fw1 if fw1 is not None else fw0
     for image in (fw0, fw1):
         if not Path(image).is_file():
             raise FileNotFoundError(f"no firmware image {image}")
-    exe = build_simulator(patched=patched)
+    exe = build_simulator(patches=patches)
     result = subprocess.run([str(exe), f"+fw0={fw0}", f"+fw1={fw1}",
                              f"+max_cycles={max_cycles}"], capture_output=True, text=True,
                             check=True)

@@ -8,7 +8,16 @@ from ioc_defs.params import IocParams
 from rtl.subsystem import IocSubsystem
 
 from .bridge import ObiAxiBridge
-from .memmap import IOC_WINDOW, MMIO_BASE, MMIO_CONSOLE, MMIO_EXIT, RAM_BASE, RAM_BYTES, ROLES
+from .memmap import (
+    IOC_WINDOW,
+    MMIO_BASE,
+    MMIO_CONSOLE,
+    MMIO_EXIT,
+    PARAMS,
+    RAM_BASE,
+    RAM_BYTES,
+    ROLES,
+)
 from .obi import ObiSignature
 
 __all__ = ["SocTop", "TOP_NAME"]
@@ -35,7 +44,8 @@ class SocTop(wiring.Component):
     Parameters
     ----------
     params : IocParams, optional
-        The subsystem's configuration; ``n_agents`` must be ``len(ROLES)``.
+        The subsystem's configuration (default :data:`~soc.memmap.PARAMS`); ``n_agents`` must
+        be ``len(ROLES)``.
     privileged : tuple of bool, optional
         Per core, whether its machine-mode accesses are privileged on the IOC (default: only the
         Linux-role core, which runs the hypervisor's monitoring and restarts the other).
@@ -52,7 +62,7 @@ class SocTop(wiring.Component):
 
     def __init__(self, params=None, *, privileged=(True, False)):
         if params is None:
-            params = IocParams(n_agents=len(ROLES))
+            params = PARAMS
         if not isinstance(params, IocParams):
             raise TypeError(f"params must be an IocParams, not {params!r}")
         if params.n_agents != len(ROLES):

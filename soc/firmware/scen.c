@@ -1,0 +1,155 @@
+/* Shared part of the IOC scenarios: see scen.h. */
+#include "scen.h"
+
+#define MCAUSE_IRQ 0x80000000u
+#define EXTERNAL_IRQ 11u
+/* Events kept until scen_flush (a log that fills up is printed early). */
+#define LOG_MAX 1500u
+
+struct event {
+    const char *thread;
+    uint32_t id;
+    uint8_t kind, channel, direction;
+};
+
+static const char *const kind_names[] = {"send", "enq", "busy", "drop", "deliver", "tombstone"};
+static struct event events[LOG_MAX];
+static uint32_t n_events;
+
+struct ioc_port scen_port;
+int scen_log_live;
+
+uint32_t soc_trap(uint32_t mcause, uint32_t mepc)
+{
+    if (mcause == (MCAUSE_IRQ | EXTERNAL_IRQ)) {
+        scen_irq();
+        return mepc;
+    }
+    scen_exception(mcause, mepc);
+    return mepc;
+}
+
+__attribute__((weak)) void scen_exception(uint32_t mcause, uint32_t mepc)
+{
+    soc_puts("unexpected trap ");
+    soc_kv("mcause", mcause);
+    soc_kv("mepc", mepc);
+    soc_putc('\n');
+    *(volatile uint32_t *)SOC_MMIO_EXIT = 0xdead;
+    for (;;) {
+    }
+}
+
+static void print_event(const struct event *e)
+{
+    soc_puts("H ");
+    soc_puts(kind_names[e->kind]);
+    soc_putc(' ');
+    soc_puts(e->thread);
+    soc_putc(' ');
+    soc_putu(e->channel);
+    soc_putc(' ');
+    soc_putu(e->direction);
+    soc_putc(' ');
+    soc_putu(e->id);
+    soc_putc('\n');
+}
+
+void scen_log(enum scen_kind kind, const char *thread, uint32_t channel, uint32_t direction,
+              uint32_t id)
+{
+    struct event e = {thread, id, (uint8_t)kind, (uint8_t)channel, (uint8_t)direction};
+    if (scen_log_live) {
+        print_event(&e);
+        return;
+    }
+    if (n_events == LOG_MAX)
+        scen_flush();
+    events[n_events++] = e;
+}
+
+void scen_flush(void)
+{
+    for (uint32_t i = 0; i < n_events; i++)
+        print_event(&events[i]);
+    n_events = 0;
+}
+
+uint32_t scen_cycle(void)
+{
+    return SOC_REG(IOC_CYCLE_LO_OFFSET);
+}
+
+int scen_wait(uint32_t word, uint32_t value)
+{
+    for (uint32_t i = 0; i < SCEN_WAIT_LIMIT; i++) {
+        if (SCRATCH[word] == value)
+            return 1;
+    }
+    soc_puts("timeout ");
+    soc_kv("scratch", word);
+    soc_kv("want", value);
+    soc_kv("have", SCRATCH[word]);
+    soc_putc('\n');
+    return 0;
+}
+
+void scen_delay(uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        __asm__ volatile("nop");
+}
+
+int scen_linux_setup(struct ioc_chan *ch, uint32_t n, enum ioc_variant variant)
+{
+    ioc_port_init(&scen_port, SOC_SHM_BASE, SOC_IOC_REG_BASE);
+    ioc_shm_format(&scen_port);
+    for (uint32_t c = 0; c < n; c++) {
+        SOC_REG(IOC_CH_CFG_OFFSET(c)) = IOC_FIELD_PREP(IOC_CH_CFG_EP_A, SOC_CORE_LINUX)
+                                        | IOC_FIELD_PREP(IOC_CH_CFG_EP_B, SOC_CORE_SIMPLEOS)
+                                        | IOC_CH_CFG_ENABLE_MASK;
+        if (ioc_chan_init(&ch[c], &scen_port, c, IOC_SIDE_A, variant) != IOC_OK)
+            return 0;
+    }
+    SCRATCH[SCR_FORMATTED] = 1u;
+    for (uint32_t c = 0; c < n; c++) {
+        uint32_t i = 0;
+        while (ioc_peer_ready(&ch[c]) != IOC_OK) {
+            if (++i == SCEN_WAIT_LIMIT) {
+                soc_puts("timeout attach\n");
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+int scen_simpleos_setup(struct ioc_chan *ch, uint32_t n, enum ioc_variant variant,
+                        int restarted)
+{
+    ioc_port_init(&scen_port, SOC_SHM_BASE, SOC_IOC_REG_BASE);
+    if (!scen_wait(SCR_FORMATTED, 1u))
+        return 0;
+    for (uint32_t c = 0; c < n; c++) {
+        if (ioc_chan_init(&ch[c], &scen_port, c, IOC_SIDE_B, variant) != IOC_OK)
+            return 0;
+        ioc_attach(&ch[c], restarted);
+    }
+    SOC_REG(IOC_CH_ENABLE_OFFSET) = (1u << n) - 1u;
+    soc_enable_external_irq();
+    return 1;
+}
+
+uint32_t scen_check(const uint32_t words[IOC_SLOT_WORDS], uint32_t *next, uint32_t streams,
+                    uint32_t *bad)
+{
+    uint32_t id = words[0] & ~SCEN_REPLY;
+    uint32_t stream = (id >> 16) - 1u, seq = id & 0xFFFFu, lost = 0;
+    if (!message_intact(words) || stream >= streams || seq < next[stream]) {
+        *bad += 1u;  /* corrupt, phantom, duplicated or reordered */
+        return 0;
+    }
+    lost = seq - next[stream];
+    next[stream] = seq + 1u;
+    return lost;
+}
