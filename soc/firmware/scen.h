@@ -5,7 +5,7 @@
  * Core 0 (Linux role, privileged) formats the shared RAM and configures the channels (endpoint
  * A = core 0, B = core 1); core 1 (SimpleOS role) attaches as endpoint B by epoch. Every message
  * is logged as it is sent, enqueued, refused, dropped or delivered; the log goes to the console
- * as lines "H <kind> <thread> <channel> <direction> <id>" (soc.check rebuilds the history from
+ * as lines "H <kind> <thread> <channel> <direction> <id in hex>" (soc.check rebuilds the history from
  * them and judges it with sw_model.checkers). */
 #ifndef SCEN_H
 #define SCEN_H
