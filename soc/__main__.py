@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from .build import FirmwareError, build_firmware
+from .core import PATCHES
 from .run import format_table, run_program, run_scenarios
 
 
@@ -37,6 +38,8 @@ def main(argv=None):
     run.add_argument("--max-cycles", type=int, default=10_000_000)
     run.add_argument("--unpatched", action="store_true",
                      help="the core as pinned, without the LR/SC patches")
+    run.add_argument("--only-patch", choices=[p.name for p in PATCHES],
+                     help="the core with this one of its patches")
     args = parser.parse_args(argv)
     try:
         return _command(args)
@@ -46,9 +49,9 @@ def main(argv=None):
 
 def _command(args):
     if args.command == "scenarios":
-        rows = run_scenarios(quick=args.quick)
-        print(format_table(rows))
-        bad = [s.name for s, r in rows if (r.exit_code == 0 and not r.timeout) != s.expect_pass]
+        runs = run_scenarios(quick=args.quick)
+        print(format_table(runs))
+        bad = [run.scenario.name for run in runs if not run.as_expected]
         if bad:
             print(f"scenarios not as expected: {', '.join(bad)}", file=sys.stderr)
             return 1
@@ -56,8 +59,12 @@ def _command(args):
     if args.command == "build":
         print(build_firmware(args.name, args.sources, defines=dict(args.defines)))
         return 0
-    result = run_program(args.image, args.image1, patched=not args.unpatched,
-                         max_cycles=args.max_cycles)
+    patches = PATCHES
+    if args.unpatched:
+        patches = ()
+    elif args.only_patch:
+        patches = tuple(p for p in PATCHES if p.name == args.only_patch)
+    result = run_program(args.image, args.image1, patches=patches, max_cycles=args.max_cycles)
     for k, lines in enumerate(result.console):
         for line in lines:
             print(f"[{k}] {line}")

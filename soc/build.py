@@ -129,7 +129,8 @@ def _build_firmware(name, sources, defines, out, library):
         includes = [f"-I{LIBRARY_DIR / d}" for d in ("include", "arch/rv32", "tests")]
         sources = [LIBRARY_DIR / "src" / "ioc.c", *sources]
     flags = [f"-march={MARCH}", f"-mabi={MABI}", "--specs=picolibc.specs", "-O2", "-g",
-             "-ffreestanding", "-Wall", "-Wextra", "-Werror", f"-I{out}", f"-I{FIRMWARE_DIR}", *includes,
+             "-ffreestanding", "-Wall", "-Wextra", "-Werror", f"-I{out}", f"-I{FIRMWARE_DIR}",
+             *includes,
              # shared RAM starts at address 0, which GCC otherwise takes for a null pointer (and
              # replaces an access there with a trap) or a null page (and warns)
              "-fno-delete-null-pointer-checks", "--param=min-pagesize=0"]

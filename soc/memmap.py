@@ -9,8 +9,8 @@ stack; the MMIO block is the console and the exit port of the simulation.
 
 from ioc_defs.params import REG_BASE, SHM_BASE, IocParams
 
-__all__ = ["PARAMS", "IOC_WINDOW", "RAM_BASE", "RAM_BYTES", "MMIO_BASE", "MMIO_CONSOLE", "MMIO_EXIT",
-           "ROLES", "c_header", "linker_script"]
+__all__ = ["PARAMS", "IOC_WINDOW", "RAM_BASE", "RAM_BYTES", "MMIO_BASE", "MMIO_CONSOLE",
+           "MMIO_EXIT", "ROLES", "c_header", "linker_script"]
 
 #: Addresses below this go to the IOC subsystem through the bridge.
 IOC_WINDOW = 0x1000_0000
