@@ -21,7 +21,7 @@ def _scenario(name):
 def test_bringup_on_patched_cores_is_exact():
     scenario = _scenario("bringup")
     incs, irqs = scenario.defines["INCS"], scenario.defines["IRQS"]
-    result = scenario.run()
+    result = scenario.run().result
     assert not result.timeout and result.exit_code == 0, result.console
     v = result.values()
     assert result.console[0][-1] == "PASS" and result.exits == ((0,), ())
@@ -58,11 +58,36 @@ def test_unpatched_core_loses_increments():
     """Negative control of soc/patches: the core as pinned issues lr.w/sc.w as byte accesses
     (so no exclusive ever succeeds) and reports the bus read data as the SC result (so the
     loop believes it succeeded): the count is wrong and the program says so."""
-    result = _scenario("bringup-unpatched-core").run()
+    result = _scenario("bringup-unpatched-core").run().result
     v = result.values()
     assert result.exit_code == 1 and result.console[0][-1] == "FAIL" and result.exits[0] == (1,)
     assert v["counter"] == 0 and v["expected"] == 200
     assert v["sc_ok0"] == v["sc_ok1"] == 0
+
+
+def test_only_the_word_size_patch_takes_failed_sc_for_success():
+    """Negative control of patch 0002 (sc.w result from EXOKAY), with 0001 applied: the
+    exclusives now reach the monitor as words, but a failed sc.w still writes the bus read data
+    (0 = success) into rd. The SC after a trap fails in the monitor (PREEMPTED) and the core
+    reports success; and the loops never see a failure, so each SC the monitor failed is an
+    increment lost (the count falls short by exactly the monitor's failure count)."""
+    run = _scenario("bringup-only-patch-0001").run()
+    v = run.result.values()
+    assert run.result.exit_code == 1 and run.result.console[0][-1] == "FAIL"
+    assert v["sc_after_trap_cause"] == ScFailCause.PREEMPTED and v["sc_after_trap_fail"] == 0
+    assert v["sw_sc_fail"] == 0 and v["stuck"] == 0
+    assert v["counter"] == v["sc_ok0"] + v["sc_ok1"] == 200 - v["sc_fail0"] - v["sc_fail1"]
+
+
+def test_only_the_sc_result_patch_never_completes_an_increment():
+    """Negative control of patch 0001 (lr.w/sc.w are words), with 0002 applied: lr.w/sc.w go
+    out as byte accesses, which the bus cannot make exclusive, so the monitor sees no LL/SC at
+    all (its counters stay 0) and every sc.w fails, now reported: the increment gives up."""
+    run = _scenario("bringup-only-patch-0002").run()
+    v = run.result.values()
+    assert run.result.exit_code == 1 and run.result.console[0][-1] == "FAIL"
+    assert v["stuck"] == 1 and v["sw_sc_fail"] > 0 and v["counter"] == 0
+    assert v["sc_ok0"] == v["sc_ok1"] == v["sc_fail0"] == v["sc_fail1"] == 0
 
 
 def test_amo_check_rejects_compiler_emitted_amos(tmp_path):
