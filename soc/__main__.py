@@ -1,7 +1,8 @@
 """``python -m soc``: the SoC's command line.
 
 ``python -m soc scenarios [--quick]``  run the scenarios and print the table (``make soc``)
-``python -m soc build NAME SRC... [-D KEY=VALUE]``  compile a program into a RAM image
+``python -m soc build NAME SRC... [-D KEY=VALUE] [--library]``  compile a program into a RAM
+image (``--library``: with the IOC C library)
 ``python -m soc run IMAGE [IMAGE1]``  run an image on core 0 (and IMAGE1, default the same, on
 core 1); prints both consoles and exits with core 0's exit code
 """
@@ -32,6 +33,8 @@ def main(argv=None):
     build.add_argument("name")
     build.add_argument("sources", nargs="+", type=Path)
     build.add_argument("-D", dest="defines", action="append", type=_define, default=[])
+    build.add_argument("--library", action="store_true",
+                       help="link the IOC C library (firmware/) with the SoC's headers")
     run = sub.add_parser("run", help="run RAM images on the two cores")
     run.add_argument("image", type=Path)
     run.add_argument("image1", type=Path, nargs="?")
@@ -57,7 +60,8 @@ def _command(args):
             return 1
         return 0
     if args.command == "build":
-        print(build_firmware(args.name, args.sources, defines=dict(args.defines)))
+        print(build_firmware(args.name, args.sources, defines=dict(args.defines),
+                             library=args.library))
         return 0
     patches = PATCHES
     if args.unpatched:
