@@ -23,7 +23,9 @@ class RunResult:
     ``console[k]`` are core *k*'s console lines; ``exits[k]`` the codes core *k* exited with,
     in order (a core restarted by ``agent_rst`` may exit again); ``cycles`` the clock cycles
     simulated until core 0 exited (or the limit); ``wall_s`` the wall-clock time of the
-    simulator's clock loop (start-up and program loading excluded).
+    simulator's clock loop (start-up and program loading excluded); ``events`` (with
+    ``trace=True``) the simulator's ``(cycle, event, core)`` trace: ``irq`` (rising edge),
+    ``trap``, ``ar``, ``r``, ``aw`` and ``b`` (the core's handshakes on the IOC).
     """
     console: tuple
     exits: tuple
@@ -31,6 +33,7 @@ class RunResult:
     exit_code: int
     timeout: bool
     wall_s: float
+    events: tuple = ()
 
     def values(self, core=0, prefix="result "):
         """The ``key=value`` pairs of core *core*'s last console line starting with ``prefix``."""
@@ -40,9 +43,10 @@ class RunResult:
         return {}
 
 
-def run_program(fw0, fw1=None, *, patches=PATCHES, max_cycles=2_000_000):
+def run_program(fw0, fw1=None, *, patches=PATCHES, max_cycles=2_000_000, trace=False):
     """Run ``$readmemh`` images ``fw0`` on core 0 and ``fw1`` (default: the same) on core 1,
-    on the core patched with ``patches`` (default: every patch of ``soc/patches``)."""
+    on the core patched with ``patches`` (default: every patch of ``soc/patches``); ``trace``
+    records the simulator's event trace (:attr:`RunResult.events`)."""
     if not isinstance(max_cycles, int) or isinstance(max_cycles, bool) or max_cycles < 1:
         raise ValueError(f"max_cycles must be a positive integer, not {max_cycles!r}")
     fw1 = fw1 if fw1 is not None else fw0
@@ -51,13 +55,17 @@ def run_program(fw0, fw1=None, *, patches=PATCHES, max_cycles=2_000_000):
             raise FileNotFoundError(f"no firmware image {image}")
     exe = build_simulator(patches=patches)
     result = subprocess.run([str(exe), f"+fw0={fw0}", f"+fw1={fw1}",
-                             f"+max_cycles={max_cycles}"], capture_output=True, text=True,
-                            check=True)
+                             f"+max_cycles={max_cycles}", *(["+trace"] if trace else [])],
+                            capture_output=True, text=True, check=True)
     console = ([], [])
     exits = ([], [])
+    events = []
     end = None
     for line in result.stdout.splitlines():
-        if line.startswith("SOC-END"):
+        if line.startswith("SOC-EV "):
+            cycle, event, core = line.split()[1:]
+            events.append((int(cycle), event, int(core)))
+        elif line.startswith("SOC-END"):
             end = _END.fullmatch(line)
         elif line.startswith("SOC-EXIT "):
             core, code = line.split()[1:]
@@ -69,7 +77,7 @@ def run_program(fw0, fw1=None, *, patches=PATCHES, max_cycles=2_000_000):
     return RunResult(console=(tuple(console[0]), tuple(console[1])),
                      exits=(tuple(exits[0]), tuple(exits[1])), cycles=int(end.group(1)),
                      exit_code=int(end.group(2)), timeout=end.group(3) == "1",
-                     wall_s=int(end.group(4)) / 1e6)
+                     wall_s=int(end.group(4)) / 1e6, events=tuple(events))
 
 
 @dataclass(frozen=True)
@@ -91,12 +99,16 @@ class Scenario:
     expect_loss: bool = False
     max_cycles: int = 5_000_000
 
-    def run(self):
-        """Build (cached) and run; returns a :class:`ScenarioRun`."""
+    def image(self):
+        """Build the program (cached); returns its ``$readmemh`` image (the ELF is beside it)."""
         tag = "-".join([self.name, *(f"{k}{v}" for k, v in sorted(self.defines.items()))])
-        image = build_firmware(tag, [FIRMWARE_DIR / s for s in self.sources],
-                               defines=self.defines, library=self.library)
-        result = run_program(image, patches=self.patches, max_cycles=self.max_cycles)
+        return build_firmware(tag, [FIRMWARE_DIR / s for s in self.sources],
+                              defines=self.defines, library=self.library)
+
+    def run(self, *, trace=False):
+        """Build (cached) and run; returns a :class:`ScenarioRun`."""
+        result = run_program(self.image(), patches=self.patches, max_cycles=self.max_cycles,
+                             trace=trace)
         return ScenarioRun(self, result, judge(result.console) if self.library else None)
 
 

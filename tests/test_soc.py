@@ -34,9 +34,9 @@ def test_bringup_on_patched_cores_is_exact():
     assert v["sc_fail1"] == result.values(core=1, prefix="simpleos sw_sc_fail")["sw_sc_fail"]
     # every doorbell reached core 1's C handler, one interrupt each
     assert v["irqs"] == irqs
-    # doorbell write -> the peer's handler, on the IOC cycle counter: the same every time (the
-    # figure itself is reported by make soc; the datapath's latencies may still change)
-    assert v["irq_latency_min"] == v["irq_latency_max"] < 100
+    # doorbell write -> the peer's handler, on the IOC cycle counter: the same every time (its
+    # exact value, derived part by part, is tests/test_soc_irq_latency.py's)
+    assert v["irq_latency_min"] == v["irq_latency_max"]
     # AGENT_CTRL reset core 1: second boot, channel epoch bumped
     assert v["boots"] == 2 and v["epoch"] == 1
     assert [line for line in result.console[1] if line.startswith("simpleos boot")] == [
