@@ -74,7 +74,13 @@ class Verdict:
     def __str__(self):
         if self.ok:
             return f"ok {self.delivered}/{self.sent}"
-        return f"lost {len(self.delivery.lost)}" if self.delivery.lost else str(self.delivery)
+        if self.delivery.lost:
+            return f"lost {len(self.delivery.lost)}"
+        if not self.delivery.ok:
+            return str(self.delivery)
+        return "unbalanced " + ", ".join(f"{channel}: {count.violations}" for channel, count
+                                         in sorted(self.conservation.items())
+                                         if not count.balanced)
 
 
 def judge(console):

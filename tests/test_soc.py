@@ -6,6 +6,7 @@ import pytest
 
 from ioc_defs.params import IocParams, ScFailCause
 from soc.build import FIRMWARE_DIR, FirmwareError, build_firmware, emitted_amos
+from soc.core import PATCHES, variant_name
 from soc.memmap import RAM_BASE, RAM_BYTES, c_header, linker_script
 from soc.run import run_program, scenarios
 from soc.top import SocTop
@@ -88,6 +89,14 @@ def test_only_the_sc_result_patch_never_completes_an_increment():
     assert run.result.exit_code == 1 and run.result.console[0][-1] == "FAIL"
     assert v["stuck"] == 1 and v["sw_sc_fail"] > 0 and v["counter"] == 0
     assert v["sc_ok0"] == v["sc_ok1"] == v["sc_fail0"] == v["sc_fail1"] == 0
+
+
+def test_core_variants_are_named_by_their_patches(tmp_path):
+    assert variant_name(PATCHES) == "patched" and variant_name(()) == "unpatched"
+    assert [variant_name([p]) for p in PATCHES] == ["only-0001", "only-0002"]
+    stray = tmp_path / "0003-stray.patch"
+    with pytest.raises(ValueError, match="^patches must be taken from soc/patches, not "):
+        variant_name([stray])
 
 
 def test_amo_check_rejects_compiler_emitted_amos(tmp_path):
