@@ -70,10 +70,7 @@ static int simpleos(void)
     }
     SCRATCH[SCR_BUSY1] = busy;
     SCRATCH[SCR_DONE_ENQ] = 1u;
-    scen_flush();
-    SCRATCH[SCR_FLUSHED] = 1u;
-    for (;;)
-        __asm__ volatile("wfi");
+    scen_simpleos_done();
 }
 
 static int linux_role(void)
@@ -142,14 +139,9 @@ static int linux_role(void)
     soc_kv("enq_sc_fail1", enq_fail1);
     soc_kv("busy0", busy);
     soc_kv("busy1", SCRATCH[SCR_BUSY1]);
-    soc_kv("sc_fail0", sc_fail(0));
-    soc_kv("sc_fail1", sc_fail(1));
-    soc_putc('\n');
-    scen_flush();
     ok &= counter == 2u * INCS && inc_fail0 == sw_fail0 && inc_fail1 == SCRATCH[SCR_SW_FAIL_INC1];
     ok &= delivered == 2u * MSGS && lost == 0u && bad == 0u;
-    soc_puts(ok ? "PASS\n" : "FAIL\n");
-    return ok ? 0 : 1;
+    return scen_linux_done(ok);
 }
 
 int main(uint32_t hartid)

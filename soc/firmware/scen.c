@@ -84,6 +84,24 @@ void scen_flush(void)
     n_events = 0;
 }
 
+void scen_simpleos_done(void)
+{
+    scen_flush();
+    SCRATCH[SCR_FLUSHED] = 1u;
+    for (;;)
+        __asm__ volatile("wfi");
+}
+
+int scen_linux_done(int ok)
+{
+    soc_kv("sc_fail0", SOC_REG(IOC_SC_FAIL_COUNT_OFFSET(SOC_CORE_LINUX)));
+    soc_kv("sc_fail1", SOC_REG(IOC_SC_FAIL_COUNT_OFFSET(SOC_CORE_SIMPLEOS)));
+    soc_putc('\n');
+    scen_flush();
+    soc_puts(ok ? "PASS\n" : "FAIL\n");
+    return ok ? 0 : 1;
+}
+
 uint32_t scen_cycle(void)
 {
     return SOC_REG(IOC_CYCLE_LO_OFFSET);

@@ -46,8 +46,13 @@ void scen_exception(uint32_t mcause, uint32_t mepc);
 
 void scen_log(enum scen_kind kind, const char *thread, uint32_t channel, uint32_t direction,
               uint32_t id);
-/* Print the kept log; the core then sets SCRATCH[SCR_FLUSHED] if it is core 1. */
+/* Print the kept log. */
 void scen_flush(void);
+/* Core 1 at its end: print the log, tell core 0 (SCRATCH[SCR_FLUSHED]) and idle. */
+__attribute__((noreturn)) void scen_simpleos_done(void);
+/* Core 0 at its end, after its "result " key=value pairs: add both cores' SC-failure counters
+ * and end the line, print the log, then PASS or FAIL; returns the exit code. */
+int scen_linux_done(int ok);
 
 uint32_t scen_cycle(void);
 /* Wait until SCRATCH[word] == value; 0 on timeout (printed). */
