@@ -141,7 +141,8 @@ class ScenarioRun:
 _BRINGUP = ("bringup.c", "amo_probe.S")
 _SCEN = "scen.c"
 VARIANTS = {"lockfree": "IOC_LOCKFREE", "locked": "IOC_LOCKED", "naive": "IOC_NAIVE"}
-FAULTS = {"crash": 1, "hang": 2}
+#: recovery.c's FAULT codes.
+FAULTS = {"crash": 1, "hang": 2, "corrupt": 3}
 
 
 def _only(number):
@@ -178,7 +179,8 @@ def scenarios(*, quick=False):
                              library=True, expect_loss=name == "naive"))
     for fault, code in FAULTS.items():
         for name in ("lockfree", "locked"):
-            if quick and (fault, name) not in (("crash", "lockfree"), ("hang", "locked")):
+            if quick and (fault, name) not in (("crash", "lockfree"), ("hang", "locked"),
+                                               ("corrupt", "lockfree")):
                 continue
             rows.append(Scenario(f"recovery-{fault}-{name}", (_SCEN, "recovery.c"),
                                  {"VARIANT": VARIANTS[name], "FAULT": code,

@@ -1,14 +1,18 @@
-/* Scenario (c): SimpleOS fails, Linux detects it with the hardware watchdog, restarts it through
- * AGENT_CTRL, and the new incarnation re-attaches by epoch; nothing is lost silently.
+/* Scenario (c): SimpleOS fails, Linux detects it (hardware watchdog, or no progress), restarts
+ * it through AGENT_CTRL, and the new incarnation re-attaches by epoch; nothing is lost silently.
  *
  * Core 0 (Linux role) streams MSGS messages on each of NCH channels (variant VARIANT) and runs
  * the monitoring service: watchdog 0 (period WDOG_PERIOD, supervisor core 0, kicked by core 1)
- * expiring raises WATCHDOG in core 0's EV_PENDING; core 0 then resets core 1 (AGENT_CTRL.RESET:
- * the channels' epochs change), kicks the watchdog once for the reboot, and waits until every
- * channel is attached again at its new epoch. Core 1 (SimpleOS role) drains its rings in the
- * interrupt handler and replies to each message, kicking the watchdog; in its first incarnation
- * it injects FAULT after its FAULT_AFTER-th delivery: 1 = crash (an illegal instruction: the
- * exception handler panics, stopped for good), 2 = hang (a loop with interrupts off). Its second
+ * expiring raises WATCHDOG in core 0's EV_PENDING; and a channel whose messages get no reply for
+ * STALL cycles is judged stuck. Core 0 then resets core 1 (AGENT_CTRL.RESET: the channels'
+ * epochs change), kicks the watchdog once for the reboot, and waits until every channel is
+ * attached again at its new epoch. Core 1 (SimpleOS role) drains its rings in the interrupt
+ * handler and replies to each message, kicking the watchdog; in its first incarnation it injects
+ * FAULT after its FAULT_AFTER-th delivery: 1 = crash (an illegal instruction: the exception
+ * handler panics, stopped for good), 2 = hang (a loop with interrupts off), 3 = corrupt (it
+ * scribbles over channel 0's receive-ring tail and wedges: its handler serves nothing more
+ * while its main loop still kicks the watchdog, which only the progress monitor sees; it stops
+ * printing too, so that the reset does not cut a log line in two). Its second
  * incarnation (boots counted in .noinit, which a reset keeps) attaches with restarted = 1: the
  * library re-derives the receive rings' tail from the commit record, so the messages its
  * predecessor left are delivered now, exactly once.
@@ -39,6 +43,13 @@
 #ifndef WDOG_PERIOD
 #define WDOG_PERIOD 6000u
 #endif
+/* Cycles a channel may wait for a reply before the monitor judges core 1 stuck (well above the
+ * slowest reply of a healthy run, and above the watchdog's period, which sees a dead core
+ * first). */
+#ifndef STALL
+#define STALL (4u * WDOG_PERIOD)
+#endif
+enum { BY_WATCHDOG = 1, BY_PROGRESS = 2 };
 /* Loop iterations between the SimpleOS main loop's kicks (well inside the period). */
 #define KICK_GAP 300u
 #define TOTAL (NCH * MSGS)
@@ -60,6 +71,8 @@ static uint32_t s_bad;
 static int reply_pending[NCH];
 static uint32_t reply[NCH][IOC_SLOT_WORDS];
 
+static int wedged;
+
 static void inject(void)
 {
     uint32_t unreplied = 1u;  /* the message just delivered */
@@ -67,9 +80,17 @@ static void inject(void)
         unreplied += (uint32_t)reply_pending[c];
     SCRATCH[SCR_S_UNREPLIED] = SCRATCH[SCR_S_UNREPLIED] + unreplied;
     SCRATCH[SCR_FAULT_CYCLE] = scen_cycle();
-    soc_puts(FAULT == 1 ? "simpleos fault=crash\n" : "simpleos fault=hang\n");
+    soc_puts(FAULT == 1 ? "simpleos fault=crash\n"
+             : FAULT == 2 ? "simpleos fault=hang\n" : "simpleos fault=corrupt\n");
     if (FAULT == 1)
         __asm__ volatile(".word 0");  /* illegal instruction */
+    if (FAULT == 3) {
+        /* the layout's offsets: this is the fault, not the protocol */
+        SOC_SHM[(IOC_SHM_CHAN_OFFSET + IOC_MEM_T_FIFO_OFFSET + IOC_A2B * IOC_MEM_FIFO_BYTES
+                 + IOC_MEM_FIFO_TAIL_OFFSET) / 4u] = 0xDEADBEEFu;
+        wedged = 1;
+        return;
+    }
     for (;;) {
     }
 }
@@ -85,36 +106,47 @@ void scen_exception(uint32_t mcause, uint32_t mepc)
     }
 }
 
+/* One step on channel c (as in stream.c, with the watchdog kicked and the fault injected);
+ * 1 if it sent a reply or took a message. */
+static int serve_one(uint32_t c)
+{
+    uint32_t words[IOC_SLOT_WORDS];
+    ioc_wdog_kick(&scen_port, WDOG);
+    if (reply_pending[c]) {
+        scen_log(EV_SEND, thread, c, IOC_B2A, reply[c][0]);
+        if (ioc_send(&ch[c], reply[c]) != IOC_OK) {
+            scen_log(EV_BUSY, thread, c, IOC_B2A, reply[c][0]);
+            return 0;
+        }
+        scen_log(EV_ENQ, thread, c, IOC_B2A, reply[c][0]);
+        reply_pending[c] = 0;
+        SCRATCH[SCR_S_REPLIED] = SCRATCH[SCR_S_REPLIED] + 1u;
+        ioc_doorbell(&ch[c]);
+    }
+    if (ioc_recv(&ch[c], words) != IOC_OK)
+        return 0;
+    SCRATCH[SCR_S_LOST] = SCRATCH[SCR_S_LOST] + scen_check(words, next_rx, NCH, &s_bad);
+    SCRATCH[SCR_S_BAD] = s_bad;
+    scen_log(EV_DELIVER, thread, c, IOC_A2B, words[0]);
+    uint32_t delivered = SCRATCH[SCR_S_DELIVERED] + 1u;
+    SCRATCH[SCR_S_DELIVERED] = delivered;
+    if (boots == 1u && delivered == FAULT_AFTER) {
+        inject();
+        return 0;
+    }
+    message_compose(SCEN_REPLY | words[0], reply[c]);
+    reply_pending[c] = 1;
+    return 1;
+}
+
 static void serve(void)
 {
-    for (uint32_t c = 0; c < NCH; c++) {
-        for (;;) {
-            uint32_t words[IOC_SLOT_WORDS];
-            ioc_wdog_kick(&scen_port, WDOG);
-            if (reply_pending[c]) {
-                scen_log(EV_SEND, thread, c, IOC_B2A, reply[c][0]);
-                if (ioc_send(&ch[c], reply[c]) != IOC_OK) {
-                    scen_log(EV_BUSY, thread, c, IOC_B2A, reply[c][0]);
-                    break;  /* the reply ring is full: core 0 rings when it made room */
-                }
-                scen_log(EV_ENQ, thread, c, IOC_B2A, reply[c][0]);
-                reply_pending[c] = 0;
-                SCRATCH[SCR_S_REPLIED] = SCRATCH[SCR_S_REPLIED] + 1u;
-                ioc_doorbell(&ch[c]);
-            }
-            if (ioc_recv(&ch[c], words) != IOC_OK)
-                break;
-            SCRATCH[SCR_S_LOST] = SCRATCH[SCR_S_LOST] + scen_check(words, next_rx, NCH, &s_bad);
-            SCRATCH[SCR_S_BAD] = s_bad;
-            scen_log(EV_DELIVER, thread, c, IOC_A2B, words[0]);
-            uint32_t delivered = SCRATCH[SCR_S_DELIVERED] + 1u;
-            SCRATCH[SCR_S_DELIVERED] = delivered;
-            if (boots == 1u && delivered == FAULT_AFTER)
-                inject();
-            message_compose(SCEN_REPLY | words[0], reply[c]);
-            reply_pending[c] = 1;
-        }
-    }
+    int busy;
+    do {
+        busy = 0;
+        for (uint32_t c = 0; c < NCH && !wedged; c++)
+            busy |= serve_one(c);
+    } while (busy && !wedged);
 }
 
 void scen_irq(void)
@@ -148,7 +180,7 @@ static int simpleos(void)
 
 /* gaps: replies skipped in a reply stream, which must be exactly the ones core 1 said will
  * not come */
-static uint32_t sent[NCH], next_reply[NCH], bad, gaps, tombstones;
+static uint32_t sent[NCH], replied[NCH], next_reply[NCH], bad, gaps, tombstones;
 
 static uint32_t take_replies(uint32_t c)
 {
@@ -162,6 +194,7 @@ static uint32_t take_replies(uint32_t c)
         scen_log(EV_DELIVER, "linux", c, IOC_B2A, words[0]);
         got++;
     }
+    replied[c] += got;
     if (got)
         ioc_doorbell(&ch[c]);
     return got;
@@ -190,6 +223,7 @@ static int restart_simpleos(uint32_t *detect, uint32_t *recover)
 static int linux_role(void)
 {
     uint32_t words[IOC_SLOT_WORDS], replies = 0, restarts = 0, idle = 0, detect = 0, recover = 0;
+    uint32_t detected_by = 0, settled[NCH];  /* per channel: when it last made progress */
     int logged[NCH] = {0};
     /* core 1 may kick from its first boot on (a refused kick is a bus error); the watchdog
      * runs once core 1 has attached */
@@ -200,7 +234,10 @@ static int linux_role(void)
     int ok = scen_linux_setup(ch, NCH, VARIANT);
     SOC_REG(IOC_WDOG_CTRL_OFFSET(WDOG)) = wdog | IOC_WDOG_CTRL_ENABLE_MASK;
     uint32_t start = scen_cycle();
+    for (uint32_t c = 0; c < NCH; c++)
+        settled[c] = start;
     while (ok) {
+        uint32_t now = scen_cycle(), stuck = 0;
         uint32_t progress = 0, all_sent = 1;
         for (uint32_t c = 0; c < NCH; c++) {
             if (sent[c] < MSGS) {
@@ -221,11 +258,20 @@ static int linux_role(void)
             uint32_t got = take_replies(c);
             replies += got;
             progress += got;
+            /* a reply, or nothing awaited (the replies a failed incarnation announced it will
+             * not send count as settled), is progress */
+            if (got || sent[c] == replied[c] + SCRATCH[SCR_S_UNREPLIED])
+                settled[c] = now;
+            stuck |= now - settled[c] > STALL;
         }
-        if (SOC_REG(IOC_EV_PENDING_OFFSET) & IOC_EV_PENDING_WATCHDOG_MASK) {
+        uint32_t watchdog = SOC_REG(IOC_EV_PENDING_OFFSET) & IOC_EV_PENDING_WATCHDOG_MASK;
+        if (watchdog || stuck) {
+            detected_by = watchdog ? BY_WATCHDOG : BY_PROGRESS;
             ok &= restart_simpleos(&detect, &recover);
             restarts++;
             progress++;
+            for (uint32_t c = 0; c < NCH; c++)
+                settled[c] = scen_cycle();
         }
         if (all_sent && SCRATCH[SCR_S_DELIVERED] == TOTAL
             && replies == TOTAL - SCRATCH[SCR_S_UNREPLIED])
@@ -246,6 +292,7 @@ static int linux_role(void)
     soc_kv("restarts", restarts);
     soc_kv("boots", SCRATCH[SCR_BOOTS]);
     soc_kv("epoch", IOC_FIELD_GET(IOC_EPOCH_EPOCH, SOC_REG(IOC_EPOCH_OFFSET(0))));
+    soc_kv("detected_by", detected_by);
     soc_kv("detect_cycles", detect);
     soc_kv("recover_cycles", recover);
     soc_kv("stream_cycles", cycles);

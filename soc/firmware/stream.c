@@ -38,30 +38,42 @@ static volatile uint32_t replied;
 static int reply_pending[NCH];
 static uint32_t reply[NCH][IOC_SLOT_WORDS];
 
+/* One step on channel c: send its pending reply, then take one message; 1 if it did either.
+ * A reply that finds its ring full waits (core 0 rings when it made room), and so does the
+ * channel's next message. */
+static int serve_one(uint32_t c)
+{
+    uint32_t words[IOC_SLOT_WORDS];
+    if (reply_pending[c]) {
+        if (ioc_send(&ch[c], reply[c]) != IOC_OK)
+            return 0;
+        scen_log(EV_ENQ, "simpleos", c, IOC_B2A, reply[c][0]);
+        reply_pending[c] = 0;
+        replied = replied + 1u;
+        ioc_doorbell(&ch[c]);
+    }
+    if (ioc_recv(&ch[c], words) != IOC_OK)
+        return 0;
+    SCRATCH[SCR_T_DELIVER] = scen_cycle();
+    s_lost += scen_check(words, next_rx, NCH, &s_bad);
+    s_delivered++;
+    scen_log(EV_DELIVER, "simpleos", c, IOC_A2B, words[0]);
+    message_compose(SCEN_REPLY | words[0], reply[c]);
+    reply_pending[c] = 1;
+    scen_log(EV_SEND, "simpleos", c, IOC_B2A, reply[c][0]);
+    return 1;
+}
+
+/* Round-robin over the channels, one message each, until none has work: no channel waits for
+ * another to run dry. */
 static void serve(void)
 {
-    for (uint32_t c = 0; c < NCH; c++) {
-        for (;;) {
-            uint32_t words[IOC_SLOT_WORDS];
-            if (reply_pending[c]) {
-                if (ioc_send(&ch[c], reply[c]) != IOC_OK)
-                    break;  /* the reply ring is full: core 0 rings when it made room */
-                scen_log(EV_ENQ, "simpleos", c, IOC_B2A, reply[c][0]);
-                reply_pending[c] = 0;
-                replied = replied + 1u;
-                ioc_doorbell(&ch[c]);
-            }
-            if (ioc_recv(&ch[c], words) != IOC_OK)
-                break;
-            SCRATCH[SCR_T_DELIVER] = scen_cycle();
-            s_lost += scen_check(words, next_rx, NCH, &s_bad);
-            s_delivered++;
-            scen_log(EV_DELIVER, "simpleos", c, IOC_A2B, words[0]);
-            message_compose(SCEN_REPLY | words[0], reply[c]);
-            reply_pending[c] = 1;
-            scen_log(EV_SEND, "simpleos", c, IOC_B2A, reply[c][0]);
-        }
-    }
+    int busy;
+    do {
+        busy = 0;
+        for (uint32_t c = 0; c < NCH; c++)
+            busy |= serve_one(c);
+    } while (busy);
 }
 
 void scen_irq(void)
