@@ -55,7 +55,7 @@ enum { BY_WATCHDOG = 1, BY_PROGRESS = 2 };
 #define TOTAL (NCH * MSGS)
 #define WDOG 0u
 
-enum { SCR_S_DELIVERED = SCR_FIRST_FREE, SCR_S_REPLIED, SCR_S_UNREPLIED, SCR_FAULT_CYCLE,
+enum { SCR_S_DELIVERED = SCR_FIRST_FREE, SCR_S_UNREPLIED, SCR_FAULT_CYCLE,
        SCR_S_LOST, SCR_S_BAD, SCR_BOOTS };
 
 static struct ioc_chan ch[NCH];
@@ -120,7 +120,6 @@ static int serve_one(uint32_t c)
         }
         scen_log(EV_ENQ, thread, c, IOC_B2A, reply[c][0]);
         reply_pending[c] = 0;
-        SCRATCH[SCR_S_REPLIED] = SCRATCH[SCR_S_REPLIED] + 1u;
         ioc_doorbell(&ch[c]);
     }
     if (ioc_recv(&ch[c], words) != IOC_OK)
