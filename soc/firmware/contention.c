@@ -109,8 +109,7 @@ static int linux_role(void)
         }
         idle++;
         while (ioc_recv(&rx, words) == IOC_OK) {
-            lost += scen_check(words, next, 2u, &bad);
-            scen_log(EV_DELIVER, "core0", 0, IOC_A2B, words[0]);
+            lost += scen_received("core0", 0, IOC_A2B, words, next, 2u, &bad);
             delivered++;
             idle = 0;
         }

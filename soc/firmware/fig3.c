@@ -94,9 +94,8 @@ static int linux_role(void)
         SCRATCH[SCR_P1_DONE] = i;
         ok &= scen_wait(SCR_P0_DONE, i);
         while (ioc_recv(&rx, words) == IOC_OK) {
-            lost += scen_check(words, next, 2u, &bad);
+            lost += scen_received("linux", 0, IOC_B2A, words, next, 2u, &bad);
             delivered++;
-            scen_log(EV_DELIVER, "linux", 0, IOC_B2A, words[0]);
         }
         SCRATCH[SCR_ATTEMPT_DONE] = i;
     }

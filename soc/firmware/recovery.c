@@ -124,9 +124,9 @@ static int serve_one(uint32_t c)
     }
     if (ioc_recv(&ch[c], words) != IOC_OK)
         return 0;
-    SCRATCH[SCR_S_LOST] = SCRATCH[SCR_S_LOST] + scen_check(words, next_rx, NCH, &s_bad);
+    SCRATCH[SCR_S_LOST] = SCRATCH[SCR_S_LOST]
+                          + scen_received(thread, c, IOC_A2B, words, next_rx, NCH, &s_bad);
     SCRATCH[SCR_S_BAD] = s_bad;
-    scen_log(EV_DELIVER, thread, c, IOC_A2B, words[0]);
     uint32_t delivered = SCRATCH[SCR_S_DELIVERED] + 1u;
     SCRATCH[SCR_S_DELIVERED] = delivered;
     if (boots == 1u && delivered == FAULT_AFTER) {
@@ -189,8 +189,7 @@ static uint32_t take_replies(uint32_t c)
             tombstones++;
             continue;
         }
-        gaps += scen_check(words, next_reply, NCH, &bad);
-        scen_log(EV_DELIVER, "linux", c, IOC_B2A, words[0]);
+        gaps += scen_received("linux", c, IOC_B2A, words, next_reply, NCH, &bad);
         got++;
     }
     replied[c] += got;

@@ -12,7 +12,7 @@ struct event {
     uint8_t kind, channel, direction;
 };
 
-static const char *const kind_names[] = {"send", "enq", "busy", "drop", "deliver", "tombstone"};
+static const char *const kind_names[] = {"send", "enq", "busy", "drop", "deliver", "corrupt"};
 /* Not cleared at boot (.noinit): a restarted core boots quicker, and n_events says what is
  * valid. */
 static struct event events[LOG_MAX] __attribute__((section(".noinit")));
@@ -167,13 +167,16 @@ int scen_simpleos_setup(struct ioc_chan *ch, uint32_t n, enum ioc_variant varian
     return 1;
 }
 
-uint32_t scen_check(const uint32_t words[IOC_SLOT_WORDS], uint32_t *next, uint32_t streams,
-                    uint32_t *bad)
+uint32_t scen_received(const char *thread, uint32_t channel, uint32_t direction,
+                       const uint32_t words[IOC_SLOT_WORDS], uint32_t *next, uint32_t streams,
+                       uint32_t *bad)
 {
     uint32_t id = words[0] & ~SCEN_REPLY;
     uint32_t stream = (id >> 16) - 1u, seq = id & 0xFFFFu, lost = 0;
-    if (!message_intact(words) || stream >= streams || seq < next[stream]) {
-        *bad += 1u;  /* corrupt, phantom, duplicated or reordered */
+    int intact = message_intact(words);
+    scen_log(intact ? EV_DELIVER : EV_CORRUPT, thread, channel, direction, words[0]);
+    if (!intact || stream >= streams || seq < next[stream]) {
+        *bad += 1u;
         return 0;
     }
     lost = seq - next[stream];

@@ -4,9 +4,9 @@
  *
  * Core 0 (Linux role, privileged) formats the shared RAM and configures the channels (endpoint
  * A = core 0, B = core 1); core 1 (SimpleOS role) attaches as endpoint B by epoch. Every message
- * is logged as it is sent, enqueued, refused, dropped or delivered; the log goes to the console
- * as lines "H <kind> <thread> <channel> <direction> <id in hex>" (soc.check rebuilds the history from
- * them and judges it with sw_model.checkers). */
+ * is logged as it is sent, enqueued, refused, dropped, delivered or found corrupt; the log goes
+ * to the console as lines "H <kind> <thread> <channel> <direction> <id in hex>" (soc.check
+ * rebuilds the history from them and judges it with sw_model.checkers). */
 #ifndef SCEN_H
 #define SCEN_H
 
@@ -32,7 +32,7 @@ _Static_assert(SCEN_SCRATCH_OFFSET + 4u * SCEN_SCRATCH_WORDS <= SOC_SHM_BYTES,
 enum { SCR_FORMATTED, SCR_FLUSHED, SCR_FIRST_FREE };
 
 /* Event kinds, as sw_model.history names them. */
-enum scen_kind { EV_SEND, EV_ENQ, EV_BUSY, EV_DROP, EV_DELIVER, EV_TOMBSTONE };
+enum scen_kind { EV_SEND, EV_ENQ, EV_BUSY, EV_DROP, EV_DELIVER, EV_CORRUPT };
 
 /* This core's view of the IOC subsystem. */
 extern struct ioc_port scen_port;
@@ -68,10 +68,13 @@ int scen_linux_setup(struct ioc_chan *ch, uint32_t n, enum ioc_variant variant);
 int scen_simpleos_setup(struct ioc_chan *ch, uint32_t n, enum ioc_variant variant,
                         int restarted);
 
-/* Per-stream order check of a delivered message: ids are (stream + 1) << 16 | seq and next[]
- * holds each stream's next seq. Returns the number of messages skipped (lost) before it, and
- * counts a duplicate, reordered or corrupt one in *bad. */
-uint32_t scen_check(const uint32_t words[IOC_SLOT_WORDS], uint32_t *next, uint32_t streams,
-                    uint32_t *bad);
+/* A message received on (channel, direction) by thread: check it and log it, as "deliver", or
+ * as "corrupt" when its words are no intact message. Ids are (stream + 1) << 16 | seq (a reply:
+ * SCEN_REPLY | the id replied to) and next[] holds each stream's next seq. Returns the number of
+ * messages of its stream skipped (lost) before it; a corrupt, phantom, duplicated or reordered
+ * one counts in *bad. */
+uint32_t scen_received(const char *thread, uint32_t channel, uint32_t direction,
+                       const uint32_t words[IOC_SLOT_WORDS], uint32_t *next, uint32_t streams,
+                       uint32_t *bad);
 
 #endif

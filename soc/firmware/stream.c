@@ -9,7 +9,7 @@
  * replies to each message on the channel's other ring (a reply that finds its ring full waits
  * for the next interrupt: core 0 rings the doorbell whenever it made room).
  *
- * Both cores check their receive streams exactly-once and in order (scen_check); core 0 exits 0
+ * Both cores check their receive streams exactly-once and in order (scen_received); core 0 exits 0
  * only if every message and every reply arrived so. The events are logged for soc.check. */
 #include "scen.h"
 
@@ -55,9 +55,8 @@ static int serve_one(uint32_t c)
     if (ioc_recv(&ch[c], words) != IOC_OK)
         return 0;
     SCRATCH[SCR_T_DELIVER] = scen_cycle();
-    s_lost += scen_check(words, next_rx, NCH, &s_bad);
+    s_lost += scen_received("simpleos", c, IOC_A2B, words, next_rx, NCH, &s_bad);
     s_delivered++;
-    scen_log(EV_DELIVER, "simpleos", c, IOC_A2B, words[0]);
     message_compose(SCEN_REPLY | words[0], reply[c]);
     reply_pending[c] = 1;
     scen_log(EV_SEND, "simpleos", c, IOC_B2A, reply[c][0]);
@@ -108,8 +107,7 @@ static uint32_t take_reply(uint32_t c)
     uint32_t words[IOC_SLOT_WORDS];
     if (ioc_recv(&ch[c], words) != IOC_OK)
         return 0;
-    lost += scen_check(words, next_reply, NCH, &bad);
-    scen_log(EV_DELIVER, "linux", c, IOC_B2A, words[0]);
+    lost += scen_received("linux", c, IOC_B2A, words, next_reply, NCH, &bad);
     return 1;
 }
 
