@@ -3,7 +3,7 @@ consoles (``soc/firmware/scen.c``), rebuilt and judged by :mod:`sw_model.checker
 
 The cores log each event as a line ``H <kind> <thread> <channel> <direction> <id>`` (``id`` in
 hexadecimal), in each core's program order. Events of different cores carry no common clock, so
-the history puts every core's sends (``send``, ``enq``, ``busy``, ``drop``) before every
+the history puts every core's sends (``send``, ``enq``, ``busy``) before every
 dequeue (``deliver``, or ``corrupt`` for words that are no intact message: the checkers count
 them and deliver nothing): per sender and channel the order is each core's own, which is what
 the exactly-once and in-order checks judge; a delivery of a message nobody logged is still a
@@ -19,7 +19,7 @@ from sw_model.history import History
 __all__ = ["EVENT", "Verdict", "history", "judge"]
 
 #: One logged event; the thread is named ``<core>.<thread>`` in the history.
-EVENT = re.compile(r"H (send|enq|busy|drop|deliver|corrupt) (\w+) (\d+) ([01]) ([0-9a-f]{8})")
+EVENT = re.compile(r"H (send|enq|busy|deliver|corrupt) (\w+) (\d+) ([01]) ([0-9a-f]{8})")
 #: What a dequeue returned: a message, or words that are none (torn or overwritten slot).
 _DELIVERIES = ("deliver", "corrupt")
 

@@ -12,7 +12,7 @@ struct event {
     uint8_t kind, channel, direction;
 };
 
-static const char *const kind_names[] = {"send", "enq", "busy", "drop", "deliver", "corrupt"};
+static const char *const kind_names[] = {"send", "enq", "busy", "deliver", "corrupt"};
 /* Not cleared at boot (.noinit): a restarted core boots quicker, and n_events says what is
  * valid. */
 static struct event events[LOG_MAX] __attribute__((section(".noinit")));

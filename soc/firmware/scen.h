@@ -4,7 +4,7 @@
  *
  * Core 0 (Linux role, privileged) formats the shared RAM and configures the channels (endpoint
  * A = core 0, B = core 1); core 1 (SimpleOS role) attaches as endpoint B by epoch. Every message
- * is logged as it is sent, enqueued, refused, dropped, delivered or found corrupt; the log goes
+ * is logged as it is sent, enqueued, refused, delivered or found corrupt; the log goes
  * to the console as lines "H <kind> <thread> <channel> <direction> <id in hex>" (soc.check
  * rebuilds the history from them and judges it with sw_model.checkers). */
 #ifndef SCEN_H
@@ -32,7 +32,7 @@ _Static_assert(SCEN_SCRATCH_OFFSET + 4u * SCEN_SCRATCH_WORDS <= SOC_SHM_BYTES,
 enum { SCR_FORMATTED, SCR_FLUSHED, SCR_FIRST_FREE };
 
 /* Event kinds, as sw_model.history names them. */
-enum scen_kind { EV_SEND, EV_ENQ, EV_BUSY, EV_DROP, EV_DELIVER, EV_CORRUPT };
+enum scen_kind { EV_SEND, EV_ENQ, EV_BUSY, EV_DELIVER, EV_CORRUPT };
 
 /* This core's view of the IOC subsystem. */
 extern struct ioc_port scen_port;
