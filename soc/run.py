@@ -256,6 +256,7 @@ logged; checker: their verdict. cycles: simulated clock cycles of the whole run;
 simulator's clock loop. latency: one message in flight, from the sender's cycle-counter read
 before ioc_send to the receiver's read right after ioc_recv in its interrupt handler (bringup:
 doorbell write to the handler); round trip: until the sender has the reply. msg/kcycle: the
-streaming phase. detect: the fault to the watchdog's notice by the Linux-role core; recover: to
-every channel attached again at its new epoch. sc_fail: the LL/SC monitor's SC-failure counters.
-All cycle figures are read from the IOC cycle counter by the cores in this run."""
+streaming phase. detect: from the fault to the Linux-role core's monitoring service noticing it
+(the watchdog; for the corrupt index, a channel without progress); recover: to every channel
+attached again at its new epoch. sc_fail: the LL/SC monitor's SC-failure counters. All cycle
+figures are read from the IOC cycle counter by the cores in this run."""
