@@ -39,10 +39,11 @@ def main(argv=None):
     run.add_argument("image", type=Path)
     run.add_argument("image1", type=Path, nargs="?")
     run.add_argument("--max-cycles", type=int, default=10_000_000)
-    run.add_argument("--unpatched", action="store_true",
-                     help="the core as pinned, without the LR/SC patches")
-    run.add_argument("--only-patch", choices=[p.name for p in PATCHES],
-                     help="the core with this one of its patches")
+    core = run.add_mutually_exclusive_group()
+    core.add_argument("--unpatched", action="store_true",
+                      help="the core as pinned, without the LR/SC patches")
+    core.add_argument("--only-patch", choices=[p.name for p in PATCHES],
+                      help="the core with this one of its patches")
     args = parser.parse_args(argv)
     try:
         return _command(args)
