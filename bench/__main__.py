@@ -9,7 +9,10 @@ PNG plots beside them:
   (:mod:`testbench.amaranth_link`) and on the native C harness (:mod:`firmware.native`: the C
   library against the Verilated RTL, no Python in the loop);
 - the FPGA figures from ``make synth``'s out-of-context reports (the builds are run when their
-  report is missing or older than the RTL).
+  report is missing or older than the RTL);
+- the real cores: the streaming scenarios of :mod:`soc` (two CV32E40X running the C library
+  on the Verilated SoC), message latency and throughput per ring variant, beside the figures
+  of the Python guests above.
 
 ``--quick`` (``BENCH_QUICK=1``) runs every case with few messages: a complete report in about
 a minute, for CI. The exit status is non-zero if a measurement failed or the report is
@@ -29,6 +32,8 @@ from pathlib import Path
 from bench.report import build_report, check_complete, plot, render_markdown
 from firmware.native import run as run_native
 from rtl.fpga.flow import synthesize, write_reports
+from soc.build import LAYOUT as SOC_LAYOUT
+from soc.run import scenarios as soc_scenarios
 from testbench.amaranth_link import drive
 from testbench.bench_workload import (
     BENCH_PARAMS,
@@ -103,6 +108,28 @@ def _fpga():
     return rows
 
 
+def _real_cores(quick):
+    """The SoC's streaming scenarios, one per ring variant; each must pass (firmware and the
+    Python checkers) before its figures are used."""
+    rows = []
+    for scenario in soc_scenarios(quick=quick):
+        if not scenario.name.startswith("stream-"):
+            continue
+        run = scenario.run()
+        if not run.as_expected:
+            raise SystemExit(f"bench: the SoC scenario {scenario.name} failed: "
+                             f"{run.result.console[0][-3:]} {run.verdict}")
+        v = run.result.values()
+        rows.append({"variant": scenario.name.removeprefix("stream-"),
+                     "words": SOC_LAYOUT.slot_words, "pings": scenario.defines["PINGS"],
+                     "latency_min": v["latency_min"], "latency_max": v["latency_max"],
+                     "rtt_min": v["rtt_min"], "rtt_max": v["rtt_max"],
+                     "messages": v["stream_messages"], "cycles": v["stream_cycles"],
+                     "per_kcycle": 1000 * v["stream_messages"] / v["stream_cycles"],
+                     "sim_cycles_per_s": run.result.cycles / run.result.wall_s})
+    return rows
+
+
 def _meta(quick):
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
@@ -152,8 +179,10 @@ def main(argv=None):
         raise SystemExit(f"bench: the native run failed: {native.failures}")
     speed.append(_speed_row("native", native.summary["cycles"], native.summary["wall"]))
     fpga = _fpga()
+    print("bench: real cores (the SoC's streaming scenarios)", flush=True)
+    real = _real_cores(args.quick)
 
-    report = build_report(_meta(args.quick), rows, speed, fpga, plan)
+    report = build_report(_meta(args.quick), rows, speed, fpga, plan, real)
     report["plots"] = plot(report, out)
     markdown = render_markdown(report, report["plots"])
     (out / "report.json").write_text(json.dumps(report, indent=1))

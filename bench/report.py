@@ -14,7 +14,8 @@ import numpy as np
 __all__ = ["stats", "build_report", "render_markdown", "plot", "check_complete", "SECTIONS"]
 
 #: Top-level sections of ``report.json``, in the order ``report.md`` presents them.
-SECTIONS = ("transactions", "doorbell_irq", "latency", "throughput", "speed", "fpga")
+SECTIONS = ("transactions", "doorbell_irq", "latency", "throughput", "speed", "fpga",
+            "real_cores")
 _STATS = ("min", "median", "p99", "max", "mean")
 
 
@@ -31,12 +32,13 @@ def _config(case):
     return "single-core" if case["single_core"] else "dual-core"
 
 
-def build_report(meta, rows, speed, fpga, plan):
+def build_report(meta, rows, speed, fpga, plan, real_cores):
     """The report as a JSON-able dict.
 
     ``rows`` are the suite's metric rows; ``speed`` the simulation-speed rows (one per
     simulator, Icarus first); ``fpga`` the out-of-context synthesis reports; ``plan`` the cases
-    that were run.
+    that were run; ``real_cores`` the SoC's streaming figures, one row per variant (each gets
+    the Python guests' figures of the same variant and slot size beside it).
     """
     by_kind = {}
     for row in rows:
@@ -87,6 +89,17 @@ def build_report(meta, rows, speed, fpga, plan):
         row["ratio_isolated"] = s["median"] / row["isolated"] if ref else None
         throughput.append(row)
 
+    def single_producer(variant):
+        return next((r for r in throughput if r["variant"] == variant and r["producers"] == 1
+                     and not r["preempt"]), None)
+
+    real = []
+    for r in real_cores:
+        model = isolated(r["variant"], r["words"])
+        stream = single_producer(r["variant"])
+        real.append({**r, "model_latency": model["median"] if model else None,
+                     "model_per_kcycle": stream["per_kcycle"] if stream else None})
+
     icarus = speed[0]["cycles_per_s"]
     speed = [{**s, "ratio_to_icarus": s["cycles_per_s"] / icarus} for s in speed]
     (db,) = by_kind["doorbell_irq"]
@@ -94,7 +107,8 @@ def build_report(meta, rows, speed, fpga, plan):
             "transactions": [{"op": op, **v} for op, v in txn.items()],
             "doorbell_irq": {"from_request": db["from_request"],
                              "from_response": db["from_response"]},
-            "latency": latency, "throughput": throughput, "speed": speed, "fpga": fpga}
+            "latency": latency, "throughput": throughput, "speed": speed, "fpga": fpga,
+            "real_cores": real}
 
 
 def _fmt(x, digits=1):
@@ -214,6 +228,25 @@ def render_markdown(report, plots):
                     _fmt(f["target_met"]), f"{f['logic_used']} / {f['logic_available']}",
                     f["ff_used"], f"{f['bram_used']} / {f['bram_available']}",
                     f"`{f['report']}`"] for f in report["fpga"]])
+    out += ["", "## 7. Real cores: two CV32E40X running the C library (`make soc`)", "",
+            "The SoC's streaming scenarios (`soc/firmware/stream.c` on the IOC C library, "
+            "Verilated with the RTL): the Linux-role core sends, the SimpleOS-role core drains "
+            "its rings in its C interrupt handler and replies to every message. *Latency*: one "
+            "message in flight, from the sender's read of the IOC cycle counter before "
+            "`ioc_send` to the receiver's read right after `ioc_recv` in its handler; *round "
+            "trip*: until the sender has the reply. *msg/kcycle*: messages per 1000 cycles "
+            "while streaming on three channels, replies included in the work. Beside them, the "
+            "Python guests of tables 2 and 3 on the same variant and slot size: the dual-core "
+            "median latency (first request to the handler's last response) and one producer's "
+            "throughput. Every figure is checked exactly-once by the firmware and by the Python "
+            "checkers before it is used.", ""]
+    out += _table(["variant", "words", "latency", "round trip", "msg/kcycle", "messages",
+                   "Python guests: latency", "Python guests: msg/kcycle", "sim cycles/s"],
+                  [[r["variant"], r["words"], f"{r['latency_min']}..{r['latency_max']}",
+                    f"{r['rtt_min']}..{r['rtt_max']}", _fmt(r["per_kcycle"], 2),
+                    r["messages"], _fmt(r["model_latency"], 0),
+                    _fmt(r["model_per_kcycle"], 2), _fmt(r["sim_cycles_per_s"], 0)]
+                   for r in report["real_cores"]])
     out += ["", "## Plots", ""]
     out += [f"![{title}]({Path(path).name})" for title, path in plots.items()]
     out.append("")
@@ -311,8 +344,14 @@ def check_complete(report, markdown):
     for f in report["fpga"]:
         assert _finite(f["fmax_mhz"]) and f["fmax_mhz"] > 0, f
         assert f["logic_used"] > 0, f
+    variants = {r["variant"] for r in report["real_cores"]}
+    assert variants == {"lockfree", "locked", "naive"}, f"real_cores variants: {variants}"
+    for r in report["real_cores"]:
+        for key in ("latency_min", "rtt_min", "per_kcycle", "sim_cycles_per_s"):
+            assert _finite(r[key]) and r[key] > 0, f"real cores {r}: {key}"
     for path in report["plots"].values():
         assert Path(path).stat().st_size > 0, path
     for n, title in enumerate(("Transactions", "End-to-end message latency", "Throughput",
-                               "Message latency under load", "Simulation speed", "FPGA"), 1):
+                               "Message latency under load", "Simulation speed", "FPGA",
+                               "Real cores"), 1):
         assert f"## {n}. {title}" in markdown, f"report.md lacks section {n}: {title}"

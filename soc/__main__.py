@@ -1,7 +1,8 @@
 """``python -m soc``: the SoC's command line.
 
 ``python -m soc scenarios [--quick]``  run the scenarios and print the table (``make soc``)
-``python -m soc build NAME SRC... [-D KEY=VALUE]``  compile a program into a RAM image
+``python -m soc build NAME SRC... [-D KEY=VALUE] [--library]``  compile a program into a RAM
+image (``--library``: with the IOC C library)
 ``python -m soc run IMAGE [IMAGE1]``  run an image on core 0 (and IMAGE1, default the same, on
 core 1); prints both consoles and exits with core 0's exit code
 """
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .build import FirmwareError, build_firmware
+from .core import PATCHES
 from .run import format_table, run_program, run_scenarios
 
 
@@ -31,12 +33,17 @@ def main(argv=None):
     build.add_argument("name")
     build.add_argument("sources", nargs="+", type=Path)
     build.add_argument("-D", dest="defines", action="append", type=_define, default=[])
+    build.add_argument("--library", action="store_true",
+                       help="link the IOC C library (firmware/) with the SoC's headers")
     run = sub.add_parser("run", help="run RAM images on the two cores")
     run.add_argument("image", type=Path)
     run.add_argument("image1", type=Path, nargs="?")
     run.add_argument("--max-cycles", type=int, default=10_000_000)
-    run.add_argument("--unpatched", action="store_true",
-                     help="the core as pinned, without the LR/SC patches")
+    core = run.add_mutually_exclusive_group()
+    core.add_argument("--unpatched", action="store_true",
+                      help="the core as pinned, without the LR/SC patches")
+    core.add_argument("--only-patch", choices=[p.name for p in PATCHES],
+                      help="the core with this one of its patches")
     args = parser.parse_args(argv)
     try:
         return _command(args)
@@ -46,18 +53,23 @@ def main(argv=None):
 
 def _command(args):
     if args.command == "scenarios":
-        rows = run_scenarios(quick=args.quick)
-        print(format_table(rows))
-        bad = [s.name for s, r in rows if (r.exit_code == 0 and not r.timeout) != s.expect_pass]
+        runs = run_scenarios(quick=args.quick)
+        print(format_table(runs))
+        bad = [run.scenario.name for run in runs if not run.as_expected]
         if bad:
             print(f"scenarios not as expected: {', '.join(bad)}", file=sys.stderr)
             return 1
         return 0
     if args.command == "build":
-        print(build_firmware(args.name, args.sources, defines=dict(args.defines)))
+        print(build_firmware(args.name, args.sources, defines=dict(args.defines),
+                             library=args.library))
         return 0
-    result = run_program(args.image, args.image1, patched=not args.unpatched,
-                         max_cycles=args.max_cycles)
+    patches = PATCHES
+    if args.unpatched:
+        patches = ()
+    elif args.only_patch:
+        patches = tuple(p for p in PATCHES if p.name == args.only_patch)
+    result = run_program(args.image, args.image1, patches=patches, max_cycles=args.max_cycles)
     for k, lines in enumerate(result.console):
         for line in lines:
             print(f"[{k}] {line}")

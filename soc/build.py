@@ -14,15 +14,18 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
+from firmware.build import SOURCE as LIBRARY_DIR
+from firmware.headers import write_headers
 from rtl.regmap_gen import c_header as ioc_c_header
+from sw_model.layout import IocLayout
 from testbench.runner import file_lock, simulator_env
 
 from . import memmap
-from .core import BUILD_ROOT, core_sources
+from .core import BUILD_ROOT, PATCHES, core_sources, variant_name
 from .top import TOP_NAME, SocTop
 
-__all__ = ["CROSS", "MARCH", "MABI", "FIRMWARE_DIR", "FirmwareError", "build_firmware",
-           "build_simulator", "emitted_amos"]
+__all__ = ["CROSS", "MARCH", "MABI", "FIRMWARE_DIR", "LAYOUT", "FirmwareError",
+           "build_firmware", "build_simulator", "emitted_amos"]
 
 CROSS = "riscv64-unknown-elf-"
 MARCH = "rv32ima_zicsr"
@@ -34,6 +37,8 @@ _HERE = Path(__file__).resolve().parent
 FIRMWARE_DIR = _HERE / "firmware"
 _HDL = _HERE / "hdl"
 _DRIVER = _HERE / "sim" / "main.cpp"
+#: The shared-RAM layout of the IOC library (``firmware/``) on the SoC's subsystem.
+LAYOUT = IocLayout(memmap.PARAMS, depth=4)
 #: Mnemonics of the RV32A read-modify-write instructions the bus cannot carry.
 _AMO = re.compile(r"\bamo(swap|add|xor|and|or|min|max|minu|maxu)\.w\b")
 
@@ -67,7 +72,7 @@ def emitted_amos(objdump_text):
     return [line.strip() for line in objdump_text.splitlines() if _AMO.search(line)]
 
 
-def build_firmware(name, sources, *, defines=None, out_dir=None):
+def build_firmware(name, sources, *, defines=None, out_dir=None, library=False):
     """Compile and link C/assembly ``sources`` (with crt0) into ``<out_dir>/<name>.{elf,hex}``.
 
     Parameters
@@ -81,6 +86,9 @@ def build_firmware(name, sources, *, defines=None, out_dir=None):
         ``-D`` macros.
     out_dir : Path, optional
         Default ``build/soc/fw/<name>``.
+    library : bool
+        Link the IOC C library (``firmware/src/ioc.c``, its RV32 architecture layer and the
+        headers generated for :data:`LAYOUT`); its object is checked for AMOs too.
 
     Returns
     -------
@@ -101,13 +109,19 @@ def build_firmware(name, sources, *, defines=None, out_dir=None):
                             "installs gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf)")
     with _locked(f"fw-{name}"):  # scenarios that share a program build it once
         return _build_firmware(name, sources, defines or {},
-                               Path(out_dir) if out_dir else BUILD_ROOT / "fw" / name)
+                               Path(out_dir) if out_dir else BUILD_ROOT / "fw" / name, library)
 
 
-def _build_firmware(name, sources, defines, out):
+def _build_firmware(name, sources, defines, out, library):
     generated_headers(out)
+    includes = []
+    if library:
+        write_headers(out, LAYOUT)
+        includes = [f"-I{LIBRARY_DIR / d}" for d in ("include", "arch/rv32", "tests")]
+        sources = [LIBRARY_DIR / "src" / "ioc.c", *sources]
     flags = [f"-march={MARCH}", f"-mabi={MABI}", "--specs=picolibc.specs", "-O2", "-g",
              "-ffreestanding", "-Wall", "-Wextra", "-Werror", f"-I{out}", f"-I{FIRMWARE_DIR}",
+             *includes,
              # shared RAM starts at address 0, which GCC otherwise takes for a null pointer (and
              # replaces an access there with a trap) or a null page (and warns)
              "-fno-delete-null-pointer-checks", "--param=min-pagesize=0"]
@@ -136,10 +150,12 @@ def _build_firmware(name, sources, defines, out):
     return image
 
 
-def build_simulator(*, patched=True, jobs=2):
-    """Build (or reuse) the Verilated SoC; returns the path of its executable."""
-    with _locked(f"sim-{'patched' if patched else 'unpatched'}"):  # one build per variant at once
-        files, include = core_sources(patched=patched)
+def build_simulator(*, patches=PATCHES, jobs=2):
+    """Build (or reuse) the Verilated SoC with the core patched by ``patches`` (default: all of
+    :data:`~soc.core.PATCHES`); returns the path of its executable."""
+    variant = variant_name(patches)
+    with _locked(f"sim-{variant}"):  # one build per variant at once
+        files, include = core_sources(patches=patches)
         soc_v = verilog.convert(SocTop(), name=TOP_NAME, emit_src=False)
         hdl = [_HDL / "soc_cv32e40x.sv", _HDL / "soc_ram.sv"]
         simulator_env()
@@ -148,7 +164,6 @@ def build_simulator(*, patched=True, jobs=2):
         for path in [*files, *hdl, _DRIVER]:
             digest.update(path.read_bytes())
         digest.update(str(verilator_bin.resolve()).encode())
-        variant = "patched" if patched else "unpatched"
         sim_dir = BUILD_ROOT / f"sim-{variant}-{digest.hexdigest()[:12]}"
         exe = sim_dir / "obj" / f"V{TOP_NAME}"
         if exe.exists():

@@ -4,8 +4,9 @@ and patched there (never in site-packages) with ``soc/patches/*.patch``.
 The pinned snapshot (0.6.0.post161, upstream 727c573e of November 2022) predates two LR/SC fixes
 made upstream in February 2023 (commits 242887b9 and 45488675): the A-extension decoder issues
 ``lr.w``/``sc.w`` as byte accesses, and ``sc.w`` writes the bus read data into rd instead of the
-exclusive-okay result. The patches make those two changes; ``patched=False`` gives the snapshot
-as shipped, which the tests run to show that the patches are needed.
+exclusive-okay result. The patches make those two changes; ``patches=()`` gives the snapshot as
+shipped, and one patch alone the snapshot with only that fix, which the tests run to show that
+each patch is needed.
 """
 
 import re
@@ -13,7 +14,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-__all__ = ["PATCHES", "BUILD_ROOT", "core_sources"]
+__all__ = ["PATCHES", "BUILD_ROOT", "core_sources", "variant_name"]
 
 PATCHES = tuple(sorted((Path(__file__).resolve().parent / "patches").glob("*.patch")))
 BUILD_ROOT = Path(__file__).resolve().parent.parent / "build" / "soc"
@@ -43,11 +44,25 @@ def _manifest(root):
     return [*files, root / "bhv" / "cv32e40x_sim_clock_gate.sv"]
 
 
-def core_sources(*, patched=True):
-    """Copy the core to ``build/soc/cv32e40x-{patched,unpatched}`` (once) and return
-    ``(files, include_dir)``."""
+def variant_name(patches):
+    """``patched`` (every patch), ``unpatched`` (none) or ``only-<number>`` (the patches of
+    that number, e.g. ``only-0001``): the name of a core variant's build folders."""
+    patches = tuple(patches)
+    unknown = [p for p in patches if p not in PATCHES]
+    if unknown:
+        raise ValueError(f"patches must be taken from soc/patches, not {unknown!r}")
+    if set(patches) == set(PATCHES):
+        return "patched"
+    if not patches:
+        return "unpatched"
+    return "only-" + "-".join(sorted(p.name.split("-", 1)[0] for p in patches))
+
+
+def core_sources(*, patches=PATCHES):
+    """Copy the core to ``build/soc/cv32e40x-<variant>`` (once), apply ``patches`` (paths from
+    :data:`PATCHES`) there, and return ``(files, include_dir)``."""
     src = _package_root()
-    dest = BUILD_ROOT / f"cv32e40x-{'patched' if patched else 'unpatched'}"
+    dest = BUILD_ROOT / f"cv32e40x-{variant_name(patches)}"
     stamp = dest / ".ready"
     if not stamp.exists():
         if dest.exists():
@@ -55,7 +70,7 @@ def core_sources(*, patched=True):
         shutil.copytree(src / "rtl", dest / "rtl")
         shutil.copytree(src / "bhv", dest / "bhv")
         shutil.copy(src / "cv32e40x_manifest.flist", dest)
-        for patch in PATCHES if patched else ():
+        for patch in patches:
             result = subprocess.run(["patch", "-p1", "--batch", "--forward", "-i", str(patch)],
                                     cwd=dest, capture_output=True, text=True)
             if result.returncode:

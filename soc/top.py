@@ -8,7 +8,16 @@ from ioc_defs.params import IocParams
 from rtl.subsystem import IocSubsystem
 
 from .bridge import ObiAxiBridge
-from .memmap import IOC_WINDOW, MMIO_BASE, MMIO_CONSOLE, MMIO_EXIT, RAM_BASE, RAM_BYTES, ROLES
+from .memmap import (
+    IOC_WINDOW,
+    MMIO_BASE,
+    MMIO_CONSOLE,
+    MMIO_EXIT,
+    PARAMS,
+    RAM_BASE,
+    RAM_BYTES,
+    ROLES,
+)
 from .obi import ObiSignature
 
 __all__ = ["SocTop", "TOP_NAME"]
@@ -35,13 +44,18 @@ class SocTop(wiring.Component):
     Parameters
     ----------
     params : IocParams, optional
-        The subsystem's configuration; ``n_agents`` must be ``len(ROLES)``.
+        The subsystem's configuration (default :data:`~soc.memmap.PARAMS`); ``n_agents`` must
+        be ``len(ROLES)``.
     privileged : tuple of bool, optional
         Per core, whether its machine-mode accesses are privileged on the IOC (default: only the
         Linux-role core, which runs the hypervisor's monitoring and restarts the other).
 
     Members
     -------
+    irq, trap, ioc_ar, ioc_r, ioc_aw, ioc_b : Out(n)
+        Per core, for the simulator's event trace: its interrupt input (the subsystem's
+        ``irq[k]``); high in the cycle it takes a trap (its ``resv_clear[k]``); high in the
+        cycle of its bridge's AR, R, AW and B handshake on ``s<k>_axi``.
     console_valid, exit_valid : Out(n)
         Per core: high in the cycle its program writes a console byte / its exit code.
     console_data<k> : Out(8)
@@ -52,7 +66,7 @@ class SocTop(wiring.Component):
 
     def __init__(self, params=None, *, privileged=(True, False)):
         if params is None:
-            params = IocParams(n_agents=len(ROLES))
+            params = PARAMS
         if not isinstance(params, IocParams):
             raise TypeError(f"params must be an IocParams, not {params!r}")
         if params.n_agents != len(ROLES):
@@ -64,7 +78,8 @@ class SocTop(wiring.Component):
                             f"not {privileged!r}")
         self._params, self._privileged = params, privileged
         n = len(ROLES)
-        members = {"console_valid": Out(n), "exit_valid": Out(n)}
+        members = {name: Out(n) for name in ("irq", "trap", "ioc_ar", "ioc_r", "ioc_aw", "ioc_b",
+                                             "console_valid", "exit_valid")}
         for k in range(n):
             members[f"console_data{k}"] = Out(8)
             members[f"exit_code{k}"] = Out(32)
@@ -100,7 +115,8 @@ class SocTop(wiring.Component):
                 o_data_wdata_o=data.wdata, o_data_prot_o=data.prot, o_data_atop_o=data.atop,
                 i_data_rdata_i=data.rdata, i_data_err_i=data.err, i_data_exokay_i=data.exokay,
             )
-            m.d.comb += ioc.resv_clear[k].eq(trap)
+            m.d.comb += [ioc.resv_clear[k].eq(trap), self.trap[k].eq(trap),
+                         self.irq[k].eq(ioc.irq[k])]
 
             # Instruction fetch: always granted, answered the next cycle.
             m.d.comb += instr["gnt"].eq(instr["req"])
@@ -120,6 +136,11 @@ class SocTop(wiring.Component):
             m.submodules[f"bridge{k}"] = bridge = ObiAxiBridge(
                 id_width=p.id_width, privileged=self._privileged[k])
             wiring.connect(m, bridge.axi, ioc.axi_port(k))
+            axi = bridge.axi
+            m.d.comb += [self.ioc_ar[k].eq(axi.arvalid & axi.arready),
+                         self.ioc_r[k].eq(axi.rvalid & axi.rready),
+                         self.ioc_aw[k].eq(axi.awvalid & axi.awready),
+                         self.ioc_b[k].eq(axi.bvalid & axi.bready)]
             self._decode(m, k, data, bridge, ram)
 
         return m

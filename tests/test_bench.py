@@ -57,6 +57,17 @@ def test_quick_bench(tmp_path):
                                              + row["writes"] * txn["write"][level])
         assert row["min"] >= row["bound_pins"], row
 
+    # the real cores (SoC streaming scenarios) beside the Python guests of the same variant
+    for row in report["real_cores"]:
+        assert 0 < row["latency_min"] <= row["latency_max"] < row["rtt_min"] <= row["rtt_max"]
+        assert row["per_kcycle"] == 1000 * row["messages"] / row["cycles"]
+        assert row["model_latency"] > 0 and row["model_per_kcycle"] > 0, row
+    assert "## 7. Real cores" in markdown
+
+    broken = json.loads(json.dumps(report))
+    broken["real_cores"] = [r for r in broken["real_cores"] if r["variant"] != "naive"]
+    with pytest.raises(AssertionError, match="real_cores|variant"):
+        check_complete(broken, markdown)
     broken = json.loads(json.dumps(report))
     broken["throughput"] = broken["throughput"][1:]
     with pytest.raises(AssertionError, match="throughput cases missing"):

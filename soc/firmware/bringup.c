@@ -2,7 +2,8 @@
  *
  * 1. LR/SC: both cores add 1 to one shared word INCS times each, concurrently, with lr.w/sc.w;
  *    the final count must be exactly 2*INCS (no lost update). The loops are bounded by success,
- *    not by fairness: when one core starves while the other runs, it finishes afterwards.
+ *    not by fairness: when one core starves while the other runs, it finishes afterwards (an
+ *    increment failing STUCK times in a row gives up and fails the run).
  * 2. Interrupts: the Linux-role core rings channel 0's doorbell IRQS times, each after the
  *    previous one was acknowledged (TX_PENDING clear); the SimpleOS-role core counts and
  *    acknowledges them in its C interrupt handler. The latency from the doorbell write to the
@@ -75,10 +76,19 @@ uint32_t soc_trap(uint32_t mcause, uint32_t mepc) {
     }
 }
 
+/* Set when an increment failed STUCK times in a row: a core whose sc.w can never succeed (the
+ * pinned core with only the sc.w result fix) reports it instead of spinning until the limit. */
+#define STUCK 20000u
+static uint32_t stuck;
+
 static uint32_t increment(uint32_t times) {
     uint32_t failures = 0;
     for (uint32_t i = 0; i < times; i++) {
-        for (;;) {
+        for (uint32_t run = 0;; run++) {
+            if (run == STUCK) {
+                stuck = 1u;
+                return failures;
+            }
             uint32_t v = soc_lr(&SOC_SHM[COUNTER]);
             if (soc_sc(&SOC_SHM[COUNTER], v + 1u) == 0u) break;
             failures++;
@@ -155,7 +165,7 @@ static int linux_role(void) {
     uint32_t failures = increment(INCS);
     ok &= wait_for(DONE1, 1u);
     uint32_t counter = SOC_SHM[COUNTER];
-    ok &= counter == 2u * INCS;
+    ok &= counter == 2u * INCS && !stuck;
 
     uint32_t latency_min = UINT32_MAX, latency_max = 0;
     for (uint32_t i = 0; i < IRQS; i++) {
@@ -194,6 +204,7 @@ static int linux_role(void) {
     soc_kv("counter", counter);
     soc_kv("expected", 2u * INCS);
     soc_kv("sw_sc_fail", failures);
+    soc_kv("stuck", stuck);
     soc_kv("sc_fail0", sc_fail0);
     soc_kv("sc_fail1", sc_fail1);
     soc_kv("sc_ok0", sc_ok0);

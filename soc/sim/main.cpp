@@ -1,8 +1,10 @@
 // Clock, reset and console of the Verilated SoC (soc_top).
-// Usage: Vsoc_top +fw0=<hex> +fw1=<hex> [+max_cycles=N]
+// Usage: Vsoc_top +fw0=<hex> +fw1=<hex> [+max_cycles=N] [+trace]
 // Prints each core's console output as lines "[<core>] text", a core's exit as
 // "SOC-EXIT <core> <code>", and at the end one line
 // "SOC-END cycles=<n> exit=<code> timeout=<0|1> wall_us=<t>" (t: the clock loop's wall time).
+// With +trace, also "SOC-EV <cycle> <event> <core>" for every rising edge of a core's irq
+// input (irq), trap taken (trap), and AR, R, AW and B handshake of its bridge on the IOC.
 // The run ends when core 0 (the Linux role, which supervises the other) exits.
 #include <chrono>
 #include <cstdint>
@@ -19,7 +21,9 @@ int main(int argc, char** argv) {
     if (const char* arg = Verilated::commandArgsPlusMatch("max_cycles=")) {
         max_cycles = std::strtoull(arg + std::string("+max_cycles=").size(), nullptr, 0);
     }
+    const bool trace = Verilated::commandArgsPlusMatch("trace")[0] != '\0';
     Vsoc_top top;
+    uint8_t irq_before = 0;
     std::string line[2];
     top.clk = 0;
     top.rst = 1;
@@ -32,6 +36,22 @@ int main(int argc, char** argv) {
         top.clk = 0;
         top.eval();
         // Outputs are sampled before the rising edge: they belong to the cycle that ends here.
+        if (trace) {
+            for (int k = 0; k < 2; ++k) {
+                if ((top.irq >> k & 1) && !(irq_before >> k & 1))
+                    std::printf("SOC-EV %llu irq %d\n", static_cast<unsigned long long>(cycle), k);
+                if (top.trap >> k & 1)
+                    std::printf("SOC-EV %llu trap %d\n", static_cast<unsigned long long>(cycle), k);
+                const struct { uint8_t bits; const char* name; } handshakes[] = {
+                    {top.ioc_ar, "ar"}, {top.ioc_r, "r"}, {top.ioc_aw, "aw"}, {top.ioc_b, "b"}};
+                for (const auto& h : handshakes) {
+                    if (h.bits >> k & 1)
+                        std::printf("SOC-EV %llu %s %d\n", static_cast<unsigned long long>(cycle),
+                                    h.name, k);
+                }
+            }
+            irq_before = top.irq;
+        }
         for (int k = 0; k < 2; ++k) {
             if ((top.console_valid >> k) & 1) {
                 char c = static_cast<char>(k ? top.console_data1 : top.console_data0);
