@@ -22,7 +22,7 @@ __all__ = ["SUITES", "CONFIGS", "main"]
 
 #: cocotb suites of the regression, in order.
 SUITES = ["cosim.suite_foundation", "cosim.suite_mailbox", "cosim.suite_protocol",
-          "cosim.suite_scenarios", "cosim.suite_coverage"]
+          "cosim.suite_scenarios", "cosim.suite_coverage", "cosim.suite_progress"]
 #: Configurations every suite runs on: the default and a 4-agent one with a small RAM.
 CONFIGS = [IocParams(), IocParams(n_agents=4, shm_bytes=1024)]
 
@@ -45,7 +45,7 @@ def main(argv=None):
     seed = args.seed if args.seed is not None else random.randrange(1 << 31)
     print(f"regression on {args.sim}, seed {seed} (reproduce with SEED={seed})", flush=True)
 
-    rows, scenarios, failed = [], [], 0
+    rows, scenarios, progress, failed = [], [], [], 0
     for suite in (_SUITE_NAMES[name] for name in args.suites):
         for params in (_CONFIG_NAMES[name] for name in args.configs):
             start = time.monotonic()
@@ -58,6 +58,11 @@ def main(argv=None):
                         test_filter=rf"\.{re.escape(case['name'])}$",
                         name=_wave_name(suite, case["name"], params))
             for m in read_metrics(results):
+                if m.get("test") == "progress":
+                    progress.append((params.name(), args.sim, m["window"], m["think"],
+                                     "/".join(map(str, m["ok"])), "/".join(map(str, m["fail"])),
+                                     "/".join(map(str, m["worst_run"]))))
+                    continue
                 latency = (f"{m['latency_min']}/{m['latency_median']:g}/{m['latency_max']}"
                            if "latency_min" in m else "")
                 recovery = (f"{m['detection']}+{m['recovery']}" if "detection" in m else "")
@@ -72,6 +77,7 @@ def main(argv=None):
 
     _table(_HEADER, rows)
     _table(_SCENARIO_HEADER, scenarios)
+    _table(_PROGRESS_HEADER, progress)
     n_pass = sum(1 for r in rows if r[3] == "PASS")
     print(f"\n{args.sim}: {n_pass} passed, {len(rows) - n_pass} failed (seed {seed})")
     if args.waves:
@@ -123,6 +129,8 @@ def _table(header, rows):
 _HEADER = ("suite", "config", "test", "result", "cycles")
 _SCENARIO_HEADER = ("scenario", "config", "simulator", "messages", "cycles",
                     "latency min/median/max", "detect+recover", "result")
+_PROGRESS_HEADER = ("LL/SC loops: config", "simulator", "window", "think", "SC ok per agent",
+                    "SC failed per agent", "longest failure run per agent")
 
 if __name__ == "__main__":
     sys.exit(main())

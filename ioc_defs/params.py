@@ -65,6 +65,11 @@ class IocParams:
         Number of watchdog timers in the register block, 0 to 8.
     agent_rst_cycles : int
         How many cycles ``agent_rst[k]`` stays high after a guest reset request, 1 to 255.
+    resv_hold_cycles : int
+        LL/SC forward-progress window, 0 (off) to 255: for this many cycles after an LL that
+        is granted a *hold*, other agents' writes to its granule wait, so that the agent's SC
+        within the window succeeds (SPEC §3.3, README "Forward progress"). 0 gives the plain
+        monitor, under which an agent can fail every SC.
 
     Raises
     ------
@@ -80,6 +85,7 @@ class IocParams:
     id_width: int = 4
     n_watchdogs: int = 2
     agent_rst_cycles: int = 16
+    resv_hold_cycles: int = 32
 
     def __post_init__(self):
         _check_int("n_agents", self.n_agents, maximum=16)
@@ -93,6 +99,7 @@ class IocParams:
         _check_int("id_width", self.id_width, maximum=16)
         _check_int("n_watchdogs", self.n_watchdogs, minimum=0, maximum=8)
         _check_int("agent_rst_cycles", self.agent_rst_cycles, maximum=255)
+        _check_int("resv_hold_cycles", self.resv_hold_cycles, minimum=0, maximum=255)
 
     @property
     def shm_words(self):
@@ -103,6 +110,15 @@ class IocParams:
     def agent_bits(self):
         """Width of an agent index (at least 1)."""
         return max(1, (self.n_agents - 1).bit_length())
+
+    @property
+    def grant_wait_bound(self):
+        """Most cycles a request waits for its grant (SPEC §3.2): ``n_agents - 1`` of
+        round-robin arbitration; with forward-progress holds, a write to a held granule waits
+        for the hold (the LL's cycle and the window) besides, and for the arbitration before
+        and after it (proven by the ``ll_sc_holds`` proof group)."""
+        n, window = self.n_agents, self.resv_hold_cycles
+        return n - 1 if window == 0 else window + 2 * n - 1
 
     def region(self, addr):
         """Decode a byte address to a :class:`Region` (the software view of the RTL decoder)."""
@@ -115,7 +131,7 @@ class IocParams:
     def name(self):
         """A short, file-name-safe tag for build directories."""
         return (f"a{self.n_agents}c{self.n_channels}m{self.shm_bytes}g{self.granule_log2}"
-                f"i{self.id_width}w{self.n_watchdogs}")
+                f"i{self.id_width}w{self.n_watchdogs}h{self.resv_hold_cycles}")
 
 
 class ScFailCause(enum.IntEnum):

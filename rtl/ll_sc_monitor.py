@@ -27,6 +27,25 @@ class LlScMonitor(wiring.Component):
       held), the LL is counted but leaves no reservation. A later SC fails as ``PREEMPTED`` only
       if a clear dropped a reservation; an agent that held none fails as ``NO_RESERVATION``.
 
+    Forward progress (``params.resv_hold_cycles`` = *W* > 0; SPEC §3.3): an LL may also take
+    a *hold* on its granule, which makes other agents' writes to the granule wait in their
+    front ends (the grant stage G withholds them: ``blocked``) for the *W* cycles after the
+    LL's cycle, so that the agent's SC in that window succeeds. A hold ends at the agent's SC
+    (either outcome), at its next LL, when its reservation is cleared, or after *W* cycles.
+    An LL by agent *i* on granule *g* is granted a hold unless
+
+    * another agent holds *g* (so at most one agent holds a granule, and two agents cannot
+      hold each other off: a hold ends after *W* cycles whatever the holder does);
+    * another agent's write to *g* is *waiting* (it was blocked and is not yet granted): a
+      writer waits for one hold at most, never for a chain of them;
+    * another agent *wants* a hold on *g* and has wanted it since before *i* did (or *i*
+      wants none). An LL that is refused a hold makes its agent want one, on that LL's
+      granule, until it is granted one, or its reservation is cleared, or for *W* cycles in
+      which it made no exclusive access and had no write waiting.
+
+    So holds on a contended granule go to the agents that want them, oldest want first, and an agent
+    whose SC follows its LL within the window fails at most ``n_agents - 1`` times in a row.
+
     Parameters
     ----------
     params : IocParams
@@ -43,6 +62,20 @@ class LlScMonitor(wiring.Component):
     ll, sc, store : In(1)
         Kind of access: load-linked (supported exclusive read), store-conditional (supported
         exclusive write) or plain store. At most one is set; a plain read sets none.
+    req_valid, req_write, grant : In(n_agents)
+        The grant stage's requests (one per front end), whether each is a write that can
+        change the shared RAM (a plain write or a supported exclusive write), and the
+        arbiter's grant.
+    req_same : In(n_agents).array(n_agents)
+        Bit *i* of ``req_same[k]``: request *k*'s granule equals reservation *i*'s (or the
+        granule of an LL by *i* in this cycle, which ``granule_set`` announces).
+    req_x_same : In(n_agents)
+        Bit *k*: request *k*'s granule equals that of the access now at the monitor.
+    blocked : Out(n_agents)
+        Combinational: request *k* is a write to a granule another agent holds; the grant
+        stage must not grant it this cycle. Always 0 when ``resv_hold_cycles`` is 0.
+    hold : Out(n_agents)
+        Which agents hold their reservation's granule (for waveforms and properties).
     same_granule : In(n_agents)
         Valid with ``valid``: bit *i* is 1 iff ``resv_granule[i]`` equals the granule of
         ``addr``. The caller computes it a cycle ahead (from ``resv_granule`` and
@@ -83,6 +116,13 @@ class LlScMonitor(wiring.Component):
             "clear": In(n),
             "resv_valid": Out(n),
             "status": Out(MonitorStatusSignature(n_agents=n)),
+            "req_valid": In(n),
+            "req_write": In(n),
+            "grant": In(n),
+            "req_same": In(n).array(n),
+            "req_x_same": In(n),
+            "blocked": Out(n),
+            "hold": Out(n),
         })
 
     @property
@@ -161,4 +201,80 @@ class LlScMonitor(wiring.Component):
                     self.resv_valid[i].eq(0),
                     lost_cause[i].eq(ScFailCause.CONFLICT),
                 ]
+        if p.resv_hold_cycles:
+            self._holds(m, mine)
         return m
+
+    def _holds(self, m, mine):
+        """The forward-progress holds (see the class documentation)."""
+        p = self._params
+        n, window = p.n_agents, p.resv_hold_cycles
+        hold = self.hold
+        # cycles the hold / the want has left after this one (meaningful while it is set)
+        hold_left = [Signal(range(window), name=f"hold{i}_left") for i in range(n)]
+        want = Signal(n, name="want")
+        want_left = [Signal(range(window), name=f"want{i}_left") for i in range(n)]
+        waiting = Signal(n, name="waiting")
+        ll = [Signal(name=f"hold_ll{i}") for i in range(n)]
+        for i in range(n):
+            m.d.comb += ll[i].eq(mine[i] & self.ll & ~self.clear[i])
+
+        # -- the LL now at the monitor: is it granted a hold? ----------------------------------
+        # (a granule is compared with a want's by the reservation's granule, which an LL that
+        # is refused a hold still sets, so a want names the granule of its agent's last LL)
+        held_by_other = [Signal(name=f"held_by_other{i}") for i in range(n)]
+        for i in range(n):
+            m.d.comb += held_by_other[i].eq(
+                Cat(hold[j] & self.same_granule[j] for j in range(n) if j != i).any())
+        writer_waits = [Cat(waiting[k] & self.req_x_same[k] for k in range(n) if k != i).any()
+                        for i in range(n)]
+        wanted_on = Signal(n, name="wanted_on_granule")
+        m.d.comb += wanted_on.eq(want & self.same_granule)
+        # older[j][i]: j has wanted a hold since before i did (kept only for j != i); an agent
+        # that wants none yields to every agent that wants one
+        older = [Signal(n, name=f"want_older{j}") for j in range(n)]
+        ahead = [Signal(name=f"want_before{i}") for i in range(n)]
+        for i in range(n):
+            m.d.comb += ahead[i].eq(Cat(wanted_on[j] & (older[j][i] | ~want[i])
+                                        for j in range(n) if j != i).any())
+        take = Signal(n, name="hold_take")
+        for i in range(n):
+            m.d.comb += take[i].eq(ll[i] & ~held_by_other[i] & ~writer_waits[i] & ~ahead[i])
+
+        # -- G: a write request to a granule another agent holds (or takes now) waits ---------
+        for k in range(n):
+            m.d.comb += self.blocked[k].eq(
+                self.req_valid[k] & self.req_write[k] &
+                Cat((hold[i] | take[i]) & self.req_same[k][i] for i in range(n) if i != k).any())
+            with m.If(self.blocked[k]):
+                m.d.sync += waiting[k].eq(1)
+            with m.Elif(self.grant[k]):
+                m.d.sync += waiting[k].eq(0)
+
+        for i in range(n):
+            # ends with the reservation, at the agent's own SC or LL, or after the window
+            with m.If(take[i]):
+                m.d.sync += [hold[i].eq(1), hold_left[i].eq(window - 1), want[i].eq(0)]
+            with m.Elif(self.clear[i] | (mine[i] & (self.ll | self.sc))):
+                m.d.sync += hold[i].eq(0)
+            with m.Elif(hold[i]):
+                with m.If(hold_left[i] == 0):
+                    m.d.sync += hold[i].eq(0)
+                with m.Else():
+                    m.d.sync += hold_left[i].eq(hold_left[i] - 1)
+            with m.If(self.clear[i] | self.sc_ok & mine[i]):
+                # an agent that succeeds goes to the back of the queue
+                m.d.sync += want[i].eq(0)
+            with m.Elif(ll[i] & ~take[i]):
+                m.d.sync += [want[i].eq(1), want_left[i].eq(window - 1)]
+                with m.If(~want[i]):
+                    # a new want is the youngest; a renewed one keeps its age
+                    m.d.sync += older[i].eq(0)
+                    m.d.sync += [older[j][i].eq(1) for j in range(n) if j != i]
+            with m.Elif(mine[i] & self.sc):
+                m.d.sync += want_left[i].eq(window - 1)
+            with m.Elif(want[i] & ~self.blocked[i]):
+                with m.If(want_left[i] == 0):
+                    m.d.sync += want[i].eq(0)
+                with m.Else():
+                    m.d.sync += want_left[i].eq(want_left[i] - 1)

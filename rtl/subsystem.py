@@ -52,7 +52,9 @@ class IocSubsystem(wiring.Component):
     cycle its B can be valid at the earliest.
 
     Requests wait only in the front ends' request registers, before G; that is where an access
-    can be held back (the arbiter may withhold a grant), never once granted.
+    can be held back, never once granted: the arbiter grants one request per cycle, and the
+    LL/SC monitor withholds a write to a granule another agent holds for its forward-progress
+    window (``blocked``; :class:`LlScMonitor`).
 
     Parameters
     ----------
@@ -123,7 +125,8 @@ class IocSubsystem(wiring.Component):
             fe = AxiSlaveFrontEnd(p)
             m.submodules[probes.frontend(k)] = fe
             wiring.connect(m, wiring.flipped(self.axi_port(k)), fe.axi)
-            m.d.comb += arbiter.requests[k].eq(fe.req.valid)
+            # a write to a granule another agent holds (LL/SC forward progress) waits here
+            m.d.comb += arbiter.requests[k].eq(fe.req.valid & ~monitor.blocked[k])
             m.d.comb += fe.req.grant.eq(arbiter.grant[k])
             frontends.append(fe)
 
@@ -146,8 +149,18 @@ class IocSubsystem(wiring.Component):
         glo, ghi = p.granule_log2, (p.shm_bytes - 1).bit_length()
         x_same = Signal(n, name="x_same_granule")
         x_granule = x.addr[glo:ghi]
+        m.d.comb += monitor.grant.eq(arbiter.grant)
         for k, fe in enumerate(frontends):
             granule = fe.req.addr[glo:ghi]
+            req_same = Cat(Mux(monitor.granule_set[i], x_granule == granule,
+                               monitor.resv_granule[i] == granule) for i in range(n))
+            m.d.comb += [
+                monitor.req_valid[k].eq(fe.req.valid),
+                monitor.req_write[k].eq((fe.req.region == Region.SHM) & fe.req.write &
+                                        (~fe.req.lock | fe.req.excl)),
+                monitor.req_same[k].eq(req_same),
+                monitor.req_x_same[k].eq(x_granule == granule),
+            ]
             with m.If(arbiter.grant[k]):
                 m.d.sync += [
                     x.agent.eq(k), x_region.eq(fe.req.region),
@@ -157,8 +170,7 @@ class IocSubsystem(wiring.Component):
                     x.excl.eq(fe.req.excl), x.priv.eq(fe.req.priv),
                     to_shm.eq(fe.req.region == Region.SHM),
                     to_reg.eq(fe.req.region == Region.REG),
-                    x_same.eq(Cat(Mux(monitor.granule_set[i], x_granule == granule,
-                                      monitor.resv_granule[i] == granule) for i in range(n))),
+                    x_same.eq(req_same),
                 ]
 
         # ---- X: shared RAM and monitor perform the access; the register block decodes it ---

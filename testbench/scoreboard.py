@@ -22,7 +22,9 @@ from collections import deque
 
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from ioc_defs.params import Region
 from sw_model.bursts import decode_burst
+from sw_model.holds import HoldRequest, ResvHolds
 from sw_model.system import RefSystem
 from testbench.background import Background
 from testbench.probes import Probes
@@ -75,6 +77,15 @@ class Scoreboard(Background):
         self._w = [deque() for _ in range(n)]
         self._pins = [{name: getattr(dut, f"s{k}_axi_{name}") for name in _WATCHED}
                       for k in range(n)]
+        # the forward-progress holds: the model's verdicts against the monitor's, every cycle
+        self.holds = ResvHolds(params)
+        if not params.resv_hold_cycles:
+            return    # the plain monitor has no holds to check
+        self._requests = [{name: getattr(self._probes.frontend(k), f"req__{name}")
+                           for name in ("valid", "region", "addr", "write", "lock", "excl")}
+                          for k in range(n)]
+        self._hold_rtl = {name: getattr(self._probes.monitor, name)
+                          for name in ("hold", "blocked", "grant")}
 
     def start(self):
         """Start comparing from the current cycle, which must be the first one after reset."""
@@ -151,6 +162,36 @@ class Scoreboard(Background):
             self._mismatch(f"granted access differs from the pins' request (RTL, pins): {diff}")
         return want
 
+    def _check_holds(self, x, clears):
+        """Step the holds' model through this cycle (the access in X, the requests in G) and
+        compare the agents holding a granule and the requests withheld with the monitor's."""
+        p = self.params
+        glo = p.granule_log2
+        if x is not None and x["region"] == Region.SHM:
+            kind = ("sc" if x["excl"] else None if x["lock"] else "store") if x["write"] \
+                else ("ll" if x["excl"] else None)
+            if x["write"] and x["lock"] and not x["excl"]:
+                clears |= 1 << x["agent"]      # an unsupported SC clears as a pulse does
+            spot = (x["agent"], kind, (x["addr"] % p.shm_bytes) >> glo)
+        else:
+            spot = None
+        requests = []
+        for fields in self._requests:
+            f = {name: int(h.value) for name, h in fields.items()}
+            if not f["valid"]:
+                requests.append(None)
+                continue
+            write = (f["region"] == Region.SHM and bool(f["write"]) and
+                     (not f["lock"] or bool(f["excl"])))
+            requests.append(HoldRequest(write, (f["addr"] % p.shm_bytes) >> glo))
+        hold = sum(1 << i for i, h in enumerate(self.holds.hold) if h)
+        reservations = [self.memory.reservation(i) for i in range(p.n_agents)]
+        blocked = self.holds.step(spot, clears, requests, int(self._hold_rtl["grant"].value),
+                                  reservations)
+        got = (int(self._hold_rtl["hold"].value), int(self._hold_rtl["blocked"].value))
+        if got != (hold, blocked):
+            self._mismatch(f"holds (hold, blocked) {got}, model {(hold, blocked)}")
+
     async def _run(self):
         d = self.dut
         expected = None
@@ -174,6 +215,8 @@ class Scoreboard(Background):
             self._last = acc
             expected = self.system.granted(acc, x_clears, self._probes.bus_error())
             x_acc, x_clears = self._sample_access(), int(d.resv_clear.value) | rst
+            if self.params.resv_hold_cycles:
+                self._check_holds(x_acc, x_clears)
             if acc is not None:
                 self.accesses += 1
             self.cycles += 1

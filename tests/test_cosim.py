@@ -6,7 +6,7 @@ from cosim.regress import CONFIGS, SUITES
 from ioc_defs.params import TOP_NAME, IocParams
 from rtl import subsystem
 from rtl.cli import generate_verilog
-from testbench.runner import BUILD_ROOT, SIMULATORS, run, run_icarus_on
+from testbench.runner import BUILD_ROOT, SIMULATORS, read_metrics, run, run_icarus_on
 from verify.formal import axi as axi_formal
 from verify.formal.core import Mutation
 
@@ -43,3 +43,20 @@ def test_scoreboard_predicts_from_the_pins(bug, symptom, monkeypatch):
     assert not passed
     text = log.read_text()
     assert "granted access differs from the pins' request" in text and symptom in text
+
+
+@pytest.mark.cosim
+@pytest.mark.parametrize("n_agents", [2, 4])
+def test_starvation_reappears_with_the_window_off(n_agents):
+    """Negative control of ``suite_progress``: with ``resv_hold_cycles`` = 0 (the plain
+    monitor) the lockstep loops starve an agent again: one fails more than ``n_agents - 1`` SCs
+    in a row and gets less than half its fair share, while no update is lost."""
+    params = IocParams(n_agents=n_agents, shm_bytes=1024, resv_hold_cycles=0)
+    passed, failed, results = run(params, "icarus", "cosim.suite_progress", seed=1,
+                                  test_filter="lockstep")
+    assert (passed, failed) == (1, 0)
+    (row,) = read_metrics(results)
+    assert row["window"] == 0 and row["think"] == 0
+    share = sum(row["ok"]) / n_agents
+    assert max(row["worst_run"]) > n_agents - 1
+    assert min(row["ok"]) < share / 2

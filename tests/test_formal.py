@@ -122,9 +122,9 @@ def test_formal_run(run, tmp_path):
 
 
 def test_every_group_has_a_seeded_bug_and_every_bug_a_group():
-    from verify.formal import arbiter, axi, llsc, mailbox, subsystem
+    from verify.formal import arbiter, axi, llsc, mailbox, progress, subsystem
     for g in GROUPS:
         assert g.bugs, g.name
     seeded = {b for g in GROUPS for b in g.bugs}
-    modules = (llsc, mailbox, axi, arbiter, subsystem)
+    modules = (llsc, mailbox, axi, arbiter, subsystem, progress)
     assert seeded == {b for module in modules for b in module.BUGS}

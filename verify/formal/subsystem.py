@@ -118,15 +118,19 @@ class SubsystemProperties(Elaboratable):
         ps.assert_(m, "unit assumption (mailbox): agent index in range",
                    ~pr["bus__valid"] | (pr["bus__agent"] < n))
         # axi.py: the arbiter grants only a requesting front end, and a held request waits at
-        # most n_agents - 1 cycles (the bounded-response proof's grant_wait)
-        requests, grant = pr["requests"], pr["grant"]
+        # most grant_wait_bound cycles (the bounded-response proof's grant_wait)
+        requests, grant = pr["arbiter.requests"], pr["arbiter.grant"]
         ps.assert_(m, "unit assumption (AXI front end): a grant only to a request",
                    (grant & ~requests) == 0)
+        bound = d.params.grant_wait_bound
         for k in range(n):
-            waiting = requests[k] & ~grant[k]
-            wait = wait_cycles(m, waiting, n, f"ghost_req_wait{k}")
+            fe_valid = pr[f"{probes.frontend(k)}.req__valid"]
+            ps.assert_(m, f"agent {k}: the arbiter sees the request unless the monitor blocks "
+                          "it", requests[k] == (fe_valid & ~pr["blocked"][k]))
+            waiting = fe_valid & ~grant[k]
+            wait = wait_cycles(m, waiting, bound, f"ghost_req_wait{k}")
             ps.assert_(m, f"unit assumption (AXI front end): agent {k}'s request waits at most "
-                          f"{n - 1} cycles for its grant", ~(waiting & (wait >= n - 1)))
+                          f"{bound} cycles for its grant", ~(waiting & (wait >= bound)))
 
 
 def make_dut(params, bug=None):

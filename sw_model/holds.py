@@ -1,0 +1,132 @@
+"""Reference of the LL/SC forward-progress holds (SPEC §3.3), cycle by cycle.
+
+The holds decide *when* a write may be granted, never what an access does: LL/SC outcomes stay
+those of :class:`sw_model.memory.SharedMemory`. This model follows the grant stage G and stage
+X of the RTL (:class:`rtl.ll_sc_monitor.LlScMonitor`) one cycle at a time, so a testbench can
+compare which requests are withheld and which agents hold a granule in every cycle.
+"""
+
+from dataclasses import dataclass
+
+from ioc_defs.params import IocParams
+
+__all__ = ["HoldRequest", "ResvHolds"]
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    """A request waiting in a front end: whether it can write the shared RAM (a plain write or
+    a supported exclusive write to it), and the granule it addresses."""
+    write: bool
+    granule: int
+
+
+class ResvHolds:
+    """Holds, wants and waiting writers of every agent (the rules are the monitor's).
+
+    Parameters
+    ----------
+    params : IocParams
+        Subsystem configuration (``n_agents``, ``resv_hold_cycles``; 0 = no holds).
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not an :class:`IocParams`.
+    """
+
+    def __init__(self, params):
+        if not isinstance(params, IocParams):
+            raise TypeError(f"params must be an IocParams, not {params!r}")
+        n = params.n_agents
+        self._n, self._window = n, params.resv_hold_cycles
+        self.hold = [False] * n
+        self._hold_left = [0] * n
+        self.want = [False] * n
+        self._want_left = [0] * n
+        self._older = [[False] * n for _ in range(n)]    # [j][i]: j has wanted since before i
+        self._waiting = [False] * n
+        self._granule = [0] * n                           # granule of each agent's last LL
+
+    def step(self, x, clear, requests, grant, reservations):
+        """Advance one cycle; return the requests withheld in it (a bit mask).
+
+        Parameters
+        ----------
+        x : tuple or None
+            The shared-RAM access in stage X: ``(agent, kind, granule)``, ``kind`` one of
+            ``"ll"``, ``"sc"``, ``"store"`` or ``None`` (a read, or an exclusive write that is
+            not of the supported form).
+        clear : int
+            The monitor's clear pulses this cycle (bit per agent).
+        requests : sequence of HoldRequest or None
+            Each front end's request in G.
+        grant : int
+            The grant of this cycle (bit per agent).
+        reservations : sequence of int or None
+            Each agent's reservation (granule) at the start of the cycle.
+        """
+        n = self._n
+        if not self._window:
+            return 0
+        agent, kind, granule = x if x is not None else (None, None, None)
+        cleared = [bool(clear >> i & 1) for i in range(n)]
+        mine = [agent == i for i in range(n)]
+        ll = [mine[i] and kind == "ll" and not cleared[i] for i in range(n)]
+        same = [x is not None and granule == self._granule[j] for j in range(n)]
+        sc_ok = (kind == "sc" and reservations[agent] == granule and not cleared[agent])
+        take = []
+        for i in range(n):
+            held = any(self.hold[j] and same[j] for j in range(n) if j != i)
+            writer = any(self._waiting[k] and requests[k] is not None and x is not None and
+                         requests[k].granule == granule for k in range(n) if k != i)
+            ahead = any(self.want[j] and same[j] and (self._older[j][i] or not self.want[i])
+                        for j in range(n) if j != i)
+            take.append(ll[i] and not (held or writer or ahead))
+        # the granule each agent's hold is compared on in G (an LL in X announces its own)
+        on = [granule if ll[i] else self._granule[i] for i in range(n)]
+        blocked = 0
+        for k, req in enumerate(requests):
+            if req is not None and req.write and any(
+                    (self.hold[i] or take[i]) and req.granule == on[i]
+                    for i in range(n) if i != k):
+                blocked |= 1 << k
+        for k in range(n):
+            if blocked >> k & 1:
+                self._waiting[k] = True
+            elif grant >> k & 1:
+                self._waiting[k] = False
+        for i in range(n):
+            self._update(i, take[i], cleared[i], mine[i], kind, ll[i], sc_ok and mine[i],
+                         bool(blocked >> i & 1))
+            if ll[i]:
+                self._granule[i] = granule
+        return blocked
+
+    def _update(self, i, take, cleared, mine, kind, ll, ok, blocked):
+        last = self._window - 1
+        if take:
+            self.hold[i], self._hold_left[i] = True, last
+        elif cleared or (mine and kind in ("ll", "sc")):
+            self.hold[i] = False
+        elif self.hold[i]:
+            if self._hold_left[i] == 0:
+                self.hold[i] = False
+            else:
+                self._hold_left[i] -= 1
+        if take or cleared or ok:
+            self.want[i] = False
+        elif ll:
+            if not self.want[i]:
+                # a new want is the youngest; a renewed one keeps its age
+                self._older[i] = [False] * self._n
+                for j in range(self._n):
+                    self._older[j][i] = j != i
+            self.want[i], self._want_left[i] = True, last
+        elif mine and kind == "sc":
+            self._want_left[i] = last
+        elif self.want[i] and not blocked:
+            if self._want_left[i] == 0:
+                self.want[i] = False
+            else:
+                self._want_left[i] -= 1
