@@ -85,7 +85,7 @@ class IocParams:
     id_width: int = 4
     n_watchdogs: int = 2
     agent_rst_cycles: int = 16
-    resv_hold_cycles: int = 32
+    resv_hold_cycles: int = 0
 
     def __post_init__(self):
         _check_int("n_agents", self.n_agents, maximum=16)
@@ -118,7 +118,7 @@ class IocParams:
         for the hold (the LL's cycle and the window) besides, and for the arbitration before
         and after it (proven by the ``ll_sc_holds`` proof group)."""
         n, window = self.n_agents, self.resv_hold_cycles
-        return n - 1 if window == 0 else window + 2 * n - 1
+        return n - 1 if window == 0 else window + 2 * n
 
     def region(self, addr):
         """Decode a byte address to a :class:`Region` (the software view of the RTL decoder)."""

@@ -241,12 +241,41 @@ class LlScMonitor(wiring.Component):
         for i in range(n):
             m.d.comb += take[i].eq(ll[i] & ~held_by_other[i] & ~writer_waits[i] & ~ahead[i])
 
-        # -- G: a write request to a granule another agent holds (or takes now) waits ---------
+        # -- G: a write request to a granule another agent holds waits. Decided from flops
+        # only, so that neither the granule compares nor the hold decision of X lengthen the
+        # path through the arbiter into the front ends: for a request that was already
+        # waiting last cycle, the conflict with the holds as they are now was computed then
+        # (``conflict_q``); a request presented for the first time waits one cycle if another
+        # agent holds a granule (``hold_any``), to be checked exactly in the next; and a
+        # write waits while another agent's LL is in X, which may take a hold now, unless it
+        # waits already (then no LL can take a hold on its granule). A hold is
+        # counted as it will be (an LL in X: only if it takes one), conservatively (a hold
+        # that ends this cycle still counts).
+        pending = Signal(n, name="req_pending")      # request k waited in G last cycle
+        conflict_q = Signal(n, name="req_conflict")
+        hold_any = Signal(n, name="hold_any")        # bit k: another agent than k holds
+        hold_next = [Signal(name=f"hold{i}_next") for i in range(n)]
+        for i in range(n):
+            m.d.comb += hold_next[i].eq(Mux(ll[i], take[i], hold[i]))
         for k in range(n):
-            m.d.comb += self.blocked[k].eq(
-                self.req_valid[k] & self.req_write[k] &
-                Cat((hold[i] | take[i]) & self.req_same[k][i] for i in range(n) if i != k).any())
-            with m.If(self.blocked[k]):
+            m.d.sync += hold_any[k].eq(Cat(hold_next[i] for i in range(n) if i != k).any())
+        # another agent's LL in X may take a hold now: the write waits this one cycle
+        x_ll = Signal(n, name="x_ll")
+        for k in range(n):
+            m.d.comb += [
+                x_ll[k].eq(self.valid & self.ll & (self.agent != k)),
+                self.blocked[k].eq(
+                    self.req_valid[k] & self.req_write[k] &
+                    (Mux(pending[k], conflict_q[k], hold_any[k]) | x_ll[k] & ~waiting[k])),
+            ]
+            m.d.sync += [
+                pending[k].eq(self.req_valid[k] & ~self.grant[k]),
+                conflict_q[k].eq(Cat(hold_next[i] & self.req_same[k][i]
+                                     for i in range(n) if i != k).any()),
+            ]
+            # a writer waits for a hold when its own granule is held (not for a first look);
+            # while it waits, no LL takes a hold on its granule, so no LL need stop it again
+            with m.If(self.blocked[k] & (pending[k] | x_ll[k])):
                 m.d.sync += waiting[k].eq(1)
             with m.Elif(self.grant[k]):
                 m.d.sync += waiting[k].eq(0)

@@ -46,6 +46,10 @@ class ResvHolds:
         self._want_left = [0] * n
         self._older = [[False] * n for _ in range(n)]    # [j][i]: j has wanted since before i
         self._waiting = [False] * n
+        # the grant stage's flops: request waited last cycle, its conflict, any hold
+        self._pending = [False] * n
+        self._conflict = [False] * n
+        self._hold_any = [False] * n      # another agent than k holds
         self._granule = [0] * n                           # granule of each agent's last LL
 
     def step(self, x, clear, requests, grant, reservations):
@@ -83,19 +87,26 @@ class ResvHolds:
             ahead = any(self.want[j] and same[j] and (self._older[j][i] or not self.want[i])
                         for j in range(n) if j != i)
             take.append(ll[i] and not (held or writer or ahead))
-        # the granule each agent's hold is compared on in G (an LL in X announces its own)
+        # the granule each agent's hold is compared on (an LL in X announces its own)
         on = [granule if ll[i] else self._granule[i] for i in range(n)]
+        hold_next = [take[i] if ll[i] else self.hold[i] for i in range(n)]
+        x_ll = [kind == "ll" and agent != k for k in range(n)]
         blocked = 0
         for k, req in enumerate(requests):
-            if req is not None and req.write and any(
-                    (self.hold[i] or take[i]) and req.granule == on[i]
-                    for i in range(n) if i != k):
+            if req is not None and req.write and (
+                    (x_ll[k] and not self._waiting[k]) or
+                    (self._conflict[k] if self._pending[k] else self._hold_any[k])):
                 blocked |= 1 << k
-        for k in range(n):
-            if blocked >> k & 1:
+        for k, req in enumerate(requests):
+            granted = bool(grant >> k & 1)
+            if blocked >> k & 1 and (self._pending[k] or x_ll[k]):
                 self._waiting[k] = True
-            elif grant >> k & 1:
+            elif granted:
                 self._waiting[k] = False
+            self._conflict[k] = req is not None and any(
+                hold_next[i] and req.granule == on[i] for i in range(n) if i != k)
+            self._pending[k] = req is not None and not granted
+        self._hold_any = [any(hold_next[i] for i in range(n) if i != k) for k in range(n)]
         for i in range(n):
             self._update(i, take[i], cleared[i], mine[i], kind, ll[i], sc_ok and mine[i],
                          bool(blocked >> i & 1))

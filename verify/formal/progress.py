@@ -14,10 +14,12 @@ Two property sets:
 * :class:`HoldProperties`, agents free (any request, ``clear`` at any time): every request is
   granted within :meth:`~ioc_defs.params.IocParams.grant_wait_bound` cycles; at most one agent
   holds a granule; a hold has a reservation under it; no write to a held granule is granted.
-* :class:`ProgressProperties`, agents that run LL -> SC loops on one granule each (any granule,
-  changed at will after a successful SC; a failed one is retried on the same granule) with at most ``gap`` idle cycles between their accesses and no
-  clears: no agent's SC fails more than ``n_agents - 1`` times in a row, provided the window
-  covers the gap and the arbitration (``resv_hold_cycles >= gap + n_agents``).
+* :class:`ProgressProperties`, agents that run LL -> SC loops on one granule each (any
+  granule, changed at will after a successful SC; a failed one is retried on the same granule)
+  with at most ``gap`` idle cycles between their accesses and no clears: no agent's SC fails
+  more than ``n_agents - 1`` times in a row. ``gap`` is ``resv_hold_cycles - n_agents - 1``:
+  the window covers the gap, a write's first look at the holds, another agent's LL, the
+  arbitration (``n_agents - 1``) and the cycle from G to X.
 """
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
@@ -124,6 +126,7 @@ class _Common(Elaboratable):
         d, pr, ps, p = self.dut, self.probe, self.props, self.dut.params
         n, window = p.n_agents, p.resv_hold_cycles
         hold, resv, want = pr["hold"], pr["resv_valid"], pr["want"]
+        ps.assert_(m, "inv: the arbiter's last grant index in range", pr["arbiter.last"] < n)
         waiting = pr["waiting"]
         for i in range(n):
             ps.assert_(m, f"agent {i}: a hold has a reservation under it",
@@ -161,7 +164,11 @@ class HoldProperties(_Common):
             wait = wait_cycles(m, waiting, bound, f"ghost_wait{k}")
             ps.assert_(m, f"agent {k}: a request waits at most {bound} cycles",
                        ~(waiting & (wait >= bound)))
-            ps.cover(m, f"agent {k}: a write waits for a hold", self.probe["blocked"][k])
+            ps.assert_(m, f"inv: agent {k}'s request waits only for a first look and the "
+                          "arbiter until it waits for a hold",
+                       waiting.implies(self.probe["waiting"][k] | (wait <= n)))
+            ps.cover(m, f"agent {k}: granted after waiting {bound} cycles (the bound is tight)",
+                     d.grant[k] & (wait == bound))
             ps.cover(m, f"agent {k}: takes a hold", self.probe["hold_take"][k])
         return m
 
@@ -171,9 +178,13 @@ class ProgressProperties(_Common):
 
     name = "ll_sc_progress"
 
-    def __init__(self, dut, probe, *, gap):
+    def __init__(self, dut, probe):
         super().__init__(dut, probe)
-        self.gap = gap
+        p = dut.params
+        self.gap = p.resv_hold_cycles - p.n_agents - 1
+        if self.gap < 0:
+            raise ValueError(f"the window ({p.resv_hold_cycles}) must cover the arbitration "
+                             f"of {p.n_agents} agents")
 
     def elaborate(self, platform):
         m = Module()
