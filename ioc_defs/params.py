@@ -131,7 +131,8 @@ class IocParams:
     def name(self):
         """A short, file-name-safe tag for build directories."""
         return (f"a{self.n_agents}c{self.n_channels}m{self.shm_bytes}g{self.granule_log2}"
-                f"i{self.id_width}w{self.n_watchdogs}h{self.resv_hold_cycles}")
+                f"i{self.id_width}w{self.n_watchdogs}" +
+                (f"h{self.resv_hold_cycles}" if self.resv_hold_cycles else ""))
 
 
 class ScFailCause(enum.IntEnum):

@@ -166,7 +166,7 @@ class HoldProperties(_Common):
                        ~(waiting & (wait >= bound)))
             ps.assert_(m, f"inv: agent {k}'s request waits only for a first look and the "
                           "arbiter until it waits for a hold",
-                       waiting.implies(self.probe["waiting"][k] | (wait <= n)))
+                       ~waiting | self.probe["waiting"][k] | (wait <= n))
             ps.cover(m, f"agent {k}: granted after waiting {bound} cycles (the bound is tight)",
                      d.grant[k] & (wait == bound))
             ps.cover(m, f"agent {k}: takes a hold", self.probe["hold_take"][k])
