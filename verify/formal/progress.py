@@ -125,7 +125,7 @@ class _Common(Elaboratable):
         """What the holds keep true, asserted (the induction needs them)."""
         d, pr, ps, p = self.dut, self.probe, self.props, self.dut.params
         n, window = p.n_agents, p.resv_hold_cycles
-        hold, resv, want = pr["hold"], pr["resv_valid"], pr["want"]
+        hold, resv = pr["hold"], pr["resv_valid"]
         ps.assert_(m, "inv: the arbiter's last grant index in range", pr["arbiter.last"] < n)
         waiting = pr["waiting"]
         for i in range(n):
@@ -144,7 +144,6 @@ class _Common(Elaboratable):
                            pr[f"hold{i}_left"] < window)
                 ps.assert_(m, f"agent {i}: want timer in range",
                            pr[f"want{i}_left"] < window)
-        del want
 
 
 class HoldProperties(_Common):
