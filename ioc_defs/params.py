@@ -65,6 +65,10 @@ class IocParams:
         Number of watchdog timers in the register block, 0 to 8.
     agent_rst_cycles : int
         How many cycles ``agent_rst[k]`` stays high after a guest reset request, 1 to 255.
+    fifo_depth : int
+        Depth in 32-bit words of each hardware message FIFO (one per channel and direction,
+        SPEC 3.5): 0 (no FIFOs, the default: the default configuration keeps its area and
+        Fmax) or a power of two from 2 to 256.
 
     Raises
     ------
@@ -80,6 +84,7 @@ class IocParams:
     id_width: int = 4
     n_watchdogs: int = 2
     agent_rst_cycles: int = 16
+    fifo_depth: int = 0
 
     def __post_init__(self):
         _check_int("n_agents", self.n_agents, maximum=16)
@@ -93,11 +98,20 @@ class IocParams:
         _check_int("id_width", self.id_width, maximum=16)
         _check_int("n_watchdogs", self.n_watchdogs, minimum=0, maximum=8)
         _check_int("agent_rst_cycles", self.agent_rst_cycles, maximum=255)
+        _check_int("fifo_depth", self.fifo_depth, minimum=0, maximum=256)
+        if self.fifo_depth & (self.fifo_depth - 1) or self.fifo_depth == 1:
+            raise ValueError(f"fifo_depth must be 0 or a power of two from 2 to 256, "
+                             f"not {self.fifo_depth!r}")
 
     @property
     def shm_words(self):
         """Depth of the shared RAM in 32-bit words."""
         return self.shm_bytes // (DATA_WIDTH // 8)
+
+    @property
+    def n_fifos(self):
+        """Number of hardware message FIFOs: two per channel (A to B, B to A), or none."""
+        return 2 * self.n_channels if self.fifo_depth else 0
 
     @property
     def agent_bits(self):
@@ -115,7 +129,8 @@ class IocParams:
     def name(self):
         """A short, file-name-safe tag for build directories."""
         return (f"a{self.n_agents}c{self.n_channels}m{self.shm_bytes}g{self.granule_log2}"
-                f"i{self.id_width}w{self.n_watchdogs}")
+                f"i{self.id_width}w{self.n_watchdogs}"
+                + (f"f{self.fifo_depth}" if self.fifo_depth else ""))
 
 
 class ScFailCause(enum.IntEnum):

@@ -183,7 +183,11 @@ def _random_data(rng, p, reg):
         case "WDOG_CTRL":
             return wdog_ctrl(rng.random() < 0.7, rng.randrange(na + (rng.random() < 0.1)),
                              rng.getrandbits(16))
-        case "CH_ENABLE" | "EV_ENABLE":
+        case "FIFO_THRESH":
+            return REGMAP["FIFO_THRESH"].compose(
+                {"SEND": rng.randrange(max(p.fifo_depth, 1) + (rng.random() < 0.1)),
+                 "RECV": rng.randrange(max(p.fifo_depth, 1) + (rng.random() < 0.1))})
+        case "CH_ENABLE" | "EV_ENABLE" | "FIFO_TX_ENABLE" | "FIFO_RX_ENABLE":
             return rng.choice([0xFFFF_FFFF, rng.getrandbits(32)])
     return rng.getrandbits(32)
 
@@ -219,6 +223,9 @@ RANDOM_CONFIGS = [
     (IocParams(n_agents=4, n_channels=5, n_watchdogs=3, agent_rst_cycles=3), 2, 3000),
     (IocParams(n_agents=1, n_channels=1, n_watchdogs=0, agent_rst_cycles=1), 3, 600),
     (IocParams(n_agents=2, n_channels=32, n_watchdogs=8, agent_rst_cycles=2), 4, 2000),
+    (IocParams(n_agents=2, n_channels=2, n_watchdogs=1, fifo_depth=2), 5, 3000),
+    (IocParams(n_agents=3, n_channels=3, n_watchdogs=1, agent_rst_cycles=4, fifo_depth=4), 6,
+     4000),
 ]
 
 
