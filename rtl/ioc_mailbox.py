@@ -589,14 +589,16 @@ class _Fifos:
             self._wr_port.en.eq(self.push.any()),
         ]
 
+        def chans(per_fifo):
+            """Channel c's bit: OR of ``per_fifo[f]`` over its two FIFOs."""
+            return Cat(Cat(per_fifo[2 * c + d] for d in range(2)).any() for c in range(nc))
+
         all_ch = (1 << nc) - 1
         for k in range(na):
-            def chans(per_fifo):
-                return Cat(Cat(per_fifo(2 * c + d) for d in range(2)).any() for c in range(nc))
             caller = e.agent == k
-            tx_set = chans(lambda f: tx_event[f] & (self.sender[f] == k))
-            rx_set = chans(lambda f: rx_event[f] & (self.receiver[f] == k))
-            err_set = chans(lambda f: error[f] & caller)
+            tx_set = chans([tx_event[f] & (self.sender[f] == k) for f in range(nf)])
+            rx_set = chans([rx_event[f] & (self.receiver[f] == k) for f in range(nf)])
+            err_set = chans([error[f] & caller for f in range(nf)])
             for pend, ena, event, name in ((self.tx_pend, self.tx_ena, tx_set, "TX"),
                                            (self.rx_pend, self.rx_ena, rx_set, "RX")):
                 w1c = Mux(wr[f"FIFO_{name}_PENDING", 0] & caller,
