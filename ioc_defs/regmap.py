@@ -380,8 +380,8 @@ _REGISTERS = (
     # -- banked message-FIFO interrupt state and errors (configurations with FIFOs) -------------
     Register("FIFO_TX_PENDING", 0x050, "Send thresholds reached at the caller: bit c is set "
              "when a receive from a FIFO of channel c that the caller sends into takes its "
-             "level from SEND + 1 down to SEND (FIFO_THRESH). A set and a W1C of the same bit "
-             "in the same cycle: the set wins.", (
+             "level from SEND + 1 down to SEND (FIFO_THRESH). AGENT_CTRL.RESET of the caller "
+             "clears it (a set in that cycle wins).", (
         _f("CH", 0, 32, RW1C, "send threshold of channel c reached"),
     ), banked=True, requires="fifo_depth"),
     Register("FIFO_TX_ENABLE", 0x054, "Which send-threshold bits raise the caller's irq.", (
@@ -392,8 +392,8 @@ _REGISTERS = (
     ), banked=True, requires="fifo_depth"),
     Register("FIFO_RX_PENDING", 0x060, "Receive thresholds passed at the caller: bit c is set "
              "when a send into a FIFO of channel c that the caller receives from takes its "
-             "level from RECV up to RECV + 1 (FIFO_THRESH). A set and a W1C of the same bit in "
-             "the same cycle: the set wins.", (
+             "level from RECV up to RECV + 1 (FIFO_THRESH). AGENT_CTRL.RESET of the caller "
+             "clears it (a set in that cycle wins).", (
         _f("CH", 0, 32, RW1C, "receive threshold of channel c passed"),
     ), banked=True, requires="fifo_depth"),
     Register("FIFO_RX_ENABLE", 0x064, "Which receive-threshold bits raise the caller's irq.", (
@@ -414,7 +414,8 @@ _REGISTERS = (
         _f("CHANNEL", 0, 5, W, "channel to ring", limit="n_channels"),
     ), check=Check.DOORBELL_ENDPOINT),
     Register("CHANNEL_RESET", 0x044, "Bump the epoch of channel CHANNEL (enabled or not) and "
-             "raise PEER_RESET at both its endpoints (once if they are the same agent). Used when "
+             "raise PEER_RESET at both its endpoints (once if they are the same agent); its "
+             "message FIFOs are flushed (FIFO_STATUS). Used when "
              "the hypervisor restarts a vCPU in software. The write is latched and acts at the "
              "end of the next cycle (the response cycle).", (
         _f("CHANNEL", 0, 5, W, "channel to reset", limit="n_channels"),
@@ -436,8 +437,9 @@ _REGISTERS = (
     # -- per agent -------------------------------------------------------------------------------
     Register("AGENT_CTRL", 0x200, "Guest lifecycle of agent k. A write of RESET=1 is latched "
              "and acts at the end of the next cycle (the response cycle): it clears agent k's "
-             "CH_PENDING, CH_ENABLE, EV_PENDING and EV_ENABLE (a set in that same cycle wins), "
-             "increments the epoch of every enabled channel k is an endpoint of, raises "
+             "CH_PENDING, CH_ENABLE, EV_PENDING and EV_ENABLE and its FIFO_* pending, enable and "
+             "error bits (a set in that same cycle wins), increments the epoch of every enabled "
+             "channel k is an endpoint of (flushing its message FIFOs), raises "
              "PEER_RESET at the other endpoint of each (not at k itself) and drives agent_rst[k] "
              "high for AGENT_RST_CYCLES cycles from the cycle after (a new write restarts the "
              "pulse). The LL/SC monitor clears k's reservation from agent_rst[k].", (
