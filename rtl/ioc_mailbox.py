@@ -516,8 +516,10 @@ class _Fifos:
         self.sender = [(s.ep_a if f % 2 == 0 else s.ep_b)[f // 2] for f in range(nf)]
         self.receiver = [(s.ep_b if f % 2 == 0 else s.ep_a)[f // 2] for f in range(nf)]
         # the checks depend on the state and the caller only: in parallel with the decode
-        self.is_sender, self.is_receiver = Signal(nf), Signal(nf)
-        self.push_ok, self.pop_ok = Signal(nf), Signal(nf)
+        self.is_sender = Signal(nf, name="fifo_is_sender")
+        self.is_receiver = Signal(nf, name="fifo_is_receiver")
+        self.push_ok = Signal(nf, name="fifo_push_ok")
+        self.pop_ok = Signal(nf, name="fifo_pop_ok")
         for f in range(nf):
             on = s.ch_on[f // 2]
             m.d.comb += [
@@ -536,7 +538,8 @@ class _Fifos:
         m.submodules.fifo_mem = mem = Memory(shape=DATA_WIDTH, depth=nf * depth, init=[])
         self._wr_port = mem.write_port()
         rd_port = mem.read_port(transparent_for=(self._wr_port,))
-        forward = self.pop.any() & (self.index_e == index_x)
+        forward = Signal(name="fifo_forward")
+        m.d.comb += forward.eq(self.pop.any() & (self.index_e == index_x))
         rd_ptr = self.rd_ptr[index_x]
         m.d.comb += [
             rd_port.addr.eq(Cat(Mux(forward, rd_ptr + 1, rd_ptr)[:aw], index_x)),
@@ -555,7 +558,8 @@ class _Fifos:
         na, nc, nf = p.n_agents, p.n_channels, p.n_fifos
         hit = hits["FIFO_DATA"]
         error = Signal(nf, name="fifo_error")
-        tx_event, rx_event = Signal(nf), Signal(nf)
+        tx_event = Signal(nf, name="fifo_tx_event")
+        rx_event = Signal(nf, name="fifo_rx_event")
         for f in range(nf):
             m.d.comb += [
                 self.push[f].eq(wr["FIFO_DATA", f]),
