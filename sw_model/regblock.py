@@ -101,7 +101,7 @@ class RegBlock:
             Check.KICK_PERMITTED:
                 lambda agent, i, data, priv, write: priv or bool(self.wd_mask[i] >> agent & 1),
             Check.FIFO_DATA: lambda agent, i, data, priv, write: self._fifo_blocked(
-                agent, i, write) is None and self._fifo_party(agent, i, write),
+                agent, i, write) is None and self.fifo_party(agent, i, write),
             Check.FIFO_READER:
                 lambda agent, i, data, priv, write: priv or self._is_endpoint(i // 2, agent),
         }
@@ -217,7 +217,7 @@ class RegBlock:
         """The agent that receives from FIFO ``f``."""
         return (self.ep_b, self.ep_a)[f % 2][f // 2]
 
-    def _fifo_party(self, agent, f, write):
+    def fifo_party(self, agent, f, write):
         """The caller may send into (``write``) or receive from FIFO ``f``: its channel is
         enabled and the caller is the FIFO's sender (receiver)."""
         return self.ch_on[f // 2] and agent == (self.fifo_sender if write
@@ -226,7 +226,7 @@ class RegBlock:
     def _fifo_blocked(self, agent, f, write):
         """``"FULL"`` or ``"EMPTY"`` if the right party's send or receive finds FIFO ``f``
         so; ``None`` otherwise."""
-        if not self._fifo_party(agent, f, write):
+        if not self.fifo_party(agent, f, write):
             return None
         if write and len(self.fifo[f]) == self._p.fifo_depth:
             return "FULL"
