@@ -209,6 +209,12 @@ class RegBlock:
     def _peer(self, c, agent):
         return self.ep_b[c] if agent == self.ep_a[c] else self.ep_a[c]
 
+    def fifo_index(self, addr):
+        """The index of the message FIFO whose ``FIFO_DATA`` is at byte ``addr``, or
+        ``None``."""
+        hit = self._decode.get((addr - REG_BASE) & ~3)
+        return hit[1] if hit is not None and hit[0].name == "FIFO_DATA" else None
+
     def fifo_sender(self, f):
         """The agent that sends into FIFO ``f`` (endpoint A of its channel for A to B)."""
         return (self.ep_a, self.ep_b)[f % 2][f // 2]
