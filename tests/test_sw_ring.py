@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from ioc_defs.regmap import REGMAP
 from sw_model.checkers import check_delivery, check_linearizable, ring_operations
-from sw_model.explore import explore, narrate
 from sw_model.cpu import BusError
+from sw_model.explore import explore, narrate
 from sw_model.history import producer_message
 from sw_model.ring import VARIANTS, HwFifoRing
 from sw_model.sched import Pulse, RandomPolicy, ReplayPolicy, ScriptPolicy
