@@ -561,8 +561,10 @@ class _Fifos:
         tx_event = Signal(nf, name="fifo_tx_event")
         rx_event = Signal(nf, name="fifo_rx_event")
         for f in range(nf):
+            # from this FIFO's own select and check (not through the generic OR of every
+            # entry's check), so that a FIFO's send or receive does not wait for the others'
             m.d.comb += [
-                self.push[f].eq(wr["FIFO_DATA", f]),
+                self.push[f].eq(e.valid & e.write & form_ok & hit[f] & self.push_ok[f]),
                 self.pop[f].eq(e.valid & ~e.write & form_ok & hit[f] & self.pop_ok[f]),
                 error[f].eq(e.valid & form_ok & hit[f] & s.ch_on[f // 2] & Mux(
                     e.write, self.is_sender[f] & self.full[f],
@@ -570,15 +572,18 @@ class _Fifos:
                 tx_event[f].eq(self.pop[f] & (self.level[f] == self.send_th[f] + 1)),
                 rx_event[f].eq(self.push[f] & (self.level[f] == self.recv_th[f])),
             ]
-            wr_next = self.wr_ptr[f] + self.push[f]
+            wr_next = Mux(self.push[f], self.wr_ptr[f] + 1, self.wr_ptr[f])
             m.d.sync += self.wr_ptr[f].eq(wr_next)
-            # a send or receive in the cycle of the flush comes first: its word is counted
-            # as dropped (send) or delivered (receive), never both
+            # A send or receive in the cycle of the flush comes first: its word is counted
+            # as dropped (send) or delivered (receive), never both. The level after it is
+            # picked from values computed from the state alone, so only a mux and the adder
+            # lie between the access's decode and DROPPED.
+            level = self.level[f]
+            level_after = Mux(self.push[f], level + 1, Mux(self.pop[f], level - 1, level))
             with m.If(flush[f // 2]):
                 m.d.sync += [
                     self.rd_ptr[f].eq(wr_next),
-                    self.dropped[f].eq(self.dropped[f] +
-                                       (wr_next - self.rd_ptr[f] - self.pop[f])[:self.aw + 1]),
+                    self.dropped[f].eq(self.dropped[f] + level_after[:self.aw + 1]),
                 ]
             with m.Elif(self.pop[f]):
                 m.d.sync += self.rd_ptr[f].eq(self.rd_ptr[f] + 1)
