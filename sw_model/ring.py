@@ -166,8 +166,8 @@ class LockedRing(LockFreeRing):
 class HwFifoRing(RingVariant):
     """The register block's message FIFO of the ring's channel and direction (SPEC 3.5), in
     place of the shared-memory slots: a message is ``slot_words`` words sent to ``FIFO_DATA``
-    and received from it; the ring holds ``depth`` messages, so the FIFO must be ``depth *
-    slot_words`` words deep (``fifo_depth``). Only the FIFO's sender (its channel's endpoint A
+    and received from it; the ring holds ``depth`` messages, so the FIFO must be at least
+    ``depth * slot_words`` words deep (``fifo_depth``). Only the FIFO's sender (its channel's endpoint A
     for A to B) may send, so every producer runs on that agent.
 
     The hardware keeps each word once and in order; what software adds is message framing:
