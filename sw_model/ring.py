@@ -167,8 +167,8 @@ class HwFifoRing(RingVariant):
     """The register block's message FIFO of the ring's channel and direction (SPEC 3.5), in
     place of the shared-memory slots: a message is ``slot_words`` words sent to ``FIFO_DATA``
     and received from it; the ring holds ``depth`` messages, so the FIFO must be at least
-    ``depth * slot_words`` words deep (``fifo_depth``). Only the FIFO's sender (its channel's endpoint A
-    for A to B) may send, so every producer runs on that agent.
+    ``depth * slot_words`` words deep (``fifo_depth``). Only the FIFO's sender (its channel's
+    endpoint A for A to B) may send, so every producer runs on that agent.
 
     The hardware keeps each word once and in order; what software adds is message framing:
     a message of more than one word is sent under the ring's lock (the locked ring's
