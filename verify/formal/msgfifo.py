@@ -99,12 +99,22 @@ class _Ghost:
                 m.d.sync += self.dropped[f].eq(self.dropped[f] + after)
 
         # the DUT's
+        # the thresholds, as the privileged FIFO_THRESH writes within the limit set them
+        self.send_th = [Signal(range(depth), name=f"ghost_fifo{f}_send_threshold")
+                        for f in range(nf)]
+        self.recv_th = [Signal(range(depth), name=f"ghost_fifo{f}_recv_threshold")
+                        for f in range(nf)]
+        send, recv = (_field("FIFO_THRESH", x, bus.w_data) for x in ("SEND", "RECV"))
+        for f in range(nf):
+            with m.If(write & at("FIFO_THRESH", f) & bus.priv & (send < depth) & (recv < depth)):
+                m.d.sync += [self.send_th[f].eq(send), self.recv_th[f].eq(recv)]
+
         self.dut_level = [probe[f"fifo{f}_level"] for f in range(nf)]
         self.dut_dropped = [probe[f"fifo{f}_dropped"] for f in range(nf)]
         self.wr_ptr = [probe[f"fifo{f}_wr_ptr"] for f in range(nf)]
         self.rd_ptr = [probe[f"fifo{f}_rd_ptr"] for f in range(nf)]
-        self.send_th = [probe[f"fifo{f}_send_threshold"] for f in range(nf)]
-        self.recv_th = [probe[f"fifo{f}_recv_threshold"] for f in range(nf)]
+        self.dut_send_th = [probe[f"fifo{f}_send_threshold"] for f in range(nf)]
+        self.dut_recv_th = [probe[f"fifo{f}_recv_threshold"] for f in range(nf)]
         self.bits = {what: [probe[f"a{k}_fifo_{what}"] for k in range(na)]
                      for what in ("tx_pending", "tx_enable", "rx_pending", "rx_enable", "error")}
 
@@ -148,6 +158,16 @@ class FifoProperties(Elaboratable):
                        g.dut_dropped[f] == g.dropped[f])
             ps.assert_(m, f"FIFO {f}: empty and full are exact",
                        (empty[f] == (g.level[f] == 0)) & (full[f] == (g.level[f] == depth)))
+            ps.assert_(m, f"FIFO {f}: the thresholds are what privileged FIFO_THRESH writes set",
+                       (g.dut_send_th[f] == g.send_th[f]) & (g.dut_recv_th[f] == g.recv_th[f]))
+            thresh = P(g.read & g.at("FIFO_THRESH", f), f"past_fifo{f}_thresh_read")
+            ps.implies(m, f"FIFO {f}: FIFO_THRESH reads them",
+                       clean & thresh,
+                       (bus.resp == RESP_OKAY) &
+                       (_field("FIFO_THRESH", "SEND", bus.r_data) ==
+                        P(g.send_th[f], f"past_fifo{f}_send_th")) &
+                       (_field("FIFO_THRESH", "RECV", bus.r_data) ==
+                        P(g.recv_th[f], f"past_fifo{f}_recv_th")))
             ps.assert_(m, f"inv: FIFO {f}'s pointers are at most its depth apart",
                        (g.wr_ptr[f] - g.rd_ptr[f])[:len(g.wr_ptr[f])] <= depth)
             ps.cover(m, f"FIFO {f} full", g.level[f] == depth)
