@@ -325,7 +325,7 @@ class IocMailbox(wiring.Component):
                 m.d.sync += s.in_reset[k].eq(0)
 
         if ff is not None:
-            ff.perform(m, e, form_ok, wr, hits, epoch_bump, ar_fire)
+            ff.perform(m, e, form_ok, wr, sels, hits, epoch_bump, ar_fire)
 
         cfg = REGMAP["CH_CFG"]
         for c in range(nc):
@@ -520,13 +520,15 @@ class _Fifos:
         self.is_receiver = Signal(nf, name="fifo_is_receiver")
         self.push_ok = Signal(nf, name="fifo_push_ok")
         self.pop_ok = Signal(nf, name="fifo_pop_ok")
+        self.may_receive = Signal(nf, name="fifo_may_receive")
         for f in range(nf):
             on = s.ch_on[f // 2]
             m.d.comb += [
                 self.is_sender[f].eq(e.agent == self.sender[f]),
                 self.is_receiver[f].eq(e.agent == self.receiver[f]),
                 self.push_ok[f].eq(on & self.is_sender[f] & ~self.full[f]),
-                self.pop_ok[f].eq(on & self.is_receiver[f] & ~self.empty[f]),
+                self.may_receive[f].eq(on & self.is_receiver[f]),
+                self.pop_ok[f].eq(self.may_receive[f] & ~self.empty[f]),
             ]
         self.push, self.pop = Signal(nf, name="fifo_push"), Signal(nf, name="fifo_pop")
 
@@ -538,8 +540,9 @@ class _Fifos:
         m.submodules.fifo_mem = mem = Memory(shape=DATA_WIDTH, depth=nf * depth, init=[])
         self._wr_port = mem.write_port()
         rd_port = mem.read_port(transparent_for=(self._wr_port,))
-        forward = Signal(name="fifo_forward")
-        m.d.comb += forward.eq(self.pop.any() & (self.index_e == index_x))
+        # set in perform(), from the access in E
+        self.forward = forward = Signal(name="fifo_forward")
+        self.index_x = index_x
         rd_ptr = self.rd_ptr[index_x]
         m.d.comb += [
             rd_port.addr.eq(Cat(Mux(forward, rd_ptr + 1, rd_ptr)[:aw], index_x)),
@@ -550,13 +553,20 @@ class _Fifos:
         #: the received word in the response cycle (0 if the access was no receive)
         self.r_data = Mux(pop_q, word_q, 0)
 
-    def perform(self, m, e, form_ok, wr, hits, flush, ar_fire):
-        """The effects of the access in E (``wr``: accepted writes, ``hits``: register
-        selects), of the flushes (``flush[c]``: channel c's epoch is bumped) and of agent
-        resets (``ar_fire[k]``)."""
+    def perform(self, m, e, form_ok, wr, sels, hits, flush, ar_fire):
+        """The effects of the access in E (``wr``: accepted writes, ``sels``/``hits``:
+        register and entry selects), of the flushes (``flush[c]``: channel c's epoch is
+        bumped) and of agent resets (``ar_fire[k]``)."""
         p, s = self._p, self._s
         na, nc, nf = p.n_agents, p.n_channels, p.n_fifos
         hit = hits["FIFO_DATA"]
+        # The receive in X reads one word further when the access in E receives from the same
+        # FIFO. Whether that one finds the FIFO empty does not matter (then the FIFO is still
+        # empty when the receive in X reaches E: it is refused and its word unused), which
+        # keeps the level compare and the OR of every FIFO's receive out of this path.
+        m.d.comb += self.forward.eq(
+            e.valid & ~e.write & form_ok & sels["FIFO_DATA"] & (self.index_e == self.index_x) &
+            self.may_receive.bit_select(self.index_e, 1))
         error = Signal(nf, name="fifo_error")
         tx_event = Signal(nf, name="fifo_tx_event")
         rx_event = Signal(nf, name="fifo_rx_event")
