@@ -54,7 +54,8 @@ class IocMailbox(wiring.Component):
     changes nothing. ``AxLOCK`` is ignored: exclusives are plain accesses.
 
     Only E reads or writes the state, so an access sees the effects of every access presented
-    before it, however close: no forwarding, no stall.
+    before it, however close: no stall, and no forwarding but one: the message FIFOs' block
+    RAM is read in X, at the read pointer as the access in E leaves it (see ``_Fifos``).
 
     Parameters
     ----------
@@ -129,7 +130,6 @@ class IocMailbox(wiring.Component):
         # selects, field limits) is computed and registered. E (the next cycle): the checks
         # that depend on the state, the effects and the read value. The state is read and
         # written only in E, so consecutive accesses need neither forwarding nor stalls.
-
         def x_field(reg, name):
             f = reg.field(name)
             return bus.w_data[f.offset:f.offset + f.width]
