@@ -314,6 +314,23 @@ def _event_fields(access, what, reset=0):
                  for e, d in _EVENT_FIELDS.items())
 
 
+def _fifo_threshold_registers(kind, offset, what, when, bit):
+    """FIFO_<kind>_PENDING, _ENABLE and _STATUS: banked interrupt bits of one threshold kind,
+    one bit per channel, as the doorbells' CH_PENDING, CH_ENABLE and CH_STATUS."""
+    name = f"FIFO_{kind}"
+    return (
+        Register(f"{name}_PENDING", offset, f"{what} at the caller: bit c is set when {when} "
+                 "(FIFO_THRESH). AGENT_CTRL.RESET of the caller clears it (a set in that cycle "
+                 "wins).", (_f("CH", 0, 32, RW1C, bit),), banked=True, requires="fifo_depth"),
+        Register(f"{name}_ENABLE", offset + 4, f"Which {name}_PENDING bits raise the caller's "
+                 "irq.", (_f("CH", 0, 32, RW, "enable of channel c (bits >= n_channels are not "
+                             "stored)"),), banked=True, requires="fifo_depth"),
+        Register(f"{name}_STATUS", offset + 8, f"{name}_PENDING & {name}_ENABLE of the "
+                 "caller.", (_f("CH", 0, 32, R, f"{bit} and enabled", reset=None),),
+                 banked=True, requires="fifo_depth"),
+    )
+
+
 _REGISTERS = (
     # -- identification and configuration --------------------------------------------------------
     Register("ID", 0x000, "Identification: constant magic number and register-map version.", (
@@ -378,30 +395,14 @@ _REGISTERS = (
     Register("EV_STATUS", 0x038, "EV_PENDING & EV_ENABLE of the caller.",
              _event_fields(R, "pending and enabled", reset=None), banked=True),
     # -- banked message-FIFO interrupt state and errors (configurations with FIFOs) -------------
-    Register("FIFO_TX_PENDING", 0x050, "Send thresholds reached at the caller: bit c is set "
-             "when a receive from a FIFO of channel c that the caller sends into takes its "
-             "level from SEND + 1 down to SEND (FIFO_THRESH). AGENT_CTRL.RESET of the caller "
-             "clears it (a set in that cycle wins).", (
-        _f("CH", 0, 32, RW1C, "send threshold of channel c reached"),
-    ), banked=True, requires="fifo_depth"),
-    Register("FIFO_TX_ENABLE", 0x054, "Which send-threshold bits raise the caller's irq.", (
-        _f("CH", 0, 32, RW, "enable of channel c (bits >= n_channels are not stored)"),
-    ), banked=True, requires="fifo_depth"),
-    Register("FIFO_TX_STATUS", 0x058, "FIFO_TX_PENDING & FIFO_TX_ENABLE of the caller.", (
-        _f("CH", 0, 32, R, "send threshold of channel c reached and enabled", reset=None),
-    ), banked=True, requires="fifo_depth"),
-    Register("FIFO_RX_PENDING", 0x060, "Receive thresholds passed at the caller: bit c is set "
-             "when a send into a FIFO of channel c that the caller receives from takes its "
-             "level from RECV up to RECV + 1 (FIFO_THRESH). AGENT_CTRL.RESET of the caller "
-             "clears it (a set in that cycle wins).", (
-        _f("CH", 0, 32, RW1C, "receive threshold of channel c passed"),
-    ), banked=True, requires="fifo_depth"),
-    Register("FIFO_RX_ENABLE", 0x064, "Which receive-threshold bits raise the caller's irq.", (
-        _f("CH", 0, 32, RW, "enable of channel c (bits >= n_channels are not stored)"),
-    ), banked=True, requires="fifo_depth"),
-    Register("FIFO_RX_STATUS", 0x068, "FIFO_RX_PENDING & FIFO_RX_ENABLE of the caller.", (
-        _f("CH", 0, 32, R, "receive threshold of channel c passed and enabled", reset=None),
-    ), banked=True, requires="fifo_depth"),
+    *_fifo_threshold_registers("TX", 0x050, "Send thresholds reached", "a receive from a "
+                               "FIFO of channel c that the caller sends into takes its level "
+                               "from SEND + 1 down to SEND", "send threshold of channel c "
+                               "reached"),
+    *_fifo_threshold_registers("RX", 0x060, "Receive thresholds passed", "a send into a FIFO "
+                               "of channel c that the caller receives from takes its level "
+                               "from RECV up to RECV + 1", "receive threshold of channel c "
+                               "passed"),
     Register("FIFO_ERROR", 0x06C, "Sticky FIFO errors of the caller: bit c is set when the "
              "caller, as the right endpoint of enabled channel c, wrote to a full FIFO or read "
              "from an empty one of the channel (the access got SLVERR, changed nothing and "
