@@ -473,9 +473,10 @@ class _State:
 
 class _Fifos:
     """The message FIFOs (SPEC 3.5): one block of memory holds every FIFO (FIFO f at words
-    ``[f * fifo_depth, (f + 1) * fifo_depth)``); per FIFO, write and read pointers one bit wider
-    than the index, the dropped-word count and the thresholds; per agent, the banked
-    send/receive-threshold pending and enable bits and the sticky error bits.
+    ``[f * fifo_depth, (f + 1) * fifo_depth)``); per FIFO, write and read pointers, the level
+    (a register, so that empty, full and the threshold compares come straight from flops), the
+    dropped-word count and the thresholds; per agent, the banked send/receive-threshold pending
+    and enable bits and the sticky error bits.
 
     A receive reads the memory in X, at the FIFO's read pointer as the access in E leaves it
     (a receive from the same FIFO in E is forwarded: the pointer plus one; a send in E to the
@@ -491,8 +492,8 @@ class _Fifos:
         self.aw = aw = depth.bit_length() - 1
         pw = aw + 1
         fbits = (nf - 1).bit_length()
-        self.wr_ptr = Array(Signal(pw, name=f"fifo{f}_wr_ptr") for f in range(nf))
-        self.rd_ptr = Array(Signal(pw, name=f"fifo{f}_rd_ptr") for f in range(nf))
+        self.wr_ptr = Array(Signal(aw, name=f"fifo{f}_wr_ptr") for f in range(nf))
+        self.rd_ptr = Array(Signal(aw, name=f"fifo{f}_rd_ptr") for f in range(nf))
         self.dropped = [Signal(regmap.FIFO_DROPPED_WIDTH, name=f"fifo{f}_dropped")
                         for f in range(nf)]
         self.send_th = [Signal(aw, name=f"fifo{f}_send_threshold") for f in range(nf)]
@@ -501,8 +502,7 @@ class _Fifos:
         self.empty, self.full = Signal(nf, name="fifo_empty"), Signal(nf, name="fifo_full")
         for f in range(nf):
             m.d.comb += [
-                self.level[f].eq(self.wr_ptr[f] - self.rd_ptr[f]),
-                self.empty[f].eq(self.wr_ptr[f] == self.rd_ptr[f]),
+                self.empty[f].eq(self.level[f] == 0),
                 self.full[f].eq(self.level[f] == depth),
             ]
 
@@ -593,10 +593,13 @@ class _Fifos:
             with m.If(flush[f // 2]):
                 m.d.sync += [
                     self.rd_ptr[f].eq(wr_next),
+                    self.level[f].eq(0),
                     self.dropped[f].eq(self.dropped[f] + level_after[:self.aw + 1]),
                 ]
-            with m.Elif(self.pop[f]):
-                m.d.sync += self.rd_ptr[f].eq(self.rd_ptr[f] + 1)
+            with m.Else():
+                m.d.sync += self.level[f].eq(level_after)
+                with m.If(self.pop[f]):
+                    m.d.sync += self.rd_ptr[f].eq(self.rd_ptr[f] + 1)
             with m.If(wr["FIFO_THRESH", f]):
                 m.d.sync += [
                     self.send_th[f].eq(_w_field(e, "FIFO_THRESH", "SEND")),

@@ -168,8 +168,10 @@ class FifoProperties(Elaboratable):
                         P(g.send_th[f], f"past_fifo{f}_send_th")) &
                        (_field("FIFO_THRESH", "RECV", bus.r_data) ==
                         P(g.recv_th[f], f"past_fifo{f}_recv_th")))
-            ps.assert_(m, f"inv: FIFO {f}'s pointers are at most its depth apart",
-                       (g.wr_ptr[f] - g.rd_ptr[f])[:len(g.wr_ptr[f])] <= depth)
+            ps.assert_(m, f"inv: FIFO {f}'s level is at most its depth", g.level[f] <= depth)
+            ps.assert_(m, f"inv: FIFO {f}'s pointers are its level apart",
+                       (g.wr_ptr[f] - g.rd_ptr[f])[:len(g.wr_ptr[f])] ==
+                       g.level[f][:len(g.wr_ptr[f])])
             ps.cover(m, f"FIFO {f} full", g.level[f] == depth)
             ps.cover(m, f"FIFO {f}: a flush drops words while a word is sent",
                      g.flush[c] & g.sends[f] & (g.level[f] > 0))
@@ -297,10 +299,11 @@ def make_dut(params, bug=None):
 
 
 def _receive_keeps_word(m, d, probe):
-    # a receive does not move the read pointer: the word is delivered twice
+    # a receive moves neither the read pointer nor the level: the word is delivered twice
     for f in range(d.params.n_fifos):
         with m.If(probe["fifo_pop"][f] & ~probe["epoch_bump"][f // 2]):
-            m.d.sync += probe[f"fifo{f}_rd_ptr"].eq(probe[f"fifo{f}_rd_ptr"])
+            m.d.sync += [probe[f"fifo{f}_rd_ptr"].eq(probe[f"fifo{f}_rd_ptr"]),
+                         probe[f"fifo{f}_level"].eq(probe[f"fifo{f}_level"])]
 
 
 def _send_when_full(m, d, probe):
@@ -320,8 +323,10 @@ def _agent_reset_keeps_words(m, d, probe):
     for f in range(d.params.n_fifos):
         with m.If(probe["ar_hit"][f // 2] & ~(probe["channel_reset_q"] &
                                               (probe["channel_reset_channel_q"] == f // 2))):
+            level = probe[f"fifo{f}_level"]
             m.d.sync += [probe[f"fifo{f}_rd_ptr"].eq(probe[f"fifo{f}_rd_ptr"] +
                                                      probe["fifo_pop"][f]),
+                         level.eq(level + probe["fifo_push"][f] - probe["fifo_pop"][f]),
                          probe[f"fifo{f}_dropped"].eq(probe[f"fifo{f}_dropped"])]
 
 
