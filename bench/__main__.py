@@ -48,7 +48,7 @@ from testbench.runner import read_metrics, run, summarize
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "bench"
 FPGA_TARGETS = ("ooc-ice40", "ooc-ecp5")
-VARIANTS = ("lockfree", "locked", "naive")
+VARIANTS = ("lockfree", "locked", "naive", "hwfifo")
 
 
 def make_plan(quick):

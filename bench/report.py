@@ -167,7 +167,10 @@ def render_markdown(report, plots):
                     _fmt(r["median"], 0), _fmt(r["p99"], 0), _fmt(r["max"], 0), r["reads"],
                     r["writes"], r["bound_port"], _fmt(r["ratio_port"], 2), r["bound_pins"],
                     _fmt(r["ratio_pins"], 2)] for r in report["latency"]])
-    out += ["", "The naive ring is benchmarked where it is correct: one producer."]
+    out += ["", "The naive ring is benchmarked where it is correct: one producer. *hwfifo* is "
+            "the register block's message FIFO of the channel (SPEC 3.5) behind the same ring "
+            "interface (`sw_model.ring.HwFifoRing`): a status read, then the words, under the "
+            "ring's LL/SC lock when a message has more than one word."]
 
     out += ["", "## 3. Throughput", "",
             f"Each producer (agent p, doorbell channel p) streams its messages "
@@ -179,7 +182,9 @@ def render_markdown(report, plots):
             f"{report['plan']['preempt_cycles'][0]}–{report['plan']['preempt_cycles'][1]} "
             "cycles and pulses `resv_clear`. Messages per 1000 cycles from the first send to "
             "the last delivery; bus transactions of every agent per message; SC failures / SC "
-            "attempts (the hardware's own SC counters agree with the ports', asserted).", ""]
+            "attempts (the hardware's own SC counters agree with the ports', asserted). "
+            "*hwfifo*: a message FIFO has one sending agent, so each producer sends into its "
+            "own channel's FIFO and the consumer drains every one of them.", ""]
     out += _table(["variant", "producers", "preempt", "messages", "cycles", "msg/1000 cyc",
                    "txn/msg", "LL", "SC", "SC fail", "SC fail rate", "preemptions"],
                   [[r["variant"], r["producers"], _fmt(r["preempt"]), r["messages"], r["cycles"],

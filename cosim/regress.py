@@ -23,8 +23,9 @@ __all__ = ["SUITES", "CONFIGS", "main"]
 #: cocotb suites of the regression, in order.
 SUITES = ["cosim.suite_foundation", "cosim.suite_mailbox", "cosim.suite_protocol",
           "cosim.suite_scenarios", "cosim.suite_coverage"]
-#: Configurations every suite runs on: the default and a 4-agent one with a small RAM.
-CONFIGS = [IocParams(), IocParams(n_agents=4, shm_bytes=1024)]
+#: Configurations every suite runs on: the default and a 4-agent one with a small RAM and
+#: message FIFOs.
+CONFIGS = [IocParams(), IocParams(n_agents=4, shm_bytes=1024, fifo_depth=4)]
 
 
 def main(argv=None):

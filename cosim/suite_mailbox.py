@@ -219,3 +219,87 @@ async def unprivileged_fuzz_never_changes_protected_state(dut, backpressure):
     assert counts["OKAY"] > 100 and counts["SLVERR"] > 100, counts
     cocotb.log.info("fuzz responses: %s", counts)
     await tb.finish()
+
+
+@cocotb.test()
+@cocotb.parametrize(backpressure=[False, True])
+async def message_fifos_carry_words_in_order_and_refuse_full_and_empty(dut, backpressure):
+    """SPEC 3.5 through the AXI masters. Without FIFOs (``fifo_depth=0``) their registers are
+    holes. With them: every sender streams words into its channel's FIFO while its peer
+    drains it, all agents at once; each word arrives once, in order; a send to a full and a
+    receive from an empty FIFO get SLVERR and set the sticky FIFO_ERROR bit; the receive
+    threshold raises irq; an exclusive receive is a plain one (OKAY); CHANNEL_RESET flushes
+    and reports the words dropped."""
+    tb = TB.from_env(dut, stalls=backpressure)
+    await tb.start()
+    p = tb.params
+    depth_log2 = REGMAP["CONFIG"].field("FIFO_DEPTH_LOG2")
+    config, resp = await tb.reg_read(0, "CONFIG")
+    assert resp == OKAY and depth_log2.get(config) == max(p.fifo_depth.bit_length() - 1, 0)
+    if not p.fifo_depth:
+        for name in ("FIFO_DATA", "FIFO_STATUS", "FIFO_ERROR"):
+            assert (await tb.reg_read(0, name, priv=True))[1] == SLVERR
+        assert await tb.reg_write(0, "FIFO_DATA", 1) == SLVERR
+        await tb.finish()
+        return
+    status = REGMAP["FIFO_STATUS"]
+    # channel c between agents 2c and 2c+1 (the last with itself if n_agents is odd)
+    pairs = [(a, min(a + 1, p.n_agents - 1)) for a in range(0, p.n_agents, 2)]
+    for c, (a, b) in enumerate(pairs):
+        await _setup_channel(tb, c, a, b)
+        assert await tb.reg_write(b, "FIFO_RX_ENABLE", _bit(c)) == OKAY
+
+    # the first word raises the receiver's irq (receive threshold 0), and fills up to full
+    a, b = pairs[0]
+    for n in range(p.fifo_depth):
+        assert await tb.reg_write(a, "FIFO_DATA", 0x100 + n, 0) == OKAY
+        assert int(dut.irq.value) & _bit(b)
+    assert await tb.reg_write(a, "FIFO_DATA", 0xDEAD, 0) == SLVERR
+    assert await tb.reg_read(a, "FIFO_ERROR") == (_bit(0), OKAY)
+    word, resp = await tb.reg_read(a, "FIFO_STATUS", 0)
+    assert resp == OKAY and status.field("FULL").get(word) and \
+        status.field("LEVEL").get(word) == p.fifo_depth
+    r = await tb.masters[b].read(REG_BASE + REGMAP["FIFO_DATA"].address(0), 4, arid=b,
+                                 lock=EXCL)
+    assert (r.resp, int.from_bytes(r.data, "little")) == (OKAY, 0x100)
+    for n in range(1, p.fifo_depth):
+        assert await tb.reg_read(b, "FIFO_DATA", 0) == (0x100 + n, OKAY)
+    assert await tb.reg_read(b, "FIFO_DATA", 0) == (0, SLVERR)
+    assert await tb.reg_read(b, "FIFO_ERROR") == (_bit(0), OKAY)
+
+    # every pair streams at once, both directions, with back-pressure from full FIFOs
+    n_words = 40
+    received = {}
+
+    async def sender(agent, f):
+        n = 0
+        while n < n_words:
+            if await tb.reg_write(agent, "FIFO_DATA", f << 16 | n, f) == OKAY:
+                n += 1
+
+    async def receiver(agent, f):
+        got = received.setdefault(f, [])
+        while len(got) < n_words:
+            word, resp = await tb.reg_read(agent, "FIFO_DATA", f)
+            if resp == OKAY:
+                got.append(word)
+    tasks = []
+    for c, (x, y) in enumerate(pairs):
+        tasks += [cocotb.start_soon(sender(x, 2 * c)), cocotb.start_soon(receiver(y, 2 * c)),
+                  cocotb.start_soon(sender(y, 2 * c + 1)),
+                  cocotb.start_soon(receiver(x, 2 * c + 1))]
+    for task in tasks:
+        await task
+    for f, got in received.items():
+        assert got == [f << 16 | n for n in range(n_words)], f
+
+    # CHANNEL_RESET flushes and counts what it dropped
+    for n in range(3):
+        assert await tb.reg_write(a, "FIFO_DATA", n, 0) == OKAY
+    epoch, _ = await tb.reg_read(a, "EPOCH", 0)
+    assert await tb.reg_write(0, "CHANNEL_RESET", 0, priv=True) == OKAY
+    word, resp = await tb.reg_read(a, "FIFO_STATUS", 0)
+    assert resp == OKAY and status.field("LEVEL").get(word) == 0
+    assert status.field("DROPPED").get(word) == 3
+    assert await tb.reg_read(a, "EPOCH", 0) == ((epoch + 1) & EPOCH_MASK, OKAY)
+    await tb.finish()

@@ -70,6 +70,10 @@ class IocParams:
         is granted a *hold*, other agents' writes to its granule wait, so that the agent's SC
         within the window succeeds (SPEC §3.3, README "Forward progress"). 0 gives the plain
         monitor, under which an agent can fail every SC.
+    fifo_depth : int
+        Depth in 32-bit words of each hardware message FIFO (one per channel and direction,
+        SPEC 3.5): 0 (no FIFOs, the default: the default configuration keeps its area and
+        Fmax) or a power of two from 2 to 256.
 
     Raises
     ------
@@ -86,6 +90,7 @@ class IocParams:
     n_watchdogs: int = 2
     agent_rst_cycles: int = 16
     resv_hold_cycles: int = 0
+    fifo_depth: int = 0
 
     def __post_init__(self):
         _check_int("n_agents", self.n_agents, maximum=16)
@@ -100,11 +105,20 @@ class IocParams:
         _check_int("n_watchdogs", self.n_watchdogs, minimum=0, maximum=8)
         _check_int("agent_rst_cycles", self.agent_rst_cycles, maximum=255)
         _check_int("resv_hold_cycles", self.resv_hold_cycles, minimum=0, maximum=255)
+        _check_int("fifo_depth", self.fifo_depth, minimum=0, maximum=256)
+        if self.fifo_depth & (self.fifo_depth - 1) or self.fifo_depth == 1:
+            raise ValueError(f"fifo_depth must be 0 or a power of two from 2 to 256, "
+                             f"not {self.fifo_depth!r}")
 
     @property
     def shm_words(self):
         """Depth of the shared RAM in 32-bit words."""
         return self.shm_bytes // (DATA_WIDTH // 8)
+
+    @property
+    def n_fifos(self):
+        """Number of hardware message FIFOs: two per channel (A to B, B to A), or none."""
+        return 2 * self.n_channels if self.fifo_depth else 0
 
     @property
     def agent_bits(self):
@@ -131,8 +145,9 @@ class IocParams:
     def name(self):
         """A short, file-name-safe tag for build directories."""
         return (f"a{self.n_agents}c{self.n_channels}m{self.shm_bytes}g{self.granule_log2}"
-                f"i{self.id_width}w{self.n_watchdogs}" +
-                (f"h{self.resv_hold_cycles}" if self.resv_hold_cycles else ""))
+                f"i{self.id_width}w{self.n_watchdogs}"
+                + (f"h{self.resv_hold_cycles}" if self.resv_hold_cycles else "")
+                + (f"f{self.fifo_depth}" if self.fifo_depth else ""))
 
 
 class ScFailCause(enum.IntEnum):

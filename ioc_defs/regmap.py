@@ -20,7 +20,7 @@ from .params import REG_BASE, REG_SIZE, IocParams
 
 __all__ = [
     "RESP_OKAY", "RESP_SLVERR", "ID_MAGIC", "VERSION_MAJOR", "VERSION_MINOR", "EPOCH_WIDTH",
-    "EPOCH_MASK",
+    "EPOCH_MASK", "FIFO_LEVEL_WIDTH", "FIFO_THRESHOLD_WIDTH", "FIFO_DROPPED_WIDTH",
     "Access", "Check", "Event", "ArrayOf", "Field", "Register", "BadAccess", "RegisterMap",
     "REGMAP", "BAD_ACCESSES",
 ]
@@ -32,7 +32,7 @@ RESP_SLVERR = 2
 #: Constant identification of the block (``ID.MAGIC``) and its register-map version.
 ID_MAGIC = 0x10C5
 VERSION_MAJOR = 1
-VERSION_MINOR = 0
+VERSION_MINOR = 1
 
 #: Width of a channel epoch (it wraps around).
 EPOCH_WIDTH = 16
@@ -63,6 +63,12 @@ class Check(enum.Enum):
     EPOCH_READER = "Unprivileged reads are allowed only to an endpoint of the channel."
     KICK_PERMITTED = ("The caller's bit must be set in the watchdog's KICK_MASK, or the access "
                       "must be privileged.")
+    FIFO_DATA = ("The FIFO's channel must be enabled; a write (send) must come from the FIFO's "
+                 "sender (endpoint A for A to B, B for B to A) and find it not full, a read "
+                 "(receive) from its receiver and find it not empty (privilege does not help). "
+                 "A refused write to a full or read from an empty FIFO by the right endpoint "
+                 "also sets the caller's FIFO_ERROR bit of the channel.")
+    FIFO_READER = ("Unprivileged reads are allowed only to an endpoint of the FIFO's channel.")
 
     @property
     def desc(self):
@@ -81,6 +87,7 @@ class ArrayOf(enum.Enum):
     CHANNELS  = ("n_channels", 32)
     AGENTS    = ("n_agents", 16)
     WATCHDOGS = ("n_watchdogs", 8)
+    FIFOS     = ("n_fifos", 64)  # FIFO f: channel f // 2, direction f % 2 (0: A to B)
 
     @property
     def param(self):
@@ -169,6 +176,9 @@ class Register:
         Byte distance between array entries.
     check : Check or None
         A register-specific condition for accepting an access.
+    requires : str or None
+        Name of an :class:`~ioc_defs.params.IocParams` attribute: the register exists only in
+        configurations where it is non-zero (else its words are holes).
     """
     name: str
     offset: int
@@ -179,6 +189,7 @@ class Register:
     array: ArrayOf | None = None
     stride: int = 0
     check: Check | None = None
+    requires: str | None = None
 
     @property
     def readable(self):
@@ -210,6 +221,8 @@ class Register:
 
     def count(self, params):
         """Number of implemented entries in a configuration."""
+        if self.requires is not None and not getattr(params, self.requires):
+            return 0
         return 1 if self.array is None else self.array.count(params)
 
     @property
@@ -241,7 +254,8 @@ class Register:
         return {"name": self.name, "offset": self.offset, "desc": self.desc,
                 "fields": [f.to_dict() for f in self.fields], "priv_write": self.priv_write,
                 "banked": self.banked, "array": None if self.array is None else self.array.name,
-                "stride": self.stride, "check": None if self.check is None else self.check.name}
+                "stride": self.stride, "check": None if self.check is None else self.check.name,
+                "requires": self.requires}
 
     @classmethod
     def from_dict(cls, d):
@@ -249,7 +263,8 @@ class Register:
                    fields=tuple(Field.from_dict(f) for f in d["fields"]),
                    priv_write=d["priv_write"], banked=d["banked"],
                    array=None if d["array"] is None else ArrayOf[d["array"]],
-                   stride=d["stride"], check=None if d["check"] is None else Check[d["check"]])
+                   stride=d["stride"], check=None if d["check"] is None else Check[d["check"]],
+                   requires=d["requires"])
 
 
 @dataclass(frozen=True)
@@ -283,7 +298,9 @@ def _f(name, offset, width, access, desc, **kwargs):
 
 
 R, RW, RW1C, W = Access.R, Access.RW, Access.RW1C, Access.W
-_CH, _AG, _WD = ArrayOf.CHANNELS, ArrayOf.AGENTS, ArrayOf.WATCHDOGS
+_CH, _AG, _WD, _FF = ArrayOf.CHANNELS, ArrayOf.AGENTS, ArrayOf.WATCHDOGS, ArrayOf.FIFOS
+#: Width of the FIFO level, send and receive threshold and dropped-count fields.
+FIFO_LEVEL_WIDTH, FIFO_THRESHOLD_WIDTH, FIFO_DROPPED_WIDTH = 9, 8, 16
 
 _EVENT_FIELDS = {
     Event.WATCHDOG: "a watchdog supervised by this agent expired",
@@ -297,6 +314,23 @@ def _event_fields(access, what, reset=0):
                  for e, d in _EVENT_FIELDS.items())
 
 
+def _fifo_threshold_registers(kind, offset, what, when, bit):
+    """FIFO_<kind>_PENDING, _ENABLE and _STATUS: banked interrupt bits of one threshold kind,
+    one bit per channel, as the doorbells' CH_PENDING, CH_ENABLE and CH_STATUS."""
+    name = f"FIFO_{kind}"
+    return (
+        Register(f"{name}_PENDING", offset, f"{what} at the caller: bit c is set when {when} "
+                 "(FIFO_THRESH). AGENT_CTRL.RESET of the caller clears it (a set in that cycle "
+                 "wins).", (_f("CH", 0, 32, RW1C, bit),), banked=True, requires="fifo_depth"),
+        Register(f"{name}_ENABLE", offset + 4, f"Which {name}_PENDING bits raise the caller's "
+                 "irq.", (_f("CH", 0, 32, RW, "enable of channel c (bits >= n_channels are not "
+                             "stored)"),), banked=True, requires="fifo_depth"),
+        Register(f"{name}_STATUS", offset + 8, f"{name}_PENDING & {name}_ENABLE of the "
+                 "caller.", (_f("CH", 0, 32, R, f"{bit} and enabled", reset=None),),
+                 banked=True, requires="fifo_depth"),
+    )
+
+
 _REGISTERS = (
     # -- identification and configuration --------------------------------------------------------
     Register("ID", 0x000, "Identification: constant magic number and register-map version.", (
@@ -308,6 +342,8 @@ _REGISTERS = (
         _f("N_AGENTS", 0, 5, R, "number of agents (ports)", reset=None),
         _f("N_CHANNELS", 8, 6, R, "number of channels", reset=None),
         _f("N_WATCHDOGS", 16, 4, R, "number of watchdogs", reset=None),
+        _f("FIFO_DEPTH_LOG2", 20, 4, R, "log2 of the message FIFOs' depth (0: no FIFOs)",
+           reset=None),
         _f("GRANULE_LOG2", 24, 5, R, "log2 of the LL/SC reservation granule in bytes",
            reset=None),
     )),
@@ -358,13 +394,29 @@ _REGISTERS = (
              _event_fields(RW, "enable"), banked=True),
     Register("EV_STATUS", 0x038, "EV_PENDING & EV_ENABLE of the caller.",
              _event_fields(R, "pending and enabled", reset=None), banked=True),
+    # -- banked message-FIFO interrupt state and errors (configurations with FIFOs) -------------
+    *_fifo_threshold_registers("TX", 0x050, "Send thresholds reached", "a receive from a "
+                               "FIFO of channel c that the caller sends into takes its level "
+                               "from SEND + 1 down to SEND", "send threshold of channel c "
+                               "reached"),
+    *_fifo_threshold_registers("RX", 0x060, "Receive thresholds passed", "a send into a FIFO "
+                               "of channel c that the caller receives from takes its level "
+                               "from RECV up to RECV + 1", "receive threshold of channel c "
+                               "passed"),
+    Register("FIFO_ERROR", 0x06C, "Sticky FIFO errors of the caller: bit c is set when the "
+             "caller, as the right endpoint of enabled channel c, wrote to a full FIFO or read "
+             "from an empty one of the channel (the access got SLVERR, changed nothing and "
+             "raised BUS_ERROR).", (
+        _f("CH", 0, 32, RW1C, "a FIFO access of channel c was refused as full or empty"),
+    ), banked=True, requires="fifo_depth"),
     # -- channel actions -------------------------------------------------------------------------
     Register("DOORBELL", 0x040, "Ring channel CHANNEL: sets its CH_PENDING bit at the other "
              "endpoint (at the caller itself if both endpoints are the caller).", (
         _f("CHANNEL", 0, 5, W, "channel to ring", limit="n_channels"),
     ), check=Check.DOORBELL_ENDPOINT),
     Register("CHANNEL_RESET", 0x044, "Bump the epoch of channel CHANNEL (enabled or not) and "
-             "raise PEER_RESET at both its endpoints (once if they are the same agent). Used when "
+             "raise PEER_RESET at both its endpoints (once if they are the same agent); its "
+             "message FIFOs are flushed (FIFO_STATUS). Used when "
              "the hypervisor restarts a vCPU in software. The write is latched and acts at the "
              "end of the next cycle (the response cycle).", (
         _f("CHANNEL", 0, 5, W, "channel to reset", limit="n_channels"),
@@ -386,8 +438,9 @@ _REGISTERS = (
     # -- per agent -------------------------------------------------------------------------------
     Register("AGENT_CTRL", 0x200, "Guest lifecycle of agent k. A write of RESET=1 is latched "
              "and acts at the end of the next cycle (the response cycle): it clears agent k's "
-             "CH_PENDING, CH_ENABLE, EV_PENDING and EV_ENABLE (a set in that same cycle wins), "
-             "increments the epoch of every enabled channel k is an endpoint of, raises "
+             "CH_PENDING, CH_ENABLE, EV_PENDING and EV_ENABLE and its FIFO_* pending, enable and "
+             "error bits (a set in that same cycle wins), increments the epoch of every enabled "
+             "channel k is an endpoint of (flushing its message FIFOs), raises "
              "PEER_RESET at the other endpoint of each (not at k itself) and drives agent_rst[k] "
              "high for AGENT_RST_CYCLES cycles from the cycle after (a new write restarts the "
              "pulse). The LL/SC monitor clears k's reservation from agent_rst[k].", (
@@ -417,6 +470,29 @@ _REGISTERS = (
              "not). A kick in the very cycle of an expiry does not prevent it.", (
         _f("KICK", 0, 32, W, "any value"),
     ), array=_WD, stride=0x10, check=Check.KICK_PERMITTED),
+    # -- per message FIFO (f = 2 * channel + direction) ---------------------------------------
+    Register("FIFO_DATA", 0x800, "Message FIFO f: a write sends the word (it is appended), a "
+             "read receives the oldest word (it is removed); both act at the end of the access "
+             "cycle. FIFO 2c carries channel c's words from endpoint A to B, FIFO 2c+1 from B "
+             "to A. AxLOCK is ignored (an exclusive is a plain send or receive, OKAY).", (
+        _f("DATA", 0, 32, RW, "the word sent or received", reset=None),
+    ), array=_FF, stride=4, check=Check.FIFO_DATA),
+    Register("FIFO_STATUS", 0x900, "Message FIFO f's state. CHANNEL_RESET of its channel and "
+             "AGENT_CTRL.RESET of an endpoint of its enabled channel flush it where they bump "
+             "the epoch: the words left in it are dropped and added to DROPPED (a send or "
+             "receive in the cycle the flush acts is performed before it).", (
+        _f("LEVEL", 0, FIFO_LEVEL_WIDTH, R, "words in the FIFO"),
+        _f("EMPTY", 12, 1, R, "LEVEL is 0", reset=1),
+        _f("FULL", 13, 1, R, "LEVEL is fifo_depth"),
+        _f("DROPPED", 16, FIFO_DROPPED_WIDTH, R, "words dropped by flushes since reset (wraps)"),
+    ), array=_FF, stride=4, check=Check.FIFO_READER),
+    Register("FIFO_THRESH", 0xA00, "Message FIFO f's interrupt thresholds (as a Xilinx "
+             "mailbox's SIT/RIT). Readable by anyone.", (
+        _f("SEND", 0, FIFO_THRESHOLD_WIDTH, RW, "the sender's FIFO_TX_PENDING bit is set when "
+           "a receive takes the level down to SEND", limit="fifo_depth"),
+        _f("RECV", 8, FIFO_THRESHOLD_WIDTH, RW, "the receiver's FIFO_RX_PENDING bit is set "
+           "when a send takes the level above RECV", limit="fifo_depth"),
+    ), priv_write=True, array=_FF, stride=4),
     # -- per agent LL/SC monitor status ----------------------------------------------------------
     Register("SC_CAUSE", 0x400, "Cause of agent k's most recent failed store-conditional "
              "(ScFailCause). Readable by anyone. An unsupported exclusive write to shared RAM "

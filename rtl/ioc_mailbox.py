@@ -7,6 +7,7 @@ an accepted write does (``elaborate``, keyed by register name).
 
 from amaranth.hdl import Array, C, Cat, Module, Mux, Signal, Value
 from amaranth.lib import wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ioc_defs import regmap
@@ -53,7 +54,8 @@ class IocMailbox(wiring.Component):
     changes nothing. ``AxLOCK`` is ignored: exclusives are plain accesses.
 
     Only E reads or writes the state, so an access sees the effects of every access presented
-    before it, however close: no forwarding, no stall.
+    before it, however close: no stall, and no forwarding but one: the message FIFOs' block
+    RAM is read in X, at the read pointer as the access in E leaves it (see ``_Fifos``).
 
     Parameters
     ----------
@@ -112,9 +114,14 @@ class IocMailbox(wiring.Component):
         rst_cnt, wd_period, wd_on, wd_sup = s.rst_cnt, s.wd_period, s.wd_on, s.wd_sup
         wd_mask, wd_count, wd_expired = s.wd_mask, s.wd_count, s.wd_expired
 
+        e = _Stage(m, bus)
+        ff = _Fifos(m, p, s, e, bus) if p.fifo_depth else None
         for k in range(na):
+            status = [ch_pend[k] & ch_ena[k], ev_pend[k] & ev_ena[k]]
+            if ff is not None:
+                status += [ff.tx_pend[k] & ff.tx_ena[k], ff.rx_pend[k] & ff.rx_ena[k]]
             m.d.comb += [
-                self.irq[k].eq((ch_pend[k] & ch_ena[k]).any() | (ev_pend[k] & ev_ena[k]).any()),
+                self.irq[k].eq(Cat(x.any() for x in status).any()),
                 self.agent_rst[k].eq(s.in_reset[k]),
             ]
 
@@ -123,8 +130,6 @@ class IocMailbox(wiring.Component):
         # selects, field limits) is computed and registered. E (the next cycle): the checks
         # that depend on the state, the effects and the read value. The state is read and
         # written only in E, so consecutive accesses need neither forwarding nor stalls.
-        e = _Stage(m, bus)
-
         def x_field(reg, name):
             f = reg.field(name)
             return bus.w_data[f.offset:f.offset + f.width]
@@ -146,8 +151,10 @@ class IocMailbox(wiring.Component):
             Check.DOORBELL_ENDPOINT: lambda i: (db_sel & db_ok).any(),
             Check.EPOCH_READER: lambda i: e.priv | s.is_endpoint(i, e.agent),
             Check.KICK_PERMITTED: lambda i: e.priv | wd_mask[i].bit_select(e.agent, 1),
+            Check.FIFO_DATA: lambda i: Mux(e.write, ff.push_ok[i], ff.pop_ok[i]),
+            Check.FIFO_READER: lambda i: e.priv | s.is_endpoint(i // 2, e.agent),
         }
-        sources = self._read_sources(s, e)
+        sources = self._read_sources(s, e, ff)
 
         # The decode and checks are factorized to keep the logic shallow: each register (or
         # array) is selected by the address bits above its index, the direction and privilege
@@ -157,7 +164,7 @@ class IocMailbox(wiring.Component):
         m.d.sync += form_ok.eq((bus.size == WORD_SIZE) & (bus.addr[:2] == 0) &
                                (~bus.write | (bus.w_strb == 0b1111)))
         word_bits = (REG_SIZE - 1).bit_length()
-        kinds, dyn_bad, reads, wr, sels = {}, [], [], {}, {}
+        kinds, dyn_bad, reads, wr, sels, hits = {}, [], [], {}, {}, {}
         for reg in REGMAP:
             entries = range(reg.count(p))
             if not entries:
@@ -165,14 +172,15 @@ class IocMailbox(wiring.Component):
             sel = sels[reg.name] = Signal(name=f"sel_{reg.name.lower()}_q")
             if reg.array is None:
                 m.d.sync += sel.eq(bus.addr[2:word_bits] == reg.offset // 4)
-                hit = [sel]
+                hit = hits[reg.name] = [sel]
             else:
                 lo, hi = reg.index_bits
                 index = bus.addr[lo:hi]
                 above = (bus.addr[hi:word_bits] == reg.offset >> hi) & (
                     bus.addr[2:lo] == (reg.offset & ((1 << lo) - 1)) >> 2)
                 m.d.sync += sel.eq(above & (index < len(entries)))
-                hit = [Signal(name=f"hit_{reg.name.lower()}_{i}_q") for i in entries]
+                hit = hits[reg.name] = [Signal(name=f"hit_{reg.name.lower()}_{i}_q")
+                                        for i in entries]
                 for i in entries:
                     m.d.sync += hit[i].eq(above & (index == i))
             static = C(1)
@@ -210,13 +218,16 @@ class IocMailbox(wiring.Component):
         reasons_q = Signal(len(reasons))
         agent_q = Signal.like(bus.agent)
         refused = Signal()
+        r_data_q = Signal(DATA_WIDTH, name="r_data_q")
         m.d.sync += [
             reasons_q.eq(Mux(e.valid, reasons, 0)),
             agent_q.eq(e.agent),
             # equal to gating with the refusal: a selected, readable, well-formed read that
             # passed its check is accepted
-            bus.r_data.eq(Mux(e.valid & ~e.write & form_ok, _or_tree(reads), 0)),
+            r_data_q.eq(Mux(e.valid & ~e.write & form_ok, _or_tree(reads), 0)),
         ]
+        # a received FIFO word comes from the block RAM through its own register (see _Fifos)
+        m.d.comb += bus.r_data.eq(r_data_q if ff is None else r_data_q | ff.r_data)
         m.d.comb += [
             refused.eq(reasons_q.any()),
             bus.resp.eq(Mux(refused, RESP_SLVERR, RESP_OKAY)),
@@ -313,6 +324,9 @@ class IocMailbox(wiring.Component):
             with m.Else():
                 m.d.sync += s.in_reset[k].eq(0)
 
+        if ff is not None:
+            ff.perform(m, e, form_ok, wr, sels, hits, epoch_bump, ar_fire)
+
         cfg = REGMAP["CH_CFG"]
         for c in range(nc):
             with m.If(wr["CH_CFG", c]):
@@ -352,7 +366,7 @@ class IocMailbox(wiring.Component):
             m.d.sync += hi.eq(hi + 1)
         return m
 
-    def _read_sources(self, s, e):
+    def _read_sources(self, s, e, ff):
         """``sources(reg, i)`` -> ``{field name: Value}`` for every readable field of ``reg``,
         as read in stage E by the access ``e``."""
         p, mon = self._params, self.monitor
@@ -371,7 +385,8 @@ class IocMailbox(wiring.Component):
             "ID": lambda i: {"VERSION_MINOR": regmap.VERSION_MINOR,
                              "VERSION_MAJOR": regmap.VERSION_MAJOR, "MAGIC": regmap.ID_MAGIC},
             "CONFIG": lambda i: {"N_AGENTS": p.n_agents, "N_CHANNELS": p.n_channels,
-                                 "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2},
+                                 "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2,
+                                 "FIFO_DEPTH_LOG2": max(p.fifo_depth.bit_length() - 1, 0)},
             "SHM_SIZE": lambda i: {"BYTES": C(p.shm_bytes, 32)},
             "RST_CFG": lambda i: {"AGENT_RST_CYCLES": p.agent_rst_cycles},
             "WHOAMI": lambda i: {"AGENT": agent, "PRIV": e.priv},
@@ -399,6 +414,8 @@ class IocMailbox(wiring.Component):
             "SC_OK_COUNT": lambda i: {"COUNT": mon.sc_ok_count[i]},
             "SC_FAIL_COUNT": lambda i: {"COUNT": mon.sc_fail_count[i]},
         }
+        if ff is not None:
+            table.update(ff.read_table(agent))
 
         def sources(reg, i):
             return table[reg.name](i)
@@ -452,6 +469,194 @@ class _State:
 
     def is_endpoint(self, c, agent):
         return (agent == self.ep_a[c]) | (agent == self.ep_b[c])
+
+
+class _Fifos:
+    """The message FIFOs (SPEC 3.5): one block of memory holds every FIFO (FIFO f at words
+    ``[f * fifo_depth, (f + 1) * fifo_depth)``); per FIFO, write and read pointers, the level
+    (a register, so that empty, full and the threshold compares come straight from flops), the
+    dropped-word count and the thresholds; per agent, the banked send/receive-threshold pending
+    and enable bits and the sticky error bits.
+
+    A receive reads the memory in X, at the FIFO's read pointer as the access in E leaves it
+    (a receive from the same FIFO in E is forwarded: the pointer plus one; a send in E to the
+    slot being read is forwarded by the memory's transparency), so the word is in a register
+    straight after the block RAM at the end of E, and ORed into the answer in the next cycle:
+    no logic between the RAM's output and a register, no stall. Every check and effect is in
+    E, from the state, as for the other registers.
+    """
+
+    def __init__(self, m, p, s, e, bus):
+        na, nc, nf, depth = p.n_agents, p.n_channels, p.n_fifos, p.fifo_depth
+        self._p, self._s = p, s
+        self.aw = aw = depth.bit_length() - 1
+        pw = aw + 1
+        fbits = (nf - 1).bit_length()
+        self.wr_ptr = Array(Signal(aw, name=f"fifo{f}_wr_ptr") for f in range(nf))
+        self.rd_ptr = Array(Signal(aw, name=f"fifo{f}_rd_ptr") for f in range(nf))
+        self.dropped = [Signal(regmap.FIFO_DROPPED_WIDTH, name=f"fifo{f}_dropped")
+                        for f in range(nf)]
+        self.send_th = [Signal(aw, name=f"fifo{f}_send_threshold") for f in range(nf)]
+        self.recv_th = [Signal(aw, name=f"fifo{f}_recv_threshold") for f in range(nf)]
+        self.level = [Signal(pw, name=f"fifo{f}_level") for f in range(nf)]
+        self.empty, self.full = Signal(nf, name="fifo_empty"), Signal(nf, name="fifo_full")
+        for f in range(nf):
+            m.d.comb += [
+                self.empty[f].eq(self.level[f] == 0),
+                self.full[f].eq(self.level[f] == depth),
+            ]
+
+        def banked(what):
+            return Array(Signal(nc, name=f"a{k}_fifo_{what}") for k in range(na))
+        self.tx_pend, self.tx_ena = banked("tx_pending"), banked("tx_enable")
+        self.rx_pend, self.rx_ena = banked("rx_pending"), banked("rx_enable")
+        self.error = banked("error")
+
+        # FIFO 2c goes from endpoint A to B, FIFO 2c+1 from B to A
+        self.sender = [(s.ep_a if f % 2 == 0 else s.ep_b)[f // 2] for f in range(nf)]
+        self.receiver = [(s.ep_b if f % 2 == 0 else s.ep_a)[f // 2] for f in range(nf)]
+        # the checks depend on the state and the caller only: in parallel with the decode
+        self.is_sender = Signal(nf, name="fifo_is_sender")
+        self.is_receiver = Signal(nf, name="fifo_is_receiver")
+        self.push_ok = Signal(nf, name="fifo_push_ok")
+        self.pop_ok = Signal(nf, name="fifo_pop_ok")
+        self.may_receive = Signal(nf, name="fifo_may_receive")
+        for f in range(nf):
+            on = s.ch_on[f // 2]
+            m.d.comb += [
+                self.is_sender[f].eq(e.agent == self.sender[f]),
+                self.is_receiver[f].eq(e.agent == self.receiver[f]),
+                self.push_ok[f].eq(on & self.is_sender[f] & ~self.full[f]),
+                self.may_receive[f].eq(on & self.is_receiver[f]),
+                self.pop_ok[f].eq(self.may_receive[f] & ~self.empty[f]),
+            ]
+        self.push, self.pop = Signal(nf, name="fifo_push"), Signal(nf, name="fifo_pop")
+
+        # the FIFO index is the same address bits in every FIFO register array
+        lo, _ = REGMAP["FIFO_DATA"].index_bits
+        index_x = bus.addr[lo:lo + fbits]
+        self.index_e = Signal(fbits, name="fifo_index_q")
+        m.d.sync += self.index_e.eq(index_x)
+        m.submodules.fifo_mem = mem = Memory(shape=DATA_WIDTH, depth=nf * depth, init=[])
+        self._wr_port = mem.write_port()
+        rd_port = mem.read_port(transparent_for=(self._wr_port,))
+        # set in perform(), from the access in E
+        self.forward = forward = Signal(name="fifo_forward")
+        self.index_x = index_x
+        rd_ptr = self.rd_ptr[index_x]
+        m.d.comb += [
+            rd_port.addr.eq(Cat(Mux(forward, rd_ptr + 1, rd_ptr)[:aw], index_x)),
+            rd_port.en.eq(bus.valid & ~bus.write),
+        ]
+        word_q, pop_q = Signal(DATA_WIDTH, name="fifo_word_q"), Signal(name="fifo_pop_q")
+        m.d.sync += [word_q.eq(rd_port.data), pop_q.eq(self.pop.any())]
+        #: the received word in the response cycle (0 if the access was no receive)
+        self.r_data = Mux(pop_q, word_q, 0)
+
+    def perform(self, m, e, form_ok, wr, sels, hits, flush, ar_fire):
+        """The effects of the access in E (``wr``: accepted writes, ``sels``/``hits``:
+        register and entry selects), of the flushes (``flush[c]``: channel c's epoch is
+        bumped) and of agent resets (``ar_fire[k]``)."""
+        p, s = self._p, self._s
+        na, nc, nf = p.n_agents, p.n_channels, p.n_fifos
+        hit = hits["FIFO_DATA"]
+        # The receive in X reads one word further when the access in E receives from the same
+        # FIFO. Whether that one finds the FIFO empty does not matter (then the FIFO is still
+        # empty when the receive in X reaches E: it is refused and its word unused), which
+        # keeps the level compare and the OR of every FIFO's receive out of this path.
+        m.d.comb += self.forward.eq(
+            e.valid & ~e.write & form_ok & sels["FIFO_DATA"] & (self.index_e == self.index_x) &
+            self.may_receive.bit_select(self.index_e, 1))
+        error = Signal(nf, name="fifo_error")
+        tx_event = Signal(nf, name="fifo_tx_event")
+        rx_event = Signal(nf, name="fifo_rx_event")
+        for f in range(nf):
+            # from this FIFO's own select and check (not through the generic OR of every
+            # entry's check), so that a FIFO's send or receive does not wait for the others'
+            m.d.comb += [
+                self.push[f].eq(e.valid & e.write & form_ok & hit[f] & self.push_ok[f]),
+                self.pop[f].eq(e.valid & ~e.write & form_ok & hit[f] & self.pop_ok[f]),
+                error[f].eq(e.valid & form_ok & hit[f] & s.ch_on[f // 2] & Mux(
+                    e.write, self.is_sender[f] & self.full[f],
+                    self.is_receiver[f] & self.empty[f])),
+                tx_event[f].eq(self.pop[f] & (self.level[f] == self.send_th[f] + 1)),
+                rx_event[f].eq(self.push[f] & (self.level[f] == self.recv_th[f])),
+            ]
+            wr_next = Mux(self.push[f], self.wr_ptr[f] + 1, self.wr_ptr[f])
+            m.d.sync += self.wr_ptr[f].eq(wr_next)
+            # A send or receive in the cycle of the flush comes first: its word is counted
+            # as dropped (send) or delivered (receive), never both. The level after it is
+            # picked from values computed from the state alone, so only a mux and the adder
+            # lie between the access's decode and DROPPED.
+            level = self.level[f]
+            level_after = Mux(self.push[f], level + 1, Mux(self.pop[f], level - 1, level))
+            with m.If(flush[f // 2]):
+                m.d.sync += [
+                    self.rd_ptr[f].eq(wr_next),
+                    self.level[f].eq(0),
+                    self.dropped[f].eq(self.dropped[f] + level_after[:self.aw + 1]),
+                ]
+            with m.Else():
+                m.d.sync += self.level[f].eq(level_after)
+                with m.If(self.pop[f]):
+                    m.d.sync += self.rd_ptr[f].eq(self.rd_ptr[f] + 1)
+            with m.If(wr["FIFO_THRESH", f]):
+                m.d.sync += [
+                    self.send_th[f].eq(_w_field(e, "FIFO_THRESH", "SEND")),
+                    self.recv_th[f].eq(_w_field(e, "FIFO_THRESH", "RECV")),
+                ]
+        m.d.comb += [
+            self._wr_port.addr.eq(Cat(self.wr_ptr[self.index_e][:self.aw], self.index_e)),
+            self._wr_port.data.eq(e.w_data),
+            self._wr_port.en.eq(self.push.any()),
+        ]
+
+        def chans(per_fifo):
+            """Channel c's bit: OR of ``per_fifo[f]`` over its two FIFOs."""
+            return Cat(Cat(per_fifo[2 * c + d] for d in range(2)).any() for c in range(nc))
+
+        all_ch = (1 << nc) - 1
+        for k in range(na):
+            caller = e.agent == k
+            tx_set = chans([tx_event[f] & (self.sender[f] == k) for f in range(nf)])
+            rx_set = chans([rx_event[f] & (self.receiver[f] == k) for f in range(nf)])
+            err_set = chans([error[f] & caller for f in range(nf)])
+            for pend, ena, event, name in ((self.tx_pend, self.tx_ena, tx_set, "TX"),
+                                           (self.rx_pend, self.rx_ena, rx_set, "RX")):
+                w1c = Mux(wr[f"FIFO_{name}_PENDING", 0] & caller,
+                          _w_field(e, f"FIFO_{name}_PENDING", "CH")[:nc], 0)
+                # a set and a clear of the same bit in the same cycle: the set wins
+                m.d.sync += pend[k].eq((pend[k] & ~Mux(ar_fire[k], all_ch, w1c)) | event)
+                # as CH_ENABLE: a write in the cycle of the agent's reset wins over the reset
+                with m.If(ar_fire[k]):
+                    m.d.sync += ena[k].eq(0)
+                with m.If(wr[f"FIFO_{name}_ENABLE", 0] & caller):
+                    m.d.sync += ena[k].eq(_w_field(e, f"FIFO_{name}_ENABLE", "CH")[:nc])
+            err_clr = Mux(wr["FIFO_ERROR", 0] & caller, _w_field(e, "FIFO_ERROR", "CH")[:nc], 0)
+            m.d.sync += self.error[k].eq(
+                (self.error[k] & ~Mux(ar_fire[k], all_ch, err_clr)) | err_set)
+
+    def read_table(self, agent):
+        """The read sources of the FIFO registers (see ``IocMailbox._read_sources``)."""
+        return {
+            "FIFO_DATA": lambda i: {"DATA": 0},  # the word comes through ``r_data``
+            "FIFO_STATUS": lambda i: {"LEVEL": self.level[i], "EMPTY": self.empty[i],
+                                      "FULL": self.full[i], "DROPPED": self.dropped[i]},
+            "FIFO_THRESH": lambda i: {"SEND": self.send_th[i], "RECV": self.recv_th[i]},
+            "FIFO_TX_PENDING": lambda i: {"CH": self.tx_pend[agent]},
+            "FIFO_TX_ENABLE": lambda i: {"CH": self.tx_ena[agent]},
+            "FIFO_TX_STATUS": lambda i: {"CH": self.tx_pend[agent] & self.tx_ena[agent]},
+            "FIFO_RX_PENDING": lambda i: {"CH": self.rx_pend[agent]},
+            "FIFO_RX_ENABLE": lambda i: {"CH": self.rx_ena[agent]},
+            "FIFO_RX_STATUS": lambda i: {"CH": self.rx_pend[agent] & self.rx_ena[agent]},
+            "FIFO_ERROR": lambda i: {"CH": self.error[agent]},
+        }
+
+
+def _w_field(e, reg_name, field_name):
+    """Field ``field_name`` of register ``reg_name`` in the write data of the access in E."""
+    f = REGMAP[reg_name].field(field_name)
+    return e.w_data[f.offset:f.offset + f.width]
 
 
 def _events(bits):

@@ -63,6 +63,8 @@ def markdown():
     for reg in REGMAP:
         count = "1" if reg.array is None else (
             f"{reg.array.param} ≤ {reg.array.max_count} (0x{reg.stride:X})")
+        if reg.requires is not None:
+            count += f" if {reg.requires} > 0"
         desc = reg.desc + ("" if reg.check is None else f" **Check:** {reg.check.desc}")
         out.append(f"| 0x{reg.offset:03X} | {reg.name} | {reg.access} | "
                    f"{'yes' if reg.priv_write else 'no'} | {'yes' if reg.banked else 'no'} | "

@@ -76,7 +76,9 @@ def _word_names(dtype, base, prefix):
 
 @dataclass(frozen=True)
 class RingView:
-    """Absolute byte addresses of one ``ioc_mem_fifo``."""
+    """Absolute byte addresses of one ``ioc_mem_fifo``, and the register block's message FIFO
+    of the same channel and direction (``fifo``: its ``FIFO_DATA`` index), which the
+    ``hwfifo`` variant uses instead of the slots."""
     head: int
     tail: int
     lock: int
@@ -84,6 +86,7 @@ class RingView:
     slot_words: int
     seq_base: int
     slot_base: int
+    fifo: int = 0
 
     def seq(self, ticket):
         """Address of the sequence number of the slot that ``ticket`` uses."""
@@ -186,7 +189,7 @@ class IocLayout:
                 + direction * self.fifo_dtype.itemsize)
         off = {name: base + self.fifo_dtype.fields[name][1] for name in self.fifo_dtype.names}
         return RingView(off["head"], off["tail"], off["lock"], self._depth, self._slot_words,
-                        off["seq"], off["slot"])
+                        off["seq"], off["slot"], fifo=2 * channel + direction)
 
     def field_name(self, addr):
         """The C lvalue naming the word at byte ``addr``, e.g. ``"chan[0].fifo[1].head"``."""

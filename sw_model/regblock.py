@@ -18,7 +18,8 @@ in the RTL. After a call, :attr:`RegBlock.irq` and :attr:`RegBlock.agent_rst` ar
 levels during the following cycle, which is the cycle the RTL gives the response in.
 """
 
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from ioc_defs import regmap
 from ioc_defs.axi import WORD_SIZE
@@ -28,6 +29,9 @@ from ioc_defs.regmap import REGMAP, Check, Event
 __all__ = ["MonitorStatus", "RegBlock", "static_refusal"]
 
 _ALL_EVENTS = (1 << len(Event)) - 1
+#: The banked FIFO registers that hold state (per agent), in :attr:`RegBlock.fifo_bits`.
+_FIFO_BANKED = ("FIFO_TX_PENDING", "FIFO_TX_ENABLE", "FIFO_RX_PENDING", "FIFO_RX_ENABLE",
+                "FIFO_ERROR")
 
 
 @dataclass
@@ -49,6 +53,9 @@ class _Effects:
     wd_load: list
     writes: list  # callables applied after the time effects
     epoch_bump: set
+    # per agent: FIFO send/receive-threshold and error bits set; FIFO words sent/received
+    fifo_set: dict = field(default_factory=dict)
+    fifo_ops: list = field(default_factory=list)
     agent_reset: int | None = None
     wd_exp_clr: int = 0
     # latched for the next cycle
@@ -89,9 +96,14 @@ class RegBlock:
         self._decode = {addr: (reg, i) for reg, i, addr in REGMAP.instances(params)}
         self._checks = {
             Check.DOORBELL_ENDPOINT: self._doorbell_ok,
-            Check.EPOCH_READER: lambda agent, i, data, priv: priv or self._is_endpoint(i, agent),
+            Check.EPOCH_READER:
+                lambda agent, i, data, priv, write: priv or self._is_endpoint(i, agent),
             Check.KICK_PERMITTED:
-                lambda agent, i, data, priv: priv or bool(self.wd_mask[i] >> agent & 1),
+                lambda agent, i, data, priv, write: priv or bool(self.wd_mask[i] >> agent & 1),
+            Check.FIFO_DATA: lambda agent, i, data, priv, write: self._fifo_blocked(
+                agent, i, write) is None and self.fifo_party(agent, i, write),
+            Check.FIFO_READER:
+                lambda agent, i, data, priv, write: priv or self._is_endpoint(i // 2, agent),
         }
         na, nc, nw = params.n_agents, params.n_channels, params.n_watchdogs
         self.monitor = [MonitorStatus() for _ in range(na)]
@@ -106,6 +118,12 @@ class RegBlock:
         self.wd_period, self.wd_count = [0] * nw, [0] * nw
         self.wd_on, self.wd_sup, self.wd_mask = [False] * nw, [0] * nw, [0] * nw
         self.wd_expired = 0
+        # message FIFOs: the words of FIFO f (oldest first), its dropped count and thresholds;
+        # per agent the banked FIFO interrupt and error bits, by register name
+        nf = params.n_fifos
+        self.fifo = [deque() for _ in range(nf)]
+        self.fifo_dropped, self.fifo_send_th, self.fifo_recv_th = [0] * nf, [0] * nf, [0] * nf
+        self.fifo_bits = {name: [0] * na for name in _FIFO_BANKED}
         self._refused_q = self._agent_reset_q = self._channel_reset_q = None
 
     @property
@@ -115,8 +133,11 @@ class RegBlock:
     @property
     def irq(self):
         """``irq`` output as a bit mask (bit k = ``irq[k]``)."""
+        b = self.fifo_bits
         return sum(1 << k for k in range(self._p.n_agents)
-                   if self.ch_pend[k] & self.ch_ena[k] or self.ev_pend[k] & self.ev_ena[k])
+                   if self.ch_pend[k] & self.ch_ena[k] or self.ev_pend[k] & self.ev_ena[k]
+                   or b["FIFO_TX_PENDING"][k] & b["FIFO_TX_ENABLE"][k]
+                   or b["FIFO_RX_PENDING"][k] & b["FIFO_RX_ENABLE"][k])
 
     @property
     def agent_rst(self):
@@ -149,8 +170,13 @@ class RegBlock:
         if self.last_refusal is not None:
             resp = regmap.RESP_SLVERR
             fx.next_refused = agent
+            if self.last_refusal == "CHECK" and hit[0].name == "FIFO_DATA" and \
+                    self._fifo_blocked(agent, hit[1], write) is not None:
+                self._fifo_set(fx, "FIFO_ERROR", agent, hit[1] // 2)
         elif write:
             self._write(fx, hit[0], hit[1], agent, data)
+        elif hit[0].name == "FIFO_DATA":
+            r_data = self._receive(fx, hit[1])
         else:
             r_data = hit[0].compose(self._read(hit[0], hit[1], agent, priv))
         self._end_cycle(fx)
@@ -169,19 +195,55 @@ class RegBlock:
         why = static_refusal(self._p, offset, write=write, size=size, strb=strb, priv=priv,
                              data=data)
         if why is None and hit[0].check is not None and not self._checks[hit[0].check](
-                agent, hit[1], data, priv):
+                agent, hit[1], data, priv, write):
             return "CHECK"
         return why
 
     def _is_endpoint(self, c, agent):
         return agent in (self.ep_a[c], self.ep_b[c])
 
-    def _doorbell_ok(self, agent, i, data, priv):
+    def _doorbell_ok(self, agent, i, data, priv, write):
         c = REGMAP["DOORBELL"].field("CHANNEL").get(data)
         return self.ch_on[c] and self._is_endpoint(c, agent)
 
     def _peer(self, c, agent):
         return self.ep_b[c] if agent == self.ep_a[c] else self.ep_a[c]
+
+    def fifo_index(self, addr):
+        """The index of the message FIFO whose ``FIFO_DATA`` is at byte ``addr``, or
+        ``None``."""
+        hit = self._decode.get((addr - REG_BASE) & ~3)
+        return hit[1] if hit is not None and hit[0].name == "FIFO_DATA" else None
+
+    def fifo_sender(self, f):
+        """The agent that sends into FIFO ``f`` (endpoint A of its channel for A to B)."""
+        return (self.ep_a, self.ep_b)[f % 2][f // 2]
+
+    def fifo_receiver(self, f):
+        """The agent that receives from FIFO ``f``."""
+        return (self.ep_b, self.ep_a)[f % 2][f // 2]
+
+    def fifo_party(self, agent, f, write):
+        """The caller may send into (``write``) or receive from FIFO ``f``: its channel is
+        enabled and the caller is the FIFO's sender (receiver)."""
+        return self.ch_on[f // 2] and agent == (self.fifo_sender if write
+                                                else self.fifo_receiver)(f)
+
+    def _fifo_blocked(self, agent, f, write):
+        """``"FULL"`` or ``"EMPTY"`` if the right party's send or receive finds FIFO ``f``
+        so; ``None`` otherwise."""
+        if not self.fifo_party(agent, f, write):
+            return None
+        if write and len(self.fifo[f]) == self._p.fifo_depth:
+            return "FULL"
+        if not write and not self.fifo[f]:
+            return "EMPTY"
+        return None
+
+    @staticmethod
+    def _fifo_set(fx, name, agent, c):
+        fx.fifo_set.setdefault((name, agent), 0)
+        fx.fifo_set[name, agent] |= 1 << c
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -194,7 +256,8 @@ class RegBlock:
                         "VERSION_MAJOR": regmap.VERSION_MAJOR, "MAGIC": regmap.ID_MAGIC}
             case "CONFIG":
                 return {"N_AGENTS": p.n_agents, "N_CHANNELS": p.n_channels,
-                        "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2}
+                        "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2,
+                        "FIFO_DEPTH_LOG2": max(p.fifo_depth.bit_length() - 1, 0)}
             case "SHM_SIZE":
                 return {"BYTES": p.shm_bytes}
             case "RST_CFG":
@@ -246,7 +309,27 @@ class RegBlock:
                 return {"COUNT": self.monitor[i].sc_ok_count}
             case "SC_FAIL_COUNT":
                 return {"COUNT": self.monitor[i].sc_fail_count}
+            case "FIFO_STATUS":
+                level = len(self.fifo[i])
+                return {"LEVEL": level, "EMPTY": int(level == 0),
+                        "FULL": int(level == p.fifo_depth), "DROPPED": self.fifo_dropped[i]}
+            case "FIFO_THRESH":
+                return {"SEND": self.fifo_send_th[i], "RECV": self.fifo_recv_th[i]}
+            case name if name in _FIFO_BANKED:
+                return {"CH": self.fifo_bits[name][agent]}
+            case "FIFO_TX_STATUS" | "FIFO_RX_STATUS":
+                kind = reg.name[:7]
+                return {"CH": self.fifo_bits[kind + "_PENDING"][agent] &
+                        self.fifo_bits[kind + "_ENABLE"][agent]}
         raise NotImplementedError(f"no read model for {reg.name}")  # pragma: no cover
+
+    def _receive(self, fx, f):
+        """An accepted read of ``FIFO_DATA[f]``: the oldest word, removed at the end of the
+        cycle; the sender's send threshold is reached if the level drops to it."""
+        if len(self.fifo[f]) == self.fifo_send_th[f] + 1:
+            self._fifo_set(fx, "FIFO_TX_PENDING", self.fifo_sender(f), f // 2)
+        fx.fifo_ops.append((f, None))
+        return self.fifo[f][0]
 
     @staticmethod
     def _events(bits):
@@ -296,6 +379,19 @@ class RegBlock:
                 fx.writes.append(ctrl)
             case "WDOG_KICK":
                 fx.wd_load[i] = True
+            case "FIFO_DATA":
+                if len(self.fifo[i]) == self.fifo_recv_th[i]:
+                    self._fifo_set(fx, "FIFO_RX_PENDING", self.fifo_receiver(i), i // 2)
+                fx.fifo_ops.append((i, data))
+            case "FIFO_THRESH":
+                def thresh():
+                    self.fifo_send_th[i], self.fifo_recv_th[i] = fields["SEND"], fields["RECV"]
+                fx.writes.append(thresh)
+            case "FIFO_TX_PENDING" | "FIFO_RX_PENDING" | "FIFO_ERROR":
+                fx.fifo_set["clear " + reg.name, agent] = fields["CH"] & ch_mask
+            case "FIFO_TX_ENABLE" | "FIFO_RX_ENABLE":
+                fx.writes.append(lambda: self.fifo_bits[reg.name].__setitem__(
+                    agent, fields["CH"] & ch_mask))
             case _:  # pragma: no cover
                 raise NotImplementedError(f"no write model for {reg.name}")
 
@@ -352,6 +448,13 @@ class RegBlock:
             # A set and a clear of the same bit in the same cycle: the set wins.
             self.ch_pend[k] = (self.ch_pend[k] & ~fx.ch_clr[k]) | fx.ch_set[k]
             self.ev_pend[k] = (self.ev_pend[k] & ~fx.ev_clr[k]) | fx.ev_set[k]
+            for name in _FIFO_BANKED:
+                bits = self.fifo_bits[name]
+                clear = fx.fifo_set.get(("clear " + name, k), 0)
+                if fx.agent_reset == k:
+                    clear = -1
+                # A set and a clear of the same bit in the same cycle: the set wins.
+                bits[k] = (bits[k] & ~clear) | fx.fifo_set.get((name, k), 0)
             if fx.agent_reset == k:
                 self.rst_cnt[k] = p.agent_rst_cycles
                 self.ch_ena[k] = self.ev_ena[k] = 0
@@ -361,6 +464,17 @@ class RegBlock:
             self.epoch[c] = (self.epoch[c] + 1) & regmap.EPOCH_MASK
         for write in fx.writes:
             write()
+        for f, word in fx.fifo_ops:
+            if word is None:
+                self.fifo[f].popleft()
+            else:
+                self.fifo[f].append(word)
+        # a flush acts after the send or receive of its cycle
+        for c in fx.epoch_bump:
+            for f in range(2 * c, 2 * c + 2) if p.fifo_depth else ():
+                self.fifo_dropped[f] = (self.fifo_dropped[f] + len(self.fifo[f])) & (
+                    (1 << regmap.FIFO_DROPPED_WIDTH) - 1)
+                self.fifo[f].clear()
         self._refused_q = fx.next_refused
         self._agent_reset_q = fx.next_agent_reset
         self._channel_reset_q = fx.next_channel_reset

@@ -12,9 +12,12 @@ Tickets are free-running 32-bit counters; a ticket's slot is ``ticket % depth``.
 
 import abc
 
+from ioc_defs.regmap import REGMAP
+
+from .cpu import BusError
 from .layout import LOCK_HELD, LOCK_OWNER_MASK, TOMBSTONE
 
-__all__ = ["RingVariant", "LockFreeRing", "NaiveRing", "LockedRing", "VARIANTS",
+__all__ = ["RingVariant", "LockFreeRing", "NaiveRing", "LockedRing", "HwFifoRing", "VARIANTS",
            "recover_tail", "fill_holes", "break_stale_lock"]
 
 _M32 = 0xFFFF_FFFF
@@ -135,13 +138,7 @@ class LockedRing(LockFreeRing):
 
     async def enqueue(self, port, ring, words, owner=0):
         self._check_words(ring, words)
-        token = LOCK_HELD | owner & LOCK_OWNER_MASK
-        while True:
-            held = await port.movli(ring.lock)
-            if held:
-                await port.pause()
-            elif await port.movco(ring.lock, token):
-                break
+        await self.acquire(port, ring, owner)
         # No try/finally: a killed thread must not run more operations (it would hold the lock,
         # as a crashed guest really would).
         head = await port.load(ring.head)
@@ -154,9 +151,78 @@ class LockedRing(LockFreeRing):
         await port.store(ring.lock, 0)
         return True
 
+    @staticmethod
+    async def acquire(port, ring, owner):
+        """Spin until the caller holds ``ring``'s lock (``movli``/``movco``)."""
+        token = LOCK_HELD | owner & LOCK_OWNER_MASK
+        while True:
+            held = await port.movli(ring.lock)
+            if held:
+                await port.pause()
+            elif await port.movco(ring.lock, token):
+                return
+
+
+class HwFifoRing(RingVariant):
+    """The register block's message FIFO of the ring's channel and direction (SPEC 3.5), in
+    place of the shared-memory slots: a message is ``slot_words`` words sent to ``FIFO_DATA``
+    and received from it; the ring holds ``depth`` messages, so the FIFO must be at least
+    ``depth * slot_words`` words deep (``fifo_depth``). Only the FIFO's sender (its channel's
+    endpoint A for A to B) may send, so every producer runs on that agent.
+
+    The hardware keeps each word once and in order; what software adds is message framing:
+    a message of more than one word is sent under the ring's lock (the locked ring's
+    ``movli``/``movco`` spinlock), so that the words of two producers never interleave, after
+    ``FIFO_STATUS`` reads (before and under the lock) found room for all of it. A one-word
+    message needs no lock; if another
+    producer filled the FIFO since the status read, the send gets SLVERR, which is
+    back-pressure (``False``) like a full ring. The one consumer reads ``FIFO_STATUS`` and
+    receives a message only when all its words are in (a producer preempted half-way leaves a
+    partial message only behind whole ones).
+    """
+
+    name = "hwfifo"
+
+    async def _level(self, port, ring):
+        status = REGMAP["FIFO_STATUS"]
+        word = await port.reg_read(status.address(ring.fifo))
+        return status.field("LEVEL").get(word)
+
+    async def _room(self, port, ring):
+        return await self._level(port, ring) <= (ring.depth - 1) * ring.slot_words
+
+    async def enqueue(self, port, ring, words, owner=0):
+        self._check_words(ring, words)
+        data = REGMAP["FIFO_DATA"].address(ring.fifo)
+        # A full FIFO is reported before the lock is touched: a producer spinning on a full
+        # FIFO then writes nothing, and waits (pause) for the consumer.
+        if not await self._room(port, ring):
+            return False
+        framed = ring.slot_words > 1
+        sent = True
+        if framed:
+            await LockedRing.acquire(port, ring, owner)
+            sent = await self._room(port, ring)  # another producer may have sent since
+        try:
+            for word in words if sent else ():
+                await port.reg_write(data, word)
+        except BusError:
+            if framed:  # the lock holder alone sends: it cannot find the FIFO full
+                raise
+            sent = False
+        if framed:
+            await port.store(ring.lock, 0)
+        return sent
+
+    async def dequeue(self, port, ring):
+        if await self._level(port, ring) < ring.slot_words:
+            return None
+        data = REGMAP["FIFO_DATA"].address(ring.fifo)
+        return tuple([await port.reg_read(data) for _ in range(ring.slot_words)])
+
 
 #: One instance of each variant, by name.
-VARIANTS = {v.name: v for v in (LockFreeRing(), NaiveRing(), LockedRing())}
+VARIANTS = {v.name: v for v in (LockFreeRing(), NaiveRing(), LockedRing(), HwFifoRing())}
 
 
 async def recover_tail(port, ring):

@@ -3,6 +3,7 @@ and the register block, at transaction level (one granted beat per cycle)."""
 
 from ioc_defs.axi import WORD_SIZE, AxiResp
 from ioc_defs.params import IocParams, Region
+from ioc_defs.regmap import RESP_OKAY
 
 from .memory import SharedMemory
 from .regblock import MonitorStatus, RegBlock
@@ -75,7 +76,8 @@ class RefSystem:
         if region == Region.REG:
             self._cycle_used = True
             resp, r_data = self.regblock.access(agent, addr, write, data, strb, size, priv)
-            if write:
+            # a write, or a receive from a message FIFO (a read that removes a word)
+            if write or resp == RESP_OKAY and self.regblock.fifo_index(addr) is not None:
                 self._reg_generation += 1
             return AxiResp(resp), r_data
         if region == Region.SHM:

@@ -7,7 +7,8 @@ schedules, or the exhaustive explorer.
 import functools
 from dataclasses import dataclass
 
-from ioc_defs.params import IocParams
+from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.regmap import REGMAP
 
 from .cpu import RefPort
 from .history import History, producer_message
@@ -32,7 +33,9 @@ class RingWorkload:
     Parameters
     ----------
     variant : str
-        ``"lockfree"``, ``"naive"`` or ``"locked"``.
+        ``"lockfree"``, ``"naive"``, ``"locked"`` or ``"hwfifo"`` (the register block's
+        message FIFO of the ring's channel: every producer shares endpoint A's agent, as only
+        it may send into the FIFO).
     producers : int
         Producer threads.
     messages : int or tuple of int
@@ -42,7 +45,8 @@ class RingWorkload:
         Ring depth (power of two).
     single_core : bool
         All threads share agent 0 (switching between them pulses ``resv_clear``, as an
-        interrupt would); otherwise each thread has an agent of its own.
+        interrupt would); otherwise each thread has an agent of its own (``hwfifo``: the
+        producers share agent 0, the consumer has agent 1).
     slot_words : int
         Words per slot (the id, then check words).
 
@@ -77,10 +81,36 @@ class RingWorkload:
         return (self.messages,) * self.producers
 
     @property
+    def hwfifo(self):
+        return self.variant == "hwfifo"
+
+    def agent(self, thread):
+        """The agent thread ``thread`` runs on (``producers``: the consumer)."""
+        if self.single_core:
+            return 0
+        if self.hwfifo:
+            return int(thread == self.producers)
+        return thread
+
+    @property
+    def n_agents(self):
+        return self.agent(self.producers) + 1
+
+    @property
     def params(self):
         """The subsystem configuration the workload runs on."""
-        n_agents = 1 if self.single_core else self.producers + 1
-        return IocParams(n_agents=n_agents, n_channels=1, shm_bytes=256)
+        return IocParams(n_agents=self.n_agents, n_channels=1, shm_bytes=256,
+                         fifo_depth=self.depth * self.slot_words if self.hwfifo else 0)
+
+    @property
+    def registers(self):
+        """Privileged register writes ``(name, index, value)`` that set the system up before
+        the threads run: the channel, for the ``hwfifo`` variant (its endpoints are the
+        producers' and the consumer's agents)."""
+        if not self.hwfifo:
+            return ()
+        return (("CH_CFG", 0, REGMAP["CH_CFG"].compose(
+            {"EP_A": self.agent(0), "EP_B": self.agent(self.producers), "ENABLE": 1})),)
 
     @property
     def layout(self):
@@ -99,18 +129,21 @@ class RingWorkload:
         holding :attr:`image` at address 0; by default a fresh reference model."""
         layout = self.layout
         if system is None:
-            system = RefSystem(self.params, regblock=False)
+            system = RefSystem(self.params, regblock=self.hwfifo)
             system.memory.load_image(0, self.image)
+            for name, index, value in self.registers:
+                system.regblock.access(0, REG_BASE + REGMAP[name].address(index), True, value,
+                                       priv=True)
         ring = layout.ring(0, A2B)
         variant = VARIANTS[self.variant]
         history = History()
         runner = Runner(system, summary=history.summary, **runner_options)
         for p in range(self.producers):
-            port = RefPort(0 if self.single_core else p)
+            port = RefPort(self.agent(p))
             msgs = [producer_message(p, k) for k in range(self.counts[p])]
             runner.spawn(self._producer(variant, port, ring, history, f"P{p}", msgs),
                          name=f"P{p}", agent=port.agent)
-        port = RefPort(0 if self.single_core else self.producers)
+        port = RefPort(self.agent(self.producers))
         total = sum(self.counts)
         runner.spawn(self._consumer(variant, port, ring, history, total), name="C",
                      agent=port.agent)

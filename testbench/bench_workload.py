@@ -21,8 +21,10 @@ __all__ = ["BENCH_PARAMS", "MAX_PRODUCERS", "THROUGHPUT_SLOT_WORDS", "THROUGHPUT
            "LatencyCase", "ThroughputCase", "LatencyRun", "ThroughputRun"]
 
 #: The one RTL configuration every benchmark runs on: up to 4 producers and a consumer, each on
-#: its own agent, one channel (doorbell) per producer.
-BENCH_PARAMS = IocParams(n_agents=5, n_channels=4, shm_bytes=4096, n_watchdogs=1)
+#: its own agent, one channel (doorbell) per producer; message FIFOs as deep as the largest
+#: ring (8 slots of 8 words) for the ``hwfifo`` variant.
+BENCH_PARAMS = IocParams(n_agents=5, n_channels=4, shm_bytes=4096, n_watchdogs=1,
+                         fifo_depth=64)
 MAX_PRODUCERS = BENCH_PARAMS.n_agents - 1
 #: Throughput runs use the protocol's usual slot (the id and a check word).
 THROUGHPUT_SLOT_WORDS = SLOT_WORDS
@@ -104,7 +106,10 @@ class _Run:
     def __init__(self, case, layout, channels):
         self.case, self.layout, self.channels = case, layout, channels
         self.variant = VARIANTS[case.variant]
-        self.ring = layout.ring(0, A2B)
+        # The shared-memory rings take every producer's messages in one ring; a message FIFO
+        # has one sending agent, so with hwfifo each producer sends on its own channel's.
+        hwfifo = case.variant == "hwfifo"
+        self.rings = [layout.ring(c if hwfifo else 0, A2B) for c in range(len(channels))]
         self.history = History()
         self.ports = []
         self.now = None   # the clock, from the set-up link
@@ -137,14 +142,15 @@ class _Run:
         pending = await port.load(_reg("CH_PENDING"))
         await port.store(_reg("CH_PENDING"), pending)
         taken = 0
-        while await self.history.receive(self.variant, port, self.ring, thread=name,
-                                         channel=0) is not None:
-            taken += 1
+        for c, ring in enumerate(self.rings if self.case.variant == "hwfifo" else self.rings[:1]):
+            while await self.history.receive(self.variant, port, ring, thread=name,
+                                             channel=c) is not None:
+                taken += 1
         return taken
 
     async def _send(self, port, name, msg, channel):
         """Enqueue ``msg`` (retrying while the ring is full), then ring the doorbell."""
-        while not await self.history.send(self.variant, port, self.ring, thread=name,
+        while not await self.history.send(self.variant, port, self.rings[channel], thread=name,
                                           channel=channel, msg=msg,
                                           slot_words=self.layout.slot_words):
             await port.pause()

@@ -181,7 +181,25 @@ class CoverageMonitor(Background):
                     self.cover.epoch(f"c{c}")
         if self.params.n_watchdogs and int(mb.wd_exp_set.value):
             event("watchdog_expiry")
+        if self.params.fifo_depth:
+            self._sample_fifos(bumps)
         self._transactions()
+
+    def _sample_fifos(self, bumps):
+        mb, fifo = self._mb, self.cover.fifo
+        error = int(mb.fifo_error.value)
+        for name, happened in (
+                ("send", int(mb.fifo_push.value)), ("receive", int(mb.fifo_pop.value)),
+                ("send_full", error and int(mb.e_write.value)),
+                ("receive_empty", error and not int(mb.e_write.value)),
+                ("send_threshold", int(mb.fifo_tx_event.value)),
+                ("receive_threshold", int(mb.fifo_rx_event.value))):
+            if happened:
+                fifo(name)
+        empty = int(mb.fifo_empty.value)
+        if any(bumps >> (f // 2) & 1 and not empty >> f & 1
+               for f in range(self.params.n_fifos)):
+            fifo("flush_drops_words")
 
     def _sample_x(self):
         """The access in stage X this cycle, or ``None``."""

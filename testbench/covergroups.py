@@ -41,7 +41,7 @@ from ioc_defs.params import ScFailCause
 from ioc_defs.regmap import BAD_ACCESSES, REGMAP
 from sw_model.regblock import static_refusal  # noqa: F401 (re-exported for the monitor)
 
-__all__ = ["OPS", "RESPONSES", "CONTENTION", "ACCESSES", "PRIVILEGES", "EVENTS", "RING",
+__all__ = ["OPS", "RESPONSES", "CONTENTION", "ACCESSES", "PRIVILEGES", "EVENTS", "FIFO", "RING",
            "LLSC", "SIZES", "BURSTS", "DIRECTIONS", "entries",
            "REFUSALS", "ROOT", "PRIMARY", "registers", "declare", "snapshot", "delta",
            "static_refusal",
@@ -64,6 +64,10 @@ EVENTS = (
     "r_backpressure", "b_backpressure", "read_and_write_in_flight_same_port",
     "read_write_alternation", "all_agents_request",
 )
+#: Message FIFO events (configurations with FIFOs): accepted sends and receives, refused ones
+#: (full, empty), threshold crossings, and a flush that drops words.
+FIFO = ("send", "receive", "send_full", "receive_empty", "send_threshold", "receive_threshold",
+        "flush_drops_words")
 #: What an agent's LL/SC pair came to (crossed with the agent: the monitor is per agent).
 LLSC = ("sc_success", *(f"sc_fail_{c.name}" for c in ScFailCause if c is not ScFailCause.NONE),
         "sc_fail_unsupported_form", "ll_and_clear_same_cycle", "sc_and_clear_same_cycle")
@@ -77,7 +81,8 @@ RING = ("enq", "busy", "drop", "deliver", "empty", "corrupt", "tombstone")
 PRIMARY = (f"{ROOT}.txn.cross", f"{ROOT}.reg.cross", f"{ROOT}.axi.cross",
            f"{ROOT}.llsc.cross", f"{ROOT}.agent.reset",
            f"{ROOT}.entry.cross", f"{ROOT}.channel.doorbell", f"{ROOT}.channel.epoch",
-           f"{ROOT}.refusal.reason", f"{ROOT}.events.event", f"{ROOT}.ring.outcome")
+           f"{ROOT}.refusal.reason", f"{ROOT}.events.event", f"{ROOT}.fifo.event",
+           f"{ROOT}.ring.outcome")
 
 
 def registers(params):
@@ -184,13 +189,17 @@ def declare(params):
     def event(name):
         pass
 
+    @CoverPoint(f"{r}.fifo.event", bins=list(FIFO))
+    def fifo(name):
+        pass
+
     @CoverPoint(f"{r}.ring.outcome", bins=list(RING))
     def ring(kind):
         pass
 
     _declared[params] = Samplers(txn=txn, reg=reg, axi=axi, entry=entry, doorbell=doorbell,
                                  epoch=epoch, llsc=llsc, agent_reset=agent_reset,
-                                 refusal=refusal, event=event, ring=ring)
+                                 refusal=refusal, event=event, fifo=fifo, ring=ring)
     return _declared[params]
 
 

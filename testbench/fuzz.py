@@ -13,6 +13,9 @@ part of the RAM so that the state is not trivial.
 the register block's reference model (:meth:`sw_model.regblock.RegBlock.refusal`), never a
 hard-coded table. The fuzz never performs an accepted privileged write, so the state that
 decides refusals (channel endpoints and enables, kick masks) is the one set up at the start.
+The one refusal that the fuzz's own legal traffic decides is a message FIFO's full or empty:
+a send or receive by the FIFO's own sender or receiver may get OKAY or SLVERR (the agents run
+at once, so their order is the arbiter's); by anyone else it is refused.
 
 The RAM is split: the lower half is protected (a pattern that must survive; only refused or
 failing accesses are aimed at it), the upper half gives each agent a scratch area for legal
@@ -110,9 +113,16 @@ def expected(params, regs, agent, t):
     for i, addr in enumerate(beat_addresses(t.addr, t.length, t.size)):
         data, strb = t.beats[i] if t.write else (0, 0b1111)
         refused = regs.refusal(agent, addr, t.write, data, strb, t.size, t.priv)
+        hit = REGMAP.decode(params, addr - REG_BASE)
+        if refused in (None, "CHECK") and hit[0].name == "FIFO_DATA" and \
+                regs.fifo_party(agent, hit[1], t.write):
+            beats.append({AxiResp.OKAY, AxiResp.SLVERR})
+            continue
         beats.append({AxiResp.SLVERR} if refused else {AxiResp.OKAY})
     if t.write:
-        return [{AxiResp.SLVERR}] if {AxiResp.SLVERR} in beats else [{AxiResp.OKAY}]
+        if {AxiResp.SLVERR} in beats:
+            return [{AxiResp.SLVERR}]
+        return [set().union(*beats)]
     return beats
 
 

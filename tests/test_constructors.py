@@ -33,6 +33,12 @@ from sw_model.regblock import RegBlock
     ({"id_width": 0}, ValueError, "id_width must be a positive integer, not 0"),
     ({"n_watchdogs": -1}, ValueError, "n_watchdogs must be an integer >= 0, not -1"),
     ({"agent_rst_cycles": 256}, ValueError, "agent_rst_cycles must be at most 255, not 256"),
+    ({"fifo_depth": "4"}, TypeError, "fifo_depth must be an integer >= 0, not '4'"),
+    ({"fifo_depth": 512}, ValueError, "fifo_depth must be at most 256, not 512"),
+    ({"fifo_depth": 6}, ValueError, "fifo_depth must be 0 or a power of two from 2 to 256, "
+                                    "not 6"),
+    ({"fifo_depth": 1}, ValueError, "fifo_depth must be 0 or a power of two from 2 to 256, "
+                                    "not 1"),
 ])
 def test_bad_parameters_are_rejected_precisely(kwargs, exc, message):
     with pytest.raises(exc) as info:

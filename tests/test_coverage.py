@@ -6,6 +6,7 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
+from cosim.regress import CONFIGS
 from ioc_defs.params import REG_BASE, IocParams
 from ioc_defs.regmap import REGMAP, RESP_SLVERR
 from rtl.ioc_mailbox import IocMailbox
@@ -76,14 +77,17 @@ def test_static_refusal_agrees_with_the_rtl(params):
     explains is refused, every access it accepts is answered OKAY unless its register has a
     state-dependent CHECK, and every reason turns up."""
     rng = random.Random(1)
-    offsets = sorted({reg.address(i) for reg in REGMAP for i in range(reg.max_count)})
+    # a few entries of every register (the first ones, the first beyond the configured count
+    # and the last), so that every register, not only the longest arrays, is drawn often
+    offsets = sorted({reg.address(i) for reg in REGMAP
+                      for i in {0, 1, reg.count(params), reg.max_count - 1} if i < reg.max_count})
     dut = IocMailbox(params)
     sim = Simulator(dut)
     sim.add_clock(1e-6)
     seen = set()
 
     async def testbench(ctx):
-        for _ in range(1500):
+        for _ in range(3000):
             offset, kw = _random_access(rng, params, offsets)
             agent = rng.randrange(params.n_agents)
             bus = dut.bus
@@ -195,3 +199,19 @@ def test_verilator_line_and_toggle_coverage_of_a_reduced_run(tmp_path):
     assert "%000000" in annotated
     # one test cannot reach everything: its holes are listed
     assert ("ioc.events.event", "doorbell") in unwaived
+
+
+@pytest.mark.cosim
+def test_message_fifo_events_are_sampled(tmp_path):
+    """The FIFO cover point on the FIFO configuration: suite_mailbox's FIFO test hits every
+    bin (sends, receives, refusals as full and empty, both thresholds, a flush that drops
+    words); the default configuration, which has no FIFOs, hits none."""
+    params = next(p for p in CONFIGS if p.fifo_depth)
+    test = r"suite_mailbox\.message_fifos"
+    for p, want_all in ((params, True), (IocParams(), False)):
+        passed, failed, results = run(p, "icarus", "cosim.suite_mailbox", seed=1, coverage=True,
+                                      test_filter=test, name=f"coverage-fifo-{p.name()}")
+        assert (passed, failed) == (2, 0)
+        hits = merge_functional(load_run(results.parent))["ioc.fifo.event"]
+        assert set(hits) == set(covergroups.FIFO)
+        assert all(hits.values()) if want_all else not any(hits.values()), hits

@@ -25,6 +25,8 @@ from verify.formal.core import FormalTop
 from verify.formal.jobs import GROUPS
 from verify.formal.llsc import LlScProperties
 from verify.formal.llsc import make_dut as make_llsc
+from verify.formal.msgfifo import FifoDataProperties, FifoProperties
+from verify.formal.msgfifo import make_dut as make_fifo
 from verify.formal.run import runs_of, verdict
 
 P_SIM = IocParams(n_agents=3, shm_bytes=64, granule_log2=3)
@@ -101,6 +103,61 @@ def test_axi_properties_fail_a_simulation_of_a_bug():
         simulate(top, _axi_traffic(top, busy=0.0, seed=5), name="formal_axi_props_sim_bug")
 
 
+FIFO_SIM = IocParams(n_agents=2, n_channels=2, n_watchdogs=0, agent_rst_cycles=2, fifo_depth=2)
+
+
+def _fifo_traffic(top, seed, cycles=3000):
+    """Dense random traffic on the FIFO registers (sends, receives, status, thresholds, error
+    and pending bits), channel set-ups and resets, from both agents, one access per cycle,
+    often the same access several cycles in a row."""
+    from ioc_defs.regmap import REGMAP
+    bus, rng = top.dut.bus, random.Random(seed)
+    names = ["FIFO_DATA"] * 16 + ["FIFO_STATUS", "FIFO_THRESH", "FIFO_ERROR", "FIFO_TX_PENDING",
+                                 "FIFO_RX_PENDING", "FIFO_TX_ENABLE", "FIFO_RX_ENABLE",
+                                 "CH_CFG", "CHANNEL_RESET", "AGENT_CTRL"]
+    cfg = REGMAP["CH_CFG"]
+
+    async def testbench(ctx):
+        for _ in range(cycles):
+            if rng.random() < 0.4:  # the same access again: back-to-back sends and receives
+                await ctx.tick()
+                continue
+            name = rng.choice(names)
+            reg = REGMAP[name]
+            index = rng.randrange(reg.count(FIFO_SIM))
+            data = rng.choice([rng.getrandbits(32), 0, 1, 0xFFFF_FFFF])
+            if name == "CH_CFG":
+                data = cfg.compose({"EP_A": rng.randrange(2), "EP_B": rng.randrange(2),
+                                    "ENABLE": int(rng.random() < 0.9)})
+            elif name in ("CHANNEL_RESET", "AGENT_CTRL", "FIFO_THRESH"):
+                data = rng.randrange(2) if rng.random() < 0.9 else data
+            write = reg.writable and (not reg.readable or rng.random() < 0.5)
+            rare = rng.random() < 0.1
+            for member, value in (("valid", rng.random() < 0.9), ("agent", rng.randrange(2)),
+                                  ("addr", REG_BASE + reg.address(index)), ("write", write),
+                                  ("w_data", data), ("w_strb", 0b0111 if rare else 0b1111),
+                                  ("size", 2), ("priv", rng.random() < 0.3),
+                                  ("lock", rng.random() < 0.3)):
+                ctx.set(getattr(bus, member), value)
+            await ctx.tick()
+    return testbench
+
+
+@pytest.mark.parametrize("properties", [FifoProperties, FifoDataProperties],
+                         ids=["control", "data"])
+def test_fifo_properties_hold_in_simulation(properties):
+    top = FormalTop(make_fifo(FIFO_SIM), properties)
+    simulate(top, _fifo_traffic(top, seed=3), name=f"formal_fifo_props_sim_{properties.__name__}")
+
+
+@pytest.mark.parametrize("properties, bug", [(FifoProperties, "send_when_full"),
+                                             (FifoDataProperties, "no_read_forwarding")])
+def test_fifo_properties_fail_a_simulation_of_a_bug(properties, bug):
+    top = FormalTop(make_fifo(FIFO_SIM, bug), properties)
+    with pytest.raises(AssertionError, match="Assertion violated"):
+        simulate(top, _fifo_traffic(top, seed=3), name=f"formal_fifo_props_sim_{bug}")
+
+
 # -- the SymbiYosys runs ---------------------------------------------------------------------
 
 RUNS = list(runs_of())
@@ -122,9 +179,9 @@ def test_formal_run(run, tmp_path):
 
 
 def test_every_group_has_a_seeded_bug_and_every_bug_a_group():
-    from verify.formal import arbiter, axi, llsc, mailbox, progress, subsystem
+    from verify.formal import arbiter, axi, llsc, mailbox, msgfifo, progress, subsystem
     for g in GROUPS:
         assert g.bugs, g.name
     seeded = {b for g in GROUPS for b in g.bugs}
-    modules = (llsc, mailbox, axi, arbiter, subsystem, progress)
+    modules = (llsc, mailbox, axi, arbiter, subsystem, msgfifo, progress)
     assert seeded == {b for module in modules for b in module.BUGS}

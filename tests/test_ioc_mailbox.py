@@ -183,7 +183,11 @@ def _random_data(rng, p, reg):
         case "WDOG_CTRL":
             return wdog_ctrl(rng.random() < 0.7, rng.randrange(na + (rng.random() < 0.1)),
                              rng.getrandbits(16))
-        case "CH_ENABLE" | "EV_ENABLE":
+        case "FIFO_THRESH":
+            return REGMAP["FIFO_THRESH"].compose(
+                {"SEND": rng.randrange(max(p.fifo_depth, 1) + (rng.random() < 0.1)),
+                 "RECV": rng.randrange(max(p.fifo_depth, 1) + (rng.random() < 0.1))})
+        case "CH_ENABLE" | "EV_ENABLE" | "FIFO_TX_ENABLE" | "FIFO_RX_ENABLE":
             return rng.choice([0xFFFF_FFFF, rng.getrandbits(32)])
     return rng.getrandbits(32)
 
@@ -219,6 +223,9 @@ RANDOM_CONFIGS = [
     (IocParams(n_agents=4, n_channels=5, n_watchdogs=3, agent_rst_cycles=3), 2, 3000),
     (IocParams(n_agents=1, n_channels=1, n_watchdogs=0, agent_rst_cycles=1), 3, 600),
     (IocParams(n_agents=2, n_channels=32, n_watchdogs=8, agent_rst_cycles=2), 4, 2000),
+    (IocParams(n_agents=2, n_channels=2, n_watchdogs=1, fifo_depth=2), 5, 3000),
+    (IocParams(n_agents=3, n_channels=3, n_watchdogs=1, agent_rst_cycles=4, fifo_depth=4), 6,
+     4000),
 ]
 
 
@@ -695,3 +702,178 @@ def test_cycle_counter_carries_into_the_high_word():
     simulate(fragment, testbench, name="mailbox_cycle_carry")
     assert seen == list(range(seen[0], seen[0] + 40))
     assert seen[0] < 0x0000_0005_0000_0000 < seen[-1]
+
+
+# -- message FIFOs (SPEC 3.5) ----------------------------------------------------------------------
+
+PF = IocParams(n_agents=3, n_channels=3, n_watchdogs=1, agent_rst_cycles=2, fifo_depth=4)
+_STATUS = REGMAP["FIFO_STATUS"]
+
+
+def fifo_status(level, dropped=0, depth=PF.fifo_depth):
+    return _STATUS.compose({"LEVEL": level, "EMPTY": int(level == 0),
+                            "FULL": int(level == depth), "DROPPED": dropped})
+
+
+def send(agent, f, word, **kwargs):
+    return Bench.op(agent, "FIFO_DATA", f, write=True, data=word, **kwargs)
+
+
+def recv(agent, f, **kwargs):
+    return Bench.op(agent, "FIFO_DATA", f, **kwargs)
+
+
+def test_fifo_absent_without_depth():
+    """fifo_depth=0: every FIFO register is a hole (SLVERR), and CONFIG says so."""
+    async def body(b):
+        assert REGMAP["CONFIG"].field("FIFO_DEPTH_LOG2").get(await b.read_ok(0, "CONFIG")) == 0
+        for name in ("FIFO_DATA", "FIFO_STATUS", "FIFO_THRESH", "FIFO_TX_PENDING",
+                     "FIFO_RX_ENABLE", "FIFO_ERROR"):
+            assert (await b.read(0, name, priv=True))[0] == SLVERR, name
+            assert b.model.last_refusal == "HOLE"
+    run(P3, body)
+
+
+def test_fifo_words_in_order_full_and_empty():
+    """Words come out in order, level/empty/full are exact, a send to a full and a receive from
+    an empty FIFO get SLVERR, change nothing and set the caller's sticky FIFO_ERROR bit."""
+    async def body(b):
+        assert REGMAP["CONFIG"].field("FIFO_DEPTH_LOG2").get(await b.read_ok(0, "CONFIG")) == 2
+        await b.connect(0, 0, 1)
+        await b.write_ok(0, "EV_ENABLE", data=BUSERR)
+        assert await b.read_ok(0, "FIFO_STATUS", 0) == fifo_status(0)
+        for n, word in enumerate((0x11, 0x22, 0x33, 0x44)):
+            await b.write_ok(0, "FIFO_DATA", 0, word)
+            assert await b.read_ok(1, "FIFO_STATUS", 0) == fifo_status(n + 1)
+        assert await b.write(0, "FIFO_DATA", 0, 0x55) == (SLVERR, 0)
+        await b.tick()
+        assert b.irq() == 0b001  # BUS_ERROR at the sender
+        assert await b.read_ok(0, "FIFO_ERROR") == 0b1
+        assert await b.read_ok(1, "FIFO_ERROR") == 0
+        assert await b.read_ok(0, "FIFO_STATUS", 0) == fifo_status(4)
+        assert [await b.read_ok(1, "FIFO_DATA", 0) for _ in range(4)] == [0x11, 0x22, 0x33, 0x44]
+        assert await b.read(1, "FIFO_DATA", 0) == (SLVERR, 0)
+        assert await b.read_ok(1, "FIFO_ERROR") == 0b1
+        assert await b.read_ok(0, "FIFO_STATUS", 1) == fifo_status(0)  # B to A untouched
+        await b.write_ok(0, "FIFO_ERROR", data=0b1)
+        assert await b.read_ok(0, "FIFO_ERROR") == 0
+        assert await b.read_ok(1, "FIFO_ERROR") == 0b1
+    run(PF, body)
+
+
+def test_fifo_back_to_back():
+    """One access per cycle: a receive right behind a send of the first word (the memory's
+    transparency), receives back to back (the read pointer forwarded), sends and receives
+    interleaved on both directions."""
+    async def body(b):
+        await b.connect(1, 1, 2)
+        answers = await b.seq(send(1, 2, 0xA0), recv(2, 2), recv(2, 2), send(1, 2, 0xA1),
+                              send(1, 2, 0xA2), send(2, 3, 0xB0), recv(2, 2), recv(2, 2),
+                              recv(1, 3), send(1, 2, 0xA3), recv(2, 2))
+        assert answers == [(OKAY, 0), (OKAY, 0xA0), (SLVERR, 0), (OKAY, 0), (OKAY, 0), (OKAY, 0),
+                           (OKAY, 0xA1), (OKAY, 0xA2), (OKAY, 0xB0), (OKAY, 0), (OKAY, 0xA3)]
+        # wrap around the memory words of FIFO 2 several times
+        for rnd in range(3):
+            await b.seq(*(send(1, 2, rnd << 8 | j) for j in range(4)))
+            assert await b.seq(*(recv(2, 2) for _ in range(4))) == [
+                (OKAY, rnd << 8 | j) for j in range(4)]
+    run(PF, body)
+
+
+def test_fifo_refuses_non_endpoints():
+    """Only the FIFO's sender sends and only its receiver receives, on an enabled channel;
+    privilege does not help; the refusal sets no FIFO_ERROR bit (it is not full/empty)."""
+    async def body(b):
+        await b.connect(0, 0, 1)
+        await b.connect(1, 0, 1, enable=False)
+        await b.write_ok(0, "FIFO_DATA", 0, 7)
+        for acc in (send(1, 0, 1), send(2, 0, 1, priv=True), recv(0, 0), recv(2, 0, priv=True),
+                    send(0, 1, 1), recv(1, 1), send(0, 2, 1)):
+            assert await b.access(*acc[:2], write=acc[2], data=acc[3], priv=acc[6]) == (
+                SLVERR, 0)
+        assert await b.read(2, "FIFO_STATUS", 0) == (SLVERR, 0)  # not an endpoint
+        assert await b.read_ok(2, "FIFO_STATUS", 0, priv=True) == fifo_status(1)
+        for k in range(3):
+            assert await b.read_ok(k, "FIFO_ERROR") == 0
+        assert await b.read_ok(1, "FIFO_DATA", 0) == 7
+    run(PF, body)
+
+
+def test_fifo_thresholds_raise_irq():
+    async def body(b):
+        await b.connect(0, 0, 1)
+        thresh = REGMAP["FIFO_THRESH"]
+        assert await b.write(0, "FIFO_THRESH", 0, thresh.compose({"SEND": 1, "RECV": 2})) == (
+            SLVERR, 0)  # privileged
+        assert await b.write(0, "FIFO_THRESH", 0, thresh.compose({"RECV": 4}), priv=True) == (
+            SLVERR, 0)  # limit: below fifo_depth
+        await b.write_ok(0, "FIFO_THRESH", 0, thresh.compose({"SEND": 1, "RECV": 2}), priv=True)
+        await b.write_ok(1, "FIFO_RX_ENABLE", data=0b1)
+        await b.write_ok(0, "FIFO_TX_ENABLE", data=0b1)
+        for word in range(2):
+            await b.write_ok(0, "FIFO_DATA", 0, word)
+        assert b.irq() == 0 and await b.read_ok(1, "FIFO_RX_PENDING") == 0
+        await b.write_ok(0, "FIFO_DATA", 0, 2)  # level 2 -> 3: above RECV
+        assert b.irq() == 0b010
+        assert await b.read_ok(1, "FIFO_RX_STATUS") == 0b1
+        await b.write_ok(1, "FIFO_RX_PENDING", data=0b1)
+        assert b.irq() == 0
+        await b.read_ok(1, "FIFO_DATA", 0)  # 3 -> 2
+        assert b.irq() == 0
+        await b.read_ok(1, "FIFO_DATA", 0)  # 2 -> 1: down to SEND
+        assert b.irq() == 0b001
+        assert await b.read_ok(0, "FIFO_TX_PENDING") == 0b1
+        assert await b.read_ok(1, "FIFO_TX_PENDING") == 0
+        await b.read_ok(1, "FIFO_DATA", 0)  # 1 -> 0: no crossing
+        await b.write_ok(0, "FIFO_TX_PENDING", data=0b1)
+        assert b.irq() == 0
+        await b.seq(send(0, 0, 3), send(0, 0, 4), recv(1, 0))  # 2 -> 1 again
+        assert await b.read_ok(0, "FIFO_TX_PENDING") == 0b1
+        # agent reset clears the agent's FIFO interrupt state
+        await b.write_ok(2, "AGENT_CTRL", 0, 1, priv=True)
+        await b.tick(3)
+        assert [await b.read_ok(0, n) for n in ("FIFO_TX_PENDING", "FIFO_TX_ENABLE")] == [0, 0]
+    run(PF, body)
+
+
+def test_fifo_flush_counts_dropped():
+    """CHANNEL_RESET and an endpoint's AGENT_CTRL.RESET flush both FIFOs of the channel and
+    add the words left to DROPPED; a send or receive in the cycle the flush acts comes first."""
+    async def body(b):
+        await b.connect(0, 0, 1)
+        await b.connect(2, 2, 2)
+        for word in range(3):
+            await b.write_ok(0, "FIFO_DATA", 0, word)
+        await b.write_ok(1, "FIFO_DATA", 1, 9)
+        await b.write_ok(2, "FIFO_DATA", 4, 5)
+        await b.write_ok(0, "CHANNEL_RESET", data=0, priv=True)
+        assert await b.read_ok(0, "FIFO_STATUS", 0) == fifo_status(0, dropped=3)
+        assert await b.read_ok(0, "FIFO_STATUS", 1) == fifo_status(0, dropped=1)
+        assert await b.read_ok(2, "FIFO_STATUS", 4) == fifo_status(1)  # other channel kept
+        assert await b.read_ok(0, "EPOCH", 0) == 1
+        # the send in the flush's cycle is dropped with it
+        await b.write_ok(0, "FIFO_DATA", 0, 1)
+        assert await b.seq(Bench.op(0, "CHANNEL_RESET", write=True, data=0, priv=True),
+                           send(0, 0, 2)) == [(OKAY, 0), (OKAY, 0)]
+        assert await b.read_ok(0, "FIFO_STATUS", 0) == fifo_status(0, dropped=5)
+        # the receive in the flush's cycle is delivered, not counted as dropped
+        await b.seq(send(0, 0, 3), send(0, 0, 4))
+        assert await b.seq(Bench.op(0, "CHANNEL_RESET", write=True, data=0, priv=True),
+                           recv(1, 0)) == [(OKAY, 0), (OKAY, 3)]
+        assert await b.read_ok(0, "FIFO_STATUS", 0) == fifo_status(0, dropped=6)
+        # agent reset of an endpoint
+        await b.write_ok(0, "FIFO_DATA", 0, 7)
+        await b.write_ok(2, "AGENT_CTRL", 1, 1, priv=True)
+        await b.tick()
+        assert await b.read_ok(0, "FIFO_STATUS", 0) == fifo_status(0, dropped=7)
+        assert await b.read_ok(2, "FIFO_STATUS", 4) == fifo_status(1)
+    run(PF, body)
+
+
+def test_fifo_exclusive_is_plain_and_okay():
+    async def body(b):
+        await b.connect(0, 0, 1)
+        assert await b.write(0, "FIFO_DATA", 0, 0x5A, lock=True) == (OKAY, 0)
+        assert await b.read(1, "FIFO_DATA", 0, lock=True) == (OKAY, 0x5A)
+        assert await b.read_ok(0, "FIFO_STATUS", 0) == fifo_status(0)
+    run(PF, body)

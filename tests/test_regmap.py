@@ -22,7 +22,7 @@ from ioc_defs.regmap import (
 )
 from rtl import regmap_gen
 
-MAX = IocParams(n_agents=16, n_channels=32, n_watchdogs=8)
+MAX = IocParams(n_agents=16, n_channels=32, n_watchdogs=8, fifo_depth=256)
 SMALL = IocParams(n_agents=1, n_channels=1, n_watchdogs=0)
 
 
@@ -69,11 +69,14 @@ def test_offsets_do_not_depend_on_parameters():
     assert small.items() <= big.items()
     assert len(big) == sum(r.max_count for r in REGMAP)  # the maxima fill every array
     assert ("WDOG_CTRL", 0) not in small and ("CH_CFG", 1) not in small
+    # the message FIFOs' registers exist only with fifo_depth > 0
+    assert not any(name.startswith("FIFO_") for name, _ in small)
+    assert ("FIFO_ERROR", 0) in big and ("FIFO_DATA", 63) in big
 
 
 def test_arrays_sized_for_the_maxima():
     assert {a: a.max_count for a in ArrayOf} == {
-        ArrayOf.CHANNELS: 32, ArrayOf.AGENTS: 16, ArrayOf.WATCHDOGS: 8}
+        ArrayOf.CHANNELS: 32, ArrayOf.AGENTS: 16, ArrayOf.WATCHDOGS: 8, ArrayOf.FIFOS: 64}
     for reg in REGMAP:
         if reg.array is not None:
             lo, hi = reg.index_bits

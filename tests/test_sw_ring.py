@@ -1,13 +1,17 @@
-"""The three ring variants: the paper's Fig. 3 replayed, every interleaving of a small
-configuration, and random schedules with preemption and ``resv_clear`` pulses."""
+"""The ring variants: the paper's Fig. 3 replayed, every interleaving of a small
+configuration, and random schedules with preemption and ``resv_clear`` pulses. ``hwfifo`` runs
+on the reference register block's message FIFO."""
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ioc_defs.regmap import REGMAP
 from sw_model.checkers import check_delivery, check_linearizable, ring_operations
+from sw_model.cpu import BusError
 from sw_model.explore import explore, narrate
 from sw_model.history import producer_message
+from sw_model.ring import VARIANTS, HwFifoRing
 from sw_model.sched import Pulse, RandomPolicy, ReplayPolicy, ScriptPolicy
 from sw_model.workload import RingWorkload
 
@@ -32,7 +36,7 @@ def test_fig3_naive_loses_a_message_and_the_checker_reports_it(single_core):
     assert check_linearizable(ring_operations(history, 0), capacity=2) is None
 
 
-@pytest.mark.parametrize("variant", ["lockfree", "locked"])
+@pytest.mark.parametrize("variant", ["lockfree", "locked", "hwfifo"])
 @pytest.mark.parametrize("single_core", [True, False], ids=["single-core", "dual-core"])
 def test_fig3_lockfree_and_locked_deliver_everything(variant, single_core):
     workload = RingWorkload(variant, producers=2, messages=1, single_core=single_core)
@@ -89,13 +93,14 @@ def test_exhaustive_naive_has_counterexamples_and_prints_the_smallest(single_cor
 
 
 @settings(max_examples=60, deadline=None)
-@given(variant=st.sampled_from(["lockfree", "locked"]), seed=st.integers(0, 2**32),
+@given(variant=st.sampled_from(["lockfree", "locked", "hwfifo"]), seed=st.integers(0, 2**32),
        single_core=st.booleans(), switch=st.floats(0.05, 1.0), pulse=st.floats(0.0, 0.3),
-       producers=st.integers(1, 3), depth=st.sampled_from([2, 4]))
+       producers=st.integers(1, 3), depth=st.sampled_from([2, 4]),
+       slot_words=st.sampled_from([1, 2]))
 def test_random_schedules_with_preemption_and_pulses(variant, seed, single_core, switch, pulse,
-                                                     producers, depth):
+                                                     producers, depth, slot_words):
     workload = RingWorkload(variant, producers=producers, messages=3, depth=depth,
-                            single_core=single_core)
+                            single_core=single_core, slot_words=slot_words)
     n_agents = workload.params.n_agents
     runner, history = workload.build()
     policy = RandomPolicy(seed, switch_rate=switch, pulse_rate=pulse, n_agents=n_agents)
@@ -108,6 +113,38 @@ def test_random_schedules_with_preemption_and_pulses(variant, seed, single_core,
     again.run(ReplayPolicy(runner.trace))
     assert history_again.events == history.events
     assert again.system.memory.state_key() == runner.system.memory.state_key()
+
+
+class _UnframedFifo(HwFifoRing):
+    """hwfifo without its lock: the words of two producers' messages may interleave."""
+
+    async def enqueue(self, port, ring, words, owner=0):
+        if await self._level(port, ring) > (ring.depth - 1) * ring.slot_words:
+            return False
+        try:
+            for word in words:
+                await port.reg_write(REGMAP["FIFO_DATA"].address(ring.fifo), word)
+        except BusError:  # another producer filled it: the message is cut short
+            return False
+        return True
+
+
+def test_hwfifo_without_framing_tears_messages_and_the_checker_reports_it(monkeypatch):
+    """The negative control of hwfifo's lock: a producer preempted between the two words of
+    its message lets another's words in between, and the delivery checker flags the torn
+    messages; with the lock the same schedules deliver everything."""
+    workload = RingWorkload("hwfifo", producers=2, messages=3, depth=4, single_core=True)
+    caught = 0
+    for seed in range(20):
+        runner, history = workload.build()
+        runner.run(RandomPolicy(seed, switch_rate=0.6), max_steps=20_000)
+        assert check_delivery(history).ok
+        with monkeypatch.context() as patch:
+            patch.setitem(VARIANTS, "hwfifo", _UnframedFifo())
+            runner, history = workload.build()
+            runner.run(RandomPolicy(seed, switch_rate=0.6), max_steps=20_000)
+        caught += not check_delivery(history).ok
+    assert caught >= 5, caught
 
 
 @settings(max_examples=30, deadline=None)
@@ -133,11 +170,15 @@ def test_random_pulses_make_lockfree_retry_but_not_fail():
     assert check_delivery(history).ok
 
 
-def test_full_ring_gives_busy_and_overwrites_nothing():
-    workload = RingWorkload("lockfree", producers=1, messages=3, depth=2)
+@pytest.mark.parametrize("variant", ["lockfree", "hwfifo"])
+def test_full_ring_gives_busy_and_overwrites_nothing(variant):
+    workload = RingWorkload(variant, producers=1, messages=3, depth=2)
     runner, history = workload.build()
     runner.run(ScriptPolicy([("P0", "*"), ("C", "*")], then=RandomPolicy(0)))
     kinds = [e.kind for e in history if e.thread == "P0"]
     assert kinds[:6] == ["send", "enq", "send", "enq", "send", "busy"]
     delivered = [e.msg for e in history if e.kind == "deliver"]
     assert delivered == [producer_message(0, k) for k in range(3)]
+    if variant == "hwfifo":  # the FIFO drained, nothing flushed
+        regs = runner.system.regblock
+        assert regs.fifo_dropped == [0, 0] and not any(regs.fifo)

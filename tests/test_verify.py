@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 import verify.__main__ as verify_main
+from cosim.regress import CONFIGS
 from ioc_defs.axi import AxiBurst, AxiResp
 from ioc_defs.params import REG_BASE, IocParams
 from ioc_defs.regmap import REGMAP
@@ -203,11 +204,17 @@ REDUCED = {"cosim.suite_fuzz": {"IOC_FUZZ_ACCESSES": "500"},
            "cosim.suite_reset": {}}
 
 
+#: The regression's configuration with message FIFOs, for the fuzz.
+FIFO_CONFIG = next(p for p in CONFIGS if p.fifo_depth)
+
+
 @pytest.mark.cosim
 @pytest.mark.parametrize("sim", SIMULATORS)
-@pytest.mark.parametrize("suite", list(REDUCED))
-def test_verify_suite(suite, sim):
-    passed, failed, results = run(IocParams(), sim, suite, seed=1, env=REDUCED[suite])
+@pytest.mark.parametrize("suite, params", [(suite, IocParams()) for suite in REDUCED] +
+                         [("cosim.suite_fuzz", FIFO_CONFIG)],
+                         ids=lambda v: v.name() if isinstance(v, IocParams) else v)
+def test_verify_suite(suite, params, sim):
+    passed, failed, results = run(params, sim, suite, seed=1, env=REDUCED[suite])
     assert failed == 0, f"{failed} cocotb test(s) failed: see {results.parent / 'sim.log'}"
     assert passed > 0
     metrics = read_metrics(results)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ioc_defs.params import IocParams
 
-from . import arbiter, axi, llsc, mailbox, progress, subsystem
+from . import arbiter, axi, llsc, mailbox, msgfifo, progress, subsystem
 from .core import FormalTop
 
 __all__ = ["Group", "GROUPS", "group"]
@@ -20,7 +20,8 @@ class Group:
     """A property module on one DUT configuration, with the runs that establish it.
 
     ``prove_depth`` is the k of the k-induction (also the depth of its base case, so a seeded
-    bug must show within it); ``cover_depth`` the bound of the cover search.
+    bug must show within it), or the bound of a bounded proof (``mode="bmc"``: every trace of
+    that many cycles); ``cover_depth`` the bound of the cover search.
     """
     name: str
     what: str
@@ -31,6 +32,7 @@ class Group:
     prove_depth: int
     cover_depth: int
     shown: tuple = ("n_agents", "shm_bytes", "granule_log2")   # parameters that matter here
+    mode: str = "prove"         # "prove" (k-induction) or "bmc" (bounded)
 
     def top(self, bug=None):
         return FormalTop(self.make_dut(self.params, bug), self.properties)
@@ -52,6 +54,9 @@ _HOLD2 = IocParams(n_agents=2, shm_bytes=64, granule_log2=4, resv_hold_cycles=4)
 _HOLD3 = IocParams(n_agents=3, shm_bytes=64, granule_log2=4, resv_hold_cycles=5)
 _HOLD_SHOWN = ("n_agents", "shm_bytes", "granule_log2", "resv_hold_cycles")
 _MBOX_SHOWN = ("n_agents", "n_channels", "n_watchdogs", "agent_rst_cycles")
+_FIFO = IocParams(n_agents=2, n_channels=1, shm_bytes=64, n_watchdogs=0, agent_rst_cycles=2,
+                  fifo_depth=2)
+_FIFO_SHOWN = ("n_agents", "n_channels", "fifo_depth")
 _AXI_SHOWN = ("id_width", "shm_bytes")
 
 GROUPS = (
@@ -93,6 +98,18 @@ GROUPS = (
     Group("ioc_mailbox_3agents", "IPI controller, 3 agents, 3 channels", _MBOX3,
           mailbox.MailboxProperties, mailbox.make_dut, ("doorbell_from_anyone",),
           prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
+    Group("msg_fifo", "Message FIFOs against a bus-level ghost: level = sent - received - "
+          "dropped, exact DROPPED, empty/full, OKAY exactly for accepted sends and receives "
+          "(refused ones change nothing), sticky errors and thresholds exact, irq = OR(status)",
+          _FIFO, msgfifo.FifoProperties, msgfifo.make_dut,
+          ("receive_keeps_word", "send_when_full", "flush_not_counted",
+           "agent_reset_keeps_words", "send_threshold_late", "error_on_any_refusal"),
+          prove_depth=10, cover_depth=10, shown=_FIFO_SHOWN),
+    Group("msg_fifo_data", "Message FIFO words: a followed word is received once, in its "
+          "place, intact, unless a flush dropped it (bounded: the words are in block RAM)",
+          _FIFO, msgfifo.FifoDataProperties, msgfifo.make_dut,
+          ("no_read_forwarding", "receive_keeps_word"), prove_depth=14, cover_depth=14,
+          shown=_FIFO_SHOWN, mode="bmc"),
     Group("axi_frontend", "AXI front end: one answer per request, in order, right ID/LAST; "
           "handshake rules; each beat's address, size, exclusive flag and region", _AXI,
           axi.AxiFrontEndProperties, axi.make_dut,

@@ -18,10 +18,10 @@ from rtl.ioc_mailbox import IocMailbox
 
 from .core import Mutation, Past, PropertySet
 
-__all__ = ["MailboxProperties", "make_dut", "BUGS"]
+__all__ = ["MailboxProperties", "StageE", "make_dut", "BUGS"]
 
 
-class _InE:
+class StageE:
     """The access the mailbox performs this cycle (stage E): its ``bus`` inputs one cycle ago,
     kept by the property module itself; ``r_data`` and ``resp`` are the DUT's, valid in the
     cycle after E as before."""
@@ -86,7 +86,7 @@ class MailboxProperties(Elaboratable):
         ps.assume(m, "agent index in range", d.bus.agent < na)
         # The properties below are about the access in E, where the state changes; the same
         # environment holds for it (asserted, so that induction may start from it).
-        bus = _InE(m, d.bus)
+        bus = StageE(m, d.bus)
         ps.assert_(m, "E: accesses are in the register window",
                    ~bus.valid | (bus.addr[top_bits:] == REG_BASE >> top_bits))
         ps.assert_(m, "E: agent index in range", bus.agent < na)
