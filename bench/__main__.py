@@ -10,6 +10,9 @@ PNG plots beside them:
   library against the Verilated RTL, no Python in the loop);
 - the FPGA figures from ``make synth``'s out-of-context reports (the builds are run when their
   report is missing or older than the RTL);
+- the LL/SC forward-progress comparison: the contended throughput cases (4 producers, lock-free
+  and locked, with and without preemption) again on the same configuration with the window
+  off (``resv_hold_cycles=0``), beside the default window's figures;
 - the real cores: the streaming scenarios of :mod:`soc` (two CV32E40X running the C library
   on the Verilated SoC), message latency and throughput per ring variant, beside the figures
   of the Python guests above.
@@ -25,7 +28,7 @@ import json
 import platform
 import subprocess
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -37,6 +40,7 @@ from soc.run import scenarios as soc_scenarios
 from testbench.amaranth_link import drive
 from testbench.bench_workload import (
     BENCH_PARAMS,
+    MAX_PRODUCERS,
     THROUGHPUT_DEPTH,
     THROUGHPUT_SLOT_WORDS,
     LatencyCase,
@@ -69,9 +73,17 @@ def make_plan(quick):
             "preempt_cycles": list(throughput[0].preempt_cycles)}
 
 
-def _suite(sim, plan_file, test_filter=None):
+def holds_off_plan(plan):
+    """The plan's contended throughput cases (every producer, the LL/SC variants), to run again
+    with the forward-progress window off."""
+    return {**plan, "throughput": [c for c in plan["throughput"]
+                                   if c["variant"] in ("lockfree", "locked")
+                                   and c["producers"] == MAX_PRODUCERS]}
+
+
+def _suite(sim, plan_file, test_filter=None, params=BENCH_PARAMS):
     name = "bench" if test_filter is None else f"bench-{test_filter}"
-    passed, failed, xml = run(BENCH_PARAMS, sim, "cosim.suite_bench", test_filter=test_filter,
+    passed, failed, xml = run(params, sim, "cosim.suite_bench", test_filter=test_filter,
                               env={"IOC_BENCH_PLAN": str(plan_file)}, name=name)
     if failed:
         bad = [c["name"] for c in summarize(xml) if c["result"] != "PASS"]
@@ -163,6 +175,11 @@ def main(argv=None):
 
     print("bench: cycle measurements (Verilator)", flush=True)
     rows = _suite("verilator", plan_file)
+    print("bench: the contended cases with the forward-progress window off", flush=True)
+    off_file = out / "plan-holds-off.json"
+    off_file.write_text(json.dumps(holds_off_plan(plan), indent=1))
+    off_rows = _suite("verilator", off_file, "throughput",
+                      params=replace(BENCH_PARAMS, resv_hold_cycles=0))
     speed = []
     for sim in ("icarus", "verilator"):
         print(f"bench: simulation speed ({sim})", flush=True)
@@ -183,7 +200,7 @@ def main(argv=None):
     print("bench: real cores (the SoC's streaming scenarios)", flush=True)
     real = _real_cores(args.quick)
 
-    report = build_report(_meta(args.quick), rows, speed, fpga, plan, real)
+    report = build_report(_meta(args.quick), rows, speed, fpga, plan, real, off_rows)
     report["plots"] = plot(report, out)
     markdown = render_markdown(report, report["plots"])
     (out / "report.json").write_text(json.dumps(report, indent=1))

@@ -15,7 +15,10 @@ __all__ = ["stats", "build_report", "render_markdown", "plot", "check_complete",
 
 #: Top-level sections of ``report.json``, in the order ``report.md`` presents them.
 SECTIONS = ("transactions", "doorbell_irq", "latency", "throughput", "speed", "fpga",
-            "real_cores")
+            "real_cores", "progress")
+#: The forward-progress goal: every producer's worst message latency at most this many times
+#: the run's p99.
+WORST_OVER_P99_GOAL = 2
 _STATS = ("min", "median", "p99", "max", "mean")
 
 
@@ -32,13 +35,15 @@ def _config(case):
     return "single-core" if case["single_core"] else "dual-core"
 
 
-def build_report(meta, rows, speed, fpga, plan, real_cores):
+def build_report(meta, rows, speed, fpga, plan, real_cores, holds_off_rows):
     """The report as a JSON-able dict.
 
     ``rows`` are the suite's metric rows; ``speed`` the simulation-speed rows (one per
     simulator, Icarus first); ``fpga`` the out-of-context synthesis reports; ``plan`` the cases
     that were run; ``real_cores`` the SoC's streaming figures, one row per variant (each gets
-    the Python guests' figures of the same variant and slot size beside it).
+    the Python guests' figures of the same variant and slot size beside it);
+    ``holds_off_rows`` the suite's throughput rows of some of the plan's cases run again with
+    the forward-progress window off (each set beside the same case with the window on).
     """
     by_kind = {}
     for row in rows:
@@ -71,8 +76,7 @@ def build_report(meta, rows, speed, fpga, plan, real_cores):
         return next((r for r in latency if r["variant"] == variant and r["words"] == words
                      and r["config"] == "dual-core"), None)
 
-    throughput = []
-    for r in by_kind["throughput"]:
+    def throughput_row(r):
         case = r["case"]
         s = stats(r["latency"])
         ref = isolated(case["variant"], plan["throughput_words"])
@@ -87,7 +91,19 @@ def build_report(meta, rows, speed, fpga, plan, real_cores):
                "producer_sc_fail": r["hw"]["SC_FAIL_COUNT"][:case["producers"]],
                "isolated": ref["to_delivery"]["median"] if ref else None}
         row["ratio_isolated"] = s["median"] / row["isolated"] if ref else None
-        throughput.append(row)
+        row["worst_over_p99"] = max(row["producer_max"]) / s["p99"]
+        return row
+
+    throughput = [throughput_row(r) for r in by_kind["throughput"]]
+    window = meta["params"]["resv_hold_cycles"]
+    progress = []
+    for r in holds_off_rows:
+        off = throughput_row(r)
+        key = (off["variant"], off["producers"], off["preempt"])
+        (on,) = [t for t in throughput if (t["variant"], t["producers"], t["preempt"]) == key]
+        for w, row in ((0, off), (window, on)):
+            progress.append({**row, "window": w,
+                             "goal_met": row["worst_over_p99"] <= WORST_OVER_P99_GOAL})
 
     def single_producer(variant):
         return next((r for r in throughput if r["variant"] == variant and r["producers"] == 1
@@ -108,7 +124,7 @@ def build_report(meta, rows, speed, fpga, plan, real_cores):
             "doorbell_irq": {"from_request": db["from_request"],
                              "from_response": db["from_response"]},
             "latency": latency, "throughput": throughput, "speed": speed, "fpga": fpga,
-            "real_cores": real}
+            "real_cores": real, "progress": progress}
 
 
 def _fmt(x, digits=1):
@@ -253,6 +269,20 @@ def render_markdown(report, plots):
                     r["messages"], _fmt(r["model_latency"], 0),
                     _fmt(r["model_per_kcycle"], 2), _fmt(r["sim_cycles_per_s"], 0)]
                    for r in report["real_cores"]])
+    out += ["", "## 8. Forward progress: the LL/SC window on and off", "",
+            "The contended cases of table 3 (every producer on one ring) run twice on the same "
+            "configuration: with the window off (`resv_hold_cycles=0`, the plain monitor) and "
+            f"with the default window. Goal: every producer's worst message latency at most "
+            f"{WORST_OVER_P99_GOAL}x the run's p99 (*worst / p99*). *Per producer*: its worst "
+            "latency and its failed SCs (the hardware counters).", ""]
+    out += _table(["variant", "producers", "preempt", "window", "msg/1000 cyc", "p99", "max",
+                   "worst / p99", "goal met", "per producer: max", "per producer: SC fail"],
+                  [[r["variant"], r["producers"], _fmt(r["preempt"]), r["window"],
+                    _fmt(r["per_kcycle"], 2), _fmt(r["latency"]["p99"], 0),
+                    _fmt(r["latency"]["max"], 0), _fmt(r["worst_over_p99"], 2),
+                    _fmt(r["goal_met"]), " / ".join(map(str, r["producer_max"])),
+                    " / ".join(map(str, r["producer_sc_fail"]))]
+                   for r in report["progress"]])
     out += ["", "## Plots", ""]
     out += [f"![{title}]({Path(path).name})" for title, path in plots.items()]
     out.append("")
@@ -335,6 +365,13 @@ def check_complete(report, markdown):
     got = {(r["variant"], r["producers"], r["preempt"]) for r in report["throughput"]}
     want = {(c["variant"], c["producers"], c["preempt"]) for c in plan["throughput"]}
     assert got == want, f"throughput cases missing: {want - got}"
+    got = {(r["variant"], r["producers"], r["preempt"], r["window"]) for r in report["progress"]}
+    want = {(c["variant"], c["producers"], c["preempt"], w) for c in plan["throughput"]
+            if (c["variant"], c["producers"]) in {(r["variant"], r["producers"])
+                                                  for r in report["progress"]}
+            for w in (0, report["meta"]["params"]["resv_hold_cycles"])}
+    assert got == want and len({w for *_, w in got}) == 2, \
+        f"forward-progress cases missing: {want - got}"
     assert {s["simulator"] for s in report["speed"]} == {"icarus", "verilator", "amaranth",
                                                           "native"}
     for r in report["latency"]:
@@ -359,5 +396,5 @@ def check_complete(report, markdown):
         assert Path(path).stat().st_size > 0, path
     for n, title in enumerate(("Transactions", "End-to-end message latency", "Throughput",
                                "Message latency under load", "Simulation speed", "FPGA",
-                               "Real cores"), 1):
+                               "Real cores", "Forward progress"), 1):
         assert f"## {n}. {title}" in markdown, f"report.md lacks section {n}: {title}"

@@ -10,7 +10,8 @@ import enum
 from .params import DATA_WIDTH, Region
 
 __all__ = ["AxiBurst", "AxiResp", "WORD_BYTES", "WORD_SIZE", "ERROR_RESPONSES",
-           "AXI_SIGNALS", "axi_members", "exclusive_supported", "burst_malformed", "burst_last",
+           "AXI_SIGNALS", "axi_members", "exclusive_supported", "monitor_op", "burst_malformed",
+           "burst_last",
            "burst_error"]
 
 
@@ -69,6 +70,17 @@ def exclusive_supported(single, size, addr):
     burst (``single``: ``AxLEN == 0``) of one full-width, aligned word. Any other exclusive is
     answered OKAY, sets no reservation and, if a write, writes nothing."""
     return single & (size == WORD_SIZE) & (addr % WORD_BYTES == 0)
+
+
+def monitor_op(write, lock, excl):
+    """What a granted beat to shared RAM is to the LL/SC monitor (SPEC §3.3), from its direction,
+    ``AxLOCK`` and ``excl`` (``AxLOCK`` and :func:`exclusive_supported`): the flags ``(ll, sc,
+    store, clear)``, at most one set. An LL is a supported exclusive read, an SC a supported
+    exclusive write, a store a plain write; an unsupported exclusive write writes nothing and
+    clears its agent's reservation (a clear pulse); a read that is no LL leaves the monitor
+    alone."""
+    read, plain, unsupported = write == 0, lock == 0, excl == 0
+    return read & excl, write & excl, write & plain, write & lock & unsupported
 
 
 def burst_malformed(burst, size):

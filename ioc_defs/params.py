@@ -68,8 +68,9 @@ class IocParams:
     resv_hold_cycles : int
         LL/SC forward-progress window, 0 (off) to 255: for this many cycles after an LL that
         is granted a *hold*, other agents' writes to its granule wait, so that the agent's SC
-        within the window succeeds (SPEC §3.3, README "Forward progress"). 0 gives the plain
-        monitor, under which an agent can fail every SC.
+        within the window succeeds (SPEC §3.3, README "Forward progress"). The default, 32,
+        covers an SC issued up to 25 cycles after its LL's answer with 2 agents (W - n - 5).
+        0 gives the plain monitor, under which an agent can fail every SC.
     fifo_depth : int
         Depth in 32-bit words of each hardware message FIFO (one per channel and direction,
         SPEC 3.5): 0 (no FIFOs, the default: the default configuration keeps its area and
@@ -89,7 +90,7 @@ class IocParams:
     id_width: int = 4
     n_watchdogs: int = 2
     agent_rst_cycles: int = 16
-    resv_hold_cycles: int = 0
+    resv_hold_cycles: int = 32
     fifo_depth: int = 0
 
     def __post_init__(self):

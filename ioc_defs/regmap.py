@@ -22,7 +22,7 @@ __all__ = [
     "RESP_OKAY", "RESP_SLVERR", "ID_MAGIC", "VERSION_MAJOR", "VERSION_MINOR", "EPOCH_WIDTH",
     "EPOCH_MASK", "FIFO_LEVEL_WIDTH", "FIFO_THRESHOLD_WIDTH", "FIFO_DROPPED_WIDTH",
     "Access", "Check", "Event", "ArrayOf", "Field", "Register", "BadAccess", "RegisterMap",
-    "REGMAP", "BAD_ACCESSES",
+    "REGMAP", "BAD_ACCESSES", "configuration_fields",
 ]
 
 #: AXI response codes the register block gives (it never answers EXOKAY or DECERR).
@@ -32,7 +32,7 @@ RESP_SLVERR = 2
 #: Constant identification of the block (``ID.MAGIC``) and its register-map version.
 ID_MAGIC = 0x10C5
 VERSION_MAJOR = 1
-VERSION_MINOR = 1
+VERSION_MINOR = 2
 
 #: Width of a channel epoch (it wraps around).
 EPOCH_WIDTH = 16
@@ -354,6 +354,13 @@ _REGISTERS = (
         _f("AGENT_RST_CYCLES", 0, 8, R, "cycles agent_rst[k] stays high after AGENT_CTRL.RESET",
            reset=None),
     )),
+    Register("LLSC_CFG", 0x04C, "LL/SC forward progress (build-time parameters, SPEC 3.3): the "
+             "hold window and the most cycles any access waits for its grant because of it.", (
+        _f("HOLD_CYCLES", 0, 8, R, "resv_hold_cycles W: an LL's hold lasts at most W cycles "
+           "(0: no holds)", reset=None),
+        _f("GRANT_WAIT", 16, 10, R, "grant_wait_bound: n_agents - 1 without holds, "
+           "W + 2 * n_agents with them", reset=None),
+    )),
     Register("WHOAMI", 0x010, "Who is calling: the caller's agent (port) index and privilege.", (
         _f("AGENT", 0, 4, R, "index of the agent that made this read", reset=None),
         _f("PRIV", 8, 1, R, "1 if this read was privileged (AxPROT[0])", reset=None),
@@ -627,3 +634,19 @@ class RegisterMap:
 
 #: The register map of the IOC mailbox + IPI controller.
 REGMAP = RegisterMap(_REGISTERS)
+
+
+def configuration_fields(params):
+    """``{register name: {field name: int}}`` of the registers that read the build-time
+    configuration (identification and discovery), for the gateware and the reference model."""
+    p = params
+    return {
+        "ID": {"VERSION_MINOR": VERSION_MINOR, "VERSION_MAJOR": VERSION_MAJOR,
+               "MAGIC": ID_MAGIC},
+        "CONFIG": {"N_AGENTS": p.n_agents, "N_CHANNELS": p.n_channels,
+                   "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2,
+                   "FIFO_DEPTH_LOG2": max(p.fifo_depth.bit_length() - 1, 0)},
+        "SHM_SIZE": {"BYTES": p.shm_bytes},
+        "RST_CFG": {"AGENT_RST_CYCLES": p.agent_rst_cycles},
+        "LLSC_CFG": {"HOLD_CYCLES": p.resv_hold_cycles, "GRANT_WAIT": p.grant_wait_bound},
+    }

@@ -382,13 +382,8 @@ class IocMailbox(wiring.Component):
             return Cat(bits)
 
         table = {
-            "ID": lambda i: {"VERSION_MINOR": regmap.VERSION_MINOR,
-                             "VERSION_MAJOR": regmap.VERSION_MAJOR, "MAGIC": regmap.ID_MAGIC},
-            "CONFIG": lambda i: {"N_AGENTS": p.n_agents, "N_CHANNELS": p.n_channels,
-                                 "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2,
-                                 "FIFO_DEPTH_LOG2": max(p.fifo_depth.bit_length() - 1, 0)},
-            "SHM_SIZE": lambda i: {"BYTES": C(p.shm_bytes, 32)},
-            "RST_CFG": lambda i: {"AGENT_RST_CYCLES": p.agent_rst_cycles},
+            **{name: (lambda i, fields=fields: fields)
+               for name, fields in regmap.configuration_fields(p).items()},
             "WHOAMI": lambda i: {"AGENT": agent, "PRIV": e.priv},
             "IRQ_STATUS": lambda i: {"IRQ": self.irq},
             "CYCLE_LO": lambda i: {"COUNT": s.cycle[:32]},

@@ -6,7 +6,7 @@ from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from ioc_defs import probes
-from ioc_defs.axi import AxiResp
+from ioc_defs.axi import AxiResp, monitor_op
 from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, IocParams, Region
 
 from .access import AccessSignature, absolute, offset_bits
@@ -154,10 +154,10 @@ class IocSubsystem(wiring.Component):
             granule = fe.req.addr[glo:ghi]
             req_same = Cat(Mux(monitor.granule_set[i], x_granule == granule,
                                monitor.resv_granule[i] == granule) for i in range(n))
+            _, req_sc, req_store, _ = monitor_op(fe.req.write, fe.req.lock, fe.req.excl)
             m.d.comb += [
                 monitor.req_valid[k].eq(fe.req.valid),
-                monitor.req_write[k].eq((fe.req.region == Region.SHM) & fe.req.write &
-                                        (~fe.req.lock | fe.req.excl)),
+                monitor.req_write[k].eq((fe.req.region == Region.SHM) & (req_sc | req_store)),
                 monitor.req_same[k].eq(req_same),
                 monitor.req_x_same[k].eq(x_granule == granule),
             ]
@@ -197,16 +197,17 @@ class IocSubsystem(wiring.Component):
         # An unsupported exclusive write (a burst, a narrow or misaligned beat) is a failed SC
         # (SPEC §3.3): it writes nothing, and clears its agent's reservation as a clear does,
         # so an SC after it cannot succeed on a reservation taken before it.
+        x_ll, x_sc, x_store, x_unsupported = monitor_op(x.write, x.lock, x.excl)
         unsupported_sc = Signal(n, name="unsupported_sc")
         for k in range(n):
-            m.d.comb += unsupported_sc[k].eq(to_shm & x.write & x.lock & ~x.excl & (x.agent == k))
+            m.d.comb += unsupported_sc[k].eq(to_shm & x_unsupported & (x.agent == k))
         m.d.comb += [
             monitor.valid.eq(to_shm),
             monitor.agent.eq(x.agent),
             monitor.addr.eq(x.addr),
-            monitor.ll.eq(~x.write & x.excl),
-            monitor.sc.eq(x.write & x.excl),
-            monitor.store.eq(x.write & ~x.lock),
+            monitor.ll.eq(x_ll),
+            monitor.sc.eq(x_sc),
+            monitor.store.eq(x_store),
             monitor.same_granule.eq(x_same),
             monitor.clear.eq(self.resv_clear | self.agent_rst | unsupported_sc),
             rd_port.addr.eq(word),

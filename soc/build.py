@@ -150,13 +150,14 @@ def _build_firmware(name, sources, defines, out, library):
     return image
 
 
-def build_simulator(*, patches=PATCHES, jobs=2):
+def build_simulator(*, patches=PATCHES, params=memmap.PARAMS, jobs=2):
     """Build (or reuse) the Verilated SoC with the core patched by ``patches`` (default: all of
-    :data:`~soc.core.PATCHES`); returns the path of its executable."""
-    variant = variant_name(patches)
+    :data:`~soc.core.PATCHES`) around the IOC configured by ``params``; returns the path of its
+    executable."""
+    variant = f"{variant_name(patches)}-{params.name()}"
     with _locked(f"sim-{variant}"):  # one build per variant at once
         files, include = core_sources(patches=patches)
-        soc_v = verilog.convert(SocTop(), name=TOP_NAME, emit_src=False)
+        soc_v = verilog.convert(SocTop(params), name=TOP_NAME, emit_src=False)
         hdl = [_HDL / "soc_cv32e40x.sv", _HDL / "soc_ram.sv"]
         simulator_env()
         verilator_bin = Path(os.environ["VERILATOR_ROOT"]) / "bin" / "verilator"

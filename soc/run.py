@@ -2,12 +2,15 @@
 
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from ioc_defs.params import IocParams
 
 from .build import FIRMWARE_DIR, build_firmware, build_simulator
 from .check import Verdict, judge
 from .core import PATCHES
+from .memmap import PARAMS
 
 __all__ = ["RunResult", "run_program", "Scenario", "ScenarioRun", "VARIANTS", "FAULTS",
            "scenarios", "run_scenarios", "HEAD", "table_rows", "format_table", "LEGEND"]
@@ -43,17 +46,19 @@ class RunResult:
         return {}
 
 
-def run_program(fw0, fw1=None, *, patches=PATCHES, max_cycles=2_000_000, trace=False):
+def run_program(fw0, fw1=None, *, patches=PATCHES, params=PARAMS, max_cycles=2_000_000,
+                trace=False):
     """Run ``$readmemh`` images ``fw0`` on core 0 and ``fw1`` (default: the same) on core 1,
-    on the core patched with ``patches`` (default: every patch of ``soc/patches``); ``trace``
-    records the simulator's event trace (:attr:`RunResult.events`)."""
+    on the core patched with ``patches`` (default: every patch of ``soc/patches``), the IOC
+    configured by ``params``; ``trace`` records the simulator's event trace
+    (:attr:`RunResult.events`)."""
     if not isinstance(max_cycles, int) or isinstance(max_cycles, bool) or max_cycles < 1:
         raise ValueError(f"max_cycles must be a positive integer, not {max_cycles!r}")
     fw1 = fw1 if fw1 is not None else fw0
     for image in (fw0, fw1):
         if not Path(image).is_file():
             raise FileNotFoundError(f"no firmware image {image}")
-    exe = build_simulator(patches=patches)
+    exe = build_simulator(patches=patches, params=params)
     result = subprocess.run([str(exe), f"+fw0={fw0}", f"+fw1={fw1}",
                              f"+max_cycles={max_cycles}", *(["+trace"] if trace else [])],
                             capture_output=True, text=True, check=True)
@@ -86,7 +91,8 @@ class Scenario:
 
     ``sources`` are files of ``soc/firmware``; ``library`` links the IOC C library (the IOC
     scenarios, judged independently by :func:`soc.check.judge` from their logged history);
-    ``patches`` the core variant (:func:`~soc.core.variant_name`). ``expect_pass=False`` is a
+    ``patches`` the core variant (:func:`~soc.core.variant_name`), ``params`` the IOC's
+    configuration (the SoC's by default). ``expect_pass=False`` is a
     negative control: the run must fail. ``expect_loss`` marks the naive ring's Fig. 3: the
     firmware passes when it detected the loss, and the checker must find it too.
     """
@@ -94,6 +100,7 @@ class Scenario:
     sources: tuple
     defines: dict = field(default_factory=dict)
     patches: tuple = PATCHES
+    params: IocParams = PARAMS
     expect_pass: bool = True
     library: bool = False
     expect_loss: bool = False
@@ -107,8 +114,8 @@ class Scenario:
 
     def run(self, *, trace=False):
         """Build (cached) and run; returns a :class:`ScenarioRun`."""
-        result = run_program(self.image(), patches=self.patches, max_cycles=self.max_cycles,
-                             trace=trace)
+        result = run_program(self.image(), patches=self.patches, params=self.params,
+                             max_cycles=self.max_cycles, trace=trace)
         return ScenarioRun(self, result, judge(result.console) if self.library else None)
 
 
@@ -191,6 +198,10 @@ def scenarios(*, quick=False):
                              {"SKEW": skew, "INCS": 200 if quick else 2000,
                               "MSGS": 40 if quick else 400},
                              library=True))
+    # the negative control of the forward-progress window: the plain monitor
+    rows.append(Scenario("contention-skew1-window0", (_SCEN, "contention.c"),
+                         {"SKEW": 1, "INCS": 200 if quick else 2000, "MSGS": 40 if quick else 400},
+                         library=True, params=replace(PARAMS, resv_hold_cycles=0)))
     return tuple(rows)
 
 

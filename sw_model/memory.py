@@ -6,7 +6,7 @@ exactly as the RTL arbiter presents it to the RAM and the monitor.
 
 from dataclasses import dataclass
 
-from ioc_defs.axi import WORD_BYTES, WORD_SIZE, AxiResp, exclusive_supported
+from ioc_defs.axi import WORD_BYTES, WORD_SIZE, AxiResp, exclusive_supported, monitor_op
 from ioc_defs.params import DATA_WIDTH, SHM_BASE, IocParams, ScFailCause
 
 __all__ = ["SharedMemory", "MonitorCounters"]
@@ -121,19 +121,20 @@ class SharedMemory:
         """
         self._check_agent(agent)
         index = self._index(addr)
-        supported = lock and exclusive_supported(single, size, addr)
+        excl = bool(lock) and exclusive_supported(single, size, addr)
+        ll, sc, store, unsupported = monitor_op(write, lock, excl)
+        if ll:
+            self._resv[agent] = self._granule(addr)
+            self._ll[agent] = (self._ll[agent] + 1) & _M32
+            return AxiResp.EXOKAY, self._words[index]
         if not write:
-            if supported:
-                self._resv[agent] = self._granule(addr)
-                self._ll[agent] = (self._ll[agent] + 1) & _M32
-                return AxiResp.EXOKAY, self._words[index]
             return AxiResp.OKAY, self._words[index]
-        if lock and not supported:
+        if unsupported:
             # A failed SC (SPEC §3.3): nothing written, the reservation cleared as a clear pulse
             # does (the next SC reports PREEMPTED); not counted as an SC.
             self.resv_clear(agent)
             return AxiResp.OKAY, 0
-        if lock:
+        if sc:
             return (AxiResp.EXOKAY if self._store_conditional(agent, addr, data, strb)
                     else AxiResp.OKAY), 0
         self._write(agent, index, data, strb)

@@ -251,17 +251,8 @@ class RegBlock:
         p = self._p
         events = self._events
         match reg.name:
-            case "ID":
-                return {"VERSION_MINOR": regmap.VERSION_MINOR,
-                        "VERSION_MAJOR": regmap.VERSION_MAJOR, "MAGIC": regmap.ID_MAGIC}
-            case "CONFIG":
-                return {"N_AGENTS": p.n_agents, "N_CHANNELS": p.n_channels,
-                        "N_WATCHDOGS": p.n_watchdogs, "GRANULE_LOG2": p.granule_log2,
-                        "FIFO_DEPTH_LOG2": max(p.fifo_depth.bit_length() - 1, 0)}
-            case "SHM_SIZE":
-                return {"BYTES": p.shm_bytes}
-            case "RST_CFG":
-                return {"AGENT_RST_CYCLES": p.agent_rst_cycles}
+            case "ID" | "CONFIG" | "SHM_SIZE" | "RST_CFG" | "LLSC_CFG":
+                return regmap.configuration_fields(p)[reg.name]
             case "WHOAMI":
                 return {"AGENT": agent, "PRIV": int(priv)}
             case "IRQ_STATUS":

@@ -22,6 +22,7 @@ from collections import deque
 
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from ioc_defs.axi import monitor_op
 from ioc_defs.params import Region
 from sw_model.bursts import decode_burst
 from sw_model.holds import HoldRequest, ResvHolds
@@ -168,9 +169,9 @@ class Scoreboard(Background):
         p = self.params
         glo = p.granule_log2
         if x is not None and x["region"] == Region.SHM:
-            kind = ("sc" if x["excl"] else None if x["lock"] else "store") if x["write"] \
-                else ("ll" if x["excl"] else None)
-            if x["write"] and x["lock"] and not x["excl"]:
+            ll, sc, store, unsupported = monitor_op(x["write"], x["lock"], x["excl"])
+            kind = "ll" if ll else "sc" if sc else "store" if store else None
+            if unsupported:
                 clears |= 1 << x["agent"]      # an unsupported SC clears as a pulse does
             spot = (x["agent"], kind, (x["addr"] % p.shm_bytes) >> glo)
         else:
@@ -181,8 +182,8 @@ class Scoreboard(Background):
             if not f["valid"]:
                 requests.append(None)
                 continue
-            write = (f["region"] == Region.SHM and bool(f["write"]) and
-                     (not f["lock"] or bool(f["excl"])))
+            _, sc, store, _ = monitor_op(f["write"], f["lock"], f["excl"])
+            write = f["region"] == Region.SHM and bool(sc | store)
             requests.append(HoldRequest(write, (f["addr"] % p.shm_bytes) >> glo))
         hold = sum(1 << i for i, h in enumerate(self.holds.hold) if h)
         reservations = [self.memory.reservation(i) for i in range(p.n_agents)]

@@ -310,13 +310,14 @@ def test_ports():
 
 def test_identification():
     p = IocParams(n_agents=3, n_channels=4, shm_bytes=8192, granule_log2=3, n_watchdogs=2,
-                  agent_rst_cycles=5)
+                  agent_rst_cycles=5, resv_hold_cycles=20)
 
     async def body(b):
         assert await b.read_ok(1, "ID") == REGMAP["ID"].reset
         assert await b.read_ok(2, "CONFIG") == 3 | 4 << 8 | 2 << 16 | 3 << 24
         assert await b.read_ok(0, "SHM_SIZE") == 8192
         assert await b.read_ok(0, "RST_CFG") == 5
+        assert await b.read_ok(1, "LLSC_CFG") == 20 | (20 + 2 * 3) << 16
         for k in range(3):
             assert await b.read_ok(k, "WHOAMI") == k
             assert await b.read_ok(k, "WHOAMI", priv=True) == k | 1 << 8

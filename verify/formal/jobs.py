@@ -41,8 +41,9 @@ class Group:
         return ", ".join(f"{k}={getattr(self.params, k)}" for k in self.shown)
 
 
-_LLSC2 = IocParams(n_agents=2, shm_bytes=64, granule_log2=2)
-_LLSC3 = IocParams(n_agents=3, shm_bytes=64, granule_log2=3)
+# the plain monitor's rules (no holds: they are the ll_sc_holds groups')
+_LLSC2 = IocParams(n_agents=2, shm_bytes=64, granule_log2=2, resv_hold_cycles=0)
+_LLSC3 = IocParams(n_agents=3, shm_bytes=64, granule_log2=3, resv_hold_cycles=0)
 _MBOX = IocParams(n_agents=2, n_channels=2, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
 _MBOX3 = IocParams(n_agents=3, n_channels=3, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
 _AXI = IocParams(n_agents=2, shm_bytes=64, id_width=2)
