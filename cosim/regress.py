@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from ioc_defs.params import IocParams
+from ioc_defs.params import PROGRESS_WINDOW, IocParams
 from testbench.runner import SIMULATORS, WAVES_ROOT, read_metrics, run, summarize
 from testbench.tb import CLOCK_NS
 
@@ -25,7 +25,8 @@ SUITES = ["cosim.suite_foundation", "cosim.suite_mailbox", "cosim.suite_protocol
           "cosim.suite_scenarios", "cosim.suite_coverage"]
 #: Configurations every suite runs on: the default and a 4-agent one with a small RAM and
 #: message FIFOs.
-CONFIGS = [IocParams(), IocParams(n_agents=4, shm_bytes=1024, fifo_depth=4)]
+CONFIGS = [IocParams(), IocParams(n_agents=4, shm_bytes=1024, fifo_depth=4,
+                                  resv_hold_cycles=PROGRESS_WINDOW)]
 
 
 def main(argv=None):

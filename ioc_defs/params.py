@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DATA_WIDTH", "ADDR_WIDTH", "SHM_BASE", "REG_BASE", "REG_SIZE", "TOP_NAME",
-    "Region", "ScFailCause", "IocParams",
+    "Region", "ScFailCause", "IocParams", "PROGRESS_WINDOW",
 ]
 
 #: Name of the subsystem's top-level module in the generated Verilog.
@@ -26,6 +26,10 @@ SHM_BASE = 0x0000_0000
 REG_BASE = 0x0001_0000
 #: Size of the register window in bytes.
 REG_SIZE = 0x1000
+#: The LL/SC forward-progress window (``resv_hold_cycles``) of the SoC, the bench and the
+#: 4-agent regression configuration: with 2 agents it covers an SC issued up to 25 cycles
+#: after its LL's answer (W - n - 5; README "Forward progress").
+PROGRESS_WINDOW = 32
 
 
 class Region(enum.IntEnum):
@@ -68,9 +72,10 @@ class IocParams:
     resv_hold_cycles : int
         LL/SC forward-progress window, 0 (off) to 255: for this many cycles after an LL that
         is granted a *hold*, other agents' writes to its granule wait, so that the agent's SC
-        within the window succeeds (SPEC §3.3, README "Forward progress"). The default, 32,
-        covers an SC issued up to 25 cycles after its LL's answer with 2 agents (W - n - 5).
-        0 gives the plain monitor, under which an agent can fail every SC.
+        within the window succeeds (SPEC §3.3, README "Forward progress"). 0 (the default)
+        gives the plain monitor, under which an agent can fail every SC; the default stays 0
+        because with :data:`PROGRESS_WINDOW` the default configuration misses the ECP5 floor
+        (README "Forward progress").
     fifo_depth : int
         Depth in 32-bit words of each hardware message FIFO (one per channel and direction,
         SPEC 3.5): 0 (no FIFOs, the default: the default configuration keeps its area and
@@ -90,7 +95,7 @@ class IocParams:
     id_width: int = 4
     n_watchdogs: int = 2
     agent_rst_cycles: int = 16
-    resv_hold_cycles: int = 32
+    resv_hold_cycles: int = 0
     fifo_depth: int = 0
 
     def __post_init__(self):

@@ -107,6 +107,10 @@ class RequestSignature(wiring.Signature):
         the front end itself and never requested).
     addr, write, w_data, w_strb, size, lock, excl, priv : Out
         As in :class:`AccessSignature`.
+    shm_write : Out(1)
+        The beat can change the shared RAM: a plain or supported exclusive write to it (what
+        the forward-progress holds withhold). Registered with the payload, so that the grant
+        stage does not decode it.
     r_data, resp : In(32), In(2)
         The answer, exactly :data:`ANSWER_LATENCY` cycles after the ``grant`` cycle.
     """
@@ -114,7 +118,7 @@ class RequestSignature(wiring.Signature):
     def __init__(self, *, addr_width):
         self._addr_width = addr_width
         super().__init__({"valid": Out(1), "grant": In(1), "region": Out(Region),
-                          **_beat_members(addr_width)})
+                          "shm_write": Out(1), **_beat_members(addr_width)})
 
     def __eq__(self, other):
         return isinstance(other, RequestSignature) and self._addr_width == other._addr_width

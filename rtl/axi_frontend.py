@@ -4,7 +4,14 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
-from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp, burst_malformed, exclusive_supported
+from ioc_defs.axi import (
+    WORD_SIZE,
+    AxiBurst,
+    AxiResp,
+    burst_malformed,
+    exclusive_supported,
+    monitor_op,
+)
 from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE, IocParams, Region
 
 from .access import ANSWER_LATENCY, RequestSignature, absolute, offset_bits
@@ -51,6 +58,7 @@ class _Beat(data.Struct):
     lock:   1
     excl:   1
     priv:   1
+    shm_write: 1      # a plain or supported exclusive write to the shared RAM
     tag:    _Tag
 
 
@@ -274,8 +282,10 @@ class AxiSlaveFrontEnd(wiring.Component):
         # went past it)
         m.d.sync += r_credits.eq(r_credits - r_issue + (axi.rvalid & axi.rready))
 
+        _, wr_sc, wr_store, _ = monitor_op(1, wr.lock, wr.excl)
         with m.If(w_issue):
             m.d.sync += [
+                q.shm_write.eq((wr.region == Region.SHM) & (wr_sc | wr_store)),
                 q.region.eq(wr.region), q.offset.eq(wr.addr[:off_bits]),
                 q.w_data.eq(wbuf[0].data), q.w_strb.eq(wbuf[0].strb), q.size.eq(wr.size),
                 q.lock.eq(wr.lock), q.excl.eq(wr.excl), q.priv.eq(wr.priv),
@@ -287,6 +297,7 @@ class AxiSlaveFrontEnd(wiring.Component):
             m.d.sync += [
                 q.region.eq(rd.region), q.offset.eq(rd.addr[:off_bits]),
                 q.size.eq(rd.size), q.lock.eq(rd.lock), q.excl.eq(rd.excl), q.priv.eq(rd.priv),
+                q.shm_write.eq(0),
                 q.tag.local.eq(rd.err != AxiResp.OKAY), q.tag.err.eq(rd.err),
                 q.tag.last.eq(rd.left == 0), q.tag.id.eq(rd.id), q.tag.write.eq(0),
                 q_req.eq(rd.err == AxiResp.OKAY), q_loc.eq(rd.err != AxiResp.OKAY),
@@ -299,6 +310,7 @@ class AxiSlaveFrontEnd(wiring.Component):
             req.write.eq(q.tag.write),
             req.w_data.eq(q.w_data), req.w_strb.eq(q.w_strb), req.size.eq(q.size),
             req.lock.eq(q.lock), req.excl.eq(q.excl), req.priv.eq(q.priv),
+            req.shm_write.eq(q.shm_write),
         ]
 
         # ---- read burst -------------------------------------------------------------------

@@ -44,7 +44,8 @@ class LlScMonitor(wiring.Component):
       which it made no exclusive access and had no write waiting.
 
     So holds on a contended granule go to the agents that want them, oldest want first, and an agent
-    whose SC follows its LL within the window fails at most ``n_agents - 1`` times in a row.
+    whose SC follows its LL within the window fails at most ``n_agents - 1`` times in a row
+    (proven for 2 agents; with 3 agents and a 5-cycle window the prover finds 3 in a row).
 
     Parameters
     ----------
@@ -62,10 +63,10 @@ class LlScMonitor(wiring.Component):
     ll, sc, store : In(1)
         Kind of access: load-linked (supported exclusive read), store-conditional (supported
         exclusive write) or plain store. At most one is set; a plain read sets none.
-    req_valid, req_write, grant : In(n_agents)
+    req_valid, req_write, req_ll, grant : In(n_agents)
         The grant stage's requests (one per front end), whether each is a write that can
-        change the shared RAM (a plain write or a supported exclusive write), and the
-        arbiter's grant.
+        change the shared RAM (a plain write or a supported exclusive write), whether each is
+        an LL (a supported exclusive read of it), and the arbiter's grant.
     req_same : In(n_agents).array(n_agents)
         Bit *i* of ``req_same[k]``: request *k*'s granule equals reservation *i*'s (or the
         granule of an LL by *i* in this cycle, which ``granule_set`` announces).
@@ -118,6 +119,7 @@ class LlScMonitor(wiring.Component):
             "status": Out(MonitorStatusSignature(n_agents=n)),
             "req_valid": In(n),
             "req_write": In(n),
+            "req_ll": In(n),
             "grant": In(n),
             "req_same": In(n).array(n),
             "req_x_same": In(n),
@@ -241,44 +243,41 @@ class LlScMonitor(wiring.Component):
         for i in range(n):
             m.d.comb += take[i].eq(ll[i] & ~held_by_other[i] & ~writer_waits[i] & ~ahead[i])
 
-        # -- G: a write request to a granule another agent holds waits. Decided from flops
-        # only, so that neither the granule compares nor the hold decision of X lengthen the
+        # -- G: a write request to a granule another agent holds waits. Decided from one flop
+        # per request (``stop``, computed a cycle ahead from what the other flops below will
+        # hold), so that neither the granule compares nor the hold decision of X lengthen the
         # path through the arbiter into the front ends: for a request that was already
-        # waiting last cycle, the conflict with the holds as they are now was computed then
-        # (``conflict_q``); a request presented for the first time waits one cycle if another
-        # agent holds a granule (``hold_any``), to be checked exactly in the next; and a
-        # write waits while another agent's LL is in X, which may take a hold now, unless it
-        # waits already (then no LL can take a hold on its granule). A hold is
-        # counted as it will be (an LL in X: only if it takes one), conservatively (a hold
-        # that ends this cycle still counts).
+        # waiting last cycle, the conflict with the holds as they are now was computed then;
+        # a request presented for the first time waits one cycle if another agent holds a
+        # granule, to be checked exactly in the next; and a write waits while another agent's
+        # LL is in X (``x_ll``, known from its grant), which may take a hold now, unless it
+        # waits already (then no LL can take a hold on its granule). A hold is counted as it
+        # will be (an LL in X: only if it takes one), conservatively (a hold that ends this
+        # cycle still counts).
         pending = Signal(n, name="req_pending")      # request k waited in G last cycle
-        conflict_q = Signal(n, name="req_conflict")
-        hold_any = Signal(n, name="hold_any")        # bit k: another agent than k holds
+        x_ll = Signal(n, name="x_ll")                # another agent's LL is in X
+        stop = Signal(n, name="req_stop")            # request k, if a write, waits
         hold_next = [Signal(name=f"hold{i}_next") for i in range(n)]
         for i in range(n):
             m.d.comb += hold_next[i].eq(Mux(ll[i], take[i], hold[i]))
         for k in range(n):
-            m.d.sync += hold_any[k].eq(Cat(hold_next[i] for i in range(n) if i != k).any())
-        # another agent's LL in X may take a hold now: the write waits this one cycle
-        x_ll = Signal(n, name="x_ll")
-        for k in range(n):
-            m.d.comb += [
-                x_ll[k].eq(self.valid & self.ll & (self.agent != k)),
-                self.blocked[k].eq(
-                    self.req_valid[k] & self.req_write[k] &
-                    (Mux(pending[k], conflict_q[k], hold_any[k]) | x_ll[k] & ~waiting[k])),
-            ]
-            m.d.sync += [
-                pending[k].eq(self.req_valid[k] & ~self.grant[k]),
-                conflict_q[k].eq(Cat(hold_next[i] & self.req_same[k][i]
-                                     for i in range(n) if i != k).any()),
-            ]
+            others = [i for i in range(n) if i != k]
+            pending_next = self.req_valid[k] & ~self.grant[k]
+            conflict_next = Cat(hold_next[i] & self.req_same[k][i] for i in others).any()
+            hold_any_next = Cat(hold_next[i] for i in others).any()
+            x_ll_next = Cat(self.grant[i] & self.req_ll[i] for i in others).any()
             # a writer waits for a hold when its own granule is held (not for a first look);
             # while it waits, no LL takes a hold on its granule, so no LL need stop it again
-            with m.If(self.blocked[k] & (pending[k] | x_ll[k])):
-                m.d.sync += waiting[k].eq(1)
-            with m.Elif(self.grant[k]):
-                m.d.sync += waiting[k].eq(0)
+            waiting_next = Mux(self.blocked[k] & (pending[k] | x_ll[k]), 1,
+                               waiting[k] & ~self.grant[k])
+            m.d.comb += self.blocked[k].eq(self.req_valid[k] & self.req_write[k] & stop[k])
+            m.d.sync += [
+                pending[k].eq(pending_next),
+                x_ll[k].eq(x_ll_next),
+                waiting[k].eq(waiting_next),
+                stop[k].eq(Mux(pending_next, conflict_next, hold_any_next) |
+                           x_ll_next & ~waiting_next),
+            ]
 
         for i in range(n):
             # ends with the reservation, at the agent's own SC or LL, or after the window

@@ -154,10 +154,11 @@ class IocSubsystem(wiring.Component):
             granule = fe.req.addr[glo:ghi]
             req_same = Cat(Mux(monitor.granule_set[i], x_granule == granule,
                                monitor.resv_granule[i] == granule) for i in range(n))
-            _, req_sc, req_store, _ = monitor_op(fe.req.write, fe.req.lock, fe.req.excl)
             m.d.comb += [
                 monitor.req_valid[k].eq(fe.req.valid),
-                monitor.req_write[k].eq((fe.req.region == Region.SHM) & (req_sc | req_store)),
+                monitor.req_write[k].eq(fe.req.shm_write),
+                monitor.req_ll[k].eq((fe.req.region == Region.SHM) & ~fe.req.write &
+                                     fe.req.excl),
                 monitor.req_same[k].eq(req_same),
                 monitor.req_x_same[k].eq(x_granule == granule),
             ]

@@ -7,7 +7,7 @@ answered DECERR by the subsystem itself). The private RAM holds the program, its
 stack; the MMIO block is the console and the exit port of the simulation.
 """
 
-from ioc_defs.params import REG_BASE, SHM_BASE, IocParams
+from ioc_defs.params import PROGRESS_WINDOW, REG_BASE, SHM_BASE, IocParams
 
 __all__ = ["PARAMS", "IOC_WINDOW", "RAM_BASE", "RAM_BYTES", "MMIO_BASE", "MMIO_CONSOLE",
            "MMIO_EXIT", "ROLES", "c_header", "linker_script"]
@@ -25,7 +25,7 @@ MMIO_EXIT = 0x4
 #: The guest each core plays (core k is agent k of the IOC subsystem).
 ROLES = ("linux", "simpleos")
 #: The IOC subsystem's configuration in the SoC: one agent per role, the rest default.
-PARAMS = IocParams(n_agents=len(ROLES))
+PARAMS = IocParams(n_agents=len(ROLES), resv_hold_cycles=PROGRESS_WINDOW)
 
 
 def c_header():

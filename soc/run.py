@@ -193,15 +193,15 @@ def scenarios(*, quick=False):
                                  {"VARIANT": VARIANTS[name], "FAULT": code,
                                   "MSGS": 24 if quick else 100},
                                  library=True))
-    for skew in (0, 1):
+    contention = {"INCS": 200 if quick else 2000, "MSGS": 40 if quick else 400}
+    for skew in (0, 1, 3):
         rows.append(Scenario(f"contention-skew{skew}", (_SCEN, "contention.c"),
-                             {"SKEW": skew, "INCS": 200 if quick else 2000,
-                              "MSGS": 40 if quick else 400},
-                             library=True))
-    # the negative control of the forward-progress window: the plain monitor
-    rows.append(Scenario("contention-skew1-window0", (_SCEN, "contention.c"),
-                         {"SKEW": 1, "INCS": 200 if quick else 2000, "MSGS": 40 if quick else 400},
-                         library=True, params=replace(PARAMS, resv_hold_cycles=0)))
+                             {"SKEW": skew, **contention}, library=True))
+    # the negative control of the forward-progress window: the plain monitor, at the skew
+    # where it lets a core fail more than n_agents - 1 SCs in a row
+    rows.append(Scenario("contention-skew3-window0", (_SCEN, "contention.c"),
+                         {"SKEW": 3, **contention}, library=True,
+                         params=replace(PARAMS, resv_hold_cycles=0)))
     return tuple(rows)
 
 

@@ -9,7 +9,7 @@ corrupted: a figure is only reported for a correct run."""
 
 from dataclasses import asdict, dataclass
 
-from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.params import PROGRESS_WINDOW, REG_BASE, IocParams
 from ioc_defs.regmap import REGMAP
 from sw_model.checkers import check_delivery
 from sw_model.history import History, message_seq, producer_message
@@ -24,7 +24,7 @@ __all__ = ["BENCH_PARAMS", "MAX_PRODUCERS", "THROUGHPUT_SLOT_WORDS", "THROUGHPUT
 #: its own agent, one channel (doorbell) per producer; message FIFOs as deep as the largest
 #: ring (8 slots of 8 words) for the ``hwfifo`` variant.
 BENCH_PARAMS = IocParams(n_agents=5, n_channels=4, shm_bytes=4096, n_watchdogs=1,
-                         fifo_depth=64)
+                         fifo_depth=64, resv_hold_cycles=PROGRESS_WINDOW)
 MAX_PRODUCERS = BENCH_PARAMS.n_agents - 1
 #: Throughput runs use the protocol's usual slot (the id and a check word).
 THROUGHPUT_SLOT_WORDS = SLOT_WORDS

@@ -224,7 +224,7 @@ RANDOM_CONFIGS = [
     (IocParams(n_agents=1, n_channels=1, n_watchdogs=0, agent_rst_cycles=1), 3, 600),
     (IocParams(n_agents=2, n_channels=32, n_watchdogs=8, agent_rst_cycles=2), 4, 2000),
     (IocParams(n_agents=2, n_channels=2, n_watchdogs=1, fifo_depth=2), 5, 3000),
-    (IocParams(n_agents=3, n_channels=3, n_watchdogs=1, agent_rst_cycles=4, fifo_depth=4), 6,
+    (IocParams(n_agents=3, n_channels=3, n_watchdogs=1, agent_rst_cycles=4, fifo_depth=4), 7,
      4000),
 ]
 

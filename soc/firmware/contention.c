@@ -10,7 +10,7 @@
  * SC failures of each core are the monitor's counters (read before and after each phase) and
  * the loops' own counts, reported with each core's longest run of failed SCs in phase 1: with
  * the forward-progress window on (SPEC 3.3) no run is longer than 1 (n_agents - 1), which the
- * Python test asserts; with it off a core out of phase fails for as long as the other runs. */
+ * Python test asserts; with it off, at SKEW 3, one is 2 long (the negative control). */
 #include "scen.h"
 
 #ifndef INCS

@@ -16,7 +16,7 @@ manager's READY does: a VALID that waited for READY would never come up while RE
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
-from ioc_defs.axi import AxiResp
+from ioc_defs.axi import AxiResp, monitor_op
 from ioc_defs.params import REG_BASE, REG_SIZE, Region
 from rtl.access import ANSWER_LATENCY
 from rtl.axi_frontend import RQ_DEPTH, AxiSlaveFrontEnd, _Answer, _Beat, _Burst, _Tag
@@ -261,6 +261,10 @@ class AxiFrontEndProperties(Elaboratable):
                    ~granted | (req.excl == q_excl))
         ps.assert_(m, f"{beat} goes to the region its address decodes to",
                    ~granted | (req.region == region(q_addr)))
+        _, q_sc, q_store, _ = monitor_op(is_kind & req.write, q_lock, q_excl)
+        q_shm_write = (region(q_addr) == Region.SHM) & (q_sc | q_store)
+        ps.assert_(m, f"{beat} is flagged shm_write exactly for a plain or supported exclusive "
+                   f"write to the shared RAM", ~granted | (req.shm_write == q_shm_write))
         ps.cover(m, f"{kind}: a narrow (byte) burst's second beat granted",
                  granted & (q_size == 0) & (q_addr[:2] == 1))
         ps.cover(m, f"{kind}: an exclusive burst's beat granted (not exclusive)",
@@ -270,7 +274,8 @@ class AxiFrontEndProperties(Elaboratable):
                    ~(req.valid & is_kind) |
                    ((req.addr == q_addr[:len(req.addr)]) & (q_addr[len(req.addr)] == 0) &
                     (req.size == q_size) & (req.lock == q_lock) & (req.excl == q_excl) &
-                    (req.priv == q_priv) & (req.region == region(q_addr))))
+                    (req.priv == q_priv) & (req.region == region(q_addr)) &
+                    (req.shm_write == q_shm_write)))
 
         # what the induction needs: the front end's registered burst is the ghost's, and its
         # remaining beats stay in the region of the next one

@@ -17,7 +17,8 @@ Two property sets:
 * :class:`ProgressProperties`, agents that run LL -> SC loops on one granule each (any
   granule, changed at will after a successful SC; a failed one is retried on the same granule)
   with at most ``gap`` idle cycles between their accesses and no clears: no agent's SC fails
-  more than ``n_agents - 1`` times in a row. ``gap`` is ``resv_hold_cycles - n_agents - 1``:
+  more than ``n_agents - 1`` times in a row (run for 2 agents: with 3 agents and W = 5 the
+  prover finds an agent failing 3 SCs in a row). ``gap`` is ``resv_hold_cycles - n_agents - 1``:
   the window covers the gap, a write's first look at the holds, another agent's LL, the
   arbitration (``n_agents - 1``) and the cycle from G to X.
 """
@@ -87,6 +88,7 @@ class HoldHarness(wiring.Component):
             m.d.comb += [
                 mon.req_valid[k].eq(self.req_valid[k]),
                 mon.req_write[k].eq((kind == KIND["sc"]) | (kind == KIND["store"])),
+                mon.req_ll[k].eq(kind == KIND["ll"]),
                 mon.req_same[k].eq(same),
                 mon.req_x_same[k].eq(x_granule == g),
             ]
