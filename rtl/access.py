@@ -110,7 +110,8 @@ class RequestSignature(wiring.Signature):
     shm_write : Out(1)
         The beat can change the shared RAM: a plain or supported exclusive write to it (what
         the forward-progress holds withhold). Registered with the payload, so that the grant
-        stage does not decode it.
+        stage does not decode it; always 0 in a subsystem without holds (``resv_hold_cycles``
+        = 0), where nothing reads it.
     r_data, resp : In(32), In(2)
         The answer, exactly :data:`ANSWER_LATENCY` cycles after the ``grant`` cycle.
     """

@@ -283,9 +283,13 @@ class AxiSlaveFrontEnd(wiring.Component):
         m.d.sync += r_credits.eq(r_credits - r_issue + (axi.rvalid & axi.rready))
 
         _, wr_sc, wr_store, _ = monitor_op(1, wr.lock, wr.excl)
+        if self._params.resv_hold_cycles:   # only the holds look at it
+            with m.If(w_issue):
+                m.d.sync += q.shm_write.eq((wr.region == Region.SHM) & (wr_sc | wr_store))
+            with m.Elif(r_issue):
+                m.d.sync += q.shm_write.eq(0)
         with m.If(w_issue):
             m.d.sync += [
-                q.shm_write.eq((wr.region == Region.SHM) & (wr_sc | wr_store)),
                 q.region.eq(wr.region), q.offset.eq(wr.addr[:off_bits]),
                 q.w_data.eq(wbuf[0].data), q.w_strb.eq(wbuf[0].strb), q.size.eq(wr.size),
                 q.lock.eq(wr.lock), q.excl.eq(wr.excl), q.priv.eq(wr.priv),
@@ -297,7 +301,6 @@ class AxiSlaveFrontEnd(wiring.Component):
             m.d.sync += [
                 q.region.eq(rd.region), q.offset.eq(rd.addr[:off_bits]),
                 q.size.eq(rd.size), q.lock.eq(rd.lock), q.excl.eq(rd.excl), q.priv.eq(rd.priv),
-                q.shm_write.eq(0),
                 q.tag.local.eq(rd.err != AxiResp.OKAY), q.tag.err.eq(rd.err),
                 q.tag.last.eq(rd.left == 0), q.tag.id.eq(rd.id), q.tag.write.eq(0),
                 q_req.eq(rd.err == AxiResp.OKAY), q_loc.eq(rd.err != AxiResp.OKAY),

@@ -46,7 +46,8 @@ _LLSC2 = IocParams(n_agents=2, shm_bytes=64, granule_log2=2, resv_hold_cycles=0)
 _LLSC3 = IocParams(n_agents=3, shm_bytes=64, granule_log2=3, resv_hold_cycles=0)
 _MBOX = IocParams(n_agents=2, n_channels=2, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
 _MBOX3 = IocParams(n_agents=3, n_channels=3, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2)
-_AXI = IocParams(n_agents=2, shm_bytes=64, id_width=2)
+# with a window, so that the front end flags the writes the holds withhold (shm_write)
+_AXI = IocParams(n_agents=2, shm_bytes=64, id_width=2, resv_hold_cycles=1)
 _ARB2 = IocParams(n_agents=2)
 _ARB3 = IocParams(n_agents=3)
 _TOP = IocParams(n_agents=2, n_channels=2, shm_bytes=64, n_watchdogs=1, agent_rst_cycles=2,
@@ -58,7 +59,7 @@ _MBOX_SHOWN = ("n_agents", "n_channels", "n_watchdogs", "agent_rst_cycles")
 _FIFO = IocParams(n_agents=2, n_channels=1, shm_bytes=64, n_watchdogs=0, agent_rst_cycles=2,
                   fifo_depth=2)
 _FIFO_SHOWN = ("n_agents", "n_channels", "fifo_depth")
-_AXI_SHOWN = ("id_width", "shm_bytes")
+_AXI_SHOWN = ("id_width", "shm_bytes", "resv_hold_cycles")
 
 GROUPS = (
     Group("ll_sc_monitor", "LL/SC monitor: ghost proof (SC succeeds iff LL and nothing since) "
