@@ -22,7 +22,7 @@ from testbench.amaranth_axi import (
 from verify.formal.axi import AxiFrontEndProperties
 from verify.formal.axi import make_dut as make_axi
 from verify.formal.core import FormalTop
-from verify.formal.jobs import GROUPS
+from verify.formal.jobs import GROUPS, group
 from verify.formal.llsc import LlScProperties
 from verify.formal.llsc import make_dut as make_llsc
 from verify.formal.msgfifo import FifoDataProperties, FifoProperties
@@ -86,7 +86,8 @@ def _axi_traffic(top, *, busy, seed, n=40):
     return manager_testbench(manager, slot, 5000)
 
 
-AXI_SIM = IocParams(n_agents=2, shm_bytes=64, id_width=2)
+#: the AXI proofs' configuration (with a window: the front end flags shm_write)
+AXI_SIM = group("axi_frontend").params
 
 
 @pytest.mark.parametrize("busy", [0.0, 0.4])
