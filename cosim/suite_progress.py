@@ -7,6 +7,13 @@ agent must fail at most ``n_agents - 1`` SCs in a row and get its fair share of 
 within a factor of two. With random think times between loops, the same. Nothing may be lost:
 the counter ends equal to the number of successful SCs.
 
+A third test passes a spin lock around (test-and-set by LL/SC; a taken lock is polled by LLs
+that no SC follows; released by a plain store): with the window, every agent must get its fair
+share of the lock within a factor of two. The spinners' LLs take holds too, so this checks that
+the holds still go to the longest waiter when most LLs are not followed by an SC (a rule that
+forgot an agent's wait whenever one of its spinning LLs took a hold gave the lock to the
+releaser and one other agent: ``tests/test_cosim.py`` runs that seeded bug).
+
 Each test records per-agent successes, failures and the longest run of failures
 (``tests/test_cosim.py`` also runs the suite with the window at 0, where the starvation must
 reappear: the negative control). The scoreboard checks the holds cycle by cycle meanwhile.
@@ -23,6 +30,7 @@ from testbench.bus_port import CocotbLink
 from testbench.tb import TB
 
 COUNTER = SHM_BASE + 0x40
+LOCK = SHM_BASE + 0x80
 #: Simulated cycles every agent loops for.
 CYCLES = 3000
 
@@ -59,6 +67,41 @@ async def _contend(dut, think):
         share = sum(stats["ok"]) / n
         assert max(stats["worst_run"]) <= n - 1, f"an agent failed more than n - 1 SCs in a " \
                                                  f"row: {stats}"
+        assert all(share / 2 <= ok <= 2 * share for ok in stats["ok"]), f"unfair: {stats}"
+    await tb.finish()
+
+
+async def _lock_loop(tb, agent, stats):
+    link = CocotbLink(tb, agent)
+    while tb.cycle < CYCLES:
+        start = tb.cycle
+        while True:  # acquire: LL the lock; poll while taken; SC it when free
+            held, _ = await link.read(LOCK, excl=True)
+            if held:
+                await link.tick(1)
+            elif await link.write(LOCK, agent + 1, excl=True) == AxiResp.EXOKAY:
+                break
+        stats["worst_wait"][agent] = max(stats["worst_wait"][agent], tb.cycle - start)
+        value, _ = await link.read(COUNTER)  # the critical section: a plain increment
+        await link.write(COUNTER, value + 1)
+        await link.write(LOCK, 0)
+        stats["ok"][agent] += 1
+
+
+@cocotb.test()
+async def spin_lock_handoffs(dut):
+    """Every agent takes a spin lock, increments a counter under it and releases it, in a
+    loop: the lock goes round fairly (with a window) and no increment is lost."""
+    tb = TB.from_env(dut)
+    await tb.start()
+    n = tb.params.n_agents
+    stats = {key: [0] * n for key in ("ok", "worst_wait")}
+    await Combine(*(cocotb.start_soon(_lock_loop(tb, k, stats)) for k in range(n)))
+    counter, _ = await CocotbLink(tb, 0).read(COUNTER)
+    assert counter == sum(stats["ok"]), f"lost updates: counter {counter}, {stats}"
+    tb.record(test="spin_lock", window=tb.params.resv_hold_cycles, n_agents=n, **stats)
+    if tb.params.resv_hold_cycles:
+        share = sum(stats["ok"]) / n
         assert all(share / 2 <= ok <= 2 * share for ok in stats["ok"]), f"unfair: {stats}"
     await tb.finish()
 

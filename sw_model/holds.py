@@ -125,9 +125,9 @@ class ResvHolds:
                 self.hold[i] = False
             else:
                 self._hold_left[i] -= 1
-        if take or cleared or ok:
+        if cleared or ok:
             self.want[i] = False
-        elif ll:
+        elif ll and not take:
             if not self.want[i]:
                 # a new want is the youngest; a renewed one keeps its age
                 self._older[i] = [False] * self._n

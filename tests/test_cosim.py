@@ -1,5 +1,7 @@
 """The cocotb suites on both HDL simulators, through real AXI masters (the `make sim` suites)."""
 
+import json
+
 import pytest
 
 from cosim.regress import CONFIGS, SUITES
@@ -54,9 +56,41 @@ def test_llsc_loops_make_progress_with_holds(sim, n_agents):
     with think times), nothing is lost, and the scoreboard checks the holds every cycle."""
     params = IocParams(n_agents=n_agents, shm_bytes=1024, resv_hold_cycles=32)
     passed, failed, results = run(params, sim, "cosim.suite_progress", seed=1)
-    assert (passed, failed) == (2, 0), f"see {results.parent / 'sim.log'}"
+    assert (passed, failed) == (3, 0), f"see {results.parent / 'sim.log'}"
     rows = read_metrics(results)
-    assert len(rows) == 2 and all(max(r["worst_run"]) <= n_agents - 1 for r in rows)
+    assert sorted(r["test"] for r in rows) == ["progress", "progress", "spin_lock"]
+    assert all(max(r["worst_run"]) <= n_agents - 1 for r in rows if r["test"] == "progress")
+
+
+def _want_ends_at_hold(m, dut, probe):
+    # the seeded bug: an agent that takes a hold stops wanting one (it forgets how long it
+    # has waited), so a spinner whose polling LL took a hold is young again at the release
+    for i in range(dut.params.n_agents):
+        with m.If(probe["hold_take"][i]):
+            m.d.sync += probe["want"][i].eq(0)
+
+
+@pytest.mark.cosim
+def test_spin_lock_starves_if_a_hold_ends_the_want(monkeypatch, tmp_path):
+    """Negative control of ``suite_progress``'s spin-lock test: with the seeded bug above,
+    two of four agents pass the lock between them and the others starve (the suite's
+    fair-share check fails); the counter still loses nothing."""
+    params = IocParams(n_agents=4, shm_bytes=1024, resv_hold_cycles=32)
+    real = subsystem.LlScMonitor
+    monkeypatch.setattr(subsystem, "LlScMonitor",
+                        lambda p: Mutation(real(p), "want_ends_at_hold", _want_ends_at_hold))
+    source = BUILD_ROOT / "sim" / "progress-want_ends_at_hold.v"
+    source.parent.mkdir(parents=True, exist_ok=True)
+    source.write_text(generate_verilog(params))
+    monkeypatch.undo()
+    metrics = tmp_path / "metrics.jsonl"
+    passed, log = run_icarus_on(source, "cosim.suite_progress", name="progress-want_ends_at_hold",
+                                params=params, env={"IOC_METRICS": str(metrics),
+                                                    "COCOTB_TEST_FILTER": "spin_lock"})
+    assert not passed and "unfair" in log.read_text()
+    (row,) = [json.loads(line) for line in metrics.read_text().splitlines()]
+    share = sum(row["ok"]) / 4
+    assert min(row["ok"]) < share / 2
 
 
 @pytest.mark.cosim
