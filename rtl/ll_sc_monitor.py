@@ -49,8 +49,8 @@ class LlScMonitor(wiring.Component):
 
     So holds on a contended granule go to the agents that want them, oldest want first, and an agent
     whose SC follows its LL within the window fails at most ``n_agents - 1`` times in a row
-    (proven for 2 agents; with 3 agents and a 5-cycle window the prover finds an agent that
-    starves for good: README "Forward progress").
+    (proven for 2 agents; with 3 agents and a 5-cycle window the prover finds a 6-cycle loop
+    in which two agents fail forever: README "Forward progress").
 
     Parameters
     ----------

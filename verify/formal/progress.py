@@ -18,7 +18,8 @@ Two property sets:
   granule, changed at will after a successful SC; a failed one is retried on the same granule)
   with at most ``gap`` idle cycles between their accesses and no clears: no agent's SC fails
   more than ``n_agents - 1`` times in a row (run for 2 agents: with 3 agents and W = 5 the
-  prover finds an agent that starves for good). ``gap`` is ``resv_hold_cycles - n_agents - 1``:
+  prover finds a 6-cycle loop in which two agents fail forever). ``gap`` is
+  ``resv_hold_cycles - n_agents - 1``:
   the window covers the gap, a write's first look at the holds, another agent's LL, the
   arbitration (``n_agents - 1``) and the cycle from G to X.
 """
