@@ -135,10 +135,12 @@ class IocParams:
     def grant_wait_bound(self):
         """Most cycles a request waits for its grant (SPEC §3.2): ``n_agents - 1`` of
         round-robin arbitration; with forward-progress holds, a write to a held granule waits
-        for the hold (the LL's cycle and the window) besides, and for the arbitration before
-        and after it (proven by the ``ll_sc_holds`` proof group)."""
+        for up to ``n_agents - 1`` holds (the one it met, then one of each agent that wanted a
+        hold before it began to wait; each the LL's cycle and the window) and the arbitration
+        around them (proven, and reached by a cover, by the ``ll_sc_holds`` proof groups for 2
+        and 3 agents)."""
         n, window = self.n_agents, self.resv_hold_cycles
-        return n - 1 if window == 0 else window + 2 * n
+        return n - 1 if window == 0 else (n - 1) * (window + n + 1) + 2
 
     def region(self, addr):
         """Decode a byte address to a :class:`Region` (the software view of the RTL decoder)."""

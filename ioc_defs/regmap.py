@@ -358,8 +358,8 @@ _REGISTERS = (
              "hold window and the most cycles any access waits for its grant because of it.", (
         _f("HOLD_CYCLES", 0, 8, R, "resv_hold_cycles W: an LL's hold lasts at most W cycles "
            "(0: no holds)", reset=None),
-        _f("GRANT_WAIT", 16, 10, R, "grant_wait_bound: n_agents - 1 without holds, "
-           "W + 2 * n_agents with them", reset=None),
+        _f("GRANT_WAIT", 16, 12, R, "grant_wait_bound: n_agents - 1 without holds, "
+           "(n_agents - 1) * (W + n_agents + 1) + 2 with them", reset=None),
     )),
     Register("WHOAMI", 0x010, "Who is calling: the caller's agent (port) index and privilege.", (
         _f("AGENT", 0, 4, R, "index of the agent that made this read", reset=None),

@@ -36,8 +36,11 @@ class LlScMonitor(wiring.Component):
 
     * another agent holds *g* (so at most one agent holds a granule, and two agents cannot
       hold each other off: a hold ends after *W* cycles whatever the holder does);
-    * another agent's write to *g* is *waiting* (it was blocked and is not yet granted): a
-      writer waits for one hold at most, never for a chain of them;
+    * another agent's write to *g* is *waiting* (it was blocked and is not yet granted),
+      unless *i* wanted a hold, and held none, when that write began to wait, and this is
+      *i*'s first LL since (the write is stopped in G for it): so a writer waits for the hold
+      it met and then for one hold of each older want at most, never for a chain of them, and
+      the oldest want is not refused its hold by a younger agent's waiting SC;
     * another agent *wants* a hold on *g* and has wanted it since before *i* did (or *i*
       wants none). An LL that is refused a hold makes its agent want one, on that LL's
       granule, until its SC succeeds, or its reservation is cleared, or for *W* cycles in
@@ -49,8 +52,7 @@ class LlScMonitor(wiring.Component):
 
     So holds on a contended granule go to the agents that want them, oldest want first, and an agent
     whose SC follows its LL within the window fails at most ``n_agents - 1`` times in a row
-    (proven for 2 agents; with 3 agents and a 5-cycle window the prover finds a 6-cycle loop
-    in which two agents fail forever: README "Forward progress").
+    (proven for 2 and 3 agents: README "Forward progress").
 
     Parameters
     ----------
@@ -233,8 +235,19 @@ class LlScMonitor(wiring.Component):
         for i in range(n):
             m.d.comb += held_by_other[i].eq(
                 Cat(hold[j] & self.same_granule[j] for j in range(n) if j != i).any())
-        writer_waits = [Cat(waiting[k] & self.req_x_same[k] for k in range(n) if k != i).any()
-                        for i in range(n)]
+        # ovr[k][i]: agent i wanted a hold (and held none) when k's write began to wait, and
+        # has made no LL since. Its next LL may take a hold on k's granule over the waiting
+        # write (if it is the oldest want there: ``ahead``), as the write is stopped for it in
+        # G that cycle (``blocked``)
+        ovr = [Signal(n, name=f"waiting{k}_ovr") for k in range(n)]
+        over = [[Signal(name=f"hold{i}_over{k}") for k in range(n)] for i in range(n)]
+        for i in range(n):
+            for k in range(n):
+                if k != i:
+                    m.d.comb += over[i][k].eq(waiting[k] & self.req_x_same[k] & self.blocked[k] &
+                                              ovr[k][i] & want[i])
+        writer_waits = [Cat(waiting[k] & self.req_x_same[k] & ~over[i][k]
+                            for k in range(n) if k != i).any() for i in range(n)]
         wanted_on = Signal(n, name="wanted_on_granule")
         m.d.comb += wanted_on.eq(want & self.same_granule)
         # older[j][i]: j has wanted a hold since before i did (kept only for j != i); an agent
@@ -262,9 +275,14 @@ class LlScMonitor(wiring.Component):
         pending = Signal(n, name="req_pending")      # request k waited in G last cycle
         x_ll = Signal(n, name="x_ll")                # another agent's LL is in X
         stop = Signal(n, name="req_stop")            # request k, if a write, waits
-        hold_next = [Signal(name=f"hold{i}_next") for i in range(n)]
+        hold_next = Signal(n, name="hold_next")
         for i in range(n):
             m.d.comb += hold_next[i].eq(Mux(ll[i], take[i], hold[i]))
+        # a want made now is younger than every waiting writer
+        new_want = Signal(n, name="want_new")
+        m.d.comb += new_want.eq(Cat(ll[i] & ~take[i] for i in range(n)) & ~want)
+        x_ll_by = Signal(n, name="x_ll_by")         # whose LL is in X
+        m.d.comb += x_ll_by.eq(Cat(mine[i] & self.ll for i in range(n)))
         for k in range(n):
             others = [i for i in range(n) if i != k]
             pending_next = self.req_valid[k] & ~self.grant[k]
@@ -272,16 +290,20 @@ class LlScMonitor(wiring.Component):
             hold_any_next = Cat(hold_next[i] for i in others).any()
             x_ll_next = Cat(self.grant[i] & self.req_ll[i] for i in others).any()
             # a writer waits for a hold when its own granule is held (not for a first look);
-            # while it waits, no LL takes a hold on its granule, so no LL need stop it again
+            # while it waits, no LL takes a hold on its granule but the first LL of each agent
+            # that wanted a hold (and held none) when it began to wait; only those LLs stop it
             waiting_next = Mux(self.blocked[k] & (pending[k] | x_ll[k]), 1,
                                waiting[k] & ~self.grant[k])
+            ovr_next = Mux(waiting[k], ovr[k] & ~x_ll_by & ~new_want, want & ~hold_next)
+            x_stop_next = Cat(self.grant[i] & self.req_ll[i] & (~waiting_next | ovr_next[i])
+                              for i in others).any()
             m.d.comb += self.blocked[k].eq(self.req_valid[k] & self.req_write[k] & stop[k])
             m.d.sync += [
                 pending[k].eq(pending_next),
                 x_ll[k].eq(x_ll_next),
                 waiting[k].eq(waiting_next),
-                stop[k].eq(Mux(pending_next, conflict_next, hold_any_next) |
-                           x_ll_next & ~waiting_next),
+                ovr[k].eq(ovr_next),
+                stop[k].eq(Mux(pending_next, conflict_next, hold_any_next) | x_stop_next),
             ]
 
         for i in range(n):

@@ -46,6 +46,9 @@ class ResvHolds:
         self._want_left = [0] * n
         self._older = [[False] * n for _ in range(n)]    # [j][i]: j has wanted since before i
         self._waiting = [False] * n
+        # [k][i]: i wanted a hold (and held none) when k's write began to wait, and has made
+        # no LL since: its next LL may hold k's granule over the write
+        self._ovr = [[False] * n for _ in range(n)]
         # the grant stage's flops: request waited last cycle, its conflict, any hold
         self._pending = [False] * n
         self._conflict = [False] * n
@@ -79,27 +82,38 @@ class ResvHolds:
         ll = [mine[i] and kind == "ll" and not cleared[i] for i in range(n)]
         same = [x is not None and granule == self._granule[j] for j in range(n)]
         sc_ok = (kind == "sc" and reservations[agent] == granule and not cleared[agent])
+        # another agent's LL in X: it stops a write that does not wait yet, and a waiting one
+        # if that agent may hold the write's granule over it
+        x_ll = [kind == "ll" and agent != k for k in range(n)]
+        blocked = [req is not None and req.write and (
+                       (x_ll[k] and (not self._waiting[k] or self._ovr[k][agent])) or
+                       (self._conflict[k] if self._pending[k] else self._hold_any[k]))
+                   for k, req in enumerate(requests)]
+        at_x = [requests[k] is not None and x is not None and requests[k].granule == granule
+                for k in range(n)]
+        # over[i][k]: i may hold k's granule although k's write waits
+        over = [[k != i and self._waiting[k] and at_x[k] and blocked[k] and self._ovr[k][i] and
+                 self.want[i] for k in range(n)] for i in range(n)]
         take = []
         for i in range(n):
             held = any(self.hold[j] and same[j] for j in range(n) if j != i)
-            writer = any(self._waiting[k] and requests[k] is not None and x is not None and
-                         requests[k].granule == granule for k in range(n) if k != i)
+            writer = any(self._waiting[k] and at_x[k] and not over[i][k]
+                         for k in range(n) if k != i)
             ahead = any(self.want[j] and same[j] and (self._older[j][i] or not self.want[i])
                         for j in range(n) if j != i)
             take.append(ll[i] and not (held or writer or ahead))
         # the granule each agent's hold is compared on (an LL in X announces its own)
         on = [granule if ll[i] else self._granule[i] for i in range(n)]
         hold_next = [take[i] if ll[i] else self.hold[i] for i in range(n)]
-        x_ll = [kind == "ll" and agent != k for k in range(n)]
-        blocked = 0
-        for k, req in enumerate(requests):
-            if req is not None and req.write and (
-                    (x_ll[k] and not self._waiting[k]) or
-                    (self._conflict[k] if self._pending[k] else self._hold_any[k])):
-                blocked |= 1 << k
+        new_want = [ll[i] and not take[i] and not self.want[i] for i in range(n)]
         for k, req in enumerate(requests):
             granted = bool(grant >> k & 1)
-            if blocked >> k & 1 and (self._pending[k] or x_ll[k]):
+            if self._waiting[k]:
+                self._ovr[k] = [self._ovr[k][i] and not (kind == "ll" and agent == i) and
+                                not new_want[i] for i in range(n)]
+            else:
+                self._ovr[k] = [self.want[i] and not hold_next[i] for i in range(n)]
+            if blocked[k] and (self._pending[k] or x_ll[k]):
                 self._waiting[k] = True
             elif granted:
                 self._waiting[k] = False
@@ -109,10 +123,10 @@ class ResvHolds:
         self._hold_any = [any(hold_next[i] for i in range(n) if i != k) for k in range(n)]
         for i in range(n):
             self._update(i, take[i], cleared[i], mine[i], kind, ll[i], sc_ok and mine[i],
-                         bool(blocked >> i & 1))
+                         blocked[i])
             if ll[i]:
                 self._granule[i] = granule
-        return blocked
+        return sum(1 << k for k in range(n) if blocked[k])
 
     def _update(self, i, take, cleared, mine, kind, ll, ok, blocked):
         last = self._window - 1

@@ -10,6 +10,7 @@ from rtl import subsystem
 from rtl.cli import generate_verilog
 from testbench.runner import BUILD_ROOT, SIMULATORS, read_metrics, run, run_icarus_on
 from verify.formal import axi as axi_formal
+from verify.formal import progress
 from verify.formal.core import Mutation
 
 
@@ -62,29 +63,33 @@ def test_llsc_loops_make_progress_with_holds(sim, n_agents):
     assert all(max(r["worst_run"]) <= n_agents - 1 for r in rows if r["test"] == "progress")
 
 
-def _want_ends_at_hold(m, dut, probe):
-    # the seeded bug: an agent that takes a hold stops wanting one (it forgets how long it
-    # has waited), so a spinner whose polling LL took a hold is young again at the release
+def _old_hold_rules(m, dut, probe):
+    # the seeded bug: the holds' rules of f205802. An agent that takes a hold stops wanting one
+    # (it forgets how long it has waited, so a spinner whose polling LL took a hold is young
+    # again at the release), and a waiting write refuses every LL its hold (the oldest want's
+    # too). Either rule alone still shares the lock fairly (measured: [14, 15, 15, 15] and
+    # [17, 18, 18, 17] acquisitions), as the other one gives the waiters their turn.
     for i in range(dut.params.n_agents):
         with m.If(probe["hold_take"][i]):
             m.d.sync += probe["want"][i].eq(0)
+    progress.BUGS["waiting_write_refuses_oldest"](m, dut, probe)
 
 
 @pytest.mark.cosim
-def test_spin_lock_starves_if_a_hold_ends_the_want(monkeypatch, tmp_path):
+def test_spin_lock_starves_with_the_old_hold_rules(monkeypatch, tmp_path):
     """Negative control of ``suite_progress``'s spin-lock test: with the seeded bug above,
     two of four agents pass the lock between them and the others starve (the suite's
     fair-share check fails); the counter still loses nothing."""
     params = IocParams(n_agents=4, shm_bytes=1024, resv_hold_cycles=32)
     real = subsystem.LlScMonitor
     monkeypatch.setattr(subsystem, "LlScMonitor",
-                        lambda p: Mutation(real(p), "want_ends_at_hold", _want_ends_at_hold))
-    source = BUILD_ROOT / "sim" / "progress-want_ends_at_hold.v"
+                        lambda p: Mutation(real(p), "old_hold_rules", _old_hold_rules))
+    source = BUILD_ROOT / "sim" / "progress-old_hold_rules.v"
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(generate_verilog(params))
     monkeypatch.undo()
     metrics = tmp_path / "metrics.jsonl"
-    passed, log = run_icarus_on(source, "cosim.suite_progress", name="progress-want_ends_at_hold",
+    passed, log = run_icarus_on(source, "cosim.suite_progress", name="progress-old_hold_rules",
                                 params=params, env={"IOC_METRICS": str(metrics),
                                                     "COCOTB_TEST_FILTER": "spin_lock"})
     assert not passed and "unfair" in log.read_text()

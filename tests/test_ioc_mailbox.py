@@ -317,7 +317,7 @@ def test_identification():
         assert await b.read_ok(2, "CONFIG") == 3 | 4 << 8 | 2 << 16 | 3 << 24
         assert await b.read_ok(0, "SHM_SIZE") == 8192
         assert await b.read_ok(0, "RST_CFG") == 5
-        assert await b.read_ok(1, "LLSC_CFG") == 20 | (20 + 2 * 3) << 16
+        assert await b.read_ok(1, "LLSC_CFG") == 20 | (2 * (20 + 3 + 1) + 2) << 16
         for k in range(3):
             assert await b.read_ok(k, "WHOAMI") == k
             assert await b.read_ok(k, "WHOAMI", priv=True) == k | 1 << 8

@@ -17,11 +17,9 @@ Two property sets:
 * :class:`ProgressProperties`, agents that run LL -> SC loops on one granule each (any
   granule, changed at will after a successful SC; a failed one is retried on the same granule)
   with at most ``gap`` idle cycles between their accesses and no clears: no agent's SC fails
-  more than ``n_agents - 1`` times in a row (run for 2 agents: with 3 agents and W = 5 the
-  prover finds a 6-cycle loop in which two agents fail forever). ``gap`` is
-  ``resv_hold_cycles - n_agents - 1``:
-  the window covers the gap, a write's first look at the holds, another agent's LL, the
-  arbitration (``n_agents - 1``) and the cycle from G to X.
+  more than ``n_agents - 1`` times in a row (run for 2 and 3 agents). ``gap`` is
+  ``resv_hold_cycles - n_agents - 1``: the window covers the gap, a write's first look at the
+  holds, another agent's LL, the arbitration (``n_agents - 1``) and the cycle from G to X.
 """
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
@@ -250,6 +248,17 @@ def _hold_renewed_unfairly(m, d, probe):
         m.d.comb += probe["hold_take"][i].eq(probe[f"hold_ll{i}"] & ~probe[f"held_by_other{i}"])
 
 
+def _waiting_write_refuses_oldest(m, d, probe):
+    # the rule before the fix: a waiting write refuses every LL its hold, the oldest want's
+    # too (3 agents: a younger agent's SC, stopped a cycle by a third agent's LL, then wins
+    # every round, and the other two fail forever)
+    n = d.params.n_agents
+    for i in range(n):
+        for k in range(n):
+            if k != i:
+                m.d.comb += probe[f"hold{i}_over{k}"].eq(0)
+
+
 def _holds_off(m, d, probe):
     # the plain monitor (as resv_hold_cycles = 0): nothing waits, nothing is held
     m.d.comb += [probe["hold_take"].eq(0), d.blocked.eq(0)]
@@ -260,4 +269,5 @@ BUGS = {
     "hold_never_released": _hold_never_released,
     "hold_renewed_unfairly": _hold_renewed_unfairly,
     "holds_off": _holds_off,
+    "waiting_write_refuses_oldest": _waiting_write_refuses_oldest,
 }
