@@ -16,7 +16,8 @@ Two property sets:
   holds a granule; a hold has a reservation under it; no write to a held granule is granted.
 * :class:`ProgressProperties`, agents that run LL -> SC loops on one granule each (any
   granule, changed at will after a successful SC; a failed one is retried on the same granule)
-  with at most ``gap`` idle cycles between their accesses and no clears: no agent's SC fails
+  with at most ``gap`` idle cycles between their accesses, the next request presented only
+  once the SC's outcome is known (not while the SC is in X), and no clears: no agent's SC fails
   more than ``n_agents - 1`` times in a row (run for 2 and 3 agents). ``gap`` is
   ``resv_hold_cycles - n_agents - 1``: the window covers the gap, a write's first look at the
   holds, another agent's LL, the arbitration (``n_agents - 1``) and the cycle from G to X.
@@ -207,6 +208,11 @@ class ProgressProperties(_Common):
                     m.d.sync += loop_granule.eq(d.req_granule[k])
             with m.If(sc_k):
                 m.d.sync += retry.eq(~self.probe["sc_ok"])
+            # a CPU learns its SC's outcome from the answer, after stage X: it cannot present
+            # the next LL (whose granule depends on that outcome) while the SC is in X
+            sc_in_x = past(d.grant[k] & (d.req_kind[k] == KIND["sc"]), f"past_sc{k}")
+            ps.assume(m, f"agent {k} waits for its SC's outcome",
+                      ~(past.clean & sc_in_x) | ~d.req_valid[k])
             ps.assume(m, f"agent {k} runs LL -> SC loops, retrying on the same granule",
                       ~d.req_valid[k] |
                       Mux(after_ll, (d.req_kind[k] == KIND["sc"]) &
