@@ -31,14 +31,14 @@ setup:
 	@tools/bootstrap.sh
 
 test: setup lint
-	$(PY) -m pytest -n $(JOBS)
+	$(PY) -m pytest -n $(JOBS) --durations=25
 
 sim: setup
 	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED)) \
 		$(if $(SUITES),--suites $(SUITES)) $(if $(CONFIGS),--configs $(CONFIGS)) \
 		$(if $(TESTS),--tests '$(TESTS)')
 
-verify: setup formal coverage
+verify: setup formal coverage mutate
 	$(PY) -m verify --fuzz $(FUZZ) --soak-faults $(SOAK) --rtl-faults $(RTL_SOAK) $(if $(SEED),--seed $(SEED))
 
 coverage: setup

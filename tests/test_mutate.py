@@ -1,6 +1,7 @@
 """``make mutate`` (verify/mutate.py), reduced: the pipeline on a small sample of one module."""
 
 import json
+import re
 
 import pytest
 
@@ -36,4 +37,21 @@ def test_mutation_run_of_one_module(tmp_path):
     assert "| ll_sc_monitor |" in (tmp_path / "mutation.md").read_text()
     noop = "mutate -mode none"
     assert not mutate.simulate_mutant(mod, g.params, noop, work / mod.name, "noop")
-    assert mutate.prove_mutant(g, noop, work / mod.name, "noop") == (False, [])
+    assert mutate.prove_mutant(g, noop, work / mod.name, "noop") == ("PASS", [])
+
+
+@pytest.mark.formal
+def test_a_stuck_counter_bit_is_killed_by_the_induction_step(tmp_path):
+    """A high bit of an LL/SC counter stuck at 0: no run from reset within the proof's depth
+    reaches it, so the base case passes; the induction step finds the counter skipping, and
+    the proof that passes unmutated is lost, which counts as a formal kill."""
+    g = group("ll_sc_monitor")
+    top = g.top()
+    il = tmp_path / "formal.il"
+    il.write_text(mutate.rtlil.convert(top, name="top", ports=top.ports()))
+    commands = mutate.list_mutants(il, tmp_path, 400, 1)
+    stuck = next(c for c in commands if c.startswith("mutate -mode const0 ") and
+                 re.search(r"-port Q -portbit (1[6-9]|2\d) -wire status__\w+_count__", c))
+    status, failed = mutate.prove_mutant(g, stuck, tmp_path, "stuck")
+    assert (status, mutate.formal_kill(status)) == ("UNKNOWN", True), failed
+    assert mutate.FORMAL_VERDICTS[status] == "induction"

@@ -10,9 +10,15 @@ never chosen by hand. Each mutant is then run, cheap first:
    with the group's parameters; the module's netlist is the same, cell for cell), written as
    Verilog and run on Icarus with the short cocotb smoke suite (:mod:`cosim.suite_smoke`,
    scoreboard and AXI checkers on, a time limit against hangs);
-2. **formal**: the group's k-induction proof on the mutated netlist (a mutant is killed when
-   the proof fails with a counterexample). Formal runs on every mutant, so that the score by
-   formal alone is measured too.
+2. **formal**: the group's k-induction proof on the mutated netlist, for every mutant of the
+   modules whose score by formal alone is a goal (the LL/SC monitor and the IPI block:
+   ``Module.formal_alone``), and for the others only when simulation did not kill it (cheap
+   first, as mcy does; their slow proofs keep ``make mutate`` near an hour). A mutant is killed when
+   the proof that passes on the unmutated netlist fails: either the base case finds a
+   counterexample trace from reset (``FAIL``), or the induction step does (``UNKNOWN``: the
+   properties no longer hold inductively, as when a counter bit is stuck that a bounded run
+   from reset cannot reach). Both are recorded, by kind; a tool error or a time-out is not a
+   kill.
 
 A mutant neither kills is *survived*: not triaged for equivalence by this version (no
 equivalence check yet), so ``equivalent`` is 0 and every survivor counts against the score.
@@ -38,21 +44,24 @@ from testbench.runner import BUILD_ROOT, run_icarus_on
 from verify.formal.jobs import group
 from verify.formal.sby import run_written, tool_env, write_sby
 
-__all__ = ["MODULES", "Module", "list_mutants", "wilson", "simulate_mutant", "prove_mutant", "run",
-           "write_report", "main"]
+__all__ = ["MODULES", "Module", "FORMAL_VERDICTS", "list_mutants", "wilson", "simulate_mutant",
+           "prove_mutant", "formal_kill", "run", "write_report", "main"]
 
 
 @dataclass(frozen=True)
 class Module:
-    """An RTL module under mutation: its proof group and its instance name in the subsystem."""
+    """An RTL module under mutation: its proof group, its instance name in the subsystem, and
+    whether every mutant goes through the proof (so that the score by formal alone is measured)
+    or only those simulation did not kill."""
     name: str
     group: str
     instance: str
+    formal_alone: bool = False
 
 
 MODULES = (
-    Module("ll_sc_monitor", "ll_sc_monitor", "monitor"),
-    Module("ioc_mailbox", "ioc_mailbox", "mailbox"),
+    Module("ll_sc_monitor", "ll_sc_monitor", "monitor", formal_alone=True),
+    Module("ioc_mailbox", "ioc_mailbox", "mailbox", formal_alone=True),
     # the register block again, with message FIFOs, against the FIFO proofs
     Module("msg_fifo", "msg_fifo", "mailbox"),
     Module("axi_frontend", "axi_frontend", "frontend0"),
@@ -104,14 +113,25 @@ def simulate_mutant(mod, params, command, workdir, index):
     return not passed
 
 
+#: how a proof's status counts against a mutant (see the module documentation)
+FORMAL_VERDICTS = {"FAIL": "base case", "UNKNOWN": "induction", "PASS": None}
+
+
 def prove_mutant(g, command, workdir, index):
-    """Kill by formal: the group's proof on the mutated netlist."""
+    """Kill by formal: the group's proof on the mutated netlist. Returns ``(status, failed)``:
+    the proof's status (``FAIL``, ``UNKNOWN``: killed; ``PASS``: survived; ``ERROR`` or
+    ``TIMEOUT``: undecided) and the first failed assertion's name."""
     name = f"mutant{index}"
     top = g.top()
     write_sby(name, top, "prove", g.prove_depth, workdir)
     _yosys(f"read_rtlil {name}.il; {command}; write_rtlil {name}.il", workdir)
     result = run_written(name, top.props, "prove", g.prove_depth, workdir)
-    return result.status == "FAIL", result.failed[:1]
+    return result.status, result.failed[:1]
+
+
+def formal_kill(status):
+    """Whether a proof status kills the mutant (:data:`FORMAL_VERDICTS`)."""
+    return FORMAL_VERDICTS.get(status) is not None
 
 
 def run(modules, sample, seed, workdir, progress=print):
@@ -130,12 +150,15 @@ def run(modules, sample, seed, workdir, progress=print):
         for i, command in enumerate(commands):
             start = time.monotonic()
             by_sim = simulate_mutant(mod, g.params, command, wd, i)
-            by_formal, failed = prove_mutant(g, command, wd, i)
+            status, failed = (prove_mutant(g, command, wd, i)
+                              if mod.formal_alone or not by_sim else ("NOT RUN", []))
+            by_formal = formal_kill(status)
             mutants.append({"command": command, "killed_sim": by_sim,
-                            "killed_formal": by_formal, "formal_failed": failed,
+                            "killed_formal": by_formal, "formal_status": status,
+                            "formal_kill": FORMAL_VERDICTS.get(status), "formal_failed": failed,
                             "seconds": round(time.monotonic() - start, 1)})
             progress(f"  {mod.name} mutant {i}: sim {'kill' if by_sim else 'live'}, "
-                     f"formal {'kill' if by_formal else 'live'}  ({command[:90]})")
+                     f"formal {status}  ({command[:90]})")
         records.append(_summary(mod, g, mutants))
     return records
 
@@ -148,15 +171,32 @@ def _summary(mod, g, mutants):
     scored = n - equivalent
     return {"module": mod.name, "group": g.name, "params": g.describe_params(),
             "mutants": n, "killed_formal": formal,
+            "killed_formal_base": sum(m["formal_kill"] == "base case" for m in mutants),
+            "killed_formal_induction": sum(m["formal_kill"] == "induction" for m in mutants),
+            "formal_undecided": sum(m["formal_status"] in ("ERROR", "TIMEOUT")
+                                    for m in mutants),
             "killed_sim": sum(m["killed_sim"] for m in mutants),
             "killed": killed, "survived": n - killed, "equivalent": equivalent,
             "score": killed / scored if scored else None,
             "score_ci95": wilson(killed, scored),
-            "formal_score": formal / scored if scored else None,
-            "formal_score_ci95": wilson(formal, scored),
+            "formal_score": formal / scored if scored and mod.formal_alone else None,
+            "formal_score_ci95": wilson(formal, scored) if mod.formal_alone else None,
             "survivors": [m["command"] for m in mutants
                           if not (m["killed_sim"] or m["killed_formal"])],
             "mutant_records": mutants}
+
+
+def _alone(r):
+    """The score by formal alone, where every mutant went through the proof."""
+    if r["formal_score_ci95"] is None:
+        return "– (proof only for mutants simulation left)"
+    lo, hi = r["formal_score_ci95"]
+    return f"{_pct(r['formal_score'])} ({_pct(lo)}–{_pct(hi)})"
+
+
+def _formal(r):
+    """Formal kills, by kind: base case / induction step."""
+    return f"{r['killed_formal']} ({r['killed_formal_base']} / {r['killed_formal_induction']})"
 
 
 def _pct(x):
@@ -167,8 +207,8 @@ def write_report(records, out, sample, seed, wall):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     total = {k: sum(r[k] for r in records)
-             for k in ("mutants", "killed_formal", "killed_sim", "killed", "survived",
-                       "equivalent")}
+             for k in ("mutants", "killed_formal", "killed_formal_base", "killed_formal_induction",
+                       "formal_undecided", "killed_sim", "killed", "survived", "equivalent")}
     scored = total["mutants"] - total["equivalent"]
     total["score"] = total["killed"] / scored if scored else None
     total["score_ci95"] = wilson(total["killed"], scored)
@@ -183,7 +223,12 @@ def write_report(records, out, sample, seed, wall):
              f"Mutants drawn by Yosys `mutate -list` from each module's netlist (its formal "
              f"group's parameters), a random sample of {sample} per module, seed {seed}; each "
              f"run against the short cocotb smoke on Icarus (the same mutation inside the "
-             f"subsystem) and the group's k-induction proof. Survivors are not yet triaged "
+             f"subsystem) and the group's k-induction proof (for every mutant of the LL/SC "
+             f"monitor and the IPI block, for the others' mutants simulation left; a kill: a "
+             f"counterexample in the "
+             f"base case or in the induction step, counted as `killed (formal)` = base / "
+             f"induction; a tool error or time-out is not a kill: {total['formal_undecided']} "
+             f"such). Survivors are not yet triaged "
              f"for equivalence (`equivalent` = 0, every survivor counts). Wall time "
              f"{wall:.0f} s.", "",
              "| module | group | mutants | killed (formal) | killed (sim) | killed | survived "
@@ -191,13 +236,12 @@ def write_report(records, out, sample, seed, wall):
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         lo, hi = r["score_ci95"]
-        flo, fhi = r["formal_score_ci95"]
-        lines.append(f"| {r['module']} | {r['group']} | {r['mutants']} | {r['killed_formal']} | "
+        lines.append(f"| {r['module']} | {r['group']} | {r['mutants']} | {_formal(r)} | "
                      f"{r['killed_sim']} | {r['killed']} | {r['survived']} | {r['equivalent']} "
                      f"| {_pct(r['score'])} ({_pct(lo)}–{_pct(hi)}) | "
-                     f"{_pct(r['formal_score'])} ({_pct(flo)}–{_pct(fhi)}) |")
+                     f"{_alone(r)} |")
     lo, hi = total["score_ci95"]
-    lines.append(f"| **total** | | {total['mutants']} | {total['killed_formal']} | "
+    lines.append(f"| **total** | | {total['mutants']} | {_formal(total)} | "
                  f"{total['killed_sim']} | {total['killed']} | {total['survived']} | "
                  f"{total['equivalent']} | {_pct(total['score'])} ({_pct(lo)}–{_pct(hi)}) | |")
     lines += ["", "Survivors:", ""]

@@ -23,6 +23,7 @@ SECTIONS = (
     ("fuzz", "Bad-input fuzzing", "make verify"),
     ("soak", "Fault soak", "make verify"),
     ("reset", "Reset sweep", "make verify"),
+    ("mutation", "Mutation testing", "make mutate"),
 )
 
 

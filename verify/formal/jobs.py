@@ -103,7 +103,8 @@ GROUPS = (
           arbiter.ArbiterProperties, arbiter.make_dut, tuple(arbiter.BUGS),
           prove_depth=4, cover_depth=8, shown=("n_agents",)),
     Group("ioc_mailbox", "IPI controller: no lost doorbell, irq = OR(status), W1C, privilege "
-          "and endpoint checks, exact watchdog expiry, CHANNEL_RESET raises PEER_RESET",
+          "and endpoint checks, exact watchdog expiry, CHANNEL_RESET raises PEER_RESET, every "
+          "register word's answer (refusal, read data, stored fields) from the map",
           _MBOX, mailbox.MailboxProperties, mailbox.make_dut,
           tuple(mailbox.BUGS), prove_depth=6, cover_depth=9, shown=_MBOX_SHOWN),
     Group("ioc_mailbox_3agents", "IPI controller, 3 agents, 3 channels", _MBOX3,

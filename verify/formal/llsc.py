@@ -46,6 +46,10 @@ class LlScProperties(Elaboratable):
         ps.assert_(m, "resv_granule shows the reservations' granules",
                    Cat(d.resv_granule[i] == self.probe[f"resv{i}_granule"]
                        for i in range(n)).all())
+        # granule_set forwards an LL's granule to the grant stage's compares a cycle early
+        ps.assert_(m, "granule_set announces exactly the LLs that set a reservation",
+                   d.granule_set == Cat(d.valid & (d.agent == i) & d.ll & ~d.clear[i]
+                                        for i in range(n)))
 
         # -- ghost ----------------------------------------------------------------------------
         g_valid = Signal(n, name="ghost_valid")

@@ -9,8 +9,9 @@ and a refused access (privilege, endpoint) changes no protected state.
 
 from types import SimpleNamespace
 
-from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
+from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal, Value
 
+from ioc_defs import regmap
 from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, REG_SIZE
 from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
@@ -57,6 +58,15 @@ class _Names:
     def config(self):
         """Everything only a privileged write may change (besides the latched resets)."""
         return Cat(*self.ep_a, *self.ep_b, self.ch_on, *(x for wd in self.wd for x in wd))
+
+
+def _compose(reg, fields):
+    """The 32-bit word of ``reg`` with ``fields`` (``{field name: Value or int}``) in place."""
+    word = 0
+    for name, value in fields.items():
+        f = reg.field(name)
+        word |= (Value.cast(value) & ((1 << f.width) - 1)) << f.offset
+    return Value.cast(word)[:32]
 
 
 def _field(reg_name, field_name, word):
@@ -221,6 +231,7 @@ class MailboxProperties(Elaboratable):
 
         self._watchdog_timing(m, bus, write, at)
         self._channel_reset(m, past, bus, write, at, endpoint)
+        self._answers(m, past, bus, well_formed, at)
 
         # -- endpoint checks ---------------------------------------------------------------------
         bad_db = P(write & at("DOORBELL") &
@@ -238,6 +249,108 @@ class MailboxProperties(Elaboratable):
                        clean & bad_epoch, (bus.resp == RESP_SLVERR) & (bus.r_data == 0))
         return m
 
+
+    def _answers(self, m, past, bus, well_formed, at):
+        """Every access's answer, from the register map (``bus``: the access in E; its answer
+        shows in the next cycle): SLVERR whenever one of SPEC's static rules refuses it (a
+        hole, the form, the direction, privilege, a field's limit), OKAY otherwise for a
+        register without a dynamic check; an accepted read returns the register's fields (the
+        state it names, the monitor's statistics as sampled in E, the cycle counter, the
+        build-time configuration), a refused one 0; and an accepted write of a configuration
+        word stores its fields."""
+        d, p, ps, pr = self.dut, self.dut.params, self.props, self.probe
+        s = _Names(p, pr)
+        nc, nw = p.n_channels, p.n_watchdogs
+        clean = past.clean
+        instances = [(reg, i) for reg, i, _ in REGMAP.instances(p)]
+        hole = bus.valid & ~Cat(at(reg.name, i) for reg, i in instances).any()
+        ps.implies(m, "an access to a hole in the register window gets SLVERR",
+                   clean & past(hole, "past_hole"), bus.resp == RESP_SLVERR)
+
+        # the cycle counter, counted by a ghost from reset
+        ghost_cycle = Signal(64, name="ghost_cycle")
+        m.d.sync += ghost_cycle.eq(ghost_cycle + 1)
+        cycle = pr["cycle"]
+        ps.assert_(m, "the cycle counter counts every cycle since reset", cycle == ghost_cycle)
+        ps.assert_(m, "inv: the counter's low half wraps next exactly when the flag says",
+                   pr["cycle_lo_wraps"] == (cycle[:32] == 0xFFFF_FFFF))
+
+        def banked(values, width):
+            return Cat(values).word_select(bus.agent, width)
+
+        mon = d.monitor
+        table = {
+            **{name: (lambda i, fields=fields: fields)
+               for name, fields in regmap.configuration_fields(p).items()},
+            "WHOAMI": lambda i: {"AGENT": bus.agent, "PRIV": bus.priv},
+            "IRQ_STATUS": lambda i: {"IRQ": d.irq},
+            "CYCLE_LO": lambda i: {"COUNT": ghost_cycle[:32]},
+            "CYCLE_HI": lambda i: {"COUNT": ghost_cycle[32:]},
+            "CH_PENDING": lambda i: {"CH": banked(s.ch_pend, nc)},
+            "CH_ENABLE": lambda i: {"CH": banked(s.ch_ena, nc)},
+            "EV_PENDING": lambda i: {e.name: banked(s.ev_pend, len(Event))[e] for e in Event},
+            "EV_ENABLE": lambda i: {e.name: banked(s.ev_ena, len(Event))[e] for e in Event},
+            "CH_CFG": lambda i: {"EP_A": s.ep_a[i], "EP_B": s.ep_b[i], "ENABLE": s.ch_on[i]},
+            "EPOCH": lambda i: {"EPOCH": s.epoch[i]},
+            "AGENT_CTRL": lambda i: {"IN_RESET": d.agent_rst[i]},
+            "WDOG_PERIOD": lambda i: {"PERIOD": s.wd[i][0]},
+            "WDOG_CTRL": lambda i: {"ENABLE": s.wd[i][1], "SUPERVISOR": s.wd[i][2],
+                                    "KICK_MASK": s.wd[i][3]},
+            "WDOG_COUNT": lambda i: {"COUNT": pr[f"wd{i}_count"]},
+            "WDOG_EXPIRED": lambda i: {"WDOG": s.wd_expired[:nw] if nw else 0},
+            "SC_CAUSE": lambda i: {"CAUSE": mon.cause[i]},
+            "LL_COUNT": lambda i: {"COUNT": mon.ll_count[i]},
+            "SC_OK_COUNT": lambda i: {"COUNT": mon.sc_ok_count[i]},
+            "SC_FAIL_COUNT": lambda i: {"COUNT": mon.sc_fail_count[i]},
+        }
+        # what an accepted write of a configuration word stores, field by field
+        stored = {"CH_CFG": table["CH_CFG"], "WDOG_PERIOD": table["WDOG_PERIOD"],
+                  "WDOG_CTRL": table["WDOG_CTRL"]}
+        for reg, i in instances:
+            tag = f"{reg.name.lower()}{i}"
+            where = f"{reg.name}[{i}]" if reg.array is not None else reg.name
+            hit = bus.valid & at(reg.name, i)
+            refused = ~well_formed
+            if not reg.readable:
+                refused |= ~bus.write
+            if not reg.writable:
+                refused |= bus.write
+            if reg.priv_write:
+                refused |= bus.write & ~bus.priv
+            over = [_field(reg.name, f.name, bus.w_data) >= getattr(p, f.limit)
+                    for f in reg.fields if f.limit is not None]
+            if over:
+                refused |= bus.write & Cat(over).any()
+            ps.implies(m, f"{where}: an access its static rules refuse gets SLVERR",
+                       clean & past(hit & refused, f"past_refused_{tag}"),
+                       bus.resp == RESP_SLVERR)
+            if reg.check is None:
+                ps.implies(m, f"{where}: an access they accept gets OKAY",
+                           clean & past(hit & ~refused, f"past_accepted_{tag}"),
+                           bus.resp == RESP_OKAY)
+            if not reg.readable:
+                continue
+            read = clean & past(hit & ~bus.write, f"past_read_{tag}")
+            ps.implies(m, f"{where}: a refused read returns 0",
+                       read & (bus.resp == RESP_SLVERR), bus.r_data == 0)
+            if reg.name not in table:
+                continue
+            fields = table[reg.name](i)
+            value = Signal(32, name=f"spec_value_{tag}")
+            m.d.comb += value.eq(_compose(reg, fields))
+            ps.implies(m, f"{where}: an accepted read returns its fields",
+                       read & (bus.resp == RESP_OKAY),
+                       bus.r_data == past(value, f"past_value_{tag}"))
+            if reg.name in stored:
+                written = clean & past(hit & bus.write, f"past_write_{tag}") & (
+                    bus.resp == RESP_OKAY)
+                wrote = past(bus.w_data, f"past_w_data_{tag}")
+                state = stored[reg.name](i)
+                # each field as wide as its storage (KICK_MASK keeps n_agents bits)
+                want = {name: _field(reg.name, name, wrote)[:len(Value.cast(v))]
+                        for name, v in state.items()}
+                ps.implies(m, f"{where}: an accepted write stores its fields",
+                           written, _compose(reg, state) == _compose(reg, want))
 
     def _watchdog_timing(self, m, bus, write, at):
         """Exact expiry cycle: a watchdog reloaded (kick, enable, or its own expiry) with
