@@ -38,6 +38,8 @@ def test_mutation_run_of_one_module(tmp_path):
     noop = "mutate -mode none"
     assert not mutate.simulate_mutant(mod, g.params, noop, work / mod.name, "noop")
     assert mutate.prove_mutant(g, noop, work / mod.name, "noop") == ("PASS", [])
+    assert mutate.equivalent(work / mod.name / "formal.il", noop, work / mod.name, "noop") == \
+        (True, None)
 
 
 @pytest.mark.formal
@@ -55,3 +57,23 @@ def test_a_stuck_counter_bit_is_killed_by_the_induction_step(tmp_path):
     status, failed = mutate.prove_mutant(g, stuck, tmp_path, "stuck")
     assert (status, mutate.formal_kill(status)) == ("UNKNOWN", True), failed
     assert mutate.FORMAL_VERDICTS[status] == "induction"
+    # and it is no equivalent mutant: the equivalence induction does not close
+    assert mutate.equivalent(il, stuck, tmp_path, "stuck") == (False, "induction")
+
+
+@pytest.mark.formal
+def test_the_equivalence_base_check_catches_a_mutant_the_induction_alone_would_pass(
+        tmp_path, monkeypatch):
+    """The bounded check from the initial state is no formality: with the induction step
+    skipped, ``sc_ok`` stuck at 1 is still found to differ, from the start."""
+    g = group("ll_sc_monitor")
+    top = g.top()
+    il = tmp_path / "formal.il"
+    il.write_text(mutate.rtlil.convert(top, name="top", ports=top.ports()))
+    commands = mutate.list_mutants(il, tmp_path, 400, 1)
+    stuck = next(c for c in commands if c.startswith("mutate -mode const1 ") and
+                 "-port Y -portbit 0 -wire sc_ok " in c)
+    yosys = mutate.yosys
+    monkeypatch.setattr(mutate, "yosys", lambda script, cwd: None if "equiv_induct" in script
+                        else yosys(script, cwd))
+    assert mutate.equivalent(il, stuck, tmp_path, "sc_ok") == (False, "from the start")

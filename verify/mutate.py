@@ -20,16 +20,20 @@ never chosen by hand. Each mutant is then run, cheap first:
    from reset cannot reach). Both are recorded, by kind; a tool error or a time-out is not a
    kill.
 
-A mutant neither kills is *survived*: not triaged for equivalence by this version (no
-equivalence check yet), so ``equivalent`` is 0 and every survivor counts against the score.
+A mutant neither kills is triaged for equivalence (:func:`equivalent`): one that is proven to
+behave as the unmutated module, whatever its inputs, from its initial state on, is
+*equivalent* (it cannot be killed); the others are *survived* and count against the score.
 ``score`` = killed / (mutants - equivalent), with a Wilson 95 % interval for the sample.
 Writes ``<out>/mutation.json`` (every mutant, its command and verdicts) and ``mutation.md``.
 """
 
 import argparse
+import ast
+import inspect
 import json
 import math
 import random
+import re
 import subprocess
 import sys
 import time
@@ -38,39 +42,45 @@ from pathlib import Path
 
 from amaranth.back import rtlil
 
+import rtl.ioc_mailbox
 from ioc_defs.params import TOP_NAME
 from rtl.subsystem import IocSubsystem
 from testbench.runner import BUILD_ROOT, run_icarus_on
 from verify.formal.jobs import group
-from verify.formal.sby import run_written, tool_env, write_sby
+from verify.formal.sby import ENGINE, run_written, tool_env, write_sby
 
-__all__ = ["MODULES", "Module", "FORMAL_VERDICTS", "list_mutants", "wilson", "simulate_mutant",
-           "prove_mutant", "formal_kill", "run", "write_report", "main"]
+__all__ = ["MODULES", "Module", "FORMAL_VERDICTS", "EQUIV_SEQ", "list_mutants", "wilson",
+           "simulate_mutant", "prove_mutant", "formal_kill", "equivalent", "yosys", "run",
+           "write_report", "main"]
 
 
 @dataclass(frozen=True)
 class Module:
-    """An RTL module under mutation: its proof group, its instance name in the subsystem, and
+    """An RTL module under mutation: its proof group, its instance name in the subsystem,
     whether every mutant goes through the proof (so that the score by formal alone is measured)
-    or only those simulation did not kill."""
+    or only those simulation did not kill, and optionally the part of the module mutated (a
+    class or function, as ``(Python module, name)``: only cells whose source lines lie in
+    it)."""
     name: str
     group: str
     instance: str
     formal_alone: bool = False
+    scope: object = None
 
 
 MODULES = (
     Module("ll_sc_monitor", "ll_sc_monitor", "monitor", formal_alone=True),
     Module("ioc_mailbox", "ioc_mailbox", "mailbox", formal_alone=True),
-    # the register block again, with message FIFOs, against the FIFO proofs
-    Module("msg_fifo", "msg_fifo", "mailbox"),
+    # the register block's message FIFOs, against the FIFO proofs (the rest of the block is
+    # ioc_mailbox's)
+    Module("msg_fifo", "msg_fifo", "mailbox", scope=(rtl.ioc_mailbox, "_Fifos")),
     Module("axi_frontend", "axi_frontend", "frontend0"),
     Module("arbiter", "arbiter", "arbiter"),
 )
 _FORMAL_MODULE = "top.dut"
 
 
-def _yosys(script, cwd):
+def yosys(script, cwd):
     """Run YoWASP Yosys on ``script`` in ``cwd``; raise with its output on failure."""
     env = tool_env()
     proc = subprocess.run([env["YOSYS"], "-q", "-p", script], cwd=cwd, env=env,
@@ -79,13 +89,30 @@ def _yosys(script, cwd):
         raise RuntimeError(f"yosys failed on {script!r}:\n{proc.stdout}{proc.stderr}")
 
 
-def list_mutants(il, workdir, sample, seed):
-    """``sample`` mutation commands (``mutate -mode ...``) of module ``top.dut`` in ``il``."""
+def list_mutants(il, workdir, sample, seed, scope=None):
+    """``sample`` mutation commands (``mutate -mode ...``) of module ``top.dut`` in ``il``; with
+    ``scope`` (``(Python module, class or function name)``), a random sample of those whose
+    cell comes from its source lines (``-src``)."""
     # the list starts with the unmutated design ("-mode none"): ask for one more
-    _yosys(f"read_rtlil {il.name}; mutate -list {sample + 1} -seed {seed} -none "
+    wanted = sample + 1 if scope is None else _SCOPE_POOL
+    yosys(f"read_rtlil {il.name}; mutate -list {wanted} -seed {seed} -none "
            f"-o mutants.txt {_FORMAL_MODULE}", workdir)
     lines = (workdir / "mutants.txt").read_text().splitlines()
-    return [line for line in lines if line.startswith("mutate ") and "-mode none" not in line]
+    commands = [line for line in lines if line.startswith("mutate ") and "-mode none" not in line]
+    if scope is None:
+        return commands
+    module, name = scope
+    path = inspect.getsourcefile(module)
+    (node,) = [n for n in ast.walk(ast.parse(Path(path).read_text()))
+               if isinstance(n, ast.ClassDef | ast.FunctionDef) and n.name == name]
+    where = re.compile(re.escape(path) + r":(\d+)")
+    inside = [c for c in commands
+              if any(node.lineno <= int(n) <= node.end_lineno for n in where.findall(c))]
+    return random.Random(seed).sample(inside, min(sample, len(inside)))
+
+
+#: mutants listed to sample a scoped module's from
+_SCOPE_POOL = 3000
 
 
 def wilson(killed, n, z=1.96):
@@ -106,7 +133,7 @@ def simulate_mutant(mod, params, command, workdir, index):
         sub.write_text(rtlil.convert(top, name=TOP_NAME, ports=top.verilog_ports()))
     inner = command.replace(f"-module {_FORMAL_MODULE} ", f"-module {TOP_NAME}.{mod.instance} ")
     verilog = workdir / f"mutant{index}.v"
-    _yosys(f"read_rtlil {sub.name}; {inner}; proc -norom; memory_collect; "
+    yosys(f"read_rtlil {sub.name}; {inner}; proc -norom; memory_collect; "
            f"write_verilog -noattr {verilog.name}", workdir)
     passed, _ = run_icarus_on(verilog, "cosim.suite_smoke", params=params,
                               name=f"mutate-{mod.name}-{index}")
@@ -124,9 +151,53 @@ def prove_mutant(g, command, workdir, index):
     name = f"mutant{index}"
     top = g.top()
     write_sby(name, top, "prove", g.prove_depth, workdir)
-    _yosys(f"read_rtlil {name}.il; {command}; write_rtlil {name}.il", workdir)
+    yosys(f"read_rtlil {name}.il; {command}; write_rtlil {name}.il", workdir)
     result = run_written(name, top.props, "prove", g.prove_depth, workdir)
     return result.status, result.failed[:1]
+
+
+#: cycles of the equivalence induction's hypothesis, and of the bounded check from the start
+EQUIV_SEQ = 4
+
+
+def equivalent(il, command, workdir, index, seq=EQUIV_SEQ):
+    """Whether the mutant ``command`` of module ``top.dut`` in ``il`` is proven equivalent to
+    the module (every output and every state element, matched by name, equal in every cycle,
+    whatever the inputs, reset included). Two proofs, both needed:
+
+    * Yosys ``equiv_make``/``equiv_simple``/``equiv_induct``: once the two agree for ``seq``
+      cycles, they agree forever (induction);
+    * SymbiYosys BMC of a ``miter -equiv`` of the two: they agree for the first ``seq + 1``
+      cycles from their initial state (the base the induction needs).
+
+    Returns ``(equivalent, why)``: ``why`` names the proof that did not close."""
+    pair = (f"read_rtlil {Path(il).name}; hierarchy -top {_FORMAL_MODULE}; proc; opt_clean; "
+            f"copy {_FORMAL_MODULE} gold; {command}; rename {_FORMAL_MODULE} gate; ")
+    try:
+        yosys(pair + f"async2sync; equiv_make gold gate equiv; hierarchy -top equiv; "
+               f"equiv_simple -seq {seq}; equiv_induct -seq {seq}; equiv_status -assert",
+               workdir)
+    except RuntimeError:
+        return False, "induction"
+    name = f"equiv{index}"
+    yosys(pair + f"miter -equiv -flatten -make_assert -ignore_gold_x gold gate miter; "
+           f"hierarchy -top miter; write_rtlil {name}.il", workdir)
+    (Path(workdir) / f"{name}.sby").write_text(
+        f"[options]\nmode bmc\ndepth {seq + 1}\nmulticlock off\n\n[engines]\n{ENGINE}\n\n"
+        f"[script]\nread_rtlil {name}.il\nprep -top miter\n\n[files]\n{name}.il\n")
+    result = run_written(name, _NO_NAMES, "bmc", seq + 1, workdir)
+    return result.status == "PASS", None if result.status == "PASS" else "from the start"
+
+
+class _NoNames:
+    """A miter's assertions have no property names."""
+
+    @staticmethod
+    def lookup(location):
+        return None
+
+
+_NO_NAMES = _NoNames()
 
 
 def formal_kill(status):
@@ -145,7 +216,7 @@ def run(modules, sample, seed, workdir, progress=print):
         top = g.top()
         il = wd / "formal.il"
         il.write_text(rtlil.convert(top, name="top", ports=top.ports()))
-        commands = list_mutants(il, wd, sample, rng.randrange(1 << 30))
+        commands = list_mutants(il, wd, sample, rng.randrange(1 << 30), mod.scope)
         mutants = []
         for i, command in enumerate(commands):
             start = time.monotonic()
@@ -153,12 +224,15 @@ def run(modules, sample, seed, workdir, progress=print):
             status, failed = (prove_mutant(g, command, wd, i)
                               if mod.formal_alone or not by_sim else ("NOT RUN", []))
             by_formal = formal_kill(status)
+            same, why = ((False, "killed") if by_sim or by_formal else
+                         equivalent(il, command, wd, i))
             mutants.append({"command": command, "killed_sim": by_sim,
                             "killed_formal": by_formal, "formal_status": status,
+                            "equivalent": same, "not_proven_equivalent": why,
                             "formal_kill": FORMAL_VERDICTS.get(status), "formal_failed": failed,
                             "seconds": round(time.monotonic() - start, 1)})
             progress(f"  {mod.name} mutant {i}: sim {'kill' if by_sim else 'live'}, "
-                     f"formal {status}  ({command[:90]})")
+                     f"formal {status}{', equivalent' if same else ''}  ({command[:90]})")
         records.append(_summary(mod, g, mutants))
     return records
 
@@ -167,8 +241,8 @@ def _summary(mod, g, mutants):
     n = len(mutants)
     killed = sum(m["killed_sim"] or m["killed_formal"] for m in mutants)
     formal = sum(m["killed_formal"] for m in mutants)
-    equivalent = 0
-    scored = n - equivalent
+    same = sum(m["equivalent"] for m in mutants)
+    scored = n - same
     return {"module": mod.name, "group": g.name, "params": g.describe_params(),
             "mutants": n, "killed_formal": formal,
             "killed_formal_base": sum(m["formal_kill"] == "base case" for m in mutants),
@@ -176,13 +250,14 @@ def _summary(mod, g, mutants):
             "formal_undecided": sum(m["formal_status"] in ("ERROR", "TIMEOUT")
                                     for m in mutants),
             "killed_sim": sum(m["killed_sim"] for m in mutants),
-            "killed": killed, "survived": n - killed, "equivalent": equivalent,
+            "killed": killed, "survived": n - killed - same, "equivalent": same,
             "score": killed / scored if scored else None,
             "score_ci95": wilson(killed, scored),
             "formal_score": formal / scored if scored and mod.formal_alone else None,
             "formal_score_ci95": wilson(formal, scored) if mod.formal_alone else None,
             "survivors": [m["command"] for m in mutants
-                          if not (m["killed_sim"] or m["killed_formal"])],
+                          if not (m["killed_sim"] or m["killed_formal"] or m["equivalent"])],
+            "equivalents": [m["command"] for m in mutants if m["equivalent"]],
             "mutant_records": mutants}
 
 
@@ -228,8 +303,10 @@ def write_report(records, out, sample, seed, wall):
              f"counterexample in the "
              f"base case or in the induction step, counted as `killed (formal)` = base / "
              f"induction; a tool error or time-out is not a kill: {total['formal_undecided']} "
-             f"such). Survivors are not yet triaged "
-             f"for equivalence (`equivalent` = 0, every survivor counts). Wall time "
+             f"such). A mutant neither kills is `equivalent` when proven to behave as the "
+             f"module whatever its inputs (Yosys `equiv_induct` plus a bounded check of a "
+             f"miter from the initial state), else `survived`; score = killed / (mutants − "
+             f"equivalent). Wall time "
              f"{wall:.0f} s.", "",
              "| module | group | mutants | killed (formal) | killed (sim) | killed | survived "
              "| equivalent | score (95 % CI) | formal alone (95 % CI) |",
@@ -246,6 +323,8 @@ def write_report(records, out, sample, seed, wall):
                  f"{total['equivalent']} | {_pct(total['score'])} ({_pct(lo)}–{_pct(hi)}) | |")
     lines += ["", "Survivors:", ""]
     lines += [f"- {r['module']}: `{c}`" for r in records for c in r["survivors"]] or ["- none"]
+    lines += ["", "Proven equivalent:", ""]
+    lines += [f"- {r['module']}: `{c}`" for r in records for c in r["equivalents"]] or ["- none"]
     (out / "mutation.md").write_text("\n".join(lines) + "\n")
     return total
 

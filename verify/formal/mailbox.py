@@ -14,7 +14,7 @@ from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal, Value
 from ioc_defs import regmap
 from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, REG_SIZE
-from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
+from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Check, Event
 from rtl.ioc_mailbox import IocMailbox
 
 from .core import Mutation, Past, PropertySet
@@ -306,6 +306,28 @@ class MailboxProperties(Elaboratable):
         # what an accepted write of a configuration word stores, field by field
         stored = {"CH_CFG": table["CH_CFG"], "WDOG_PERIOD": table["WDOG_PERIOD"],
                   "WDOG_CTRL": table["WDOG_CTRL"]}
+
+        def endpoint(c):
+            return (bus.agent == s.ep_a[c]) | (bus.agent == s.ep_b[c])
+
+        db_channel = _field("DOORBELL", "CHANNEL", bus.w_data)
+        # the registers' own checks, from SPEC 3.4 (the message FIFOs' have their group)
+        checks = {
+            Check.DOORBELL_ENDPOINT: lambda i: Cat(
+                (db_channel == c) & s.ch_on[c] & endpoint(c) for c in range(nc)).any(),
+            Check.EPOCH_READER: lambda i: bus.priv | endpoint(i),
+            Check.KICK_PERMITTED: lambda i: bus.priv | s.wd[i][3].bit_select(bus.agent, 1),
+        }
+        # state only an accepted write changes (the enables: or their agent's reset)
+        wrote = clean & past(bus.valid & bus.write, "past_any_write") & (bus.resp == RESP_OKAY)
+        ps.implies(m, "the configuration changes only by an accepted write",
+                   clean & ~wrote, s.config() == past(s.config(), "past_config_any"))
+        enables = Cat(*s.ch_ena, *s.ev_ena)
+        reset = past(Cat(s.agent_reset_q), "past_agent_reset_latched")
+        ps.implies(m, "the channel and event enables change only by an accepted write or a reset",
+                   clean & ~wrote & ~reset, enables == past(enables, "past_enables"))
+        ps.implies(m, "r_data is 0 but in the answer to a read",
+                   clean & ~past(bus.valid & ~bus.write, "past_any_read"), bus.r_data == 0)
         for reg, i in instances:
             tag = f"{reg.name.lower()}{i}"
             where = f"{reg.name}[{i}]" if reg.array is not None else reg.name
@@ -321,10 +343,12 @@ class MailboxProperties(Elaboratable):
                     for f in reg.fields if f.limit is not None]
             if over:
                 refused |= bus.write & Cat(over).any()
-            ps.implies(m, f"{where}: an access its static rules refuse gets SLVERR",
+            if reg.check in checks:
+                refused |= ~checks[reg.check](i)
+            ps.implies(m, f"{where}: an access its rules refuse gets SLVERR",
                        clean & past(hit & refused, f"past_refused_{tag}"),
                        bus.resp == RESP_SLVERR)
-            if reg.check is None:
+            if reg.check is None or reg.check in checks:
                 ps.implies(m, f"{where}: an access they accept gets OKAY",
                            clean & past(hit & ~refused, f"past_accepted_{tag}"),
                            bus.resp == RESP_OKAY)
