@@ -170,15 +170,18 @@ def equivalent(il, command, workdir, index, seq=EQUIV_SEQ):
     * SymbiYosys BMC of a ``miter -equiv`` of the two: they agree for the first ``seq + 1``
       cycles from their initial state (the base the induction needs).
 
-    Returns ``(equivalent, why)``: ``why`` names the proof that did not close."""
-    pair = (f"read_rtlil {Path(il).name}; hierarchy -top {_FORMAL_MODULE}; proc; opt_clean; "
-            f"copy {_FORMAL_MODULE} gold; {command}; rename {_FORMAL_MODULE} gate; ")
+    Returns ``(equivalent, why)``: ``why`` names the proof that did not close (or a tool
+    error)."""
+    # mutated as listed (before ``proc``, which renumbers cells), then both elaborated
+    pair = (f"read_rtlil {Path(il).name}; hierarchy -top {_FORMAL_MODULE}; "
+            f"copy {_FORMAL_MODULE} gold; {command}; rename {_FORMAL_MODULE} gate; "
+            f"proc; opt_clean; ")
     try:
         yosys(pair + f"async2sync; equiv_make gold gate equiv; hierarchy -top equiv; "
-               f"equiv_simple -seq {seq}; equiv_induct -seq {seq}; equiv_status -assert",
-               workdir)
-    except RuntimeError:
-        return False, "induction"
+              f"equiv_simple -seq {seq}; equiv_induct -seq {seq}; equiv_status -assert",
+              workdir)
+    except RuntimeError as e:
+        return False, "induction" if "unproven $equiv cells" in str(e) else "tool error"
     name = f"equiv{index}"
     yosys(pair + f"miter -equiv -flatten -make_assert -ignore_gold_x gold gate miter; "
            f"hierarchy -top miter; write_rtlil {name}.il", workdir)

@@ -223,6 +223,21 @@ class MailboxProperties(Elaboratable):
                            fired & was_endpoint,
                            s.epoch[c] == (P(s.epoch[c], f"past_epoch{c}") + 1)[:len(s.epoch[c])])
         wd_exp = self.probe["wd_exp_set"]
+        # events rise only by their sources: BUS_ERROR by a refused access (its answer's
+        # cycle) or the bus_error input, WATCHDOG by an expiry at the supervisor
+        answered = P(P(bus.valid, "past_e_valid") & (bus.resp == RESP_SLVERR),
+                     "past_refused_answer")
+        refused_to = P(p_agent, "past_refused_agent")
+        for k in range(na):
+            for e, source in (
+                    (Event.BUS_ERROR, answered & (refused_to == k) |
+                     P(d.bus_error[k], f"past_bus_error_in{k}")),
+                    (Event.WATCHDOG, P(Cat(wd_exp[w] & (s.wd[w][2] == k)
+                                           for w in range(len(s.wd))).any(),
+                                       f"past_watchdog_to{k}"))):
+                rose = ~P(s.ev_pend[k][e], f"past_a{k}_ev{int(e)}") & s.ev_pend[k][e]
+                ps.implies(m, f"a{k}'s {e.name} event rises only by its source",
+                           clean & P(clean, f"past_clean_ev{int(e)}_{k}") & rose, source)
         for w, (_period, _on, sup, _mask) in enumerate(s.wd):
             for k in range(na):
                 ps.implies(m, f"watchdog {w} expiry raises WATCHDOG at supervisor a{k}",
