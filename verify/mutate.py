@@ -172,10 +172,11 @@ def equivalent(il, command, workdir, index, seq=EQUIV_SEQ):
 
     Returns ``(equivalent, why)``: ``why`` names the proof that did not close (or a tool
     error)."""
-    # mutated as listed (before ``proc``, which renumbers cells), then both elaborated
+    # mutated as listed (before ``proc``, which renumbers cells), then both elaborated, their
+    # memories (the message FIFOs' block RAM) as flip-flops, which equiv_make needs
     pair = (f"read_rtlil {Path(il).name}; hierarchy -top {_FORMAL_MODULE}; "
             f"copy {_FORMAL_MODULE} gold; {command}; rename {_FORMAL_MODULE} gate; "
-            f"proc; opt_clean; ")
+            f"proc; memory; opt_clean; ")
     try:
         yosys(pair + f"async2sync; equiv_make gold gate equiv; hierarchy -top equiv; "
               f"equiv_simple -seq {seq}; equiv_induct -seq {seq}; equiv_status -assert",
