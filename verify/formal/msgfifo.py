@@ -210,6 +210,8 @@ class FifoProperties(Elaboratable):
                        (_field("FIFO_STATUS", "DROPPED", bus.r_data) == dropped_then))
 
         # sticky errors and thresholds, per agent and channel
+        reset_then = [P(self.probe["agent_reset_q"] & (self.probe["agent_reset_target_q"] == k),
+                        f"past_agent_reset_fires{k}") for k in range(na)]
         for k in range(na):
             for c in range(p.n_channels):
                 fifos = (2 * c, 2 * c + 1)
@@ -227,12 +229,19 @@ class FifoProperties(Elaboratable):
                         ("rx", [g.sends[f] & (g.receiver[f] == k) &
                                 (g.level[f] == g.recv_th[f]) for f in fifos])):
                     pend = g.bits[f"{what}_pending"][k][c]
+                    pend_then = P(pend, f"past_a{k}_ch{c}_{what}")
                     fired = P(Cat(event).any(), f"past_a{k}_ch{c}_{what}_event")
                     ps.implies(m, f"a{k} ch{c}: the {what} threshold crossing sets its "
                                   f"pending bit", clean & fired, pend)
                     ps.implies(m, f"a{k} ch{c}: the {what} pending bit rises only by a "
-                                  f"crossing", clean & ~P(pend, f"past_a{k}_ch{c}_{what}") & pend,
-                               fired)
+                                  f"crossing", clean & ~pend_then & pend, fired)
+                    w1c = P(g.write & g.at(f"FIFO_{what.upper()}_PENDING") &
+                            (bus.agent == k) & bus.w_data[c], f"past_a{k}_ch{c}_{what}_w1c")
+                    ps.implies(m, f"a{k} ch{c}: a W1C clears the {what} pending bit (but for a "
+                                  f"crossing in the same cycle)", clean & w1c & ~fired, ~pend)
+                    ps.implies(m, f"a{k} ch{c}: the {what} pending bit falls only by its W1C "
+                                  f"or a{k}'s reset", clean & pend_then & ~pend,
+                               w1c | reset_then[k])
             status = Cat(*(g.bits[f"{w}_pending"][k] & g.bits[f"{w}_enable"][k]
                            for w in ("tx", "rx")),
                          self.probe[f"a{k}_ch_pending"] & self.probe[f"a{k}_ch_enable"],
