@@ -3,7 +3,8 @@
 One test, with a time limit (a mutant may hang a port), touching every module: plain and burst
 traffic from every agent (front ends, arbiter), an LL/SC pair won and one lost to another
 agent's store and a failed SC (monitor), a doorbell raising the peer's irq and its W1C, an
-event, the watchdog expiring at its supervisor (register block); then a sweep of every register
+event, the watchdog expiring at its supervisor (register block); error answers (bursts leaving
+the shared RAM, an unmapped address, a narrow exclusive); then a sweep of every register
 word of the configuration (random in-range field values written by privileged and unprivileged
 agents, every word read back by each agent), so that a mutant in the register block's storage,
 decode or refusal logic changes an answer. The scoreboard (predicting every access and its
@@ -64,8 +65,23 @@ async def smoke(dut):
         assert await tb.reg_write(a, "WDOG_CTRL", ctrl, 0, priv=True) == AxiResp.OKAY
         await tb.cycles(30)
         assert (await tb.reg_read(b, "EV_PENDING"))[0] >> Event.WATCHDOG & 1
+    await _errors(tb)
     await _register_sweep(tb, random.Random(1))
     await tb.finish()
+
+
+async def _errors(tb):
+    """Error answers from every agent: bursts leaving the shared RAM and an unmapped address
+    (DECERR, nothing written; each raises its agent's BUS_ERROR event, which the sweep reads
+    back), and a narrow exclusive pair (unsupported: OKAY, no reservation, nothing written)."""
+    end = tb.params.shm_bytes
+    for k, m in enumerate(tb.masters):
+        assert (await m.read(end - 8, 16, arid=k)).resp == AxiResp.DECERR
+        assert (await m.write(end - 4, bytes(8), awid=k)).resp == AxiResp.DECERR
+        assert (await m.read(end, 4, arid=k)).resp == AxiResp.DECERR
+        assert (await m.read(0x30 + k, 1, arid=k, lock=EXCL, size=0)).resp == AxiResp.OKAY
+        assert (await m.write(0x30 + k, b"\x77", awid=k, lock=EXCL, size=0)).resp == \
+            AxiResp.OKAY
 
 
 def _in_range(reg, params, rng):
