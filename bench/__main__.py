@@ -34,7 +34,7 @@ from pathlib import Path
 
 from bench.report import build_report, check_complete, plot, render_markdown
 from firmware.native import run as run_native
-from rtl.fpga.flow import synthesize, write_reports
+from rtl.fpga.flow import synthesize_shared
 from soc.build import LAYOUT as SOC_LAYOUT
 from soc.run import scenarios as soc_scenarios
 from testbench.amaranth_link import drive
@@ -98,16 +98,11 @@ def _speed_row(simulator, cycles, wall):
 
 def _fpga():
     """One row per out-of-context target, from its ``make synth`` report (built if missing
-    or older than the RTL)."""
-    rtl_mtime = max(p.stat().st_mtime for p in (ROOT / "rtl").rglob("*.py"))
+    or older than the RTL: :func:`rtl.fpga.flow.synthesize_shared`)."""
     rows = []
     for board in FPGA_TARGETS:
-        path = ROOT / "build" / "synth" / board / "report.json"
-        if not path.exists() or path.stat().st_mtime < rtl_mtime:
-            print(f"bench: running make synth BOARD={board}", flush=True)
-            report = synthesize(board)
-            write_reports(report, path.parent)
-        report = json.loads(path.read_text())
+        print(f"bench: make synth BOARD={board} (unless built)", flush=True)
+        report = synthesize_shared(board)
         summary = report["summary"]
         rows.append({"board": board, "device": report["device"],
                      "fmax_mhz": min(c["achieved_mhz"] for c in report["clocks"]),
@@ -117,7 +112,7 @@ def _fpga():
                      "logic_available": summary["logic"]["available"],
                      "ff_used": summary["ff"]["used"], "bram_used": summary["bram"]["used"],
                      "bram_available": summary["bram"]["available"],
-                     "report": str(path.relative_to(ROOT))})
+                     "report": f"build/synth/{board}/report.json"})
     return rows
 
 

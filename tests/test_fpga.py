@@ -8,7 +8,7 @@ import pytest
 
 from ioc_defs.params import IocParams
 from rtl.fpga.boards import BOARDS, ECP5_DEVICES, BoardTop
-from rtl.fpga.flow import REPORT_FIELDS, ROOT, TOOLS, synthesize, tool_env
+from rtl.fpga.flow import REPORT_FIELDS, ROOT, TOOLS, synthesize, synthesize_shared, tool_env
 
 #: Out-of-context targets below their floor today (issue 12, open): 19.3 MHz on the UP5K
 #: before the pipeline, 38.5 MHz with it (5aa6f7d); its routing costs ~2.6 ns per logic level at
@@ -23,12 +23,13 @@ BELOW_FLOOR = {"ooc-ice40"}
     ("ooc-ice40", "iCE40UP5K", 60, 48, 5280, 4096),
     ("ooc-ecp5", "LFE5U-85F", 150, 130, None, 18432),
 ])
-def test_ooc_build_meets_its_floor(board, device, target, floor, cells, bram_bits, tmp_path):
-    """The IP alone, default configuration, pinned tools, seed 1: the report is complete and
-    the Fmax is at least the family's floor (deterministic for the tools and seed)."""
+def test_ooc_build_meets_its_floor(board, device, target, floor, cells, bram_bits):
+    """The IP alone, default configuration, pinned tools, seed 1 (``make synth``'s build,
+    shared with the quick bench: built once per RTL): the report is complete and the Fmax is
+    at least the family's floor (deterministic for the tools and seed)."""
     params = IocParams()
-    report = synthesize(board, params=params, out_root=tmp_path)
-    build_dir = tmp_path / board
+    report = synthesize_shared(board)
+    build_dir = ROOT / "build" / "synth" / board
     assert json.loads((build_dir / "report.json").read_text()) == report
     assert set(REPORT_FIELDS) <= set(report)
 

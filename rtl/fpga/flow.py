@@ -16,6 +16,7 @@ out-of-context clock is constrained to the SPEC target (60 and 150 MHz).
 """
 
 import argparse
+import fcntl
 import json
 import os
 import re
@@ -29,8 +30,8 @@ from ioc_defs.params import IocParams
 
 from .boards import BOARDS, ECP5_DEVICES
 
-__all__ = ["tool_env", "synthesize", "write_reports", "verdict", "main", "TOOLS",
-           "REPORT_FIELDS"]
+__all__ = ["tool_env", "synthesize", "synthesize_shared", "write_reports", "verdict", "main",
+           "TOOLS", "REPORT_FIELDS"]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Environment variable of each tool and the YoWASP executable used when it is not set.
@@ -316,6 +317,28 @@ def _md(report):
     lines += ["", f"Bitstream: `{report['bitstream']}`; run time {report['runtime_s']} s "
               f"({tools['yosys']}, nextpnr {tools['nextpnr']}, seed {tools['seed']}).", ""]
     return "\n".join(lines)
+
+
+def synthesize_shared(board):
+    """``make synth``'s build of ``board`` (default configuration, seed 1, in ``build/synth``),
+    made once: under a lock, a report there that is newer than every RTL and parameter source
+    and of the default configuration is returned as it is, else the target is built. So
+    ``make test``'s FPGA test and the quick bench, run in parallel, build each target once.
+    """
+    out_root = ROOT / "build" / "synth"
+    out_root.mkdir(parents=True, exist_ok=True)
+    with open(out_root / f"{board}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        path = out_root / board / "report.json"
+        sources = max(f.stat().st_mtime for d in ("rtl", "ioc_defs")
+                      for f in (ROOT / d).rglob("*.py"))
+        if path.exists() and path.stat().st_mtime > sources:
+            report = json.loads(path.read_text())
+            default = IocParams()
+            if (report["params"] == {f: getattr(default, f) for f in IocParams.__dataclass_fields__}
+                    and report["tools"]["seed"] == 1):
+                return report
+        return synthesize(board)
 
 
 def write_reports(report, build_dir):
