@@ -13,8 +13,8 @@ never chosen by hand. Each mutant is then run, cheap first:
 2. **formal**: the group's k-induction proof on the mutated netlist, for every mutant of the
    modules whose score by formal alone is a goal (the LL/SC monitor and the IPI block:
    ``Module.formal_alone``), and for the others only when simulation did not kill it (cheap
-   first, as mcy does; their slow proofs keep ``make mutate`` near an hour). A mutant is killed when
-   the proof that passes on the unmutated netlist fails: either the base case finds a
+   first, as mcy does: their slow proofs would make ``make mutate`` long). A mutant is killed
+   when the proof that passes on the unmutated netlist fails: either the base case finds a
    counterexample trace from reset (``FAIL``), or the induction step does (``UNKNOWN``: the
    properties no longer hold inductively, as when a counter bit is stuck that a bounded run
    from reset cannot reach). Both are recorded, by kind; a tool error or a time-out is not a
@@ -96,7 +96,7 @@ def list_mutants(il, workdir, sample, seed, scope=None):
     # the list starts with the unmutated design ("-mode none"): ask for one more
     wanted = sample + 1 if scope is None else _SCOPE_POOL
     yosys(f"read_rtlil {il.name}; mutate -list {wanted} -seed {seed} -none "
-           f"-o mutants.txt {_FORMAL_MODULE}", workdir)
+          f"-o mutants.txt {_FORMAL_MODULE}", workdir)
     lines = (workdir / "mutants.txt").read_text().splitlines()
     commands = [line for line in lines if line.startswith("mutate ") and "-mode none" not in line]
     if scope is None:
@@ -134,7 +134,7 @@ def simulate_mutant(mod, params, command, workdir, index):
     inner = command.replace(f"-module {_FORMAL_MODULE} ", f"-module {TOP_NAME}.{mod.instance} ")
     verilog = workdir / f"mutant{index}.v"
     yosys(f"read_rtlil {sub.name}; {inner}; proc -norom; memory_collect; "
-           f"write_verilog -noattr {verilog.name}", workdir)
+          f"write_verilog -noattr {verilog.name}", workdir)
     passed, _ = run_icarus_on(verilog, "cosim.suite_smoke", params=params,
                               name=f"mutate-{mod.name}-{index}")
     return not passed
@@ -185,7 +185,7 @@ def equivalent(il, command, workdir, index, seq=EQUIV_SEQ):
         return False, "induction" if "unproven $equiv cells" in str(e) else "tool error"
     name = f"equiv{index}"
     yosys(pair + f"miter -equiv -flatten -make_assert -ignore_gold_x gold gate miter; "
-           f"hierarchy -top miter; write_rtlil {name}.il", workdir)
+          f"hierarchy -top miter; write_rtlil {name}.il", workdir)
     (Path(workdir) / f"{name}.sby").write_text(
         f"[options]\nmode bmc\ndepth {seq + 1}\nmulticlock off\n\n[engines]\n{ENGINE}\n\n"
         f"[script]\nread_rtlil {name}.il\nprep -top miter\n\n[files]\n{name}.il\n")
@@ -304,8 +304,8 @@ def write_report(records, out, sample, seed, wall):
              f"run against the short cocotb smoke on Icarus (the same mutation inside the "
              f"subsystem) and the group's k-induction proof (for every mutant of the LL/SC "
              f"monitor and the IPI block, for the others' mutants simulation left; a kill: a "
-             f"counterexample in the "
-             f"base case or in the induction step, counted as `killed (formal)` = base / "
+             f"counterexample in the base case or in the induction step, counted as "
+             f"`killed (formal)` = base / "
              f"induction; a tool error or time-out is not a kill: {total['formal_undecided']} "
              f"such). A mutant neither kills is `equivalent` when proven to behave as the "
              f"module whatever its inputs (Yosys `equiv_induct` plus a bounded check of a "
