@@ -162,8 +162,10 @@ EQUIV_SEQ = 4
 
 def equivalent(il, command, workdir, index, seq=EQUIV_SEQ):
     """Whether the mutant ``command`` of module ``top.dut`` in ``il`` is proven equivalent to
-    the module (every output and every state element, matched by name, equal in every cycle,
-    whatever the inputs, reset included). Two proofs, both needed:
+    the module: every named signal (ports, state elements and named internal nets, matched by
+    name) equal in every cycle, whatever the inputs, reset included. That is stricter than
+    equal outputs (a mutant on a bit of a named net no output reads is not proven
+    equivalent), so the score errs low. Two proofs, both needed:
 
     * Yosys ``equiv_make``/``equiv_simple``/``equiv_induct``: once the two agree for ``seq``
       cycles, they agree forever (induction);
