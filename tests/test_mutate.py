@@ -42,16 +42,21 @@ def test_mutation_run_of_one_module(tmp_path):
         (True, None)
 
 
+def _monitor_mutants(workdir):
+    """The LL/SC monitor's proof group, its netlist in ``workdir`` and 400 of its mutants."""
+    g = group("ll_sc_monitor")
+    top = g.top()
+    il = workdir / "formal.il"
+    il.write_text(mutate.rtlil.convert(top, name="top", ports=top.ports()))
+    return g, il, mutate.list_mutants(il, workdir, 400, 1)
+
+
 @pytest.mark.formal
 def test_a_stuck_counter_bit_is_killed_by_the_induction_step(tmp_path):
     """A high bit of an LL/SC counter stuck at 0: no run from reset within the proof's depth
     reaches it, so the base case passes; the induction step finds the counter skipping, and
     the proof that passes unmutated is lost, which counts as a formal kill."""
-    g = group("ll_sc_monitor")
-    top = g.top()
-    il = tmp_path / "formal.il"
-    il.write_text(mutate.rtlil.convert(top, name="top", ports=top.ports()))
-    commands = mutate.list_mutants(il, tmp_path, 400, 1)
+    g, il, commands = _monitor_mutants(tmp_path)
     stuck = next(c for c in commands if c.startswith("mutate -mode const0 ") and
                  re.search(r"-port Q -portbit (1[6-9]|2\d) -wire status__\w+_count__", c))
     status, failed = mutate.prove_mutant(g, stuck, tmp_path, "stuck")
@@ -66,11 +71,7 @@ def test_the_equivalence_base_check_catches_a_mutant_the_induction_alone_would_p
         tmp_path, monkeypatch):
     """The bounded check from the initial state is no formality: with the induction step
     skipped, ``sc_ok`` stuck at 1 is still found to differ, from the start."""
-    g = group("ll_sc_monitor")
-    top = g.top()
-    il = tmp_path / "formal.il"
-    il.write_text(mutate.rtlil.convert(top, name="top", ports=top.ports()))
-    commands = mutate.list_mutants(il, tmp_path, 400, 1)
+    _, il, commands = _monitor_mutants(tmp_path)
     stuck = next(c for c in commands if c.startswith("mutate -mode const1 ") and
                  "-port Y -portbit 0 -wire sc_ok " in c)
     yosys = mutate.yosys
