@@ -275,7 +275,8 @@ async def cycle_exact_latencies(dut):
 @cocotb.test()
 async def scoreboard_detects_a_divergence(dut):
     """Negative control: a word corrupted in the reference model only is reported as a mismatch
-    at the first read of it, and nowhere else."""
+    at the first read of it, in the target's answer and in the R beat at the pins, and nowhere
+    else."""
     tb = _tb(dut)
     await tb.start()
     await _store(tb, 0, 0x20, 5)
@@ -283,8 +284,10 @@ async def scoreboard_detects_a_divergence(dut):
     assert tb.scoreboard.mismatches == []
     assert await _load(tb, 1, 0x20) == 5
     await tb.cycles(2)
-    assert len(tb.scoreboard.mismatches) == 1
+    assert len(tb.scoreboard.mismatches) == 2, tb.scoreboard.mismatches
     assert "answer (0, 5), model (0, 6)" in tb.scoreboard.mismatches[0]
+    assert "agent 1: R (resp, data, last, id) (0, 5, 1, " in tb.scoreboard.mismatches[1]
+    assert "predicted (0, 6, 1, " in tb.scoreboard.mismatches[1]
     tb.scoreboard.stop()
 
 

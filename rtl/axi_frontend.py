@@ -1,5 +1,7 @@
 """AXI4 slave front end: turns one agent's bursts into single-word accesses."""
 
+from types import SimpleNamespace
+
 from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
@@ -17,7 +19,7 @@ from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_BASE, REG_SIZE, SHM_BASE
 from .access import ANSWER_LATENCY, RequestSignature, absolute, offset_bits
 from .axi import AxiSignature
 
-__all__ = ["AxiSlaveFrontEnd", "RQ_DEPTH"]
+__all__ = ["AxiSlaveFrontEnd", "RQ_DEPTH", "layouts"]
 
 #: Entries of the R answer queue: one per read beat that can be in flight while the manager
 #: holds RREADY low (request register + ANSWER_LATENCY stages), plus one so that a burst
@@ -25,55 +27,56 @@ __all__ = ["AxiSlaveFrontEnd", "RQ_DEPTH"]
 RQ_DEPTH = ANSWER_LATENCY + 2
 
 
-class _Burst(data.Struct):
-    """What the front end keeps of an accepted AR or AW."""
-    id:     16
-    addr:   ADDR_WIDTH
-    left:   8          # beats still to issue, minus one
-    size:   3
-    region: Region
-    err:    AxiResp    # OKAY, or the error every beat of the burst is answered with
-    lock:   1
-    excl:   1
-    priv:   1
-
-
-class _Tag(data.Struct):
-    """What the answer of an issued beat needs, carried while the beat is in flight."""
-    write: 1
-    local: 1          # answered by the front end itself, with ``err``
-    err:   AxiResp
-    last:  1
-    id:    16
-
-
-class _Beat(data.Struct):
-    """A beat in the request register (``offset``: its address within the region; the struct
-    is wide enough for the largest shared RAM, only ``offset_bits(params)`` of it are used)."""
-    region: Region
-    offset: 16
-    w_data: DATA_WIDTH
-    w_strb: DATA_WIDTH // 8
-    size:   3
-    lock:   1
-    excl:   1
-    priv:   1
-    shm_write: 1      # a plain or supported exclusive write to the shared RAM
-    tag:    _Tag
+def layouts(id_width):
+    """The records the front end keeps, for AXI IDs of ``id_width`` bits (only as many ID bits
+    as the port has are stored): ``burst`` (an accepted AR or AW), ``tag`` (what the answer of
+    an issued beat needs, carried while the beat is in flight), ``beat`` (a beat in the request
+    register) and ``answer`` (an R beat waiting for the manager)."""
+    burst = data.StructLayout({
+        "id":     id_width,
+        "addr":   ADDR_WIDTH,
+        "left":   8,          # beats still to issue, minus one
+        "size":   3,
+        "region": Region,
+        "err":    AxiResp,    # OKAY, or the error every beat of the burst is answered with
+        "lock":   1,
+        "excl":   1,
+        "priv":   1,
+    })
+    tag = data.StructLayout({
+        "write": 1,
+        "local": 1,           # answered by the front end itself, with ``err``
+        "err":   AxiResp,
+        "last":  1,
+        "id":    id_width,
+    })
+    # ``offset``: the beat's address within its region; wide enough for the largest shared
+    # RAM, only ``offset_bits(params)`` of it are used
+    beat = data.StructLayout({
+        "region":    Region,
+        "offset":    16,
+        "w_data":    DATA_WIDTH,
+        "w_strb":    DATA_WIDTH // 8,
+        "size":      3,
+        "lock":      1,
+        "excl":      1,
+        "priv":      1,
+        "shm_write": 1,       # a plain or supported exclusive write to the shared RAM
+        "tag":       tag,
+    })
+    answer = data.StructLayout({
+        "id":   id_width,
+        "data": DATA_WIDTH,
+        "resp": AxiResp,
+        "last": 1,
+    })
+    return SimpleNamespace(burst=burst, tag=tag, beat=beat, answer=answer)
 
 
 class _WBeat(data.Struct):
     """A W beat waiting for its turn."""
     data: DATA_WIDTH
     strb: DATA_WIDTH // 8
-
-
-class _Answer(data.Struct):
-    """An R beat waiting for the manager."""
-    id:   16
-    data: DATA_WIDTH
-    resp: AxiResp
-    last: 1
 
 
 class AxiSlaveFrontEnd(wiring.Component):
@@ -141,13 +144,14 @@ class AxiSlaveFrontEnd(wiring.Component):
         return self._params
 
     def _decode(self, m, prefix, burst, addr, len_, size, kind, lock, prot, id_):
-        """Fill ``burst`` (a combinational _Burst) from an address-channel payload."""
+        """Fill ``burst`` (a combinational ``layouts().burst``) from an address-channel payload."""
         p = self._params
         # Each region is a naturally aligned power of two, so a burst whose first beat is in a
         # region stays in it iff its offset in the region plus the burst's span does not carry
         # out of the region's size: a short adder instead of a full-width last address.
         span = Signal(10 + WORD_SIZE, name=f"{prefix}_span")   # bytes from first to last beat
-        aligned = Signal(ADDR_WIDTH, name=f"{prefix}_aligned")  # the first beat, size-aligned
+        # the first beat, size-aligned: only its offset within the larger region is compared
+        aligned = Signal(max(p.shm_bytes, REG_SIZE).bit_length() - 1, name=f"{prefix}_aligned")
         with m.Switch(size):
             for s in range(WORD_SIZE + 1):
                 with m.Case(s):
@@ -189,8 +193,8 @@ class AxiSlaveFrontEnd(wiring.Component):
             m.d.comb += burst.err.eq(AxiResp.SLVERR)
 
     def _advance(self, m, burst):
-        """Step ``burst`` (a registered _Burst) to its next beat. Only the offset in the region
-        moves: a burst that would leave its region is refused whole, and the beats of a
+        """Step ``burst`` (a registered ``layouts().burst``) to its next beat. Only the offset in
+        the region moves: a burst that would leave its region is refused whole, and the beats of a
         refused burst are answered without their address."""
         m.d.sync += burst.left.eq(burst.left - 1)
         offset = burst.addr[:offset_bits(self._params)]
@@ -202,18 +206,19 @@ class AxiSlaveFrontEnd(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         axi, req = self.axi, self.req
+        lay = layouts(self._params.id_width)
 
         # ---- address channels -------------------------------------------------------------
-        ar_in = Signal(_Burst)
-        aw_in = Signal(_Burst)
+        ar_in = Signal(lay.burst)
+        aw_in = Signal(lay.burst)
         self._decode(m, "ar", ar_in, axi.araddr, axi.arlen, axi.arsize, axi.arburst, axi.arlock,
                      axi.arprot, axi.arid)
         self._decode(m, "aw", aw_in, axi.awaddr, axi.awlen, axi.awsize, axi.awburst, axi.awlock,
                      axi.awprot, axi.awid)
 
-        rd = Signal(_Burst)
+        rd = Signal(lay.burst)
         rd_active = Signal()
-        wr = Signal(_Burst)
+        wr = Signal(lay.burst)
         wr_active = Signal()    # AW accepted, beats still to issue
         wr_waiting = Signal()   # last beat issued, its answer not yet back
 
@@ -225,7 +230,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         wbuf_full = Signal()
 
         # ---- R answer queue and B holding register ------------------------------------------
-        rq = [Signal(_Answer, name=f"rq{i}") for i in range(RQ_DEPTH)]
+        rq = [Signal(lay.answer, name=f"rq{i}") for i in range(RQ_DEPTH)]
         rq_count = Signal(range(RQ_DEPTH + 1))
         b_hold = Signal()
         b_hold_resp = Signal(AxiResp)
@@ -236,13 +241,13 @@ class AxiSlaveFrontEnd(wiring.Component):
         # front end answers it itself, in the next cycle) and is answered ANSWER_LATENCY cycles
         # later, in order: an error beat takes the same path as a performed one, so errors and
         # data never overtake each other.
-        q = Signal(_Beat, name="req_q")
+        q = Signal(lay.beat, name="req_q")
         off_bits = offset_bits(self._params)
         q_req = Signal(name="req_q_shared")    # q holds a beat for the shared slot
         q_loc = Signal(name="req_q_local")     # q holds a beat the front end answers itself
         leave = Signal()
         m.d.comb += leave.eq(q_loc | req.grant)
-        due = [Signal(_Tag, name=f"due{i}") for i in range(ANSWER_LATENCY)]
+        due = [Signal(lay.tag, name=f"due{i}") for i in range(ANSWER_LATENCY)]
         due_valid = Signal(ANSWER_LATENCY, name="due_valid")
         m.d.sync += [due[0].eq(q.tag), due_valid[0].eq(leave)]
         for i in range(1, ANSWER_LATENCY):
@@ -326,14 +331,14 @@ class AxiSlaveFrontEnd(wiring.Component):
                 m.d.sync += rd_active.eq(0)
 
         # ---- R channel: answers in order, bypassing the queue when it is empty -------------
-        arriving = Signal(_Answer)
+        arriving = Signal(lay.answer)
         m.d.comb += [
             arriving.id.eq(ans.id),
             arriving.last.eq(ans.last),
             arriving.data.eq(Mux(ans.local, 0, req.r_data)),
             arriving.resp.eq(Mux(ans.local, ans.err, req.resp)),
         ]
-        head = Signal(_Answer)
+        head = Signal(lay.answer)
         m.d.comb += head.eq(Mux(rq_count == 0, arriving, rq[0]))
         m.d.comb += [
             axi.rvalid.eq((rq_count != 0) | r_due),

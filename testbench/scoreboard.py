@@ -22,7 +22,7 @@ from collections import deque
 
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from ioc_defs.axi import monitor_op
+from ioc_defs.axi import AxiResp, monitor_op
 from ioc_defs.params import Region
 from sw_model.bursts import decode_burst
 from sw_model.holds import HoldRequest, ResvHolds
@@ -34,8 +34,30 @@ __all__ = ["Scoreboard"]
 
 # the AXI pins the prediction reads, per port
 _WATCHED = tuple(f"{ch}{name}" for ch in ("ar", "aw")
-                 for name in ("valid", "ready", "addr", "len", "size", "burst", "lock", "prot")) \
-    + ("wvalid", "wready", "wdata", "wstrb")
+                 for name in ("valid", "ready", "id", "addr", "len", "size", "burst", "lock",
+                              "prot")) \
+    + ("wvalid", "wready", "wdata", "wstrb", "rvalid", "rready", "rid", "rdata", "rresp", "rlast",
+       "bvalid", "bready", "bid", "bresp")
+
+
+class _BAnswer:
+    """The B a write burst must get: its ID and, once all its beats were performed (or at once
+    for a refused burst), the first error among their answers, else the last one's."""
+
+    def __init__(self, ident, beats, error):
+        self.id, self.beats, self.refused = ident, beats, error is not None
+        self.resp = error
+        self._left, self._error = beats, None
+
+    def performed(self, resp):
+        if self._error is None and resp in (AxiResp.SLVERR, AxiResp.DECERR):
+            self._error = resp
+        self._left -= 1
+        if not self._left:
+            self.resp = self._error if self._error is not None else resp
+
+    def pins(self):
+        return self.resp, self.id
 
 
 class Scoreboard(Background):
@@ -76,6 +98,17 @@ class Scoreboard(Background):
         self._reads = [deque() for _ in range(n)]
         self._writes = [deque() for _ in range(n)]
         self._w = [deque() for _ in range(n)]
+        # per port, the answers the pins must show, in AXI order: R beats as [resp, data, last,
+        # id, refused] and write bursts as _BAnswer; those of performed beats are completed when
+        # the models answer them (the *_fill queues, in grant order)
+        self._r_answers = [deque() for _ in range(n)]
+        self._r_fill = [deque() for _ in range(n)]
+        self._b_answers = [deque() for _ in range(n)]
+        self._b_fill = [deque() for _ in range(n)]
+        # per port: refused beats accepted, bus_error pulses seen, refused beats answered
+        self._owed = [0] * n
+        self._pulses = [0] * n
+        self._answered = [0] * n
         self._pins = [{name: getattr(dut, f"s{k}_axi_{name}") for name in _WATCHED}
                       for k in range(n)]
         # the forward-progress holds: the model's verdicts against the monitor's, every cycle
@@ -117,12 +150,78 @@ class Scoreboard(Background):
                     length=self._pin(k, f"{ch}len"), size=self._pin(k, f"{ch}size"),
                     burst=self._pin(k, f"{ch}burst"), lock=self._pin(k, f"{ch}lock"),
                     prot=self._pin(k, f"{ch}prot"))
+                count, ident = self._pin(k, f"{ch}len") + 1, self._pin(k, f"{ch}id")
+                if error is not None:
+                    error = int(error)
+                    self._owed[k] += count
                 if ch == "ar":
                     queue.extend(beats)
+                    for i in range(count):
+                        answer = [error, 0, int(i == count - 1), ident, error is not None]
+                        self._r_answers[k].append(answer)
+                        if error is None:
+                            self._r_fill[k].append(answer)
                 else:
-                    queue.append((error is not None, self._pin(k, "awlen") + 1, deque(beats)))
+                    queue.append((error is not None, count, deque(beats)))
+                    answer = _BAnswer(ident, count, error)
+                    self._b_answers[k].append(answer)
+                    if error is None:
+                        self._b_fill[k].append(answer)
             if self._pin(k, "wvalid") and self._pin(k, "wready"):
                 self._w[k].append((self._pin(k, "wdata"), self._pin(k, "wstrb")))
+
+    def _fill(self, acc, answer):
+        """Complete the pin answer of the performed beat ``acc`` with the models' ``answer``."""
+        k = acc["agent"]
+        fill = self._b_fill[k] if acc["write"] else self._r_fill[k]
+        if not fill:
+            return    # a granted access no request asked for: already a mismatch
+        resp = int(answer[0])
+        if not acc["write"]:
+            beat = fill.popleft()
+            beat[0], beat[1] = resp, answer[1]
+            return
+        burst = fill[0]
+        burst.performed(resp)
+        if burst.resp is not None:
+            fill.popleft()
+
+    def _watch_answers(self):
+        """Compare this cycle's R and B handshakes with the predicted answers, then count the
+        ``bus_error`` pulses (returned, for the models) against the refused beats."""
+        pulses = self._probes.bus_error()
+        for k in range(self.params.n_agents):
+            if self._pin(k, "rvalid") and self._pin(k, "rready"):
+                got = tuple(self._pin(k, f"r{name}") for name in ("resp", "data", "last", "id"))
+                self._answer(k, "R", self._r_answers[k], got, lambda beat: (beat[4], 1, beat))
+            if self._pin(k, "bvalid") and self._pin(k, "bready"):
+                got = (self._pin(k, "bresp"), self._pin(k, "bid"))
+                self._answer(k, "B", self._b_answers[k], got,
+                             lambda burst: (burst.refused, burst.beats, burst.pins()))
+            if pulses >> k & 1:
+                self._pulses[k] += 1
+                if self._pulses[k] > self._owed[k]:
+                    self._mismatch(f"agent {k}: bus_error pulse {self._pulses[k]}, but only "
+                                   f"{self._owed[k]} refused beats were accepted")
+        return pulses
+
+    def _answer(self, k, channel, queue, got, judge):
+        if not queue:
+            self._mismatch(f"agent {k}: {channel} {got} answers no request")
+            return
+        refused, beats, want = judge(queue.popleft())
+        want = tuple(want[:len(got)])
+        if want[0] is None:
+            self._mismatch(f"agent {k}: {channel} {got} before its beat was performed")
+        elif got != want:
+            self._mismatch(f"agent {k}: {channel} (resp, data, last, id) {got}, predicted "
+                           f"{want}")
+        if refused:
+            self._answered[k] += beats
+            # the pulse of the last of these beats came in an earlier cycle at the latest
+            if self._answered[k] > self._pulses[k]:
+                self._mismatch(f"agent {k}: {self._answered[k]} refused beats answered on "
+                               f"{channel}, but only {self._pulses[k]} bus_error pulses")
 
     def _predicted(self, agent, write):
         """The next beat the pins asked ``agent``'s front end for, as an access, or None."""
@@ -210,11 +309,14 @@ class Scoreboard(Background):
                 self._mismatch(f"irq {irq:#x}, model {self.regblock.irq:#x}")
             if rst != self.regblock.agent_rst:
                 self._mismatch(f"agent_rst {rst:#x}, model {self.regblock.agent_rst:#x}")
+            bus_error = self._watch_answers()
             self._watch_pins()
             # the access in E this cycle is the one read in X the cycle before
             acc = x_acc
             self._last = acc
-            expected = self.system.granted(acc, x_clears, self._probes.bus_error())
+            expected = self.system.granted(acc, x_clears, bus_error)
+            if acc is not None:
+                self._fill(acc, expected)
             x_acc, x_clears = self._sample_access(), int(d.resv_clear.value) | rst
             if self.params.resv_hold_cycles:
                 self._check_holds(x_acc, x_clears)

@@ -7,6 +7,7 @@ import pytest
 from cosim.regress import CONFIGS, SUITES
 from ioc_defs.params import TOP_NAME, IocParams
 from rtl import subsystem
+from rtl.axi_frontend import layouts
 from rtl.cli import generate_verilog
 from testbench.runner import BUILD_ROOT, SIMULATORS, read_metrics, run, run_icarus_on
 from verify.formal import axi as axi_formal
@@ -24,19 +25,49 @@ def test_suite(suite, sim, params):
     assert passed > 0
 
 
+def _bus_error_every_beat(m, dut, probe):
+    # the error pulse for every beat answered, not only the refused ones
+    m.d.comb += dut.bus_error.eq(probe["due_valid"][-2])
+
+
+def _bus_error_never(m, dut, probe):
+    m.d.comb += dut.bus_error.eq(0)
+
+
+def _queued_r_data_bit(m, dut, probe):
+    # bit 0 of an R beat's data flipped when it comes from a queue of two or more
+    head = layouts(dut.params.id_width).answer(probe["rq0"])
+    with m.If(probe["rq_count"] >= 2):
+        m.d.comb += dut.axi.rdata.eq(head.data ^ 1)
+
+
+_GRANTED = "granted access differs from the pins' request"
+_PIN_BUGS = {"exclusive_burst_is_llsc": axi_formal.BUGS["exclusive_burst_is_llsc"],
+             "narrow_steps_by_word": axi_formal.BUGS["narrow_steps_by_word"],
+             "bus_error_every_beat": _bus_error_every_beat,
+             "bus_error_never": _bus_error_never,
+             "queued_r_data_bit": _queued_r_data_bit}
+
+
 @pytest.mark.cosim
-@pytest.mark.parametrize("bug, symptom", [("exclusive_burst_is_llsc", "'excl': (True, False)"),
-                                          ("narrow_steps_by_word", "'addr': ")])
-def test_scoreboard_predicts_from_the_pins(bug, symptom, monkeypatch):
-    """The scoreboard decodes each burst from the AXI pins itself: a front-end decode bug
-    (issue 17's hand mutants, the formal group's seeded bugs) is a mismatch between the granted
-    access and the pins' request, rather than copied into the reference model. The same
+@pytest.mark.parametrize("bug, symptoms", [
+    ("exclusive_burst_is_llsc", (_GRANTED, "'excl': (True, False)")),
+    ("narrow_steps_by_word", (_GRANTED, "'addr': ")),
+    ("bus_error_every_beat", ("bus_error pulse", "refused beats were accepted")),
+    ("bus_error_never", ("refused beats answered on R, but only 0 bus_error pulses",)),
+    ("queued_r_data_bit", ("agent 0: R (resp, data, last, id)",))])
+def test_scoreboard_predicts_from_the_pins(bug, symptoms, monkeypatch):
+    """The scoreboard decodes each burst and predicts each answer from the AXI pins itself: a
+    front-end decode bug (issue 17's hand mutants, the formal group's seeded bugs) is a
+    mismatch between the granted access and the pins' request, rather than copied into the
+    reference model; a wrong ``bus_error`` pulse count (the one model input taken from the
+    RTL) or a corrupted R beat in the front end's queue is a mismatch at the pins. The same
     stimulus passes on the real RTL."""
     params = IocParams()
-    assert run(params, "icarus", "cosim.suite_selfcheck", seed=1)[:2] == (1, 0)
+    assert run(params, "icarus", "cosim.suite_selfcheck", seed=1)[:2] == (2, 0)
     real = subsystem.AxiSlaveFrontEnd
     monkeypatch.setattr(subsystem, "AxiSlaveFrontEnd",
-                        lambda p: Mutation(real(p), bug, axi_formal.BUGS[bug]))
+                        lambda p: Mutation(real(p), bug, _PIN_BUGS[bug]))
     source = BUILD_ROOT / "sim" / f"scoreboard-{bug}.v"
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(generate_verilog(params))
@@ -45,7 +76,7 @@ def test_scoreboard_predicts_from_the_pins(bug, symptom, monkeypatch):
     passed, log = run_icarus_on(source, "cosim.suite_selfcheck", name=f"scoreboard-{bug}")
     assert not passed
     text = log.read_text()
-    assert "granted access differs from the pins' request" in text and symptom in text
+    assert all(symptom in text for symptom in symptoms), symptoms
 
 
 @pytest.mark.cosim

@@ -244,7 +244,7 @@ def synthesize(board, *, device=None, params=None, out_root=None, seed=1):
     report = {
         "board": board, "family": target.family, "device": platform.device,
         "package": platform.package, "top": type(top).__name__,
-        "params": {f: getattr(params, f) for f in IocParams.__dataclass_fields__},
+        "params": _params_dict(params),
         "wrapper": wrapper,
         "wrapper_ffs": top.n_input_bits + top.n_output_bits + 1 if target.ooc else None,
         "clocks": clocks,
@@ -319,6 +319,11 @@ def _md(report):
     return "\n".join(lines)
 
 
+def _params_dict(params):
+    """The configuration as the report records it."""
+    return {f: getattr(params, f) for f in IocParams.__dataclass_fields__}
+
+
 def synthesize_shared(board):
     """``make synth``'s build of ``board`` (default configuration, seed 1, in ``build/synth``),
     made once: under a lock, a report there that is newer than every RTL and parameter source
@@ -334,9 +339,7 @@ def synthesize_shared(board):
                       for f in (ROOT / d).rglob("*.py"))
         if path.exists() and path.stat().st_mtime > sources:
             report = json.loads(path.read_text())
-            default = IocParams()
-            if (report["params"] == {f: getattr(default, f) for f in IocParams.__dataclass_fields__}
-                    and report["tools"]["seed"] == 1):
+            if report["params"] == _params_dict(IocParams()) and report["tools"]["seed"] == 1:
                 return report
         return synthesize(board)
 

@@ -19,9 +19,9 @@ from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 from ioc_defs.axi import AxiResp, monitor_op
 from ioc_defs.params import REG_BASE, REG_SIZE, Region
 from rtl.access import ANSWER_LATENCY
-from rtl.axi_frontend import RQ_DEPTH, AxiSlaveFrontEnd, _Answer, _Beat, _Burst, _Tag
+from rtl.axi_frontend import RQ_DEPTH, AxiSlaveFrontEnd, layouts
 
-from .core import Mutation, Past, PropertySet
+from .core import Mutation, Past, PropertySet, wait_cycles
 
 __all__ = ["AxiFrontEndProperties", "make_dut", "BUGS", "READ_DEPTH", "response_bound"]
 
@@ -71,6 +71,7 @@ class AxiFrontEndProperties(Elaboratable):
     def __init__(self, dut, probe, *, max_len=None, grant_wait=None):
         self.dut, self.probe = dut, probe
         self.max_len, self.grant_wait = max_len, grant_wait
+        self.lay = layouts(dut.params.id_width)
         self.props = PropertySet("axi_frontend" if grant_wait is None
                                  else "axi_frontend_bounded")
 
@@ -176,6 +177,7 @@ class AxiFrontEndProperties(Elaboratable):
             ps.implies(m, f"{ch}VALID held until {ch}READY", clean & waiting, valid)
             ps.implies(m, f"{ch} payload stable while {ch}VALID and not {ch}READY",
                        clean & waiting, sig(names) == past(sig(names), f"past_{ch}_payload"))
+        self._alternation(m)
         if self.grant_wait != 0:
             req_waiting = past(req.valid & ~req.grant, "past_req_waiting")
             ps.implies(m, "request held until granted", clean & req_waiting, req.valid)
@@ -279,7 +281,7 @@ class AxiFrontEndProperties(Elaboratable):
 
         # what the induction needs: the front end's registered burst is the ghost's, and its
         # remaining beats stay in the region of the next one
-        b = _Burst(pr["rd" if kind == "read" else "wr"])
+        b = self.lay.burst(pr["rd" if kind == "read" else "wr"])
         active = pr["rd_active" if kind == "read" else "wr_active"]
         last = (g_addr & ~(step - 1)) + (b.left << g_size)
         # (a burst answered with an error issues its beats without the slot: not followed)
@@ -291,16 +293,36 @@ class AxiFrontEndProperties(Elaboratable):
                     (b.region != Region.NONE) & (b.region == region(g_addr)) &
                     (b.region == region(last))))
 
+    def _alternation(self, m):
+        """Reads and writes alternate when both wait: of two cycles in which a beat of each
+        direction is ready to issue and the request register is free, the later one issues the
+        direction the earlier one did not (SPEC 3.1: neither direction starves the other)."""
+        ps, pr, req = self.props, self.probe, self.dut.req
+        contested = ((~pr["req_q_shared"] | req.grant) & pr["rd_active"] &
+                     (pr["r_credits"] != 0) & pr["wr_active"] & (pr["wbuf_count"] != 0))
+        seen = Signal(name="ghost_contested")
+        last_write = Signal(name="ghost_contest_write")
+        with m.If(contested):
+            m.d.sync += [seen.eq(1), last_write.eq(pr["w_issue"])]
+        ps.assert_(m, "a beat is issued when both directions wait",
+                   ~contested | (pr["r_issue"] ^ pr["w_issue"]))
+        ps.assert_(m, "reads and writes alternate when both wait",
+                   ~(contested & seen) | (pr["w_issue"] != last_write))
+        ps.assert_(m, "inv: the front end prefers the direction the last contest did not issue",
+                   ~seen | (pr["prefer_write"] != last_write))
+        ps.cover(m, "three contested issues in a row",
+                 contested & (wait_cycles(m, contested, 2, "ghost_contest_run") == 2))
+
     def _invariants(self, m, q_id, q_left, q_n, b_owed, aw_id, aw_beats, w_taken):
-        ps, pr = self.props, self.probe
-        rd, wr = _Burst(pr["rd"]), _Burst(pr["wr"])
+        ps, pr, lay = self.props, self.probe, self.lay
+        rd, wr = lay.burst(pr["rd"]), lay.burst(pr["wr"])
         rd_active, wr_active = pr["rd_active"], pr["wr_active"]
         wr_waiting, b_hold, wbuf_count = pr["wr_waiting"], pr["b_hold"], pr["wbuf_count"]
-        rq = [_Answer(pr[f"rq{i}"]) for i in range(RQ_DEPTH)]
+        rq = [lay.answer(pr[f"rq{i}"]) for i in range(RQ_DEPTH)]
         rq_count = pr["rq_count"]
         # the beats in flight, oldest first: the due stages, then the request register
-        req_q = _Beat(pr["req_q"])
-        flight = [(pr["due_valid"][i], _Tag(pr[f"due{i}"]))
+        req_q = lay.beat(pr["req_q"])
+        flight = [(pr["due_valid"][i], lay.tag(pr[f"due{i}"]))
                   for i in reversed(range(ANSWER_LATENCY))]
         flight.append((pr["req_q_shared"] | pr["req_q_local"], req_q.tag))
 
@@ -400,7 +422,7 @@ def _b_payload_changes(m, d, probe):
 
 def _r_data_not_held(m, d, probe):
     # a waiting R beat shows whatever the target answers now
-    m.d.comb += d.axi.rdata.eq(_Answer(probe["arriving"]).data)
+    m.d.comb += d.axi.rdata.eq(layouts(d.params.id_width).answer(probe["arriving"]).data)
 
 
 def _early_rlast(m, d, probe):
@@ -418,19 +440,26 @@ def _exclusive_burst_is_llsc(m, d, probe):
     axi = d.axi
     for ch, name in (("ar", "ar_in"), ("aw", "aw_in")):
         lock, size, addr = (getattr(axi, f"{ch}{f}") for f in ("lock", "size", "addr"))
-        m.d.comb += _Burst(probe[name]).excl.eq(lock & (size == 2) & (addr[:2] == 0))
+        burst = layouts(d.params.id_width).burst(probe[name])
+        m.d.comb += burst.excl.eq(lock & (size == 2) & (addr[:2] == 0))
 
 
 def _narrow_steps_by_word(m, d, probe):
     # issue 17's hand mutant: every burst steps 4 bytes per beat, whatever its AxSIZE
     for burst, issue in (("rd", "r_issue"), ("wr", "w_issue")):
-        b = _Burst(probe[burst])
+        b = layouts(d.params.id_width).burst(probe[burst])
         with m.If(probe[issue]):
             m.d.sync += b.addr.eq((b.addr & ~3) + 4)
 
 
+def _writes_always_first(m, d, probe):
+    # the issue never alternates: a waiting write always goes before a waiting read
+    m.d.sync += probe["prefer_write"].eq(1)
+
+
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).
 BUGS = {
+    "writes_always_first": _writes_always_first,
     "exclusive_burst_is_llsc": _exclusive_burst_is_llsc,
     "narrow_steps_by_word": _narrow_steps_by_word,
     "rvalid_waits_for_rready": _rvalid_waits_for_rready,

@@ -123,10 +123,11 @@ GROUPS = (
           ("no_read_forwarding", "receive_keeps_word"), prove_depth=14, cover_depth=14,
           shown=_FIFO_SHOWN, mode="bmc"),
     Group("axi_frontend", "AXI front end: one answer per request, in order, right ID/LAST; "
-          "handshake rules; each beat's address, size, exclusive flag and region", _AXI,
+          "handshake rules; each beat's address, size, exclusive flag and region; reads and "
+          "writes alternate", _AXI,
           axi.AxiFrontEndProperties, axi.make_dut,
           ("b_payload_changes", "r_data_not_held", "early_rlast", "b_before_last_w",
-           "exclusive_burst_is_llsc", "narrow_steps_by_word"),
+           "exclusive_burst_is_llsc", "narrow_steps_by_word", "writes_always_first"),
           prove_depth=8, cover_depth=16, shown=_AXI_SHOWN),
     Group("axi_frontend_bounded", "AXI front end, grant within n_agents-1 cycles (the "
           "round-robin bound): VALID within a bound whatever READY does", _AXI,

@@ -245,8 +245,8 @@ class MailboxProperties(Elaboratable):
                            s.ev_pend[k][Event.WATCHDOG] & s.wd_expired[w])
 
         self._watchdog_timing(m, bus, write, at)
-        self._channel_reset(m, past, bus, write, at, endpoint)
-        self._answers(m, past, bus, well_formed, at)
+        self._channel_reset(m, past, bus, write, at, s, endpoint)
+        self._answers(m, past, bus, well_formed, at, s, endpoint, db_channel)
 
         # -- endpoint checks ---------------------------------------------------------------------
         bad_db = P(write & at("DOORBELL") &
@@ -265,16 +265,15 @@ class MailboxProperties(Elaboratable):
         return m
 
 
-    def _answers(self, m, past, bus, well_formed, at):
+    def _answers(self, m, past, bus, well_formed, at, s, endpoint, db_channel):
         """Every access's answer, from the register map (``bus``: the access in E; its answer
         shows in the next cycle): SLVERR whenever one of SPEC's static rules refuses it (a
         hole, the form, the direction, privilege, a field's limit), OKAY otherwise for a
         register without a dynamic check; an accepted read returns the register's fields (the
         state it names, the monitor's statistics as sampled in E, the cycle counter, the
         build-time configuration), a refused one 0; and an accepted write of a configuration
-        word stores its fields."""
+        word stores its fields (``s``, ``endpoint(c, agent)``, ``db_channel``: elaborate's)."""
         d, p, ps, pr = self.dut, self.dut.params, self.props, self.probe
-        s = _Names(p, pr)
         nc, nw = p.n_channels, p.n_watchdogs
         clean = past.clean
         instances = [(reg, i) for reg, i, _ in REGMAP.instances(p)]
@@ -322,15 +321,11 @@ class MailboxProperties(Elaboratable):
         stored = {"CH_CFG": table["CH_CFG"], "WDOG_PERIOD": table["WDOG_PERIOD"],
                   "WDOG_CTRL": table["WDOG_CTRL"]}
 
-        def endpoint(c):
-            return (bus.agent == s.ep_a[c]) | (bus.agent == s.ep_b[c])
-
-        db_channel = _field("DOORBELL", "CHANNEL", bus.w_data)
         # the registers' own checks, from SPEC 3.4 (the message FIFOs' have their group)
         checks = {
             Check.DOORBELL_ENDPOINT: lambda i: Cat(
-                (db_channel == c) & s.ch_on[c] & endpoint(c) for c in range(nc)).any(),
-            Check.EPOCH_READER: lambda i: bus.priv | endpoint(i),
+                (db_channel == c) & s.ch_on[c] & endpoint(c, bus.agent) for c in range(nc)).any(),
+            Check.EPOCH_READER: lambda i: bus.priv | endpoint(i, bus.agent),
             Check.KICK_PERMITTED: lambda i: bus.priv | s.wd[i][3].bit_select(bus.agent, 1),
         }
         # state only an accepted write changes (the enables: or their agent's reset)
@@ -421,12 +416,11 @@ class MailboxProperties(Elaboratable):
                        (count == (loaded - since)[:32]) &
                        ((since < loaded) | ((since == 0) & (loaded == 0))))
 
-    def _channel_reset(self, m, past, bus, write, at, endpoint):
+    def _channel_reset(self, m, past, bus, write, at, s, endpoint):
         """CHANNEL_RESET (privileged) acts at the end of the cycle after its write: the
         channel's epoch moves on and both endpoints get PEER_RESET (``bus``: the access in
         E)."""
         p, ps = self.dut.params, self.props
-        s = _Names(p, self.probe)
         channel = _field("CHANNEL_RESET", "CHANNEL", bus.w_data)
         for c in range(p.n_channels):
             wrote = past(write & at("CHANNEL_RESET") & bus.priv & (channel == c),

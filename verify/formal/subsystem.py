@@ -14,7 +14,7 @@ from amaranth.hdl import Cat, Elaboratable, Module
 from ioc_defs import probes
 from ioc_defs.axi import AxiResp
 from ioc_defs.params import Region
-from rtl.axi_frontend import _Burst
+from rtl.axi_frontend import layouts
 from rtl.subsystem import IocSubsystem
 
 from .core import Mutation, Past, PropertySet, wait_cycles
@@ -99,7 +99,7 @@ class SubsystemProperties(Elaboratable):
         # what the induction needs: a front end marks a burst exclusive only if AxLOCK was set
         for k in range(n):
             for burst in ("rd", "wr"):
-                b = _Burst(pr[f"{probes.frontend(k)}.{burst}"])
+                b = layouts(d.params.id_width).burst(pr[f"{probes.frontend(k)}.{burst}"])
                 ps.assert_(m, f"inv: front end {k}'s {burst} burst is exclusive only if locked",
                            ~b.excl | b.lock)
         # llsc.py
