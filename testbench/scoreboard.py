@@ -214,8 +214,8 @@ class Scoreboard(Background):
         if want[0] is None:
             self._mismatch(f"agent {k}: {channel} {got} before its beat was performed")
         elif got != want:
-            self._mismatch(f"agent {k}: {channel} (resp, data, last, id) {got}, predicted "
-                           f"{want}")
+            fields = "(resp, data, last, id)" if channel == "R" else "(resp, id)"
+            self._mismatch(f"agent {k}: {channel} {fields} {got}, predicted {want}")
         if refused:
             self._answered[k] += beats
             # the pulse of the last of these beats came in an earlier cycle at the latest
