@@ -18,9 +18,9 @@ PNG plots beside them:
   of the Python guests above.
 
 ``--quick`` (``BENCH_QUICK=1``) runs every case with few messages, for CI: a complete report in
-217 s on a warm build tree, up to about 10 minutes from a fresh clone (the Verilator, SoC and
-native builds included; measured in ``make test``'s ``--durations`` listing). The exit status
-is non-zero if a measurement failed or the report is incomplete.
+minutes, not seconds, from a fresh clone, because it builds its own Verilator, SoC and native
+models (``make test``'s ``--durations`` listing gives each run's time). The exit status is
+non-zero if a measurement failed or the report is incomplete.
 """
 
 import argparse

@@ -24,6 +24,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from ioc_defs.params import IocParams
@@ -244,7 +245,7 @@ def synthesize(board, *, device=None, params=None, out_root=None, seed=1):
     report = {
         "board": board, "family": target.family, "device": platform.device,
         "package": platform.package, "top": type(top).__name__,
-        "params": _params_dict(params),
+        "params": asdict(params),
         "wrapper": wrapper,
         "wrapper_ffs": top.n_input_bits + top.n_output_bits + 1 if target.ooc else None,
         "clocks": clocks,
@@ -319,11 +320,6 @@ def _md(report):
     return "\n".join(lines)
 
 
-def _params_dict(params):
-    """The configuration as the report records it."""
-    return {f: getattr(params, f) for f in IocParams.__dataclass_fields__}
-
-
 def synthesize_shared(board):
     """``make synth``'s build of ``board`` (default configuration, seed 1, in ``build/synth``),
     made once: under a lock, a report there that is newer than every RTL and parameter source
@@ -339,7 +335,7 @@ def synthesize_shared(board):
                       for f in (ROOT / d).rglob("*.py"))
         if path.exists() and path.stat().st_mtime > sources:
             report = json.loads(path.read_text())
-            if report["params"] == _params_dict(IocParams()) and report["tools"]["seed"] == 1:
+            if report["params"] == asdict(IocParams()) and report["tools"]["seed"] == 1:
                 return report
         return synthesize(board)
 
