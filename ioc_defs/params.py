@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "DATA_WIDTH", "ADDR_WIDTH", "SHM_BASE", "REG_BASE", "REG_SIZE", "TOP_NAME",
-    "Region", "ScFailCause", "IocParams", "PROGRESS_WINDOW",
+    "Region", "ScFailCause", "IocParams", "PROGRESS_WINDOW", "DEFAULT_WINDOW",
 ]
 
 #: Name of the subsystem's top-level module in the generated Verilog.
@@ -30,6 +30,10 @@ REG_SIZE = 0x1000
 #: 4-agent regression configuration: with 2 agents it covers an SC issued up to 25 cycles
 #: after its LL's answer (W - n - 5; README "Forward progress").
 PROGRESS_WINDOW = 32
+#: The default window (``IocParams().resv_hold_cycles``): on, and small enough for the default
+#: configuration to keep the ECP5 floor; with 2 agents it covers an SC issued up to 9 cycles
+#: after its LL's answer.
+DEFAULT_WINDOW = 16
 
 
 class Region(enum.IntEnum):
@@ -72,10 +76,10 @@ class IocParams:
     resv_hold_cycles : int
         LL/SC forward-progress window, 0 (off) to 255: for this many cycles after an LL that
         is granted a *hold*, other agents' writes to its granule wait, so that the agent's SC
-        within the window succeeds (SPEC §3.3, README "Forward progress"). 0 (the default)
-        gives the plain monitor, under which an agent can fail every SC; the default stays 0
-        because with :data:`PROGRESS_WINDOW` the default configuration misses the ECP5 floor
-        (README "Forward progress").
+        within the window succeeds (SPEC §3.3, README "Forward progress"). 0 gives the plain
+        monitor, under which an agent can fail every SC. The default, :data:`DEFAULT_WINDOW`,
+        is on; it is below :data:`PROGRESS_WINDOW` because with that the default
+        configuration misses the ECP5 floor (README "Forward progress").
     fifo_depth : int
         Depth in 32-bit words of each hardware message FIFO (one per channel and direction,
         SPEC 3.5): 0 (no FIFOs, the default: the default configuration keeps its area and
@@ -95,7 +99,7 @@ class IocParams:
     id_width: int = 4
     n_watchdogs: int = 2
     agent_rst_cycles: int = 16
-    resv_hold_cycles: int = 0
+    resv_hold_cycles: int = DEFAULT_WINDOW
     fifo_depth: int = 0
 
     def __post_init__(self):
