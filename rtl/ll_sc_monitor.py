@@ -1,6 +1,6 @@
 """SH-4A style LL/SC reservation monitor (``movli.l`` / ``movco.l`` as AXI exclusive accesses)."""
 
-from amaranth import Cat, Module, Mux, Signal
+from amaranth import C, Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -240,7 +240,10 @@ class LlScMonitor(wiring.Component):
         # has made no LL since. Its next LL may take a hold on k's granule over the waiting
         # write (if it is the oldest want there: ``ahead``), as the write is stopped for it in
         # G that cycle (``blocked``)
-        ovr = [Signal(n, name=f"waiting{k}_ovr") for k in range(n)]
+        # (one flop per other agent: ovr[k][k] is a constant 0, which nothing reads)
+        ovr_bit = [[Signal(name=f"waiting{k}_ovr{i}") if i != k else C(0, 1) for i in range(n)]
+                   for k in range(n)]
+        ovr = [Cat(bits) for bits in ovr_bit]
         over = [[Signal(name=f"hold{i}_over{k}") for k in range(n)] for i in range(n)]
         for i in range(n):
             for k in range(n):
@@ -303,7 +306,7 @@ class LlScMonitor(wiring.Component):
                 pending[k].eq(pending_next),
                 x_ll[k].eq(x_ll_next),
                 waiting[k].eq(waiting_next),
-                ovr[k].eq(ovr_next),
+                *(ovr_bit[k][i].eq(ovr_next[i]) for i in others),
                 stop[k].eq(Mux(pending_next, conflict_next, hold_any_next) | x_stop_next),
             ]
 
