@@ -24,7 +24,7 @@ MUTANTS ?= 20
 
 export VENV
 
-.PHONY: setup test sim verilog lint clean regmap synth synth-sweep bench coverage formal \
+.PHONY: setup test test-full sim verilog lint clean regmap synth synth-sweep bench coverage formal \
 	verify firmware soak-native soc mutate
 
 setup:
@@ -32,6 +32,9 @@ setup:
 
 test: setup lint
 	$(PY) -m pytest -n $(JOBS) --durations=25
+
+test-full: setup lint
+	$(PY) -m pytest -n $(JOBS) --durations=25 -m 'full or not full'
 
 sim: setup
 	$(PY) -m cosim.regress --sim $(SIM) --waves $(WAVES) $(if $(SEED),--seed $(SEED)) \
