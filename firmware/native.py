@@ -14,7 +14,7 @@ import pathlib
 import subprocess
 from dataclasses import dataclass, field
 
-from ioc_defs.params import IocParams
+from ioc_defs.params import TOP_NAME, IocParams
 from rtl.cli import generate_verilog
 from sw_model.checkers import (
     LinearizabilityUndecided,
@@ -52,14 +52,18 @@ def _verilog():
     return generate_verilog(NATIVE_PARAMS)
 
 
+#: The Verilated model's library (``harness.cpp`` includes its ``V<top>.h``).
+_MODEL_LIB = f"libV{TOP_NAME}.a"
+
+
 def _model():
     """Verilate :data:`NATIVE_PARAMS` once into static libraries; return their folder."""
     model = BUILD / f"native-{NATIVE_PARAMS.name()}"
-    verilog = model / "ioc_subsystem.v"
+    verilog = model / f"{TOP_NAME}.v"
     write_if_changed(verilog, _verilog())
-    lib = model / "libVioc_subsystem.a"
+    lib = model / _MODEL_LIB
     # The model's C++ at -O3 (Verilator's make defaults to -Os); no tracing.
-    cmd = ["verilator", "--cc", "--build", "-O3", "--top-module", "ioc_subsystem", "-Wno-fatal",
+    cmd = ["verilator", "--cc", "--build", "-O3", "--top-module", TOP_NAME, "-Wno-fatal",
            "-MAKEFLAGS", "OPT_FAST=-O3", "-MAKEFLAGS", "OPT_GLOBAL=-O2", "--Mdir", str(model),
            "-j", str(os.cpu_count() or 1), str(WAIVERS), str(verilog)]
     recipe = model / "verilator.cmd"
@@ -88,7 +92,7 @@ def build_harness(depth=4):
                         flags=("-c",))
         exe = out / "harness"
         harness = SOURCE / "native" / "harness.cpp"
-        inputs = [model / "libVioc_subsystem.a", ports, lib, harness,
+        inputs = [model / _MODEL_LIB, ports, lib, harness,
                   SOURCE / "tests" / "message.h",
                   *(config_dir(layout) / "include").glob("*.h"),
                   *(SOURCE / "include").glob("*.h")]
@@ -103,7 +107,7 @@ def build_harness(depth=4):
                "-isystem", str(root / "include"), "-isystem", str(root / "include" / "vltstd"),
                *include_dirs(layout, "rtl"), f"-I{ports.parent}", f"-I{SOURCE / 'tests'}",
                str(harness), str(lib),
-               str(model / "libVioc_subsystem.a"), str(model / "libverilated.a"), "-pthread",
+               str(model / _MODEL_LIB), str(model / "libverilated.a"), "-pthread",
                "-o", str(exe)]
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode:

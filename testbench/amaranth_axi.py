@@ -20,7 +20,7 @@ import random
 from collections import deque
 from dataclasses import dataclass, field
 
-from ioc_defs.axi import AxiResp
+from ioc_defs.axi import WORD_SIZE, AxiResp
 from rtl.access import ANSWER_LATENCY
 
 __all__ = ["AxiWrite", "AxiRead", "AxiManagerModel", "SlotModel", "manager_testbench"]
@@ -31,7 +31,7 @@ class AxiWrite:
     addr: int
     data: list            # one 32-bit word per beat
     strb: list = None     # one 4-bit strobe per beat (default: all lanes)
-    size: int = 2
+    size: int = WORD_SIZE
     burst: int = 1        # INCR
     lock: int = 0
     prot: int = 0
@@ -48,7 +48,7 @@ class AxiWrite:
 class AxiRead:
     addr: int
     beats: int = 1
-    size: int = 2
+    size: int = WORD_SIZE
     burst: int = 1
     lock: int = 0
     prot: int = 0

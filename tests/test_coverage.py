@@ -7,7 +7,7 @@ import pytest
 from amaranth.sim import Simulator
 
 from cosim.regress import CONFIGS
-from ioc_defs.params import REG_BASE, IocParams
+from ioc_defs.params import REG_BASE, REG_SIZE, TOP_NAME, IocParams
 from ioc_defs.regmap import REGMAP, RESP_SLVERR
 from rtl.ioc_mailbox import IocMailbox
 from testbench import covergroups
@@ -17,13 +17,13 @@ from verify.coverage_waivers import WAIVERS, Waiver
 from verify.vcov import CoverageData, Point, merge, read_dat
 
 
-def _key(file, line, kind, what, hier="ioc_subsystem.mailbox"):
+def _key(file, line, kind, what, hier=f"{TOP_NAME}.mailbox"):
     fields = {"f": file, "l": str(line), "t": kind, "page": f"v_{kind}/m", "o": what, "h": hier}
     return "".join(f"\x01{k}\x02{v}" for k, v in fields.items())
 
 
 def test_vcov_merges_summarizes_and_annotates(tmp_path):
-    src = tmp_path / "ioc_subsystem.v"
+    src = tmp_path / f"{TOP_NAME}.v"
     src.write_text("module m;\n  always @* a = b;\n  if (c) d = 1;\nendmodule\n")
     f = str(src)
     keys = [_key(f, 2, "line", "block"), _key(f, 3, "branch", "if"),
@@ -117,7 +117,7 @@ def test_static_refusal_names_the_reason_of_each_bad_access():
     documented order (size before alignment before strobes)."""
     p = IocParams()
     id_, cfg, bell = (REGMAP[name].address(0) for name in ("ID", "CH_CFG", "DOORBELL"))
-    hole = next(o for o in range(0, 0x1000, 4) if REGMAP.decode(p, o) is None)
+    hole = next(o for o in range(0, REG_SIZE, 4) if REGMAP.decode(p, o) is None)
     limit_reg = next(r for r in REGMAP if any(f.limit for f in r.fields) and r.writable)
     limit_field = next(f for f in limit_reg.fields if f.limit)
     too_big = getattr(p, limit_field.limit) << limit_field.offset
@@ -189,13 +189,13 @@ def test_verilator_line_and_toggle_coverage_of_a_reduced_run(tmp_path):
              "passed": passed, "failed": failed, "dir": str(results.parent)}]
     merged, (_, unwaived, _) = report(runs, 1, out=tmp_path)
     summary = CoverageData(read_dat(dat).counts).only(
-        lambda p: p.file.endswith("ioc_subsystem.v")).summary()
+        lambda p: p.file.endswith(f"{TOP_NAME}.v")).summary()
     for kind in ("line", "branch", "toggle"):
         covered, total = summary[kind]
         assert 0 < covered < total, (kind, covered, total)
     text = (tmp_path / "coverage.md").read_text()
     assert f"| {params.name()} | 1 |" in text
-    annotated = (tmp_path / "coverage" / params.name() / "ioc_subsystem.v").read_text()
+    annotated = (tmp_path / "coverage" / params.name() / f"{TOP_NAME}.v").read_text()
     assert "%000000" in annotated
     # one test cannot reach everything: its holes are listed
     assert ("ioc.events.event", "doorbell") in unwaived

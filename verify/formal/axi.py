@@ -16,7 +16,7 @@ manager's READY does: a VALID that waited for READY would never come up while RE
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
-from ioc_defs.axi import AxiResp, monitor_op
+from ioc_defs.axi import WORD_SIZE, AxiResp, exclusive_supported, monitor_op
 from ioc_defs.params import REG_BASE, REG_SIZE, Region
 from rtl.access import ANSWER_LATENCY
 from rtl.axi_frontend import RQ_DEPTH, AxiSlaveFrontEnd, layouts
@@ -247,7 +247,7 @@ class AxiFrontEndProperties(Elaboratable):
         granted = req.valid & req.grant & is_kind
         with m.If(go):
             m.d.sync += [g_addr.eq(addr), g_size.eq(size), g_lock.eq(lock), g_priv.eq(prot[0]),
-                         g_excl.eq(lock & (length == 0) & (size == 2) & (addr[:2] == 0)),
+                         g_excl.eq(lock & exclusive_supported(length == 0, size, addr)),
                          g_left.eq(length + 1)]
         with m.Elif(issued):
             m.d.sync += [g_addr.eq((g_addr & ~(step - 1)) + step), g_left.eq(g_left - 1),
@@ -289,7 +289,7 @@ class AxiFrontEndProperties(Elaboratable):
                    ~active | (b.err != AxiResp.OKAY) |
                    ((b.addr == g_addr[:len(b.addr)]) & (g_addr[len(b.addr)] == 0) &
                     (b.size == g_size) & (b.lock == g_lock) & (b.excl == g_excl) &
-                    (b.priv == g_priv) & (g_left == b.left + 1) & (b.size <= 2) &
+                    (b.priv == g_priv) & (g_left == b.left + 1) & (b.size <= WORD_SIZE) &
                     (b.region != Region.NONE) & (b.region == region(g_addr)) &
                     (b.region == region(last))))
 
