@@ -139,46 +139,6 @@ class LlScMonitor(wiring.Component):
     def params(self):
         return self._params
 
-    def connect_grant_stage(self, m, arbiter, requests, x_granule):
-        """Wire the grant stage G to the monitor (the one copy of this glue: the subsystem
-        builds G with it, and so does the forward-progress proof's harness): the arbiter sees
-        the requests that ``blocked`` does not withhold, and the monitor sees each request,
-        the grant and the request's granule compares.
-
-        Parameters
-        ----------
-        m : Module
-            The module G is built in.
-        arbiter : RoundRobinArbiter
-            G's arbiter, over the ``n_agents`` requests.
-        requests : sequence of (valid, write, ll, granule)
-            Per agent, its request in G: presented, a write that can change the shared RAM,
-            an LL, and the granule it addresses.
-        x_granule : Value
-            The granule of the access now in X (at the monitor).
-
-        Returns
-        -------
-        list of Value
-            Per agent, its request's compare with every reservation (``req_same``): the
-            caller registers the granted one into X as ``same_granule``.
-        """
-        n = self._params.n_agents
-        m.d.comb += self.grant.eq(arbiter.grant)
-        same = []
-        for k, (valid, write, ll, granule) in enumerate(requests):
-            same.append(Cat(Mux(self.granule_set[i], x_granule == granule,
-                                self.resv_granule[i] == granule) for i in range(n)))
-            m.d.comb += [
-                arbiter.requests[k].eq(valid & ~self.blocked[k]),
-                self.req_valid[k].eq(valid),
-                self.req_write[k].eq(write),
-                self.req_ll[k].eq(ll),
-                self.req_same[k].eq(same[k]),
-                self.req_x_same[k].eq(x_granule == granule),
-            ]
-        return same
-
     def elaborate(self, platform):
         m = Module()
         p = self._params

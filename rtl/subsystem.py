@@ -1,6 +1,6 @@
 """``IocSubsystem``: the top level of the IP (SPEC §2)."""
 
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -125,6 +125,8 @@ class IocSubsystem(wiring.Component):
             fe = AxiSlaveFrontEnd(p)
             m.submodules[probes.frontend(k)] = fe
             wiring.connect(m, wiring.flipped(self.axi_port(k)), fe.axi)
+            # a write to a granule another agent holds (LL/SC forward progress) waits here
+            m.d.comb += arbiter.requests[k].eq(fe.req.valid & ~monitor.blocked[k])
             m.d.comb += fe.req.grant.eq(arbiter.grant[k])
             frontends.append(fe)
 
@@ -147,12 +149,19 @@ class IocSubsystem(wiring.Component):
         glo, ghi = p.granule_log2, (p.shm_bytes - 1).bit_length()
         x_same = Signal(n, name="x_same_granule")
         x_granule = x.addr[glo:ghi]
-        # (a write to a granule another agent holds, LL/SC forward progress, waits here)
-        req_same = monitor.connect_grant_stage(m, arbiter, [
-            (fe.req.valid, fe.req.shm_write,
-             (fe.req.region == Region.SHM) & ~fe.req.write & fe.req.excl,
-             fe.req.addr[glo:ghi]) for fe in frontends], x_granule)
+        m.d.comb += monitor.grant.eq(arbiter.grant)
         for k, fe in enumerate(frontends):
+            granule = fe.req.addr[glo:ghi]
+            req_same = Cat(Mux(monitor.granule_set[i], x_granule == granule,
+                               monitor.resv_granule[i] == granule) for i in range(n))
+            m.d.comb += [
+                monitor.req_valid[k].eq(fe.req.valid),
+                monitor.req_write[k].eq(fe.req.shm_write),
+                monitor.req_ll[k].eq((fe.req.region == Region.SHM) & ~fe.req.write &
+                                     fe.req.excl),
+                monitor.req_same[k].eq(req_same),
+                monitor.req_x_same[k].eq(x_granule == granule),
+            ]
             with m.If(arbiter.grant[k]):
                 m.d.sync += [
                     x.agent.eq(k), x_region.eq(fe.req.region),
@@ -162,7 +171,7 @@ class IocSubsystem(wiring.Component):
                     x.excl.eq(fe.req.excl), x.priv.eq(fe.req.priv),
                     to_shm.eq(fe.req.region == Region.SHM),
                     to_reg.eq(fe.req.region == Region.REG),
-                    x_same.eq(req_same[k]),
+                    x_same.eq(req_same),
                 ]
 
         # ---- X: shared RAM and monitor perform the access; the register block decodes it ---

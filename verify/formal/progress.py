@@ -3,13 +3,11 @@
 The monitor alone cannot show progress: holds act by withholding grants, so the proof needs the
 grant stage too. :class:`HoldHarness` is the subsystem's grant stage G and stage X for the shared
 RAM, as :class:`rtl.subsystem.IocSubsystem` builds them (the round-robin arbiter over the
-requests that ``blocked`` does not withhold, wired to the monitor by the subsystem's own
-:meth:`~rtl.ll_sc_monitor.LlScMonitor.connect_grant_stage`; the granted request registered,
-with the granule compares made in G), with abstract agents in place of the AXI front ends:
-each presents one request at a time (read, LL, SC or store on a granule) and holds it until
-granted, as a front end's request register does. The subsystem group (:mod:`.subsystem`)
-checks the subsystem's own grant stage against the same rules (a blocked request is never
-granted).
+requests that ``blocked`` does not withhold; the granted request registered, with the granule
+compares made in G), with abstract agents in place of the AXI front ends: each presents one
+request at a time (read, LL, SC or store on a granule) and holds it until granted, as a front
+end's request register does. The subsystem group (:mod:`.subsystem`) checks the subsystem's own
+grant stage against the same rules (a blocked request is never granted).
 
 Two property sets:
 
@@ -25,7 +23,7 @@ Two property sets:
   holds, another agent's LL, the arbitration (``n_agents - 1``) and the cycle from G to X.
 """
 
-from amaranth.hdl import Elaboratable, Module, Mux, Signal
+from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -77,16 +75,25 @@ class HoldHarness(wiring.Component):
         x_kind = Signal(2, name="x_kind")
         x_granule = Signal(self._gbits, name="x_granule")
         x_same = Signal(n, name="x_same")
-        m.d.comb += self.grant.eq(arbiter.grant)
+        m.d.comb += [
+            arbiter.requests.eq(self.req_valid & ~mon.blocked),
+            self.grant.eq(arbiter.grant),
+            mon.grant.eq(arbiter.grant),
+        ]
         m.d.sync += x_valid.eq(arbiter.grant.any())
-        kinds, granules = self.req_kind, self.req_granule
-        same = mon.connect_grant_stage(m, arbiter, [
-            (self.req_valid[k], (kinds[k] == KIND["sc"]) | (kinds[k] == KIND["store"]),
-             kinds[k] == KIND["ll"], granules[k]) for k in range(n)], x_granule)
         for k in range(n):
+            g, kind = self.req_granule[k], self.req_kind[k]
+            same = Cat(Mux(mon.granule_set[i], x_granule == g, mon.resv_granule[i] == g)
+                       for i in range(n))
+            m.d.comb += [
+                mon.req_valid[k].eq(self.req_valid[k]),
+                mon.req_write[k].eq((kind == KIND["sc"]) | (kind == KIND["store"])),
+                mon.req_ll[k].eq(kind == KIND["ll"]),
+                mon.req_same[k].eq(same),
+                mon.req_x_same[k].eq(x_granule == g),
+            ]
             with m.If(arbiter.grant[k]):
-                m.d.sync += [x_agent.eq(k), x_kind.eq(kinds[k]), x_granule.eq(granules[k]),
-                             x_same.eq(same[k])]
+                m.d.sync += [x_agent.eq(k), x_kind.eq(kind), x_granule.eq(g), x_same.eq(same)]
         m.d.comb += [
             mon.valid.eq(x_valid), mon.agent.eq(x_agent),
             mon.addr.eq(x_granule << p.granule_log2),
