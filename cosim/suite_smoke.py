@@ -6,7 +6,8 @@ words on every port at once under RREADY/BREADY back-pressure (so that reads and
 contend for each front end's request register, W beats wait in both W-buffer entries and R
 beats in every R-queue entry), an LL/SC pair won and one lost to another
 agent's store and a failed SC (monitor), a doorbell raising the peer's irq and its W1C, an
-event, the watchdog expiring at its supervisor (register block); error answers (bursts leaving
+event, the watchdog expiring at its supervisor, the message FIFO filled, emptied and streamed
+with pipelined accesses (register block); error answers (bursts leaving
 the shared RAM, an unmapped address, a narrow exclusive); then a sweep of every register
 word of the configuration (random in-range field values written by privileged and unprivileged
 agents, every word read back by each agent), so that a mutant in the register block's storage,
@@ -20,6 +21,7 @@ import random
 import cocotb
 
 from ioc_defs.axi import AxiResp
+from ioc_defs.params import REG_BASE
 from ioc_defs.regmap import REGMAP, Event
 from testbench.tb import EXCL, TB
 
@@ -61,6 +63,8 @@ async def smoke(dut):
     assert int(dut.irq.value) >> b & 1
     assert await tb.reg_write(b, "CH_PENDING", 1) == AxiResp.OKAY
     await tb.cycles(2)
+    if p.fifo_depth:
+        await _fifo_stream(tb, a, b, random.Random(3))
     # a refused write: SLVERR and the caller's bus-error event
     assert await tb.reg_write(b, "CH_CFG", 0, 1) == AxiResp.SLVERR
     assert (await tb.reg_read(b, "EV_PENDING"))[0] >> Event.BUS_ERROR & 1
@@ -89,6 +93,41 @@ async def _streams(tb, rng):
     for task in tasks:
         assert (await task).resp == AxiResp.OKAY
     tb.set_backpressure_generator(None)
+
+
+async def _fifo_stream(tb, a, b, rng):
+    """Message FIFO 0 (channel 0, from ``a`` to ``b``): ``a`` fills it with pipelined sends
+    (one more is refused, full), then ``b`` empties it with pipelined receives, each following
+    the one before through the pipeline (its word read one further: the read forwarding), and
+    one more is refused (empty); then sends beside receives, one word ahead."""
+    addr = REG_BASE + REGMAP["FIFO_DATA"].address(0)
+
+    def send(word):
+        return cocotb.start_soon(tb.masters[a].write(addr, word.to_bytes(4, "little"), awid=a))
+
+    def receive():
+        return cocotb.start_soon(tb.masters[b].read(addr, 4, arid=b))
+
+    async def received(tasks):
+        answers = [await t for t in tasks]
+        assert [r.resp for r in answers] == [AxiResp.OKAY] * len(tasks)
+        return [int.from_bytes(r.data, "little") for r in answers]
+
+    words = [rng.getrandbits(32) for _ in range(tb.params.fifo_depth)]
+    for task in [send(w) for w in words]:
+        assert (await task).resp == AxiResp.OKAY
+    assert await tb.reg_write(a, "FIFO_DATA", 0) == AxiResp.SLVERR
+    assert await received([receive() for _ in words]) == words
+    assert (await tb.reg_read(b, "FIFO_DATA"))[1] == AxiResp.SLVERR
+    # one word ahead: each send beside the receive of the word before it (never full or empty)
+    stream = [rng.getrandbits(32) for _ in range(2 * len(words))]
+    assert (await send(stream[0])).resp == AxiResp.OKAY
+    got = []
+    for w in stream[1:]:
+        sent = send(w)
+        got += await received([receive()])
+        assert (await sent).resp == AxiResp.OKAY
+    assert got + await received([receive()]) == stream
 
 
 async def _errors(tb):

@@ -6,7 +6,7 @@ The names are as they appear in the generated Verilog (top-level scope).
 """
 
 __all__ = ["ACCESS", "ACCESS_FIELDS", "ACCESS_REGION", "ANSWER_DATA", "ANSWER_RESP",
-           "BUS_ERROR", "MONITOR", "MAILBOX", "access", "frontend"]
+           "BUS_ERROR", "ARBITER", "MONITOR", "MAILBOX", "access", "frontend"]
 
 #: Path of the granted access in the pipeline's stage X, where the shared RAM and the LL/SC
 #: monitor perform it (an ``AccessSignature`` instance): ``x_access__<field>``. The register
@@ -22,7 +22,8 @@ ANSWER_DATA = "answer_data"
 ANSWER_RESP = "answer_resp"
 #: Front-end error pulses, one bit per agent.
 BUS_ERROR = "bus_error"
-#: Instance names of the LL/SC monitor and of the register block.
+#: Instance names of the round-robin arbiter, the LL/SC monitor and the register block.
+ARBITER = "arbiter"
 MONITOR = "monitor"
 MAILBOX = "mailbox"
 

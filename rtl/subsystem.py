@@ -117,7 +117,7 @@ class IocSubsystem(wiring.Component):
         p = self._params
         n = p.n_agents
 
-        m.submodules.arbiter = arbiter = RoundRobinArbiter(n)
+        m.submodules[probes.ARBITER] = arbiter = RoundRobinArbiter(n)
         m.submodules[probes.MONITOR] = monitor = LlScMonitor(p)
         m.submodules[probes.MAILBOX] = mailbox = IocMailbox(p)
         frontends = []

@@ -19,8 +19,8 @@ class Probes:
 
     Members
     -------
-    monitor, mailbox : cocotb handle
-        The LL/SC monitor's and the register block's scopes.
+    arbiter, monitor, mailbox : cocotb handle
+        The round-robin arbiter's, the LL/SC monitor's and the register block's scopes.
     """
 
     def __init__(self, dut):
@@ -31,6 +31,7 @@ class Probes:
         self._answer_resp = getattr(dut, probes.ANSWER_RESP)
         self._answer_data = getattr(dut, probes.ANSWER_DATA)
         self._bus_error = getattr(dut, probes.BUS_ERROR)
+        self.arbiter = getattr(dut, probes.ARBITER)
         self.monitor = getattr(dut, probes.MONITOR)
         self.mailbox = getattr(dut, probes.MAILBOX)
         self._dut = dut

@@ -11,7 +11,9 @@ cycle later, when it is in stage E, performs the *predicted* beat on the referen
 (:meth:`~sw_model.system.RefSystem.granted`: shared RAM + LL/SC monitor with the clears of the X
 cycle, then the register block): a front end that decodes a burst wrongly is caught, not copied
 into the model. It then compares the RTL's answer in the next cycle, and the ``irq`` and
-``agent_rst`` levels of every cycle, with the models'.
+``agent_rst`` levels of every cycle, with the models'. Which access enters X is checked too:
+the agent the round-robin order (:class:`sw_model.arbiter.RoundRobin`) grants among the
+arbiter's requests of the cycle before.
 
 Answers the front ends give themselves (DECERR/SLVERR of refused bursts) never reach the granted
 access (a granted beat of a burst predicted refused is a mismatch); the AXI checkers and the
@@ -24,6 +26,7 @@ from cocotb.triggers import ReadOnly, RisingEdge
 
 from ioc_defs.axi import AxiResp, monitor_op
 from ioc_defs.params import Region
+from sw_model.arbiter import RoundRobin
 from sw_model.bursts import decode_burst
 from sw_model.holds import HoldRequest, ResvHolds
 from sw_model.system import RefSystem
@@ -111,6 +114,9 @@ class Scoreboard(Background):
         self._answered = [0] * n
         self._pins = [{name: getattr(dut, f"s{k}_axi_{name}") for name in _WATCHED}
                       for k in range(n)]
+        # the arbitration order: the agent granted last cycle, as the model picks it
+        self.arbiter = RoundRobin(n)
+        self._granted = None
         # the forward-progress holds: the model's verdicts against the monitor's, every cycle
         self.holds = ResvHolds(params)
         if not params.resv_hold_cycles:
@@ -262,6 +268,15 @@ class Scoreboard(Background):
             self._mismatch(f"granted access differs from the pins' request (RTL, pins): {diff}")
         return want
 
+    def _check_grant(self, x):
+        """Compare the agent whose access is in X with the one the round-robin order granted
+        last cycle, then pick this cycle's among the arbiter's requests."""
+        agent = None if x is None else x["agent"]
+        if agent != self._granted:
+            self._mismatch(f"stage X holds agent {agent}'s access, the round-robin order "
+                           f"granted agent {self._granted}")
+        self._granted = self.arbiter.grant(int(self._probes.arbiter.requests.value))
+
     def _check_holds(self, x, clears):
         """Step the holds' model through this cycle (the access in X, the requests in G) and
         compare the agents holding a granule and the requests withheld with the monitor's."""
@@ -318,6 +333,7 @@ class Scoreboard(Background):
             if acc is not None:
                 self._fill(acc, expected)
             x_acc, x_clears = self._sample_access(), int(d.resv_clear.value) | rst
+            self._check_grant(x_acc)
             if self.params.resv_hold_cycles:
                 self._check_holds(x_acc, x_clears)
             if acc is not None:

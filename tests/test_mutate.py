@@ -78,3 +78,25 @@ def test_the_equivalence_base_check_catches_a_mutant_the_induction_alone_would_p
     monkeypatch.setattr(mutate, "yosys", lambda script, cwd: None if "equiv_induct" in script
                         else yosys(script, cwd))
     assert mutate.equivalent(il, stuck, tmp_path, "sc_ok") == (False, "from the start")
+
+
+@pytest.mark.formal
+def test_a_mutant_the_first_proof_lets_through_is_killed_by_the_modules_next_group(tmp_path):
+    """The message FIFOs' read forwarding never forwarding: the bus-level FIFO proof (levels,
+    flags, answers) passes it, the word proof (``msg_fifo_data``, the same DUT netlist) finds
+    the wrong word; ``run`` refuses a further group whose DUT is not the same netlist."""
+    mod = next(m for m in mutate.MODULES if m.name == "msg_fifo")
+    g = group(mod.group)
+    top = g.top()
+    il = tmp_path / "formal.il"
+    il.write_text(mutate.rtlil.convert(top, name="top", ports=top.ports()))
+    commands = mutate.list_mutants(il, tmp_path, 3000, 1, mod.scope)
+    never = next(c for c in commands if c.startswith("mutate -mode const0 ") and
+                 "-port Y -portbit 0 -wire fifo_forward " in c)
+    assert mutate.prove_mutant(g, never, tmp_path, "never")[0] == "PASS"
+    status, failed, proof = mutate._prove_all((g, *map(group, mod.more_groups)), never,
+                                              tmp_path, "never")
+    assert (status, proof) == ("FAIL", "msg_fifo_data"), failed
+    wrong = mutate.Module("msg_fifo", "msg_fifo", "mailbox", more_groups=("ioc_mailbox",))
+    with pytest.raises(ValueError, match="not msg_fifo's cell for cell"):
+        mutate.run([wrong], 1, 1, tmp_path / "wrong", progress=lambda _: None)

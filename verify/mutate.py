@@ -10,7 +10,8 @@ never chosen by hand. Each mutant is then run, cheap first:
    with the group's parameters; the module's netlist is the same, cell for cell), written as
    Verilog and run on Icarus with the short cocotb smoke suite (:mod:`cosim.suite_smoke`,
    scoreboard and AXI checkers on, a time limit against hangs);
-2. **formal**: the group's k-induction proof on the mutated netlist, for every mutant of the
+2. **formal**: the group's k-induction proof on the mutated netlist (then, while none kills,
+   each further proof group of the module's, ``Module.more_groups``), for every mutant of the
    modules whose score by formal alone is a goal (the LL/SC monitor and the IPI block:
    ``Module.formal_alone``), and for the others only when simulation did not kill it (cheap
    first, as mcy does: their slow proofs would make ``make mutate`` long). A mutant is killed
@@ -43,6 +44,7 @@ from pathlib import Path
 from amaranth.back import rtlil
 
 import rtl.ioc_mailbox
+from ioc_defs import probes
 from ioc_defs.params import TOP_NAME
 from rtl.subsystem import IocSubsystem
 from testbench.runner import BUILD_ROOT, run_icarus_on
@@ -60,22 +62,28 @@ class Module:
     whether every mutant goes through the proof (so that the score by formal alone is measured)
     or only those simulation did not kill, and optionally the part of the module mutated (a
     class or function, as ``(Python module, name)``: only cells whose source lines lie in
-    it)."""
+    it). ``more_groups`` are further proof groups of the same module, tried in turn on a
+    mutant the first group's proof lets through; their DUT netlist must be the first one's,
+    cell for cell (:func:`run` checks it), so that every mutation means the same there."""
     name: str
     group: str
     instance: str
     formal_alone: bool = False
     scope: object = None
+    more_groups: tuple = ()
 
 
 MODULES = (
-    Module("ll_sc_monitor", "ll_sc_monitor", "monitor", formal_alone=True),
-    Module("ioc_mailbox", "ioc_mailbox", "mailbox", formal_alone=True),
+    Module("ll_sc_monitor", "ll_sc_monitor", probes.MONITOR, formal_alone=True),
+    Module("ioc_mailbox", "ioc_mailbox", probes.MAILBOX, formal_alone=True),
     # the register block's message FIFOs, against the FIFO proofs (the rest of the block is
     # ioc_mailbox's)
-    Module("msg_fifo", "msg_fifo", "mailbox", scope=(rtl.ioc_mailbox, "_Fifos")),
-    Module("axi_frontend", "axi_frontend", "frontend0"),
-    Module("arbiter", "arbiter", "arbiter"),
+    # (the words themselves: the bounded data proof; the read forwarding is reachable only
+    # there, as no front end issues two receives in consecutive cycles)
+    Module("msg_fifo", "msg_fifo", probes.MAILBOX, scope=(rtl.ioc_mailbox, "_Fifos"),
+           more_groups=("msg_fifo_data",)),
+    Module("axi_frontend", "axi_frontend", probes.frontend(0)),
+    Module("arbiter", "arbiter", probes.ARBITER),
 )
 _FORMAL_MODULE = "top.dut"
 
@@ -148,12 +156,33 @@ def prove_mutant(g, command, workdir, index):
     """Kill by formal: the group's proof on the mutated netlist. Returns ``(status, failed)``:
     the proof's status (``FAIL``, ``UNKNOWN``: killed; ``PASS``: survived; ``ERROR`` or
     ``TIMEOUT``: undecided) and the first failed assertion's name."""
-    name = f"mutant{index}"
+    name = f"mutant{index}-{g.name}"
     top = g.top()
-    write_sby(name, top, "prove", g.prove_depth, workdir)
+    write_sby(name, top, g.mode, g.prove_depth, workdir)
     yosys(f"read_rtlil {name}.il; {command}; write_rtlil {name}.il", workdir)
-    result = run_written(name, top.props, "prove", g.prove_depth, workdir)
+    result = run_written(name, top.props, g.mode, g.prove_depth, workdir)
     return result.status, result.failed[:1]
+
+
+def _prove_all(groups, command, workdir, index):
+    """:func:`prove_mutant` in each of ``groups`` until one kills: ``(status, failed, group
+    name)`` of that one, else of the first undecided one, else of the last."""
+    verdicts = [(*prove_mutant(g, command, workdir, index), g.name) for g in groups[:1]]
+    for g in groups[1:]:
+        if formal_kill(verdicts[-1][0]):
+            break
+        verdicts.append((*prove_mutant(g, command, workdir, index), g.name))
+    for verdict in verdicts[::-1]:
+        if formal_kill(verdict[0]):
+            return verdict
+    return next((v for v in verdicts if v[0] in ("ERROR", "TIMEOUT")), verdicts[-1])
+
+
+def _dut_cells(top):
+    """The cells of ``top``'s DUT module in its RTLIL, by name."""
+    il = rtlil.convert(top, name="top", ports=top.ports())
+    (dut,) = re.findall(rf"\n(module \\{re.escape(_FORMAL_MODULE)}\n.*?\nend)\n", il, re.S)
+    return dict(re.findall(r"\n  cell \S+ (\S+)\n(.*?)\n  end", dut, re.S))
 
 
 #: cycles of the equivalence induction's hypothesis, and of the bounded check from the start
@@ -217,9 +246,14 @@ def run(modules, sample, seed, workdir, progress=print):
     records = []
     for mod in modules:
         g = group(mod.group)
+        groups = (g, *map(group, mod.more_groups))
         wd = Path(workdir) / mod.name
         wd.mkdir(parents=True, exist_ok=True)
         top = g.top()
+        differ = [h.name for h in groups[1:] if _dut_cells(h.top()) != _dut_cells(top)]
+        if differ:
+            raise ValueError(f"{mod.name}: the DUT of proof group(s) {', '.join(differ)} is "
+                             f"not {g.name}'s cell for cell: its mutants would differ there")
         il = wd / "formal.il"
         il.write_text(rtlil.convert(top, name="top", ports=top.ports()))
         commands = list_mutants(il, wd, sample, rng.randrange(1 << 30), mod.scope)
@@ -227,8 +261,9 @@ def run(modules, sample, seed, workdir, progress=print):
         for i, command in enumerate(commands):
             start = time.monotonic()
             by_sim = simulate_mutant(mod, g.params, command, wd, i)
-            status, failed = (prove_mutant(g, command, wd, i)
-                              if mod.formal_alone or not by_sim else ("NOT RUN", []))
+            status, failed, proof = (_prove_all(groups, command, wd, i)
+                                     if mod.formal_alone or not by_sim else
+                                     ("NOT RUN", [], None))
             by_formal = formal_kill(status)
             same, why = ((False, "killed") if by_sim or by_formal else
                          equivalent(il, command, wd, i))
@@ -236,6 +271,7 @@ def run(modules, sample, seed, workdir, progress=print):
                             "killed_formal": by_formal, "formal_status": status,
                             "equivalent": same, "not_proven_equivalent": why,
                             "formal_kill": FORMAL_VERDICTS.get(status), "formal_failed": failed,
+                            "formal_group": proof,
                             "seconds": round(time.monotonic() - start, 1)})
             progress(f"  {mod.name} mutant {i}: sim {'kill' if by_sim else 'live'}, "
                      f"formal {status}{', equivalent' if same else ''}  ({command[:90]})")
@@ -280,6 +316,13 @@ def _formal(r):
     return f"{r['killed_formal']} ({r['killed_formal_base']} / {r['killed_formal_induction']})"
 
 
+def _more(records):
+    """The further proof groups of the modules in ``records``."""
+    more = [f"{m.name}: {', '.join(m.more_groups)}" for m in MODULES
+            if m.more_groups and any(r["module"] == m.name for r in records)]
+    return "; ".join(more) or "none"
+
+
 def _pct(x):
     return "–" if x is None else f"{100 * x:.0f} %"
 
@@ -304,7 +347,8 @@ def write_report(records, out, sample, seed, wall):
              f"Mutants drawn by Yosys `mutate -list` from each module's netlist (its formal "
              f"group's parameters), a random sample of {sample} per module, seed {seed}; each "
              f"run against the short cocotb smoke on Icarus (the same mutation inside the "
-             f"subsystem) and the group's k-induction proof (for every mutant of the LL/SC "
+             f"subsystem) and the group's k-induction proof, then any further proof of the "
+             f"same netlist the module names ({_more(records)}) (for every mutant of the LL/SC "
              f"monitor and the IPI block, for the others' mutants simulation left; a kill: a "
              f"counterexample in the base case or in the induction step, counted as "
              f"`killed (formal)` = base / "
