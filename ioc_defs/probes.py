@@ -6,7 +6,8 @@ The names are as they appear in the generated Verilog (top-level scope).
 """
 
 __all__ = ["ACCESS", "ACCESS_FIELDS", "ACCESS_REGION", "ANSWER_DATA", "ANSWER_RESP",
-           "BUS_ERROR", "ARBITER", "MONITOR", "MAILBOX", "access", "frontend"]
+           "BUS_ERROR", "ARBITER", "MONITOR", "MAILBOX", "PREFER_WRITE", "access", "frontend",
+           "agent_state", "channel_epoch", "reservation_granule"]
 
 #: Path of the granted access in the pipeline's stage X, where the shared RAM and the LL/SC
 #: monitor perform it (an ``AccessSignature`` instance): ``x_access__<field>``. The register
@@ -36,3 +37,26 @@ def access(field):
 def frontend(agent):
     """Instance name of agent ``agent``'s AXI front end."""
     return f"frontend{agent}"
+
+
+# -- state inside those scopes, as the waveform view and the coverage monitor show it ----------
+
+#: A front end's turn when its read and write both want the slot (1: the write's).
+PREFER_WRITE = "prefer_write"
+
+
+def agent_state(agent, what):
+    """Name of agent ``agent``'s banked state ``what`` in the register block (``ch_pending``,
+    ``ch_enable``, ``ev_pending``, ``ev_enable``, ``in_reset``, ``rst_cnt``, the set/clear
+    pulses ``ch_set``, ``ch_clr``, ``ev_set``, ``ev_clr``, ``fifo_<bank>``)."""
+    return f"a{agent}_{what}"
+
+
+def channel_epoch(channel):
+    """Name of channel ``channel``'s epoch counter in the register block."""
+    return f"ch{channel}_epoch"
+
+
+def reservation_granule(agent):
+    """Name of agent ``agent``'s reservation granule in the LL/SC monitor."""
+    return f"resv{agent}_granule"

@@ -6,6 +6,7 @@ from amaranth import Module, Mux, Signal
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs import probes
 from ioc_defs.axi import (
     WORD_SIZE,
     AxiBurst,
@@ -272,7 +273,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         r_want = rd_active & (r_credits != 0)
         w_want = wr_active & (wbuf_count != 0)
         free = ~q_req | req.grant    # a local beat always leaves the register at once
-        prefer_write = Signal()
+        prefer_write = Signal(name=probes.PREFER_WRITE)
         sel_write = Signal()
         m.d.comb += sel_write.eq(w_want & (~r_want | prefer_write))
         r_issue = Signal()

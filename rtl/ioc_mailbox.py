@@ -10,7 +10,7 @@ from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ioc_defs import regmap
+from ioc_defs import probes, regmap
 from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, REG_SIZE, IocParams
 from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Check, Event
@@ -240,10 +240,12 @@ class IocMailbox(wiring.Component):
         def agent_is(k):
             return e.agent == k
 
-        ch_set = [Signal(nc, name=f"a{k}_ch_set") for k in range(na)]
-        ch_clr = [Signal(nc, name=f"a{k}_ch_clr") for k in range(na)]
-        ev_set = [Signal(_N_EVENTS, name=f"a{k}_ev_set") for k in range(na)]
-        ev_clr = [Signal(_N_EVENTS, name=f"a{k}_ev_clr") for k in range(na)]
+        ch_set = [Signal(nc, name=probes.agent_state(k, "ch_set")) for k in range(na)]
+        ch_clr = [Signal(nc, name=probes.agent_state(k, "ch_clr")) for k in range(na)]
+        ev_set = [Signal(_N_EVENTS, name=probes.agent_state(k, "ev_set"))
+                  for k in range(na)]
+        ev_clr = [Signal(_N_EVENTS, name=probes.agent_state(k, "ev_clr"))
+                  for k in range(na)]
         wd_exp_set = Signal(max(nw, 1))
         epoch_bump = Signal(nc)
 
@@ -444,15 +446,19 @@ class _State:
         self.ep_a = Array(Signal(p.agent_bits, name=f"ch{c}_ep_a") for c in range(nc))
         self.ep_b = Array(Signal(p.agent_bits, name=f"ch{c}_ep_b") for c in range(nc))
         self.ch_on = Signal(nc)
-        self.epoch = [Signal(regmap.EPOCH_WIDTH, name=f"ch{c}_epoch") for c in range(nc)]
-        self.ch_pend = Array(Signal(nc, name=f"a{k}_ch_pending") for k in range(na))
-        self.ch_ena = Array(Signal(nc, name=f"a{k}_ch_enable") for k in range(na))
-        self.ev_pend = Array(Signal(_N_EVENTS, name=f"a{k}_ev_pending") for k in range(na))
-        self.ev_ena = Array(Signal(_N_EVENTS, name=f"a{k}_ev_enable") for k in range(na))
+        self.epoch = [Signal(regmap.EPOCH_WIDTH, name=probes.channel_epoch(c))
+                      for c in range(nc)]
+
+        def banked(width, what):
+            return Array(Signal(width, name=probes.agent_state(k, what)) for k in range(na))
+        self.ch_pend, self.ch_ena = banked(nc, "ch_pending"), banked(nc, "ch_enable")
+        self.ev_pend = banked(_N_EVENTS, "ev_pending")
+        self.ev_ena = banked(_N_EVENTS, "ev_enable")
         # agent_rst[k] straight from a flop (it clears reservations in the LL/SC monitor's
         # cycle); rst_cnt[k] counts the pulse's cycles after the first
-        self.in_reset = [Signal(name=f"a{k}_in_reset") for k in range(na)]
-        self.rst_cnt = [Signal(range(p.agent_rst_cycles), name=f"a{k}_rst_cnt")
+        self.in_reset = [Signal(name=probes.agent_state(k, "in_reset")) for k in range(na)]
+        self.rst_cnt = [Signal(range(p.agent_rst_cycles),
+                               name=probes.agent_state(k, "rst_cnt"))
                         for k in range(na)]
         self.wd_period = [Signal(32, name=f"wd{w}_period") for w in range(nw)]
         self.wd_on = [Signal(name=f"wd{w}_enable") for w in range(nw)]
@@ -502,7 +508,8 @@ class _Fifos:
             ]
 
         def banked(what):
-            return Array(Signal(nc, name=f"a{k}_fifo_{what}") for k in range(na))
+            return Array(Signal(nc, name=probes.agent_state(k, f"fifo_{what}"))
+                         for k in range(na))
         self.tx_pend, self.tx_ena = banked("tx_pending"), banked("tx_enable")
         self.rx_pend, self.rx_ena = banked("rx_pending"), banked("rx_enable")
         self.error = banked("error")

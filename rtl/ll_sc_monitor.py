@@ -4,6 +4,7 @@ from amaranth import C, Cat, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs import probes
 from ioc_defs.params import IocParams, ScFailCause
 
 from .access import MonitorStatusSignature
@@ -144,7 +145,8 @@ class LlScMonitor(wiring.Component):
         p = self._params
         granule = self.addr[p.granule_log2:self._addr_bits]
 
-        resv_granule = [Signal(len(granule), name=f"resv{i}_granule") for i in range(p.n_agents)]
+        resv_granule = [Signal(len(granule), name=probes.reservation_granule(i))
+                        for i in range(p.n_agents)]
         # Why reservation(i) is not valid: what a SC without a reservation reports.
         lost_cause = [Signal(ScFailCause, name=f"resv{i}_lost", init=ScFailCause.NO_RESERVATION)
                       for i in range(p.n_agents)]

@@ -20,6 +20,7 @@ import cocotb
 from cocotb.task import current_task
 from cocotb.triggers import ReadOnly, RisingEdge
 
+from ioc_defs import probes as ioc_probes
 from ioc_defs.params import REG_BASE, Region, ScFailCause
 from ioc_defs.regmap import REGMAP, Event
 from testbench.background import Background
@@ -82,11 +83,11 @@ class CoverageMonitor(Background):
         fes = [probes.frontend(k) for k in range(n)]
         self._req = [(fe.req__valid, fe.req__write) for fe in fes]
         # flips when a port's read and write both wanted the slot and one was granted
-        self._prefer = [fe.prefer_write for fe in fes]
+        self._prefer = [getattr(fe, ioc_probes.PREFER_WRITE) for fe in fes]
         self._prefer_last = [None] * n
         mb = probes.mailbox
-        self._sets = [(getattr(mb, f"a{k}_ch_set"), getattr(mb, f"a{k}_ch_clr"),
-                       getattr(mb, f"a{k}_ev_set"), getattr(mb, f"a{k}_ev_clr"))
+        self._sets = [tuple(getattr(mb, ioc_probes.agent_state(k, what))
+                            for what in ("ch_set", "ch_clr", "ev_set", "ev_clr"))
                       for k in range(n)]
         self._mb = mb
         self._cause = [getattr(probes.monitor, f"status__cause__{k}") for k in range(n)]

@@ -12,7 +12,8 @@ from pathlib import Path
 from amaranth.hdl import Shape
 from vcd.gtkw import GTKWSave
 
-from ioc_defs.params import ADDR_WIDTH, TOP_NAME, IocParams
+from ioc_defs import probes
+from ioc_defs.params import ADDR_WIDTH, DATA_WIDTH, TOP_NAME, IocParams
 from ioc_defs.regmap import EPOCH_WIDTH, Event
 from rtl.axi import AxiSignature
 
@@ -43,21 +44,24 @@ def gtkw_traces(params):
         groups.append((f"Agent {k} AXI", [_trace(f"s{k}_axi_{s}", Shape.cast(axi[s].shape).width)
                                           for s in _AXI_SHOWN]))
     groups.append(("Granted access", [
-        _trace("x_access__valid", 1), _trace("x_access__agent", params.agent_bits),
-        _trace("x_access__addr", ADDR_WIDTH), _trace("x_access__write", 1),
-        _trace("x_access__excl", 1), _trace("x_access__priv", 1), _trace("x_access_region", 2),
-        _trace("answer_resp", 2), _trace("answer_data", 32)]))
+        _trace(probes.access("valid"), 1), _trace(probes.access("agent"), params.agent_bits),
+        _trace(probes.access("addr"), ADDR_WIDTH), _trace(probes.access("write"), 1),
+        _trace(probes.access("excl"), 1), _trace(probes.access("priv"), 1),
+        _trace(probes.ACCESS_REGION, 2), _trace(probes.ANSWER_RESP, 2),
+        _trace(probes.ANSWER_DATA, DATA_WIDTH)]))
     granule_bits = (params.shm_bytes - 1).bit_length() - params.granule_log2
-    groups.append(("LL/SC reservations", [_trace("monitor.resv_valid", n)] + [
-        _trace(f"monitor.resv{k}_granule", granule_bits) for k in range(n)]))
-    mailbox = []
+    monitor, mailbox = f"{probes.MONITOR}.", f"{probes.MAILBOX}."
+    groups.append(("LL/SC reservations", [_trace(monitor + "resv_valid", n)] + [
+        _trace(monitor + probes.reservation_granule(k), granule_bits) for k in range(n)]))
+    state = []
     for k in range(n):
-        mailbox += [_trace(f"mailbox.a{k}_ch_pending", params.n_channels),
-                    _trace(f"mailbox.a{k}_ch_enable", params.n_channels),
-                    _trace(f"mailbox.a{k}_ev_pending", len(Event)),
-                    _trace(f"mailbox.a{k}_in_reset", 1)]
-    mailbox += [_trace(f"mailbox.ch{c}_epoch", EPOCH_WIDTH) for c in range(params.n_channels)]
-    groups.append(("Mailbox", mailbox))
+        state += [_trace(mailbox + probes.agent_state(k, "ch_pending"), params.n_channels),
+                  _trace(mailbox + probes.agent_state(k, "ch_enable"), params.n_channels),
+                  _trace(mailbox + probes.agent_state(k, "ev_pending"), len(Event)),
+                  _trace(mailbox + probes.agent_state(k, "in_reset"), 1)]
+    state += [_trace(mailbox + probes.channel_epoch(c), EPOCH_WIDTH)
+              for c in range(params.n_channels)]
+    groups.append(("Mailbox", state))
     return groups
 
 

@@ -94,7 +94,7 @@ def test_a_mutant_the_first_proof_lets_through_is_killed_by_the_modules_next_gro
     never = next(c for c in commands if c.startswith("mutate -mode const0 ") and
                  "-port Y -portbit 0 -wire fifo_forward " in c)
     assert mutate.prove_mutant(g, never, tmp_path, "never")[0] == "PASS"
-    status, failed, proof = mutate._prove_all((g, *map(group, mod.more_groups)), never,
+    status, failed, proof = mutate.prove_all((g, *map(group, mod.more_groups)), never,
                                               tmp_path, "never")
     assert (status, proof) == ("FAIL", "msg_fifo_data"), failed
     wrong = mutate.Module("msg_fifo", "msg_fifo", "mailbox", more_groups=("ioc_mailbox",))

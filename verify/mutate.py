@@ -52,8 +52,8 @@ from verify.formal.jobs import group
 from verify.formal.sby import ENGINE, run_written, tool_env, write_sby
 
 __all__ = ["MODULES", "Module", "FORMAL_VERDICTS", "EQUIV_SEQ", "list_mutants", "wilson",
-           "simulate_mutant", "prove_mutant", "formal_kill", "equivalent", "yosys", "run",
-           "write_report", "main"]
+           "simulate_mutant", "prove_mutant", "prove_all", "formal_kill", "equivalent", "yosys",
+           "run", "write_report", "main"]
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def prove_mutant(g, command, workdir, index):
     return result.status, result.failed[:1]
 
 
-def _prove_all(groups, command, workdir, index):
+def prove_all(groups, command, workdir, index):
     """:func:`prove_mutant` in each of ``groups`` until one kills: ``(status, failed, group
     name)`` of that one, else of the first undecided one, else of the last."""
     verdicts = [(*prove_mutant(g, command, workdir, index), g.name) for g in groups[:1]]
@@ -261,7 +261,7 @@ def run(modules, sample, seed, workdir, progress=print):
         for i, command in enumerate(commands):
             start = time.monotonic()
             by_sim = simulate_mutant(mod, g.params, command, wd, i)
-            status, failed, proof = (_prove_all(groups, command, wd, i)
+            status, failed, proof = (prove_all(groups, command, wd, i)
                                      if mod.formal_alone or not by_sim else
                                      ("NOT RUN", [], None))
             by_formal = formal_kill(status)
