@@ -6,24 +6,24 @@ so the list order is the real-time order of the run.
 
 from dataclasses import dataclass
 
-__all__ = ["Event", "History", "message_words", "message_id", "producer_message",
+__all__ = ["SEQ_BITS", "Event", "History", "message_words", "message_id", "producer_message",
            "message_seq"]
 
 _CHECK = 0xA5A5_A5A5
 #: A data message's id: its producer above bit 16, its sequence number below.
-_SEQ_BITS = 16
+SEQ_BITS = 16
 
 
 def producer_message(producer, seq):
     """The id of producer ``producer``'s ``seq``-th message (never 0: 0 is a tombstone)."""
-    if not 0 <= seq < 1 << _SEQ_BITS:
-        raise ValueError(f"seq must be from 0 to {(1 << _SEQ_BITS) - 1}, not {seq!r}")
-    return (producer + 1) << _SEQ_BITS | seq
+    if not 0 <= seq < 1 << SEQ_BITS:
+        raise ValueError(f"seq must be from 0 to {(1 << SEQ_BITS) - 1}, not {seq!r}")
+    return (producer + 1) << SEQ_BITS | seq
 
 
 def message_seq(msg):
     """The sequence number of a message id made by :func:`producer_message`."""
-    return msg & ((1 << _SEQ_BITS) - 1)
+    return msg & ((1 << SEQ_BITS) - 1)
 
 
 def message_words(msg_id, slot_words):

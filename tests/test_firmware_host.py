@@ -5,15 +5,16 @@ repair, the three variants)."""
 
 import ctypes
 import random
+import subprocess
 
 import pytest
 
-from firmware.build import default_layout, host_library
+from firmware.build import SOURCE, TOOLCHAINS, compile_c, default_layout, host_library
 from ioc_defs.params import REG_BASE, IocParams
 from ioc_defs.regmap import REGMAP
 from sw_model.cpu import CpuPort
 from sw_model.guests import attach
-from sw_model.history import message_words
+from sw_model.history import SEQ_BITS, message_seq, message_words, producer_message
 from sw_model.layout import A2B, B2A, IocLayout
 from sw_model.memory import SharedMemory
 from sw_model.ring import VARIANTS
@@ -343,3 +344,19 @@ def test_model_refuses_a_wrong_size_message_and_changes_nothing(variant):
     with pytest.raises(ValueError, match="a message is 2 words, not 3"):
         _run(pair.variant.enqueue(pair.port, ring, (1, 2, 3)))
     assert pair.py_image() == before
+
+
+def test_c_message_ids_are_the_reference_models(tmp_path):
+    """The C stresses' and scenarios' message ids (``message.h`` on the generated
+    ``message_ids.h``) encode and decode as :func:`sw_model.history.producer_message` does."""
+    pairs = [(0, 0), (1, 5), (2, (1 << SEQ_BITS) - 1), (7, 1234)]
+    src = tmp_path / "ids.c"
+    src.write_text('#include <stdio.h>\n#include "message.h"\nint main(void)\n{\n' + "".join(
+        f'    printf("%u %u %u\\n", message_id({p}u, {s}u), message_producer(message_id({p}u, '
+        f'{s}u)), message_seq(message_id({p}u, {s}u)));\n' for p, s in pairs) +
+        "    return 0;\n}\n")
+    exe = compile_c(default_layout(), TOOLCHAINS["host"], [src], tmp_path / "ids",
+                    flags=(f"-I{SOURCE / 'tests'}",))
+    out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+    assert [tuple(map(int, line.split())) for line in out.splitlines()] == \
+        [(producer_message(p, s), p, message_seq(producer_message(p, s))) for p, s in pairs]

@@ -32,9 +32,9 @@
 
 #include <verilated.h>
 
-#include "Vioc_subsystem.h"
+#include "ioc_ports.h"  // generated: IOC_MODEL(_HEADER), IOC_N_AGENTS, IOC_FOR_EACH_AGENT(X)
+#include IOC_MODEL_HEADER
 #include "ioc.h"
-#include "ioc_ports.h"  // generated: IOC_N_AGENTS, IOC_FOR_EACH_AGENT(X)
 #include "message.h"
 
 namespace {
@@ -97,7 +97,7 @@ struct Config {
 };
 
 Config cfg;
-std::unique_ptr<Vioc_subsystem> top;
+std::unique_ptr<IOC_MODEL> top;
 Pins pins[IOC_N_AGENTS];
 Port ports[IOC_N_AGENTS];
 std::vector<std::unique_ptr<ioc_rtl_ctx>> threads;
@@ -253,7 +253,7 @@ void producer_body(ioc_rtl_ctx *c)
     bind(pc, c, IOC_SIDE_A);
     uint32_t words[IOC_SLOT_WORDS];
     for (int k = 0; k < cfg.messages; k++) {
-        uint32_t id = (uint32_t)(index + 1) << 16 | (uint32_t)k;
+        uint32_t id = message_id((uint32_t)index, (uint32_t)k);
         message_compose(id, words);
         for (;;) {
             record("send", c, id);
@@ -282,7 +282,7 @@ void consumer_body(ioc_rtl_ctx *c)
             uint32_t id = words[0];
             bool intact = message_intact(words);
             record(intact ? "deliver" : "corrupt", c, id);
-            uint32_t from = (id >> 16) - 1u, k = id & 0xFFFFu;
+            uint32_t from = message_producer(id), k = message_seq(id);
             if (!intact || from >= shared.next.size() || k != shared.next[from])
                 shared.violations++;
             else
@@ -596,7 +596,8 @@ void parse(int argc, char **argv)
         else
             usage();
     }
-    if (cfg.producers < 1 || cfg.producers > 255 || cfg.messages < 1 || cfg.messages > 65535
+    if (cfg.producers < 1 || cfg.producers > 255 || cfg.messages < 1
+        || cfg.messages > (int)message_seq(~0u) + 1
         || cfg.switch_rate < 0 || cfg.switch_rate > 1 || cfg.restarts < 0)
         usage();
 }
@@ -612,7 +613,7 @@ int main(int argc, char **argv)
     if (cfg.scenario != "restart")
         cfg.restarts = 0;
     rng.seed(cfg.seed);
-    top = std::make_unique<Vioc_subsystem>();
+    top = std::make_unique<IOC_MODEL>();
     bind_pins();
     reset();
     if (!cfg.history.empty() && !(history = std::fopen(cfg.history.c_str(), "w"))) {

@@ -51,7 +51,7 @@ static void produce(void *arg)
     struct producer *p = arg;
     uint32_t k, words[IOC_SLOT_WORDS];
     for (k = 0; k < MESSAGES; k++) {
-        message_compose((p->index + 1u) << 16 | k, words);
+        message_compose(message_id(p->index, k), words);
         while (ioc_send(&p->chan, words) == IOC_BUSY) {
             p->busy++;
             os_yield();
@@ -91,8 +91,8 @@ static int run(enum ioc_variant variant, const char *name)
         }
         got++;
         id = words[0];
-        from = (id >> 16) - 1u;
-        k = id & 0xFFFFu;
+        from = message_producer(id);
+        k = message_seq(id);
         bad += !message_intact(words);
         if (from >= PRODUCERS || k != next[from]) {
             bad++;  /* lost, duplicated, reordered or phantom */

@@ -70,7 +70,7 @@ static int simpleos(void)
     if (ioc_chan_init(&tx, &scen_port, 0, IOC_SIDE_A, IOC_LOCKFREE) != IOC_OK)
         return 1;
     for (uint32_t k = 0; k < MSGS; k++) {
-        message_compose(2u << 16 | k, words);
+        message_compose(message_id(1u, k), words);
         scen_log(EV_SEND, "core1", 0, IOC_A2B, words[0]);
         while (ioc_send(&tx, words) != IOC_OK)
             busy++;
@@ -106,7 +106,7 @@ static int linux_role(void)
     uint32_t idle = 0;
     for (uint32_t k = 0; ok && (k < MSGS || delivered < 2u * MSGS); ) {
         if (k < MSGS) {
-            message_compose(1u << 16 | k, words);
+            message_compose(message_id(0u, k), words);
             scen_log(EV_SEND, "core0", 0, IOC_A2B, words[0]);
             if (ioc_send(&tx, words) == IOC_OK) {
                 scen_log(EV_ENQ, "core0", 0, IOC_A2B, words[0]);

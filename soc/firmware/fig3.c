@@ -57,7 +57,7 @@ static int simpleos(void)
         return 1;
     for (uint32_t i = 1; i <= ATTEMPTS; i++) {
         uint32_t sc_fail = SOC_REG(IOC_SC_FAIL_COUNT_OFFSET(SOC_CORE_SIMPLEOS));
-        message_compose(1u << 16 | (i - 1u), words);
+        message_compose(message_id(0u, i - 1u), words);
         attempt = i;
         scen_log(EV_SEND, "p0", 0, IOC_B2A, words[0]);
         SCRATCH[SCR_ARM] = i;
@@ -86,7 +86,7 @@ static int linux_role(void)
         scen_delay(DELAY0 + (i - 1u) * STEP);
         ioc_doorbell(&rx);
         ok &= scen_wait(SCR_IN_HANDLER, i);
-        message_compose(2u << 16 | (i - 1u), words);
+        message_compose(message_id(1u, i - 1u), words);
         scen_log(EV_SEND, "p1", 0, IOC_B2A, words[0]);
         while (ioc_send(&p1, words) != IOC_OK) {
         }

@@ -240,7 +240,7 @@ static int linux_role(void)
         for (uint32_t c = 0; c < NCH; c++) {
             if (sent[c] < MSGS) {
                 all_sent = 0;
-                message_compose((c + 1u) << 16 | sent[c], words);
+                message_compose(message_id(c, sent[c]), words);
                 if (!logged[c]) {
                     scen_log(EV_SEND, "linux", c, IOC_A2B, words[0]);
                     logged[c] = 1;

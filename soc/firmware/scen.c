@@ -172,7 +172,7 @@ uint32_t scen_received(const char *thread, uint32_t channel, uint32_t direction,
                        uint32_t *bad)
 {
     uint32_t id = words[0] & ~SCEN_REPLY;
-    uint32_t stream = (id >> 16) - 1u, seq = id & 0xFFFFu, lost = 0;
+    uint32_t stream = message_producer(id), seq = message_seq(id), lost = 0;
     int intact = message_intact(words);
     scen_log(intact ? EV_DELIVER : EV_CORRUPT, thread, channel, direction, words[0]);
     if (!intact || stream >= streams || seq < next[stream]) {

@@ -69,7 +69,7 @@ int scen_simpleos_setup(struct ioc_chan *ch, uint32_t n, enum ioc_variant varian
                         int restarted);
 
 /* A message received on (channel, direction) by thread: check it and log it, as "deliver", or
- * as "corrupt" when its words are no intact message. Ids are (stream + 1) << 16 | seq (a reply:
+ * as "corrupt" when its words are no intact message. Ids are message_id(stream, seq) (a reply:
  * SCEN_REPLY | the id replied to) and next[] holds each stream's next seq. Returns the number of
  * messages of its stream skipped (lost) before it; a corrupt, phantom, duplicated or reordered
  * one counts in *bad. */

@@ -97,11 +97,6 @@ static int simpleos(void)
 
 static uint32_t sent[NCH], next_reply[NCH], bad, lost;
 
-static uint32_t id_of(uint32_t c, uint32_t seq)
-{
-    return (c + 1u) << 16 | seq;
-}
-
 static uint32_t take_reply(uint32_t c)
 {
     uint32_t words[IOC_SLOT_WORDS];
@@ -119,7 +114,7 @@ static int linux_role(void)
     int ok = scen_linux_setup(ch, NCH, VARIANT);
 
     for (uint32_t i = 0; ok && i < PINGS; i++) {
-        message_compose(id_of(0, sent[0]), words);
+        message_compose(message_id(0, sent[0]), words);
         scen_log(EV_SEND, "linux", 0, IOC_A2B, words[0]);
         uint32_t t0 = scen_cycle();
         int sent_ok = ioc_send(&ch[0], words) == IOC_OK;
@@ -147,7 +142,7 @@ static int linux_role(void)
         uint32_t progress = 0;
         for (uint32_t c = 0; c < NCH; c++) {
             if (sent[c] < MSGS + (c == 0u ? PINGS : 0u)) {
-                message_compose(id_of(c, sent[c]), words);
+                message_compose(message_id(c, sent[c]), words);
                 if (!logged[c]) {
                     scen_log(EV_SEND, "linux", c, IOC_A2B, words[0]);
                     logged[c] = 1;
