@@ -11,7 +11,7 @@ import pytest
 
 from firmware.build import SOURCE, TOOLCHAINS, compile_c, default_layout, host_library
 from ioc_defs.params import REG_BASE, IocParams
-from ioc_defs.regmap import REGMAP
+from ioc_defs.regmap import EPOCH_MASK, REGMAP
 from sw_model.cpu import CpuPort
 from sw_model.guests import attach
 from sw_model.history import SEQ_BITS, message_seq, message_words, producer_message
@@ -189,7 +189,7 @@ def _random_ops(pair, rng, n):
         elif op < 0.9:
             pair.recv(channel, side)
         else:
-            pair.set_epoch(channel, rng.randrange(1 << 16))
+            pair.set_epoch(channel, rng.randrange(EPOCH_MASK + 1))
             if pair.variant.name != "naive" and rng.random() < 0.5:
                 pair.poke(pair.layout.ring(channel, A2B).tail, rng.getrandbits(32))
             pair.attach(channel, restarted=True)

@@ -9,6 +9,7 @@ reached, and every seeded bug must make its proof fail with a counterexample.
 import random
 
 import pytest
+from amaranth.hdl import Fragment, Module, Signal
 from simutil import simulate
 
 from ioc_defs.params import REG_BASE, IocParams
@@ -21,7 +22,7 @@ from testbench.amaranth_axi import (
 )
 from verify.formal.axi import AxiFrontEndProperties
 from verify.formal.axi import make_dut as make_axi
-from verify.formal.core import FormalTop
+from verify.formal.core import FormalTop, Probe
 from verify.formal.jobs import GROUPS, group
 from verify.formal.llsc import LlScProperties
 from verify.formal.llsc import make_dut as make_llsc
@@ -187,3 +188,22 @@ def test_every_group_has_a_seeded_bug_and_every_bug_a_group():
     seeded = {b for g in GROUPS for b in g.bugs}
     modules = (llsc, mailbox, axi, arbiter, subsystem, msgfifo, progress)
     assert seeded == {b for module in modules for b in module.BUGS}
+
+
+def test_probe_finds_a_signal_by_its_name_or_path_and_refuses_ambiguity():
+    """A name two instances share is refused alone and found with its instance's path; a
+    missing name is an error, not a silent mismatch."""
+    def counter():
+        m = Module()
+        x = Signal(4, name="x")
+        m.d.sync += x.eq(x + 1)
+        return m, x
+
+    top = Module()
+    (top.submodules.a, xa), (top.submodules.b, xb) = counter(), counter()
+    probe = Probe(Fragment.get(top, None))
+    assert probe["a.x"] is xa and probe["b.x"] is xb
+    with pytest.raises(KeyError, match="more than one signal is named 'x'"):
+        probe["x"]
+    with pytest.raises(KeyError, match="no signal named 'y'"):
+        probe["y"]

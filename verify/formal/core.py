@@ -20,7 +20,6 @@ from amaranth.hdl import (
     Signal,
     Value,
 )
-from amaranth.hdl._ast import SignalSet  # the public API has no signal set
 
 __all__ = ["PropertySet", "Past", "Probe", "FormalTop", "Mutation", "wait_cycles"]
 
@@ -121,11 +120,12 @@ class Probe:
         for stmts in fragment.statements.values():
             for stmt in stmts:
                 for sig in (*stmt._lhs_signals(), *stmt._rhs_signals()):
-                    self._by_name.setdefault(sig.name, SignalSet()).add(sig)
+                    # a signal compares by expression, not by identity: keyed by its id
+                    self._by_name.setdefault(sig.name, {})[id(sig)] = sig
                     # also by hierarchical name (``frontend0.rd``), for names that recur in
                     # several instances of one module
                     if path:
-                        self._by_name.setdefault(f"{path}{sig.name}", SignalSet()).add(sig)
+                        self._by_name.setdefault(f"{path}{sig.name}", {})[id(sig)] = sig
         for sub, name, _src in fragment.subfragments:
             self._walk(sub, f"{path}{name}." if name else path)
 
@@ -135,7 +135,7 @@ class Probe:
             raise KeyError(f"the design has no signal named {name!r}")
         if len(found) > 1:
             raise KeyError(f"more than one signal is named {name!r}")
-        return next(iter(found))
+        return next(iter(found.values()))
 
 
 class Mutation(Elaboratable):
