@@ -7,7 +7,9 @@ Where things are:
 
 - :mod:`~sw_model.memory` -- shared RAM + LL/SC reservation monitor (SPEC §3.3);
   :mod:`~sw_model.regblock` -- the register block (mailbox branch); :mod:`~sw_model.system` --
-  both behind the address decoder, one granted beat per cycle (the cosim scoreboard).
+  both behind the address decoder, one granted beat per cycle (the cosim scoreboard);
+  :mod:`~sw_model.arbiter` -- the round-robin grant order; :mod:`~sw_model.holds` -- the LL/SC
+  forward-progress holds, cycle by cycle.
 - :mod:`~sw_model.cpu` -- the :class:`~sw_model.cpu.CpuPort` guest code is written against, and
   its reference backend; :mod:`~sw_model.regs` -- register access by name through a port.
 - :mod:`~sw_model.link` -- the :class:`~sw_model.link.Link` every backend provides per agent,
