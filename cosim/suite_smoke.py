@@ -99,7 +99,8 @@ async def _fifo_stream(tb, a, b, rng):
     """Message FIFO 0 (channel 0, from ``a`` to ``b``): ``a`` fills it with pipelined sends
     (one more is refused, full), then ``b`` empties it with pipelined receives, each following
     the one before through the pipeline (its word read one further: the read forwarding), and
-    one more is refused (empty); then sends beside receives, one word ahead."""
+    one more is refused (empty), both refusals' sticky error bits outliving a later write;
+    then sends beside receives, one word ahead."""
     addr = REG_BASE + REGMAP["FIFO_DATA"].address(0)
 
     def send(word):
@@ -119,6 +120,10 @@ async def _fifo_stream(tb, a, b, rng):
     assert await tb.reg_write(a, "FIFO_DATA", 0) == AxiResp.SLVERR
     assert await received([receive() for _ in words]) == words
     assert (await tb.reg_read(b, "FIFO_DATA"))[1] == AxiResp.SLVERR
+    # the refusals' sticky error bits outlive the callers' other writes
+    for k in (a, b):
+        assert await tb.reg_write(k, "CH_ENABLE", 1) == AxiResp.OKAY
+        assert (await tb.reg_read(k, "FIFO_ERROR"))[0] & 1
     # one word ahead: each send beside the receive of the word before it (never full or empty)
     stream = [rng.getrandbits(32) for _ in range(2 * len(words))]
     assert (await send(stream[0])).resp == AxiResp.OKAY
