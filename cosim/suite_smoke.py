@@ -97,10 +97,11 @@ async def _streams(tb, rng):
 
 async def _fifo_stream(tb, a, b, rng):
     """Message FIFO 0 (channel 0, from ``a`` to ``b``): ``a`` fills it with pipelined sends
-    (one more is refused, full), then ``b`` empties it with pipelined receives, each following
-    the one before through the pipeline (its word read one further: the read forwarding), and
-    one more is refused (empty), both refusals' sticky error bits outliving a later write;
-    then sends beside receives, one word ahead."""
+    (one more is refused, full), then ``b`` empties it with pipelined receives (a front end
+    issues them two cycles apart at best, so the register block's read forwarding is not
+    reached from the pins: the word proof ``msg_fifo_data`` judges it), and one more is refused
+    (empty), both refusals' sticky error bits outliving a later write; then sends beside
+    receives, one word ahead."""
     addr = REG_BASE + REGMAP["FIFO_DATA"].address(0)
 
     def send(word):

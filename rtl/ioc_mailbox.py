@@ -438,6 +438,12 @@ class _Stage:
             setattr(self, name, reg)
 
 
+def _banked(na, width, what):
+    """Agent-banked state ``what`` of the register block: one ``width``-bit register per
+    agent, named as :func:`ioc_defs.probes.agent_state` says."""
+    return Array(Signal(width, name=probes.agent_state(k, what)) for k in range(na))
+
+
 class _State:
     """The storage elements of the register block."""
 
@@ -448,12 +454,9 @@ class _State:
         self.ch_on = Signal(nc)
         self.epoch = [Signal(regmap.EPOCH_WIDTH, name=probes.channel_epoch(c))
                       for c in range(nc)]
-
-        def banked(width, what):
-            return Array(Signal(width, name=probes.agent_state(k, what)) for k in range(na))
-        self.ch_pend, self.ch_ena = banked(nc, "ch_pending"), banked(nc, "ch_enable")
-        self.ev_pend = banked(_N_EVENTS, "ev_pending")
-        self.ev_ena = banked(_N_EVENTS, "ev_enable")
+        self.ch_pend, self.ch_ena = _banked(na, nc, "ch_pending"), _banked(na, nc, "ch_enable")
+        self.ev_pend = _banked(na, _N_EVENTS, "ev_pending")
+        self.ev_ena = _banked(na, _N_EVENTS, "ev_enable")
         # agent_rst[k] straight from a flop (it clears reservations in the LL/SC monitor's
         # cycle); rst_cnt[k] counts the pulse's cycles after the first
         self.in_reset = [Signal(name=probes.agent_state(k, "in_reset")) for k in range(na)]
@@ -508,8 +511,7 @@ class _Fifos:
             ]
 
         def banked(what):
-            return Array(Signal(nc, name=probes.agent_state(k, f"fifo_{what}"))
-                         for k in range(na))
+            return _banked(na, nc, f"fifo_{what}")
         self.tx_pend, self.tx_ena = banked("tx_pending"), banked("tx_enable")
         self.rx_pend, self.rx_ena = banked("rx_pending"), banked("rx_enable")
         self.error = banked("error")

@@ -10,7 +10,8 @@ __all__ = ["SEQ_BITS", "Event", "History", "message_words", "message_id", "produ
            "message_seq"]
 
 _CHECK = 0xA5A5_A5A5
-#: A data message's id: its producer above bit 16, its sequence number below.
+#: A data message's id: its producer + 1 above its ``SEQ_BITS``-bit sequence number (the C
+#: test code gets it from the generated ``message_ids.h``).
 SEQ_BITS = 16
 
 

@@ -167,14 +167,11 @@ def prove_mutant(g, command, workdir, index):
 def prove_all(groups, command, workdir, index):
     """:func:`prove_mutant` in each of ``groups`` until one kills: ``(status, failed, group
     name)`` of that one, else of the first undecided one, else of the last."""
-    verdicts = [(*prove_mutant(g, command, workdir, index), g.name) for g in groups[:1]]
-    for g in groups[1:]:
-        if formal_kill(verdicts[-1][0]):
-            break
+    verdicts = []
+    for g in groups:
         verdicts.append((*prove_mutant(g, command, workdir, index), g.name))
-    for verdict in verdicts[::-1]:
-        if formal_kill(verdict[0]):
-            return verdict
+        if formal_kill(verdicts[-1][0]):
+            return verdicts[-1]
     return next((v for v in verdicts if v[0] in ("ERROR", "TIMEOUT")), verdicts[-1])
 
 
@@ -285,7 +282,8 @@ def _summary(mod, g, mutants):
     formal = sum(m["killed_formal"] for m in mutants)
     same = sum(m["equivalent"] for m in mutants)
     scored = n - same
-    return {"module": mod.name, "group": g.name, "params": g.describe_params(),
+    return {"module": mod.name, "group": g.name, "more_groups": list(mod.more_groups),
+            "params": g.describe_params(),
             "mutants": n, "killed_formal": formal,
             "killed_formal_base": sum(m["formal_kill"] == "base case" for m in mutants),
             "killed_formal_induction": sum(m["formal_kill"] == "induction" for m in mutants),
@@ -318,8 +316,8 @@ def _formal(r):
 
 def _more(records):
     """The further proof groups of the modules in ``records``."""
-    more = [f"{m.name}: {', '.join(m.more_groups)}" for m in MODULES
-            if m.more_groups and any(r["module"] == m.name for r in records)]
+    more = [f"{r['module']}: {', '.join(r['more_groups'])}" for r in records
+            if r.get("more_groups")]
     return "; ".join(more) or "none"
 
 
