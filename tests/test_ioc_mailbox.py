@@ -13,6 +13,7 @@ from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 from simutil import simulate
 
+from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, IocParams, ScFailCause
 from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
 from rtl.ioc_mailbox import IocMailbox
@@ -85,8 +86,8 @@ class Bench:
         return got
 
     @staticmethod
-    def op(agent, name_or_addr, i=0, *, write=False, data=0, strb=0b1111, size=2, priv=False,
-           lock=False):
+    def op(agent, name_or_addr, i=0, *, write=False, data=0, strb=0b1111, size=WORD_SIZE,
+           priv=False, lock=False):
         """An access as :meth:`step` and :meth:`seq` take it."""
         a = addr(name_or_addr, i) if isinstance(name_or_addr, str) else name_or_addr
         return (agent, a, write, data, strb, size, priv, lock)
@@ -100,8 +101,8 @@ class Bench:
                 answers.append(got)
         return answers
 
-    async def access(self, agent, name_or_addr, i=0, *, write=False, data=0, strb=0b1111, size=2,
-                     priv=False, lock=False):
+    async def access(self, agent, name_or_addr, i=0, *, write=False, data=0, strb=0b1111,
+                     size=WORD_SIZE, priv=False, lock=False):
         """One access alone in the pipeline: presented for one cycle (X), performed in the next
         (E, with the pending ``bus_error`` pulse), answered in the one after; returns ``(resp,
         r_data)`` after checking the model."""
