@@ -31,8 +31,8 @@ from ioc_defs.params import IocParams
 
 from .boards import BOARDS, ECP5_DEVICES
 
-__all__ = ["tool_env", "synthesize", "synthesize_shared", "write_reports", "verdict", "main",
-           "TOOLS", "REPORT_FIELDS"]
+__all__ = ["tool_env", "synthesize", "overfull", "synthesize_shared", "write_reports", "verdict",
+           "main", "TOOLS", "REPORT_FIELDS"]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Environment variable of each tool and the YoWASP executable used when it is not set.
@@ -59,6 +59,8 @@ _NAME = "top"
 # The WIDTH of every flip-flop cell ($dff, $adff, $sdffe, ...) in an RTLIL module.
 _FF_WIDTH = re.compile(r"cell \$\w*dff\w* \S+\n(?:\s*parameter (?!\\WIDTH)\S+ \S+\n)*"
                        r"\s*parameter \\WIDTH (\d+)")
+# One row of nextpnr's "Device utilisation" table in its log: cell type, used, available.
+_UTILISATION = re.compile(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%$", re.M)
 # Where Yosys/nextpnr start appending to a design signal's name in mapped cell names.
 _CELL_SUFFIX = re.compile(r"_(?:SB_|TRELLIS_|LUT4|CCU2C|PFUMX|L6MUX|DP16KD)|\$|_DFFLC$|_LC$")
 
@@ -272,6 +274,16 @@ def synthesize(board, *, device=None, params=None, out_root=None, seed=1):
     return report
 
 
+def overfull(build_dir):
+    """The resources a build needed more of than its device has, read from nextpnr's
+    utilisation table in its log (``top.tim``): ``[(cell type, used, available), ...]``, empty
+    when the design fit or nextpnr did not get that far."""
+    log = Path(build_dir) / f"{_NAME}.tim"
+    rows = _UTILISATION.findall(log.read_text(errors="replace")) if log.exists() else []
+    return [(cell, int(used), int(available)) for cell, used, available in rows
+            if int(used) > int(available)]
+
+
 def _md(report):
     lines = [f"# Synthesis report: {report['board']} ({report['device']} {report['package']})",
              "", f"Top: `{report['top']}` — {report['wrapper']}.", "",
@@ -363,6 +375,8 @@ def main(argv=None):
     except ValueError as error:
         parser.error(str(error))
     except subprocess.CalledProcessError as error:
+        for cell, used, available in overfull(build_dir):
+            print(f"synth: does not fit: {used} {cell} of {available}", file=sys.stderr)
         print(f"synth: the tool flow failed ({error}); logs (top.rpt: Yosys, top.tim: nextpnr) "
               f"in {build_dir}", file=sys.stderr)
         return 2

@@ -18,7 +18,7 @@ from pathlib import Path
 from ioc_defs.params import IocParams
 
 from .boards import BOARDS
-from .flow import ROOT, synthesize
+from .flow import ROOT, overfull, synthesize
 
 __all__ = ["sweep", "main", "BOARDS_DEFAULT", "AGENTS_DEFAULT", "CHANNELS_DEFAULT"]
 
@@ -50,7 +50,10 @@ def sweep(boards=BOARDS_DEFAULT, agents=AGENTS_DEFAULT, channels=CHANNELS_DEFAUL
                     report = synthesize(board, params=params, out_root=out_root / name,
                                         seed=seed)
                 except subprocess.CalledProcessError as error:
-                    row["error"] = f"tool flow failed ({error.cmd[0] if error.cmd else error})"
+                    full = overfull(build_dir)
+                    row["error"] = ("does not fit: " + ", ".join(
+                        f"{used} {cell} of {available}" for cell, used, available in full)
+                        if full else f"tool flow failed ({error.cmd[0] if error.cmd else error})")
                     rows.append(row)
                     _write(rows, out_root, seed)
                     continue
