@@ -11,8 +11,7 @@ from .params import DATA_WIDTH, Region
 
 __all__ = ["AxiBurst", "AxiResp", "WORD_BYTES", "WORD_SIZE", "ERROR_RESPONSES",
            "AXI_SIGNALS", "axi_members", "exclusive_supported", "monitor_op", "burst_malformed",
-           "burst_last",
-           "burst_error"]
+           "burst_last", "burst_error", "write_response", "write_responses"]
 
 
 class AxiBurst(enum.IntEnum):
@@ -108,3 +107,26 @@ def burst_error(first_region, last_region, burst, size):
     if burst_malformed(burst, size):
         return AxiResp.SLVERR
     return None
+
+
+def write_response(beats):
+    """The B response of a performed write burst whose beats were answered ``beats``, in
+    order: the first error among them, else the last beat's answer (SPEC §3.1)."""
+    if not beats:
+        raise ValueError("a write burst has at least one beat")
+    return next((resp for resp in beats if resp in ERROR_RESPONSES), beats[-1])
+
+
+def write_responses(beats):
+    """Every B response :func:`write_response` can give when beat i may be answered with any
+    response of the set ``beats[i]`` (a fold over the possible first errors, so a long burst
+    costs no more than its length)."""
+    if not beats:
+        raise ValueError("a write burst has at least one beat")
+    # the possible (first error so far, last answer); the last matters only while no error
+    states = {(None, None)}
+    for allowed in beats:
+        states = {(error, None) if error is not None else
+                  (resp, None) if resp in ERROR_RESPONSES else (None, resp)
+                  for error, _ in states for resp in allowed}
+    return {error if error is not None else last for error, last in states}

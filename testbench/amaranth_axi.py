@@ -179,10 +179,13 @@ class AxiManagerModel:
 
 class SlotModel:
     """Grants the front end's requests (at random when ``grant_p`` < 1) and answers them
-    ``ANSWER_LATENCY`` cycles later from a word memory, as the subsystem's pipeline does."""
+    ``ANSWER_LATENCY`` cycles later from a word memory, as the subsystem's pipeline does.
+    ``refuse(access)``, if given, picks accesses to answer with SLVERR (performing nothing),
+    as the register block refuses a beat."""
 
-    def __init__(self, fe, *, grant_p=1.0, seed=0):
+    def __init__(self, fe, *, grant_p=1.0, seed=0, refuse=None):
         self.fe = fe
+        self.refuse = refuse
         self.grant_p = grant_p
         self.rng = random.Random(seed)
         self.mem = {}
@@ -208,7 +211,9 @@ class SlotModel:
             self.accesses.append(acc)
             word = acc["addr"] >> 2
             resp = AxiResp.EXOKAY if acc["excl"] else AxiResp.OKAY
-            if acc["write"]:
+            if self.refuse is not None and self.refuse(acc):
+                self.answer = (0, AxiResp.SLVERR)
+            elif acc["write"]:
                 old = self.mem.get(word, 0)
                 mask = sum(0xFF << (8 * i) for i in range(4) if acc["w_strb"] >> i & 1)
                 self.mem[word] = (old & ~mask) | (acc["w_data"] & mask)

@@ -24,7 +24,15 @@ traffic.
 
 from dataclasses import dataclass, field
 
-from ioc_defs.axi import WORD_SIZE, AxiBurst, AxiResp, burst_error, burst_last, exclusive_supported
+from ioc_defs.axi import (
+    WORD_SIZE,
+    AxiBurst,
+    AxiResp,
+    burst_error,
+    burst_last,
+    exclusive_supported,
+    write_responses,
+)
 from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, Region
 from ioc_defs.regmap import REGMAP
 from sw_model.bursts import beat_addresses
@@ -119,11 +127,7 @@ def expected(params, regs, agent, t):
             beats.append({AxiResp.OKAY, AxiResp.SLVERR})
             continue
         beats.append({AxiResp.SLVERR} if refused else {AxiResp.OKAY})
-    if t.write:
-        if {AxiResp.SLVERR} in beats:
-            return [{AxiResp.SLVERR}]
-        return [set().union(*beats)]
-    return beats
+    return [write_responses(beats)] if t.write else beats
 
 
 def _write_beats(rng, n, size, addr, full=False):

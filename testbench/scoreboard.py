@@ -24,7 +24,7 @@ from collections import deque
 
 from cocotb.triggers import ReadOnly, RisingEdge
 
-from ioc_defs.axi import AxiResp, monitor_op
+from ioc_defs.axi import monitor_op, write_response
 from ioc_defs.params import Region
 from sw_model.arbiter import RoundRobin
 from sw_model.bursts import decode_burst
@@ -45,19 +45,17 @@ _WATCHED = tuple(f"{ch}{name}" for ch in ("ar", "aw")
 
 class _BAnswer:
     """The B a write burst must get: its ID and, once all its beats were performed (or at once
-    for a refused burst), the first error among their answers, else the last one's."""
+    for a refused burst), :func:`~ioc_defs.axi.write_response` of their answers."""
 
     def __init__(self, ident, beats, error):
         self.id, self.beats, self.refused = ident, beats, error is not None
         self.resp = error
-        self._left, self._error = beats, None
+        self._answers = []
 
     def performed(self, resp):
-        if self._error is None and resp in (AxiResp.SLVERR, AxiResp.DECERR):
-            self._error = resp
-        self._left -= 1
-        if not self._left:
-            self.resp = self._error if self._error is not None else resp
+        self._answers.append(resp)
+        if len(self._answers) == self.beats:
+            self.resp = write_response(self._answers)
 
     def pins(self):
         return self.resp, self.id

@@ -1,11 +1,19 @@
 """Unit tests of the AXI4 slave front end against a Python model of the shared access slot."""
 
+import itertools
 import random
 
 import pytest
 from simutil import simulate
 
-from ioc_defs.axi import AxiBurst, AxiResp, burst_error, burst_last
+from ioc_defs.axi import (
+    AxiBurst,
+    AxiResp,
+    burst_error,
+    burst_last,
+    write_response,
+    write_responses,
+)
 from ioc_defs.params import REG_BASE, IocParams, Region
 from ioc_defs.regmap import REGMAP
 from rtl.axi_frontend import AxiSlaveFrontEnd
@@ -33,11 +41,12 @@ def expected_error(p, addr, beats, size, burst):
     return burst_error(p.region(addr), p.region(last), burst, size) or AxiResp.OKAY
 
 
-def run_front_end(p, script, *, busy=0.0, grant_p=1.0, seed=0, name="frontend", limit=20000):
+def run_front_end(p, script, *, busy=0.0, grant_p=1.0, seed=0, name="frontend", limit=20000,
+                  refuse=None):
     """Run ``script(manager)`` (which queues transactions) to completion."""
     fe = AxiSlaveFrontEnd(p)
     manager = AxiManagerModel(fe.axi, busy=busy, seed=seed)
-    slot = SlotModel(fe, grant_p=grant_p, seed=seed + 1)
+    slot = SlotModel(fe, grant_p=grant_p, seed=seed + 1, refuse=refuse)
     script(manager)
     simulate(fe, manager_testbench(manager, slot, limit), name=name)
     return manager, slot
@@ -135,6 +144,58 @@ def test_error_bursts_never_reach_the_slot(p, busy, kind):
             assert [(d, r) for d, r, _, _ in t.answers] == [(0, want)] * t.beats
         answered += t.len + 1
     assert slot.bus_errors == answered
+
+
+@pytest.mark.parametrize("busy", [0.0, 0.6])
+def test_write_burst_answer_is_the_first_refused_beats(busy):
+    """Write bursts whose beats the slot refuses here and there: every beat is still presented
+    (the burst is not cut short), and B is :func:`write_response` of the beats' answers (the
+    first error, else the last answer), whichever beat was refused."""
+    rng = random.Random(5)
+    refused = {rng.randrange(0, 64) * 4 for _ in range(20)}
+    txns = []
+
+    def script(mgr):
+        for i in range(40):
+            beats = rng.randint(1, 8)
+            addr = rng.randrange(0, 64 - beats) * 4
+            txns.append(mgr.write(AxiWrite(addr, [i] * beats, id=i % 16)))
+
+    mgr, slot = run_front_end(P, script, busy=busy, seed=13,
+                              refuse=lambda acc: acc["addr"] in refused)
+    assert [a["addr"] for a in slot.accesses] == [
+        a for t in txns for a in beat_addrs(t.addr, len(t.data), t.size)]
+    errors = 0
+    for t in txns:
+        answers = [AxiResp.SLVERR if a in refused else AxiResp.OKAY
+                   for a in beat_addrs(t.addr, len(t.data), t.size)]
+        assert (t.resp, t.b_id) == (write_response(answers), t.id), (hex(t.addr), answers)
+        errors += AxiResp.SLVERR in answers and answers[-1] == AxiResp.OKAY
+    assert errors  # a refused beat followed by a performed one happened
+
+
+@pytest.mark.parametrize("beats, want", [
+    ([AxiResp.OKAY], AxiResp.OKAY),
+    ([AxiResp.EXOKAY], AxiResp.EXOKAY),
+    ([AxiResp.OKAY, AxiResp.SLVERR, AxiResp.DECERR, AxiResp.OKAY], AxiResp.SLVERR),
+    ([AxiResp.DECERR, AxiResp.SLVERR], AxiResp.DECERR),
+])
+def test_write_response_rule(beats, want):
+    assert write_response(beats) == want
+
+
+def test_write_responses_are_every_outcome_of_the_rule():
+    """The set-valued rule (the fuzz oracle's) is exactly the set of :func:`write_response`
+    over every choice of beat answers."""
+    rng = random.Random(3)
+    for _ in range(300):
+        beats = [set(rng.sample(list(AxiResp), rng.randint(1, 3)))
+                 for _ in range(rng.randint(1, 5))]
+        want = {write_response(list(c)) for c in itertools.product(*beats)}
+        assert write_responses(beats) == want, beats
+    for rule in (write_response, write_responses):
+        with pytest.raises(ValueError, match="at least one beat"):
+            rule([])
 
 
 def test_register_window_beats_are_tagged_reg():
