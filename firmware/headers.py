@@ -3,8 +3,9 @@
 - ``ioc_regs.h``: the register map (:func:`rtl.regmap_gen.c_header`, from ``ioc_defs/regmap.py``);
 - ``ioc_layout.h``: the shared-RAM structs (:meth:`sw_model.layout.IocLayout.c_header`);
 - ``ioc_proto.h``: byte offsets and sizes of every layout field and the protocol constants
-  (channel states, lock word, tombstone), computed from the same numpy dtypes, each offset tied
-  to its struct by a ``_Static_assert`` on ``offsetof``;
+  (channel states, lock word, tombstone, the ring variants' values and names,
+  :data:`C_VARIANTS`), computed from the same numpy dtypes, each offset tied to its struct by a
+  ``_Static_assert`` on ``offsetof``;
 - ``message_ids.h``: the test messages' id encoding (producer and sequence number) that the
   reference model's checkers decode (:func:`sw_model.history.producer_message`), for the C
   stresses and scenarios (``firmware/tests/message.h``).
@@ -18,7 +19,13 @@ from rtl.regmap_gen import c_header as regs_header
 from sw_model.history import SEQ_BITS
 from sw_model.layout import LOCK_HELD, LOCK_OWNER_MASK, TOMBSTONE, ChannelState, IocLayout
 
-__all__ = ["proto_header", "message_ids_header", "write_headers"]
+__all__ = ["C_VARIANTS", "proto_header", "message_ids_header", "write_headers"]
+
+#: The C library's ``enum ioc_variant``, by value: ``IOC_<NAME>`` is the ring variant
+#: ``sw_model.ring.VARIANTS[name]`` (the tests and the native harness map names to values by
+#: this tuple, the C by the generated ``IOC_VARIANT_<NAME>`` and ``IOC_VARIANT_NAMES``); a test
+#: checks it names every ``sw_model.ring.VARIANTS``.
+C_VARIANTS = ("lockfree", "locked", "naive", "hwfifo")
 
 _STRUCTS = (("ioc_header", "header_dtype"), ("ioc_mem_fifo", "fifo_dtype"),
             ("ioc_mem_t", "channel_dtype"), ("ioc_shm", "shm_dtype"))
@@ -52,7 +59,10 @@ def proto_header(layout):
             for s in ("DOWN", "ATTACHED")]
     out += [f"#define IOC_LOCK_HELD 0x{LOCK_HELD:08X}u",
             f"#define IOC_LOCK_OWNER_MASK 0x{LOCK_OWNER_MASK:X}u",
-            f"#define IOC_TOMBSTONE {TOMBSTONE}u",
+            f"#define IOC_TOMBSTONE {TOMBSTONE}u", ""]
+    out += [f"#define IOC_VARIANT_{name.upper()} {value}" for value, name in enumerate(C_VARIANTS)]
+    out += [f"#define IOC_VARIANT_COUNT {len(C_VARIANTS)}u",
+            "#define IOC_VARIANT_NAMES {" + ", ".join(f'"{n}"' for n in C_VARIANTS) + "}",
             "", "#endif /* IOC_PROTO_H */", ""]
     return "\n".join(out)
 

@@ -24,25 +24,29 @@ from sw_model.checkers import (
     ring_operations,
 )
 from sw_model.history import History
-from sw_model.layout import A2B, IocLayout
+from sw_model.layout import A2B, SLOT_WORDS, IocLayout
 from testbench.runner import WAIVERS, file_lock, simulator_env, write_if_changed
 from testbench.soak import MAX_STATES
 
 from .build import BUILD, SOURCE, Toolchain, compile_c, config_dir, include_dirs, stale
+from .headers import C_VARIANTS
 
 __all__ = ["NATIVE_PARAMS", "SCENARIOS", "VARIANTS", "NativeRun", "build_harness", "run",
            "load_history"]
 
-#: The configuration the harness is built for: producers on agents 0 and 1, the consumer alone
-#: on the last agent.
-NATIVE_PARAMS = IocParams(n_agents=3)
+#: The configuration the harness is built for: producers on agents 0 and 1 (``hwfifo``: all on
+#: agent 0, the message FIFO's sender), the consumer alone on the last agent. Its message FIFOs
+#: are 8 words deep: exactly ``depth * slot_words`` of the two ``hwfifo`` builds (4 two-word
+#: slots, 8 one-word slots), so a one-word send that overtakes the ring's capacity is refused.
+NATIVE_PARAMS = IocParams(n_agents=3, fifo_depth=8)
 SCENARIOS = ("stress", "restart", "fig3")
-VARIANTS = ("lockfree", "locked", "naive")
+#: The ring variants the harness runs (``--variant``): the C library's, by their names.
+VARIANTS = C_VARIANTS
 _TOOLCHAIN = Toolchain("rtl", "cc")
 
 
-def _layout(depth):
-    return IocLayout(NATIVE_PARAMS, depth=depth)
+def _layout(depth, slot_words):
+    return IocLayout(NATIVE_PARAMS, depth=depth, slot_words=slot_words)
 
 
 @functools.cache
@@ -76,10 +80,10 @@ def _model():
     return model
 
 
-def build_harness(depth=4):
-    """Build the harness for rings of ``depth`` slots (the Verilated model is shared by every
-    depth); return the executable's path."""
-    layout = _layout(depth)
+def build_harness(depth=4, slot_words=SLOT_WORDS):
+    """Build the harness for rings of ``depth`` slots of ``slot_words`` words (the Verilated
+    model is shared by every layout); return the executable's path."""
+    layout = _layout(depth, slot_words)
     out = config_dir(layout) / "native"
     with file_lock(BUILD / "locks" / "native.lock"):
         model = _model()
@@ -166,8 +170,12 @@ def _value(text):
 
 
 def run(scenario="stress", variant="lockfree", *, producers=4, messages=200, seed=1,
-        switch_rate=0.05, restarts=0, depth=4, max_cycles=50_000_000, workdir=None):
-    """Run the harness once and judge it; returns a :class:`NativeRun`.
+        switch_rate=0.05, restarts=0, depth=4, slot_words=SLOT_WORDS, consumer_lag=0,
+        hide_refusals=False, max_cycles=50_000_000, workdir=None):
+    """Run the harness once and judge it; returns a :class:`NativeRun`. ``consumer_lag``: the
+    consumer pauses that many times after each message (back-pressure); ``hide_refusals``: the
+    architecture layer reports every refused register write as accepted (a negative control
+    of the ``hwfifo`` variant's back-pressure).
 
     Raises
     ------
@@ -180,13 +188,14 @@ def run(scenario="stress", variant="lockfree", *, producers=4, messages=200, see
         raise ValueError(f"scenario must be one of {SCENARIOS}, not {scenario!r}")
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
-    exe = build_harness(depth)
+    exe = build_harness(depth, slot_words)
     workdir = pathlib.Path(workdir or exe.parent / "runs")
     workdir.mkdir(parents=True, exist_ok=True)
     hist = workdir / f"{scenario}-{variant}-{seed}-{os.getpid()}.hist"
     cmd = [str(exe), "--scenario", scenario, "--variant", variant, "--producers",
            str(producers), "--messages", str(messages), "--seed", str(seed), "--switch-rate",
-           str(switch_rate), "--restarts", str(restarts), "--max-cycles", str(max_cycles),
+           str(switch_rate), "--restarts", str(restarts), "--consumer-lag", str(consumer_lag),
+           "--hide-refusals", str(int(hide_refusals)), "--max-cycles", str(max_cycles),
            "--history", str(hist)]
     done = subprocess.run(cmd, capture_output=True, text=True)
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("native:")]

@@ -5,6 +5,7 @@ import subprocess
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from firmware.headers import C_VARIANTS
 from ioc_defs.params import IocParams
 
 from .build import FIRMWARE_DIR, build_firmware, build_simulator
@@ -147,7 +148,9 @@ class ScenarioRun:
 
 _BRINGUP = ("bringup.c", "amo_probe.S")
 _SCEN = "scen.c"
-VARIANTS = {"lockfree": "IOC_LOCKFREE", "locked": "IOC_LOCKED", "naive": "IOC_NAIVE"}
+#: The shared-RAM ring variants by name, and their C enumerators (the SoC's configuration has
+#: no message FIFOs, so no hwfifo).
+VARIANTS = {name: f"IOC_{name.upper()}" for name in C_VARIANTS if name != "hwfifo"}
 #: recovery.c's FAULT codes.
 FAULTS = {"crash": 1, "hang": 2, "corrupt": 3}
 

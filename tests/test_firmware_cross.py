@@ -3,7 +3,8 @@
 stress under ``qemu-sh4`` and ``qemu-riscv32`` at -O2 (the shipped level), -Os and -O0; the
 register reads kept apart at -O2 (volatile); the reduced reproducer of the SH-4 GCC
 miscompilation, wrong without the workaround plugin and right with it; the RV32 build with
-picolibc; and the same stress on host threads.
+picolibc; the same stress on host threads; and the hwfifo variant's one-word path on every
+target.
 
 QEMU implements ``movco.l`` as a compare on the loaded value, so these runs show exactly-once,
 in-order delivery under real thread interleavings, never ABA-freedom (the RTL soak does)."""
@@ -26,6 +27,8 @@ from firmware.build import (
     rv32_program,
     sh4_reproducer,
 )
+from ioc_defs.params import IocParams
+from sw_model.layout import IocLayout
 
 _LINE = re.compile(r"stress (\w+): producers=(\d+) delivered=(\d+) busy=(\d+) violations=(\d+)")
 
@@ -138,6 +141,18 @@ def test_library_is_warning_free_and_freestanding(arch, opt, tmp_path):
     undefined = subprocess.run([nm, "-u", str(obj)], capture_output=True, text=True,
                                check=True).stdout.split()
     assert [u for u in undefined if u not in ("U",)] == []
+
+
+@pytest.mark.parametrize("arch", ["host", "sh4a", "rv32"])
+def test_one_word_hwfifo_layout_builds(arch, tmp_path):
+    """One-word messages: the host shim (and the RTL harness) send hwfifo messages without the
+    lock, seeing a refused write (IOC_ARCH_TRY_STORE); the real CPUs, where a refusal would
+    trap, send them under the lock. Both builds are warning-free (the default layout compiles
+    the framed path on every target)."""
+    layout = IocLayout(IocParams(fifo_depth=4), depth=4, slot_words=1)
+    obj = compile_c(layout, TOOLCHAINS[arch], [SOURCE / "src" / "ioc.c"], tmp_path / "ioc.o",
+                    flags=("-c",))
+    assert obj.stat().st_size > 0
 
 
 def test_build_arguments_are_checked():

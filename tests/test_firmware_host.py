@@ -1,7 +1,9 @@
 """The C guest library on the host shim, driven through ctypes, against ``sw_model`` as the
 oracle: the same operation sequences leave byte-identical shared-memory images and return the
 same results (full ring, wrap-around of the free-running counters, attach by epoch, restart
-repair, the three variants)."""
+repair, the four variants). The ``hwfifo`` variant's register accesses go, on both sides, to a
+``sw_model`` register block (the C's through the host shim's register hook and ctypes), whose
+whole state must agree too."""
 
 import ctypes
 import random
@@ -10,36 +12,52 @@ import subprocess
 import pytest
 
 from firmware.build import SOURCE, TOOLCHAINS, compile_c, default_layout, host_library
+from firmware.headers import C_VARIANTS
 from ioc_defs.params import REG_BASE, IocParams
-from ioc_defs.regmap import EPOCH_MASK, REGMAP
-from sw_model.cpu import CpuPort
+from ioc_defs.regmap import EPOCH_MASK, REGMAP, RESP_OKAY
+from sw_model.cpu import BusError, CpuPort
 from sw_model.guests import attach
 from sw_model.history import SEQ_BITS, message_seq, message_words, producer_message
 from sw_model.layout import A2B, B2A, IocLayout
 from sw_model.memory import SharedMemory
+from sw_model.regblock import RegBlock
 from sw_model.ring import VARIANTS
 
-_VARIANT = {"lockfree": 0, "locked": 1, "naive": 2}
+#: The C enum's value of each variant, by name.
+_VARIANT = {name: value for value, name in enumerate(C_VARIANTS)}
+#: The variants whose rings live in shared RAM (the plain register array serves them).
+_SHM_VARIANTS = [v for v in C_VARIANTS if v != "hwfifo"]
 _OK, _BUSY, _EMPTY, _EINVAL = 0, 1, 2, -1
 _M32 = 0xFFFF_FFFF
 
 
 class DirectPort(CpuPort):
     """A CPU port on which every operation completes at once: runs the sw_model coroutines
-    sequentially on a :class:`SharedMemory` and a plain register array."""
+    sequentially on a :class:`SharedMemory` and a plain register array, or a
+    :class:`RegBlock` as ``agent`` (a refused access raises :class:`BusError`)."""
 
-    def __init__(self, memory, regs):
-        super().__init__(0)
+    def __init__(self, memory, regs, agent=0):
+        super().__init__(agent)
         self.memory, self.regs = memory, regs
+
+    def _reg(self, addr, write, value=0):
+        if not isinstance(self.regs, RegBlock):
+            if write:
+                self.regs[(addr - REG_BASE) // 4] = value & _M32
+            return self.regs[(addr - REG_BASE) // 4]
+        resp, data = self.regs.access(self.agent, addr, write, value & _M32)
+        if resp != RESP_OKAY:
+            raise BusError(resp, addr)
+        return data
 
     async def load(self, addr):
         if addr >= REG_BASE:
-            return self.regs[(addr - REG_BASE) // 4]
+            return self._reg(addr, False)
         return self.memory.access(0, addr, write=False)[1]
 
     async def store(self, addr, value, strb=0xF):
         if addr >= REG_BASE:
-            self.regs[(addr - REG_BASE) // 4] = value & _M32
+            self._reg(addr, True, value)
         else:
             self.memory.access(0, addr, write=True, data=value & _M32)
 
@@ -71,8 +89,43 @@ def _run(coro):
     raise AssertionError("a DirectPort operation suspended")
 
 
+_REG_ACCESS = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
+                               ctypes.POINTER(ctypes.c_uint32))
+
+
+class _HostRegs(ctypes.Structure):
+    """``struct ioc_host_regs`` (``firmware/arch/host/ioc_arch.h``)."""
+    _fields_ = [("access", _REG_ACCESS), ("ctx", ctypes.c_void_p), ("base", ctypes.c_size_t)]
+
+
+class _Port(ctypes.Structure):
+    """``struct ioc_port`` on the host shim, its ``struct ioc_arch`` inlined."""
+    _fields_ = [("shm", ctypes.c_size_t), ("regs", ctypes.c_size_t),
+                ("resv_addr", ctypes.c_size_t), ("resv_value", ctypes.c_uint32),
+                ("resv_valid", ctypes.c_uint32), ("host_regs", ctypes.POINTER(_HostRegs))]
+
+
+def _regblock(params):
+    """A register block with every channel enabled between agent 0 (A) and agent 1 (B)."""
+    block = RegBlock(params)
+    for c in range(params.n_channels):
+        word = REGMAP["CH_CFG"].compose({"EP_A": 0, "EP_B": 1, "ENABLE": 1})
+        assert block.access(0, REG_BASE + REGMAP["CH_CFG"].address(c), True, word,
+                            priv=True)[0] == RESP_OKAY
+    return block
+
+
+def _block_state(block):
+    """Everything a :class:`RegBlock` holds, comparable."""
+    return {k: [list(q) for q in v] if k == "fifo" else v for k, v in vars(block).items()
+            if not k.startswith("_")}
+
+
 class Pair:
-    """The C library (ctypes) and the reference model side by side, on one layout."""
+    """The C library (ctypes) and the reference model side by side, on one layout. The
+    ``hwfifo`` variant needs message FIFOs in ``layout.params``: each side has a register
+    block; endpoint A of every channel is agent 0 (the C library's port ``c_port``), B agent 1
+    (``c_port_b``)."""
 
     def __init__(self, layout, variant):
         self.layout, self.variant = layout, VARIANTS[variant]
@@ -80,22 +133,47 @@ class Pair:
         shm_words = layout.params.shm_bytes // 4
         self.c_shm = (ctypes.c_uint32 * shm_words)()
         self.c_regs = (ctypes.c_uint32 * 1024)()
-        self.c_port = ctypes.create_string_buffer(64)
-        self.lib.ioc_port_init(self.c_port, ctypes.addressof(self.c_shm),
-                               ctypes.addressof(self.c_regs))
+        self._c_ports = (_Port(), _Port())  # by side
+        self.c_port, self.c_port_b = (ctypes.byref(port) for port in self._c_ports)
+        for port in (self.c_port, self.c_port_b):
+            self.lib.ioc_port_init(port, ctypes.addressof(self.c_shm),
+                                   ctypes.addressof(self.c_regs))
         self.lib.ioc_shm_format(self.c_port)
-        self.chans = {}
-        for channel in range(layout.params.n_channels):
-            for side in (0, 1):
-                ch = ctypes.create_string_buffer(64)
-                assert self.lib.ioc_chan_init(ch, self.c_port, channel, side,
-                                              _VARIANT[variant]) == _OK
-                self.chans[channel, side] = ch
         self.memory = SharedMemory(layout.params)
         self.memory.load_image(0, layout.image())
         self.py_regs = [0] * 1024
-        self.port = DirectPort(self.memory, self.py_regs)
+        self.ports = [DirectPort(self.memory, self.py_regs)] * 2  # by side
+        if variant == "hwfifo":
+            self._model_registers()
+        self.chans = {}
+        for channel in range(layout.params.n_channels):
+            for side, port in enumerate((self.c_port, self.c_port_b)):
+                ch = ctypes.create_string_buffer(64)
+                assert self.lib.ioc_chan_init(ch, port, channel, side,
+                                              _VARIANT[variant]) == _OK
+                self.chans[channel, side] = ch
         self.epoch = {}  # (channel, side) -> the lock owner of its sends
+
+    @property
+    def port(self):
+        return self.ports[0]
+
+    def _model_registers(self):
+        self.c_block, self.py_block = (_regblock(self.layout.params) for _ in range(2))
+
+        def access(ctx, offset, write, value):
+            resp, data = self.c_block.access(ctx or 0, REG_BASE + offset, bool(write),
+                                             value[0] if write else 0)
+            if not write:
+                value[0] = data
+            return int(resp == RESP_OKAY)
+
+        self._access = _REG_ACCESS(access)  # kept alive as long as the ports
+        self._hooks = [_HostRegs(self._access, agent, ctypes.addressof(self.c_regs))
+                       for agent in (0, 1)]
+        for port, hook in zip(self._c_ports, self._hooks, strict=True):
+            port.host_regs = ctypes.pointer(hook)
+        self.ports = [DirectPort(self.memory, self.py_block, agent) for agent in (0, 1)]
 
     def c_image(self):
         return bytes(self.c_shm)[:self.layout.size]
@@ -113,7 +191,7 @@ class Pair:
         c = self.lib.ioc_send(self.chans[channel, side],
                               (ctypes.c_uint32 * len(words))(*words))
         ring = self.layout.ring(channel, A2B if side == 0 else B2A)
-        py = _run(self.variant.enqueue(self.port, ring, words,
+        py = _run(self.variant.enqueue(self.ports[side], ring, words,
                                        self.epoch.get((channel, side), 0)))
         assert c == (_OK if py else _BUSY)
         return py
@@ -122,14 +200,14 @@ class Pair:
         out = (ctypes.c_uint32 * self.layout.slot_words)()
         c = self.lib.ioc_recv(self.chans[channel, side], out)
         ring = self.layout.ring(channel, B2A if side == 0 else A2B)
-        py = _run(self.variant.dequeue(self.port, ring))
+        py = _run(self.variant.dequeue(self.ports[side], ring))
         assert c == (_EMPTY if py is None else _OK)
         assert py is None or tuple(out) == py
         return py
 
     def attach(self, channel, restarted):
         self.lib.ioc_attach(self.chans[channel, 1], int(restarted))
-        self.epoch[channel, 1] = _run(attach(self.port, self.layout, self.variant, channel,
+        self.epoch[channel, 1] = _run(attach(self.ports[1], self.layout, self.variant, channel,
                                              restarted=restarted))
 
     def poke(self, addr, value):
@@ -197,14 +275,14 @@ def _random_ops(pair, rng, n):
 
 
 @pytest.mark.parametrize("layout", LAYOUTS, ids=list(LAYOUTS))
-@pytest.mark.parametrize("variant", _VARIANT)
+@pytest.mark.parametrize("variant", _SHM_VARIANTS)
 def test_random_sequences_match_the_reference_byte_for_byte(layout, variant):
     pair = Pair(LAYOUTS[layout], variant)
     pair.attach(0, restarted=False)
     _random_ops(pair, random.Random(f"{layout}:{variant}"), 600)
 
 
-@pytest.mark.parametrize("variant", _VARIANT)
+@pytest.mark.parametrize("variant", _SHM_VARIANTS)
 def test_full_ring_is_busy_and_overwrites_nothing(variant):
     pair = Pair(LAYOUTS["d4"], variant)
     assert all(pair.send(0, 0, m) for m in range(1, 5))
@@ -215,7 +293,7 @@ def test_full_ring_is_busy_and_overwrites_nothing(variant):
     assert pair.recv(0, 1) is None
 
 
-@pytest.mark.parametrize("variant", _VARIANT)
+@pytest.mark.parametrize("variant", _SHM_VARIANTS)
 def test_counters_wrap_around_32_bits(variant):
     pair = Pair(LAYOUTS["d2"], variant)
     pair.preset(1, A2B, 0xFFFF_FFFE)
@@ -300,7 +378,7 @@ def test_bad_arguments_are_refused_and_change_nothing():
     pair = Pair(LAYOUTS["d4"], "lockfree")
     ch = ctypes.create_string_buffer(b"\xAA" * 64, 64)
     n_ch = pair.layout.params.n_channels
-    for args in ((n_ch, 0, 0), (0, 2, 0), (0, 0, 3), (0, -1, 0)):
+    for args in ((n_ch, 0, 0), (0, 2, 0), (0, 0, len(C_VARIANTS)), (0, -1, 0)):
         assert pair.lib.ioc_chan_init(ch, pair.c_port, *args) == _EINVAL
         assert ch.raw == b"\xAA" * 64
     assert pair.lib.ioc_wdog_kick(pair.c_port, REGMAP["WDOG_KICK"].max_count) == _EINVAL
@@ -336,7 +414,7 @@ def test_drain_delivers_in_order_and_counts():
     assert seen == [1, 2, 3]
 
 
-@pytest.mark.parametrize("variant", _VARIANT)
+@pytest.mark.parametrize("variant", _SHM_VARIANTS)
 def test_model_refuses_a_wrong_size_message_and_changes_nothing(variant):
     pair = Pair(LAYOUTS["d4"], variant)
     before = pair.py_image()
@@ -344,6 +422,62 @@ def test_model_refuses_a_wrong_size_message_and_changes_nothing(variant):
     with pytest.raises(ValueError, match="a message is 2 words, not 3"):
         _run(pair.variant.enqueue(pair.port, ring, (1, 2, 3)))
     assert pair.py_image() == before
+
+
+def test_the_c_variants_are_the_reference_models():
+    assert set(C_VARIANTS) == set(VARIANTS)
+
+
+#: hwfifo layouts: FIFOs of depth * slot_words words (two and three words, framed under the
+#: lock), and one-word messages in a FIFO shallower than the ring, so that a send that found
+#: room by FIFO_STATUS is refused (SLVERR: busy) and the host shim's register hook must say so.
+HWFIFO_LAYOUTS = {
+    "d4s2": IocLayout(IocParams(fifo_depth=8), depth=4),
+    "c3d8s3": IocLayout(IocParams(n_channels=3, shm_bytes=1024, fifo_depth=32), depth=8,
+                        slot_words=3),
+    "d4s1-fifo2": IocLayout(IocParams(fifo_depth=2), depth=4, slot_words=1),
+}
+
+
+def _check_hwfifo_pair(pair):
+    assert pair.c_image() == pair.py_image()
+    assert _block_state(pair.c_block) == _block_state(pair.py_block)
+
+
+@pytest.mark.parametrize("layout", HWFIFO_LAYOUTS)
+def test_hwfifo_random_sequences_match_the_reference(layout):
+    """Sends and receives both ways on two channels, re-attaches: same results, same shared
+    RAM (the lock words), same register-block state (FIFO words, levels, errors, cycles)."""
+    pair = Pair(HWFIFO_LAYOUTS[layout], "hwfifo")
+    rng = random.Random(layout)
+    pair.attach(0, restarted=False)
+    msg, results = 0, []
+    for _ in range(600):
+        op, channel, side = rng.random(), rng.randrange(2), rng.randrange(2)
+        if op < 0.5:
+            msg += 1
+            results.append(pair.send(channel, side, msg))
+        elif op < 0.95:
+            results.append(pair.recv(channel, side) is not None)
+        else:
+            pair.attach(channel, restarted=True)
+        _check_hwfifo_pair(pair)
+    assert True in results and False in results  # busy and empty both seen
+
+
+@pytest.mark.parametrize("layout", HWFIFO_LAYOUTS)
+def test_hwfifo_full_is_busy_and_keeps_order(layout):
+    pair = Pair(HWFIFO_LAYOUTS[layout], "hwfifo")
+    capacity = min(pair.layout.depth,
+                   pair.layout.params.fifo_depth // pair.layout.slot_words)
+    assert all(pair.send(0, 0, m) for m in range(1, capacity + 1))
+    assert not pair.send(0, 0, 99)
+    # one word: FIFO_STATUS showed room for the ring, the write itself was refused (SLVERR)
+    assert (pair.c_block.last_refusal is not None) == (pair.layout.slot_words == 1)
+    _check_hwfifo_pair(pair)
+    assert [pair.recv(0, 1)[0] for _ in range(capacity)] == list(range(1, capacity + 1))
+    assert pair.recv(0, 1) is None
+    _check_hwfifo_pair(pair)
 
 
 def test_c_message_ids_are_the_reference_models(tmp_path):

@@ -5,10 +5,17 @@ A short soak for ``make test``; ``make soak-native`` runs the long one."""
 
 import pytest
 
-from firmware.native import run
+from firmware.native import NATIVE_PARAMS, run
 from firmware.soak import soak
 
 pytestmark = pytest.mark.cosim
+
+#: The hwfifo layouts, ``(slot_words, depth)``: rings of exactly the message FIFO's capacity
+#: (``fifo_depth == depth * slot_words``), so a one-word send racing past the ring's capacity is
+#: refused by the hardware. One-word messages are sent without a lock (back-pressure from
+#: SLVERR), two-word ones framed under the ring's lock.
+HWFIFO = {"one_word": (1, NATIVE_PARAMS.fifo_depth),
+          "two_words": (2, NATIVE_PARAMS.fifo_depth // 2)}
 
 
 def test_fig3_naive_loses_a_message_and_the_checkers_see_it():
@@ -43,6 +50,42 @@ def test_consumer_restarts_through_agent_ctrl_lose_nothing(variant):
     # more than one consumer incarnation delivered messages
     consumers = {e.thread for e in result.history if e.kind == "deliver"}
     assert len(consumers) > 1, consumers
+
+
+@pytest.mark.parametrize("layout", HWFIFO)
+def test_fig3_hwfifo_loses_nothing(layout):
+    slot_words, depth = HWFIFO[layout]
+    result = run("fig3", "hwfifo", slot_words=slot_words, depth=depth)
+    assert result.ok, result.failures
+    assert result.summary["delivered"] == 2 and result.linearizable
+
+
+@pytest.mark.parametrize("layout", HWFIFO)
+def test_hwfifo_many_producers_with_preemption_and_back_pressure_exactly_once(layout):
+    """Every producer on the FIFO's sender agent, preempted between any two accesses; a slow
+    consumer fills the FIFO, so sends are busy and (one word, no lock) refused by SLVERR."""
+    slot_words, depth = HWFIFO[layout]
+    result = run("stress", "hwfifo", producers=5, messages=60, switch_rate=0.3, depth=depth,
+                 slot_words=slot_words, consumer_lag=100, seed=3)
+    assert result.ok, result.failures
+    s = result.summary
+    assert s["slot_words"] == slot_words and s["bus_errors"] == 0
+    assert s["delivered"] == s["messages"] == 300 and s["violations"] == 0
+    assert result.delivery.delivered == 300 and result.linearizable is not False
+    assert s["busy"] > 0
+    assert (s["refused"] > 0) == (slot_words == 1)  # framed sends are never refused
+
+
+def test_hwfifo_send_that_ignores_its_refusal_is_caught():
+    """Negative control of the one-word send's back-pressure: the same run with the arch
+    layer reporting every refused FIFO write as accepted loses those messages silently."""
+    slot_words, depth = HWFIFO["one_word"]
+    result = run("stress", "hwfifo", producers=5, messages=60, switch_rate=0.3, depth=depth,
+                 slot_words=slot_words, consumer_lag=100, seed=3, hide_refusals=True)
+    assert not result.ok
+    assert result.summary["refused"] > 0
+    assert len(result.delivery.lost) == result.summary["refused"]
+    assert result.summary["delivered"] == 300 - result.summary["refused"]
 
 
 def test_naive_ring_under_concurrency_is_caught():

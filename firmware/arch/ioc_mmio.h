@@ -5,6 +5,11 @@
 
 #include <stdint.h>
 
+/* A refused write (SLVERR) is a bus-error exception on a real CPU, not an answer the library
+ * sees: there is no ioc_arch_try_store, and the library never makes a write that can be
+ * refused (ioc.h, IOC_HWFIFO). */
+#define IOC_ARCH_TRY_STORE 0
+
 struct ioc_arch {
     uint32_t unused;
 };

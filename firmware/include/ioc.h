@@ -1,14 +1,16 @@
 /* ioc.h: the IOC guest library (SPUMONE inter-OS communication), for bare metal and kernels.
  *
- * The protocol of sw_model (sw_model/ring.py, sw_model/guests.py) in portable C: the three
- * ring variants (lock-free, locked, naive), channel attach/detach by epoch with restart
+ * The protocol of sw_model (sw_model/ring.py, sw_model/guests.py) in portable C: the four
+ * ring variants (lock-free, locked, naive, hardware FIFO), channel attach/detach by epoch with restart
  * repair, doorbells, acknowledges, transmit observation, watchdog kicks and the cycle counter.
  *
  * Offsets and sizes come from two generated headers, never from this file:
  *   ioc_regs.h   (from ioc_defs/regmap.py: the register block)
  *   ioc_layout.h, ioc_proto.h (from sw_model/layout.py: the shared-RAM layout, offsets)
  * The architecture header ioc_arch.h (one per target: arch/host, arch/sh4a, arch/rv32,
- * arch/rtl) provides the loads, stores, LL/SC and barriers; nothing else is target specific.
+ * arch/rtl) provides the loads, stores, LL/SC and barriers, and whether a refused register
+ * write can be seen (IOC_ARCH_TRY_STORE, ioc_arch_try_store); nothing else is target
+ * specific.
  *
  * No allocation and no global state: every function works on the objects the caller passes.
  * One struct ioc_port per execution context (CPU, or thread when threads share a CPU): on the
@@ -40,12 +42,34 @@ enum ioc_status {
     IOC_EINVAL = -1      /* a bad argument (channel, side, variant, watchdog index) */
 };
 
-/* The three enqueue/dequeue variants of sw_model.ring, by the same names. */
+/* The enqueue/dequeue variants of sw_model.ring, by the same names (values and names generated
+ * from firmware.headers.C_VARIANTS into ioc_proto.h). */
 enum ioc_variant {
-    IOC_LOCKFREE = 0,    /* slots reserved by LL/SC on head, published by sequence number */
-    IOC_LOCKED = 1,      /* slots reserved under an LL/SC spinlock, same commit record */
-    IOC_NAIVE = 2        /* plain load/store of head: the negative control (Fig. 3 loses) */
+    IOC_LOCKFREE = IOC_VARIANT_LOCKFREE, /* slots reserved by LL/SC on head, published by seq */
+    IOC_LOCKED = IOC_VARIANT_LOCKED,     /* slots reserved under an LL/SC spinlock, same commit */
+    IOC_NAIVE = IOC_VARIANT_NAIVE,       /* plain load/store of head: the negative control */
+    IOC_HWFIFO = IOC_VARIANT_HWFIFO      /* the register block's message FIFO (below) */
 };
+
+/* IOC_HWFIFO (sw_model.ring.HwFifoRing): a message of IOC_SLOT_WORDS words goes through the
+ * message FIFO of the ring's channel and direction (FIFO_DATA / FIFO_STATUS, SPEC 3.5) instead
+ * of the shared-RAM slots. The configuration needs message FIFOs of at least IOC_DEPTH *
+ * IOC_SLOT_WORDS words (fifo_depth; exactly that many to bound the ring at IOC_DEPTH messages
+ * when one-word sends race), and only the FIFO's sender (the channel's endpoint A for A to B)
+ * may send: every producer of a ring runs on that agent. The ring holds IOC_DEPTH messages:
+ * ioc_send is IOC_BUSY while FIFO_STATUS.LEVEL shows no room for a whole message, and
+ * ioc_recv is IOC_EMPTY until a whole message is in. A message of more than one word is sent
+ * under the ring's spinlock (the locked ring's lock word, owner = the sender's epoch) after
+ * FIFO_STATUS showed room before and again under the lock, so the words of two producers never
+ * interleave; the lock holder alone sends and only the consumer removes words, so its writes
+ * are never refused. A one-word message needs no lock where the architecture layer can see a
+ * refused write (IOC_ARCH_TRY_STORE: the host shim and the RTL harness): a write that finds
+ * the FIFO full since the status read gets SLVERR, which is back-pressure (IOC_BUSY). On real
+ * CPUs (sh4a, rv32) a SLVERR is a bus-error exception, so there every message, one word or
+ * more, is sent under the lock and no FIFO write can be refused. A restarted endpoint repairs
+ * nothing, as sw_model's attach (the FIFO keeps its words in order; a reset of an endpoint
+ * flushes it, FIFO_STATUS.DROPPED counting the words), so a send-ring lock that its previous
+ * incarnation died holding is not broken. */
 
 /* Endpoint of a channel: A sends on IOC_A2B and receives on IOC_B2A, B the other way. */
 enum ioc_side { IOC_SIDE_A = 0, IOC_SIDE_B = 1 };
@@ -85,7 +109,8 @@ int ioc_chan_init(struct ioc_chan *ch, struct ioc_port *port, uint32_t channel,
  * anywhere; its rings are repaired first (lock-free and locked: the receive ring's tail is
  * re-derived from the commit record, reserved but unpublished slots of the send ring are
  * published as tombstones, and a send-ring lock held by an older epoch is broken; naive: no
- * commit record, the indices are trusted). Then epoch and ATTACHED are published. */
+ * commit record, the indices are trusted; hwfifo: nothing to repair). Then epoch and ATTACHED
+ * are published. */
 void ioc_attach(struct ioc_chan *ch, int restarted);
 
 /* Mark the channel DOWN (endpoint B leaves, e.g. before a controlled reboot). */

@@ -15,7 +15,11 @@
 // (sw_model.checkers) judge; the last line of stdout is a summary.
 //
 // Scenarios: stress (many producers, preemption), restart (stress + consumer restarts),
-// fig3 (the paper's Fig. 3 schedule replayed exactly, then free running).
+// fig3 (the paper's Fig. 3 schedule replayed exactly, then free running). With the hwfifo
+// variant every producer runs on agent 0, the sender of the channel's message FIFO; a
+// refused FIFO write (ioc_arch_try_store) is counted as "refused", not as a bus error, unless
+// --hide-refusals 1 makes the arch layer report it as accepted (the negative control of the
+// library's back-pressure: the message is then lost, and the checkers must say so).
 
 #include <setjmp.h>
 #include <ucontext.h>
@@ -39,7 +43,7 @@
 
 namespace {
 
-enum class Op { LOAD, STORE, LL, SC, PAUSE, DONE };
+enum class Op { LOAD, STORE, TRY_STORE, LL, SC, PAUSE, DONE };
 
 struct Pins {
     uint8_t *arvalid, *arready, *arlock, *arprot, *arsize, *arburst, *arlen, *arid, *arcache;
@@ -53,7 +57,8 @@ struct Pins {
     uint8_t *bvalid, *bready, *bresp;
 };
 
-constexpr uint8_t RESP_EXOKAY = 1;
+constexpr uint8_t RESP_OKAY = 0, RESP_EXOKAY = 1;
+constexpr const char *VARIANT_NAMES[] = IOC_VARIANT_NAMES;
 
 }  // namespace
 
@@ -73,6 +78,7 @@ struct ioc_rtl_ctx {
     void (*body)(ioc_rtl_ctx *) = nullptr;
     void *user = nullptr;
     uint64_t bus_errors = 0;
+    uint64_t refused = 0;    // try-stores answered SLVERR
 };
 
 namespace {
@@ -92,6 +98,8 @@ struct Config {
     uint32_t seed = 1;
     double switch_rate = 0.05;
     int restarts = 0;
+    bool hide_refusals = false;
+    int consumer_lag = 0;    // pauses of the consumer after each message: back-pressure
     uint64_t max_cycles = 50'000'000;
     std::string history;
 };
@@ -174,6 +182,12 @@ extern "C" uint32_t ioc_rtl_load(ioc_rtl_ctx *c, uint32_t addr)
 extern "C" void ioc_rtl_store(ioc_rtl_ctx *c, uint32_t addr, uint32_t value)
 {
     park(c, Op::STORE, addr, value);
+}
+
+extern "C" int ioc_rtl_try_store(ioc_rtl_ctx *c, uint32_t addr, uint32_t value)
+{
+    park(c, Op::TRY_STORE, addr, value);
+    return (int)c->result;
 }
 
 extern "C" uint32_t ioc_rtl_ll(ioc_rtl_ctx *c, uint32_t addr)
@@ -288,6 +302,8 @@ void consumer_body(ioc_rtl_ctx *c)
             else
                 shared.next[from]++;
             shared.delivered++;
+            for (int i = 0; i < cfg.consumer_lag; i++)
+                ioc_rtl_pause(c);
             continue;
         }
         record("empty", c, -1);
@@ -411,9 +427,13 @@ void complete(int agent, uint32_t result, uint8_t resp)
     bool exclusive = t->op == Op::LL || t->op == Op::SC;
     if (t->op == Op::SC)
         t->result = resp == RESP_EXOKAY;
+    else if (t->op == Op::TRY_STORE)
+        t->result = resp == RESP_OKAY || cfg.hide_refusals;
     else
         t->result = result;
-    if (resp >= 2 || (exclusive && t->op == Op::LL && resp != RESP_EXOKAY))
+    if (t->op == Op::TRY_STORE && resp != RESP_OKAY)
+        t->refused++;
+    else if (resp >= 2 || (exclusive && t->op == Op::LL && resp != RESP_EXOKAY))
         t->bus_errors++;
     resume(t);  // runs to its next request: a delivery is recorded with its commit
     if (t->doomed)
@@ -561,10 +581,23 @@ bool run_until_quiet()
 void usage()
 {
     std::fprintf(stderr,
-                 "usage: harness [--scenario stress|restart|fig3] [--variant lockfree|locked|naive]"
+                 "usage: harness [--scenario stress|restart|fig3] [--variant NAME]"
                  " [--producers N] [--messages N] [--seed N] [--switch-rate P] [--restarts N]"
-                 " [--max-cycles N] [--history FILE]\n");
+                 " [--consumer-lag N] [--hide-refusals 0|1] [--max-cycles N] [--history FILE]\n"
+                 "variants:");
+    for (const char *name : VARIANT_NAMES)
+        std::fprintf(stderr, " %s", name);
+    std::fprintf(stderr, "\n");
     std::exit(2);
+}
+
+int variant_of(const std::string &name)
+{
+    for (int v = 0; v < (int)IOC_VARIANT_COUNT; v++)
+        if (name == VARIANT_NAMES[v])
+            return v;
+    usage();
+    return 0;
 }
 
 void parse(int argc, char **argv)
@@ -577,8 +610,7 @@ void parse(int argc, char **argv)
         if (k == "--scenario" && (v == "stress" || v == "restart" || v == "fig3"))
             cfg.scenario = v;
         else if (k == "--variant")
-            cfg.variant = v == "lockfree" ? IOC_LOCKFREE : v == "locked" ? IOC_LOCKED
-                          : v == "naive" ? IOC_NAIVE : (usage(), 0);
+            cfg.variant = variant_of(v);
         else if (k == "--producers")
             cfg.producers = std::atoi(v.c_str());
         else if (k == "--messages")
@@ -589,6 +621,10 @@ void parse(int argc, char **argv)
             cfg.switch_rate = std::atof(v.c_str());
         else if (k == "--restarts")
             cfg.restarts = std::atoi(v.c_str());
+        else if (k == "--consumer-lag")
+            cfg.consumer_lag = std::atoi(v.c_str());
+        else if (k == "--hide-refusals" && (v == "0" || v == "1"))
+            cfg.hide_refusals = v == "1";
         else if (k == "--max-cycles")
             cfg.max_cycles = std::strtoull(v.c_str(), nullptr, 0);
         else if (k == "--history")
@@ -598,7 +634,8 @@ void parse(int argc, char **argv)
     }
     if (cfg.producers < 1 || cfg.producers > 255 || cfg.messages < 1
         || cfg.messages > (int)message_seq(~0u) + 1
-        || cfg.switch_rate < 0 || cfg.switch_rate > 1 || cfg.restarts < 0)
+        || cfg.switch_rate < 0 || cfg.switch_rate > 1 || cfg.restarts < 0
+        || cfg.consumer_lag < 0)
         usage();
 }
 
@@ -631,8 +668,10 @@ int main(int argc, char **argv)
     shared.expected = cfg.producers * cfg.messages;
     const int consumer_agent = IOC_N_AGENTS - 1;
     for (int i = 0; i < cfg.producers; i++) {
-        // fig3 as in sw_model: single-agent producers P0 and P1 on different agents
-        int agent = cfg.scenario == "restart" ? 0 : i % (IOC_N_AGENTS - 1);
+        // fig3 as in sw_model: single-agent producers P0 and P1 on different agents; hwfifo:
+        // only the FIFO's sender, endpoint A, may send
+        int agent = cfg.scenario == "restart" || cfg.variant == IOC_HWFIFO
+                    ? 0 : i % (IOC_N_AGENTS - 1);
         spawn("p" + std::to_string(i), agent, false, producer_body, (void *)(intptr_t)i);
     }
     shared.incarnation = 1;
@@ -647,19 +686,20 @@ int main(int argc, char **argv)
     double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     if (history)
         std::fclose(history);
-    uint64_t bus_errors = 0;
-    for (auto &t : threads)
+    uint64_t bus_errors = 0, refused = 0;
+    for (auto &t : threads) {
         bus_errors += t->bus_errors;
+        refused += t->refused;
+    }
     long lost = (long)shared.expected - (long)shared.delivered;
     std::printf("native: scenario=%s variant=%s agents=%d producers=%d messages=%d delivered=%d "
-                "lost=%ld violations=%llu busy=%llu restarts=%d bus_errors=%llu cycles=%llu "
-                "wall=%.3f cycles_per_s=%.0f quiescent=%d\n",
-                cfg.scenario.c_str(),
-                cfg.variant == IOC_LOCKFREE ? "lockfree" : cfg.variant == IOC_LOCKED ? "locked"
-                                                                                      : "naive",
+                "lost=%ld violations=%llu busy=%llu restarts=%d bus_errors=%llu refused=%llu "
+                "slot_words=%u cycles=%llu wall=%.3f cycles_per_s=%.0f quiescent=%d\n",
+                cfg.scenario.c_str(), VARIANT_NAMES[cfg.variant],
                 IOC_N_AGENTS, cfg.producers, shared.expected, shared.delivered, lost,
                 (unsigned long long)shared.violations, (unsigned long long)shared.busy,
                 shared.restarts_done, (unsigned long long)bus_errors,
+                (unsigned long long)refused, (unsigned)IOC_SLOT_WORDS,
                 (unsigned long long)cycle, wall, wall > 0 ? cycle / wall : 0.0, quiet ? 1 : 0);
     top->final();
     top.reset();  // before the static Verilated context goes away

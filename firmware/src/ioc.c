@@ -179,6 +179,67 @@ static int naive_dequeue(struct ioc_port *p, struct ring r, uint32_t words[IOC_S
     return IOC_OK;
 }
 
+/* ---- hwfifo: the register block's message FIFO of the ring's channel and direction
+ * (sw_model.ring.HwFifoRing; the choices are documented at IOC_HWFIFO in ioc.h). FIFO 2c
+ * carries channel c's words from endpoint A to B, 2c + 1 from B to A (ioc_defs.regmap,
+ * FIFO_DATA). */
+struct fifo {
+    uint32_t index;
+    struct ring lock;   /* the shared-RAM ring whose lock word frames multi-word messages */
+};
+
+static struct fifo fifo_of(const struct ioc_chan *ch, uint32_t direction)
+{
+    struct fifo f;
+    f.index = 2u * ch->channel + direction;
+    f.lock = ring_of(ch, direction);
+    return f;
+}
+
+static uint32_t fifo_level(struct ioc_port *p, struct fifo f)
+{
+    return IOC_FIELD_GET(IOC_FIFO_STATUS_LEVEL, reg_read(p, IOC_FIFO_STATUS_OFFSET(f.index)));
+}
+
+static int fifo_has_room(struct ioc_port *p, struct fifo f)
+{
+    return fifo_level(p, f) <= (IOC_DEPTH - 1u) * IOC_SLOT_WORDS;
+}
+
+static int hwfifo_enqueue(struct ioc_port *p, struct fifo f, uint32_t epoch,
+                          const uint32_t words[IOC_SLOT_WORDS])
+{
+    uint32_t i;
+    /* A full FIFO is reported before the lock is touched: a producer spinning on it writes
+     * nothing while it waits for the consumer. */
+    if (!fifo_has_room(p, f))
+        return IOC_BUSY;
+#if IOC_ARCH_TRY_STORE
+    if (IOC_SLOT_WORDS == 1u)  /* another producer may have filled it since: refused, busy */
+        return ioc_arch_try_store(&p->arch, p->regs + IOC_FIFO_DATA_OFFSET(f.index), words[0])
+               ? IOC_OK : IOC_BUSY;
+#endif
+    lock_acquire(p, f.lock, IOC_LOCK_HELD | (epoch & IOC_LOCK_OWNER_MASK));
+    if (!fifo_has_room(p, f)) {  /* another producer sent since the first look */
+        lock_release(p, f.lock);
+        return IOC_BUSY;
+    }
+    for (i = 0; i < IOC_SLOT_WORDS; i++)
+        reg_write(p, IOC_FIFO_DATA_OFFSET(f.index), words[i]);
+    lock_release(p, f.lock);
+    return IOC_OK;
+}
+
+static int hwfifo_dequeue(struct ioc_port *p, struct fifo f, uint32_t words[IOC_SLOT_WORDS])
+{
+    uint32_t i;
+    if (fifo_level(p, f) < IOC_SLOT_WORDS)
+        return IOC_EMPTY;  /* a message still being sent is not received in part */
+    for (i = 0; i < IOC_SLOT_WORDS; i++)
+        words[i] = reg_read(p, IOC_FIFO_DATA_OFFSET(f.index));
+    return IOC_OK;
+}
+
 /* ---- restart repair (sw_model.ring.recover_tail, fill_holes, break_stale_lock) */
 
 /* Re-derive tail from head and the commit record: the oldest of the last IOC_DEPTH tickets
@@ -267,7 +328,7 @@ int ioc_chan_init(struct ioc_chan *ch, struct ioc_port *port, uint32_t channel,
                   enum ioc_side side, enum ioc_variant variant)
 {
     if (channel >= IOC_N_CHANNELS || (uint32_t)side > (uint32_t)IOC_SIDE_B
-        || (uint32_t)variant > (uint32_t)IOC_NAIVE)
+        || (uint32_t)variant >= IOC_VARIANT_COUNT)
         return IOC_EINVAL;
     ch->port = port;
     ch->channel = channel;
@@ -287,7 +348,7 @@ void ioc_attach(struct ioc_chan *ch, int restarted)
 {
     struct ioc_port *p = ch->port;
     uintptr_t base = chan_base(p, ch->channel);
-    if (restarted && ch->variant != IOC_NAIVE) {
+    if (restarted && (ch->variant == IOC_LOCKFREE || ch->variant == IOC_LOCKED)) {
         recover_tail(p, ring_of(ch, ch->rx));
         fill_holes(p, ring_of(ch, ch->tx));
     }
@@ -326,6 +387,8 @@ int ioc_send(struct ioc_chan *ch, const uint32_t words[IOC_SLOT_WORDS])
         return locked_enqueue(ch->port, r, ch->epoch, words);
     case IOC_NAIVE:
         return naive_enqueue(ch->port, r, words);
+    case IOC_HWFIFO:
+        return hwfifo_enqueue(ch->port, fifo_of(ch, ch->tx), ch->epoch, words);
     }
     return IOC_EINVAL;
 }
@@ -335,6 +398,8 @@ int ioc_recv(struct ioc_chan *ch, uint32_t words[IOC_SLOT_WORDS])
     struct ring r = ring_of(ch, ch->rx);
     if (ch->variant == IOC_NAIVE)
         return naive_dequeue(ch->port, r, words);
+    if (ch->variant == IOC_HWFIFO)
+        return hwfifo_dequeue(ch->port, fifo_of(ch, ch->rx), words);
     return seq_dequeue(ch->port, r, words);
 }
 
