@@ -1,8 +1,9 @@
 /* ioc.h: the IOC guest library (SPUMONE inter-OS communication), for bare metal and kernels.
  *
  * The protocol of sw_model (sw_model/ring.py, sw_model/guests.py) in portable C: the four
- * ring variants (lock-free, locked, naive, hardware FIFO), channel attach/detach by epoch with restart
- * repair, doorbells, acknowledges, transmit observation, watchdog kicks and the cycle counter.
+ * ring variants (lock-free, locked, naive, hardware FIFO), channel attach/detach by epoch
+ * with restart repair, doorbells, acknowledges, transmit observation, watchdog kicks and the
+ * cycle counter.
  *
  * Offsets and sizes come from two generated headers, never from this file:
  *   ioc_regs.h   (from ioc_defs/regmap.py: the register block)
