@@ -16,7 +16,14 @@ from ioc_defs.regmap import Event
 from .history import producer_message
 from .layout import A2B, B2A, TOMBSTONE, ChannelState
 from .regs import read_field, write_reg
-from .ring import LockedRing, LockFreeRing, break_stale_lock, fill_holes, recover_tail
+from .ring import (
+    HwFifoRing,
+    LockedRing,
+    LockFreeRing,
+    break_stale_lock,
+    fill_holes,
+    recover_tail,
+)
 
 __all__ = ["DATA", "HEARTBEAT", "REPLY", "PING", "GuestCrash", "IocEnv", "attach", "Linux",
            "SimpleOS"]
@@ -82,16 +89,17 @@ async def attach(port, layout, variant, channel, *, restarted):
     A ``restarted`` endpoint first repairs what its previous incarnation may have left
     half-done: lock-free and locked rings from their sequence numbers (the commit record:
     :func:`~sw_model.ring.recover_tail` on the ring it consumes, tombstones in the holes of the
-    one it alone produces into), and a lock of the latter that an older epoch holds is broken;
-    the naive ring has no commit record, so its ``tail`` is trusted as found. Then the epoch
-    and ``ATTACHED`` are published in the channel descriptor. The C library's ``ioc_attach``
-    does the same, in the same order."""
+    one it alone produces into), and a lock of the latter that an older epoch holds is broken
+    (also for the hardware FIFO, whose multi-word sends take that lock; its words need no
+    repair: the reset flushed them); the naive ring has no commit record, so its ``tail`` is
+    trusted as found. Then the epoch and ``ATTACHED`` are published in the channel descriptor.
+    The C library's ``ioc_attach`` does the same, in the same order."""
     repair = restarted and isinstance(variant, LockFreeRing)
     if repair:
         await recover_tail(port, layout.ring(channel, A2B))
         await fill_holes(port, layout.ring(channel, B2A))
     epoch = await read_field(port, "EPOCH", "EPOCH", channel)
-    if repair and isinstance(variant, LockedRing):
+    if restarted and isinstance(variant, LockedRing | HwFifoRing):
         await break_stale_lock(port, layout.ring(channel, B2A), epoch)
     await port.store(layout.epoch_addr(channel), epoch)
     await port.store(layout.state_addr(channel), ChannelState.ATTACHED)

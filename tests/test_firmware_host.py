@@ -18,7 +18,7 @@ from ioc_defs.regmap import EPOCH_MASK, REGMAP, RESP_OKAY
 from sw_model.cpu import BusError, CpuPort
 from sw_model.guests import attach
 from sw_model.history import SEQ_BITS, message_seq, message_words, producer_message
-from sw_model.layout import A2B, B2A, IocLayout
+from sw_model.layout import A2B, B2A, LOCK_HELD, LOCK_OWNER_MASK, IocLayout
 from sw_model.memory import SharedMemory
 from sw_model.regblock import RegBlock
 from sw_model.ring import VARIANTS
@@ -477,6 +477,22 @@ def test_hwfifo_full_is_busy_and_keeps_order(layout):
     _check_hwfifo_pair(pair)
     assert [pair.recv(0, 1)[0] for _ in range(capacity)] == list(range(1, capacity + 1))
     assert pair.recv(0, 1) is None
+    _check_hwfifo_pair(pair)
+
+
+def test_restarted_hwfifo_sender_breaks_a_stale_lock():
+    """An incarnation that died holding its send ring's lock (half-way through a framed
+    message, which the reset flushed) would leave its successor spinning for ever."""
+    pair = Pair(HWFIFO_LAYOUTS["d4s2"], "hwfifo")
+    pair.attach(0, restarted=False)
+    lock = pair.layout.ring(0, B2A).lock
+    stale = LOCK_HELD | (pair.epoch[0, 1] + 1) & LOCK_OWNER_MASK  # another epoch's
+    pair.poke(lock, stale)
+    pair.attach(0, restarted=False)  # a first attach breaks nothing
+    assert pair.memory.peek(lock) == stale and pair.c_shm[lock // 4] == stale
+    pair.attach(0, restarted=True)
+    assert pair.memory.peek(lock) == 0 and pair.c_shm[lock // 4] == 0
+    assert pair.send(0, 1, 7) and pair.recv(0, 0)[0] == 7
     _check_hwfifo_pair(pair)
 
 

@@ -67,10 +67,11 @@ enum ioc_variant {
  * refused write (IOC_ARCH_TRY_STORE: the host shim and the RTL harness): a write that finds
  * the FIFO full since the status read gets SLVERR, which is back-pressure (IOC_BUSY). On real
  * CPUs (sh4a, rv32) a SLVERR is a bus-error exception, so there every message, one word or
- * more, is sent under the lock and no FIFO write can be refused. A restarted endpoint repairs
- * nothing, as sw_model's attach (the FIFO keeps its words in order; a reset of an endpoint
- * flushes it, FIFO_STATUS.DROPPED counting the words), so a send-ring lock that its previous
- * incarnation died holding is not broken. */
+ * more, is sent under the lock and no FIFO write can be refused. A restarted endpoint has no
+ * words to repair (the FIFO keeps them in order; the reset of an endpoint flushes its
+ * channel's FIFOs, a half-sent message with them, FIFO_STATUS.DROPPED counting the words),
+ * but breaks its send ring's lock if its previous incarnation died holding it, as the locked
+ * ring's owner does. */
 
 /* Endpoint of a channel: A sends on IOC_A2B and receives on IOC_B2A, B the other way. */
 enum ioc_side { IOC_SIDE_A = 0, IOC_SIDE_B = 1 };
@@ -110,7 +111,8 @@ int ioc_chan_init(struct ioc_chan *ch, struct ioc_port *port, uint32_t channel,
  * anywhere; its rings are repaired first (lock-free and locked: the receive ring's tail is
  * re-derived from the commit record, reserved but unpublished slots of the send ring are
  * published as tombstones, and a send-ring lock held by an older epoch is broken; naive: no
- * commit record, the indices are trusted; hwfifo: nothing to repair). Then epoch and ATTACHED
+ * commit record, the indices are trusted; hwfifo: only the send ring's stale lock is broken).
+ * Then epoch and ATTACHED
  * are published. */
 void ioc_attach(struct ioc_chan *ch, int restarted);
 

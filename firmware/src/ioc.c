@@ -353,7 +353,7 @@ void ioc_attach(struct ioc_chan *ch, int restarted)
         fill_holes(p, ring_of(ch, ch->tx));
     }
     ch->epoch = epoch_reg(ch);
-    if (restarted && ch->variant == IOC_LOCKED)
+    if (restarted && (ch->variant == IOC_LOCKED || ch->variant == IOC_HWFIFO))
         break_stale_lock(p, ring_of(ch, ch->tx), ch->epoch);
     store(p, base + IOC_MEM_T_EPOCH_OFFSET, ch->epoch);
     ioc_arch_mb();
