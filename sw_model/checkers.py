@@ -1,7 +1,8 @@
 """Checkers over recorded :class:`~sw_model.history.History` objects.
 
 - :func:`check_delivery`: every message sent is delivered exactly once, or reported to its sender
-  as dropped (and then delivered at most once); per sender and channel, in order.
+  as dropped (and then delivered at most once; never, if the report was of a hardware FIFO's
+  flush, which is certain); per sender and channel, in order.
 - :func:`check_conservation`: per channel, a drain-and-count balance: every message sent is
   delivered, reported dropped, or refused as busy (its sender knows), exactly one of them.
 - :func:`check_linearizable`: the ring operations of a small history can be ordered into a run of
@@ -36,6 +37,9 @@ class DeliveryReport:
         Dequeues that returned a slot no sender wrote as such (torn or overwritten).
     reordered : list
         Delivered before an earlier message of the same sender on the same channel.
+    revived : list
+        Reported flushed from a hardware FIFO (``"flushed"``) and delivered all the same: the
+        flush accounting named a message that was not in the FIFO.
     dropped, delivered : int
         How many messages were reported dropped and delivered (for the record).
     """
@@ -44,19 +48,20 @@ class DeliveryReport:
     unsent: list = field(default_factory=list)
     corrupt: int = 0
     reordered: list = field(default_factory=list)
+    revived: list = field(default_factory=list)
     dropped: int = 0
     delivered: int = 0
 
     @property
     def ok(self):
         return not (self.lost or self.duplicated or self.unsent or self.corrupt
-                    or self.reordered)
+                    or self.reordered or self.revived)
 
     def __str__(self):
         if self.ok:
             return f"ok: {self.delivered} delivered, {self.dropped} reported dropped"
         parts = [f"{name}={getattr(self, name)}" for name in
-                 ("lost", "duplicated", "unsent", "corrupt", "reordered")
+                 ("lost", "duplicated", "unsent", "corrupt", "reordered", "revived")
                  if getattr(self, name)]
         return "VIOLATION: " + ", ".join(parts)
 
@@ -66,10 +71,11 @@ def check_delivery(history):
 
     A message counts from its first ``send``: a consumer may commit it before the producer's
     enqueue returns. A message whose last attempt was refused as ``busy`` was never accepted;
-    its sender knows, so it is not lost, whatever the sender does about it.
+    its sender knows, so it is not lost, whatever the sender does about it. A message reported
+    ``"flushed"`` counts as dropped, and must never be delivered.
     """
     report = DeliveryReport()
-    sender_of, outcome, dropped = {}, {}, set()
+    sender_of, outcome, dropped, flushed = {}, {}, set(), set()
     delivered = Counter()
     last_index = {}
     order = defaultdict(list)
@@ -81,8 +87,10 @@ def check_delivery(history):
             outcome[event.msg] = "pending"
         elif event.kind in ("enq", "busy"):
             outcome[event.msg] = event.kind
-        elif event.kind == "drop":
+        elif event.kind in ("drop", "flushed"):
             dropped.add(event.msg)
+            if event.kind == "flushed":
+                flushed.add(event.msg)
         elif event.kind == "corrupt":
             report.corrupt += 1
         elif event.kind == "deliver":
@@ -96,6 +104,7 @@ def check_delivery(history):
                 report.reordered.append(event.msg)
             last_index[stream] = max(index, last_index.get(stream, -1))
     report.duplicated = sorted(m for m, n in delivered.items() if n > 1)
+    report.revived = sorted(m for m in flushed if delivered[m])
     report.lost = sorted(m for m, state in outcome.items()
                          if state != "busy" and not delivered[m] and m not in dropped)
     report.dropped = len(dropped)
@@ -115,11 +124,12 @@ class ChannelCount:
         Of those, delivered (exactly once; a message reported dropped that its consumer still
         got counts here: its sender was told conservatively).
     dropped : int
-        Reported dropped to their sender and never delivered.
+        Reported dropped (or flushed) to their sender and never delivered.
     refused : int
         Last attempt refused as busy and never delivered (the sender got the answer).
     violations : list of str
-        Silent losses, duplicates and phantom deliveries.
+        Silent losses, duplicates, phantom deliveries and deliveries of messages reported
+        flushed.
     """
     sent: int = 0
     delivered: int = 0
@@ -139,7 +149,7 @@ def check_conservation(history):
     To be applied once the rings are drained: a message still in a ring counts as lost.
     """
     counts = defaultdict(ChannelCount)
-    sent, last, dropped = defaultdict(set), {}, set()
+    sent, last, dropped, flushed = defaultdict(set), {}, set(), set()
     delivered = defaultdict(Counter)
     for event in history:
         if event.msg is None:
@@ -148,8 +158,10 @@ def check_conservation(history):
             sent[event.channel].add(event.msg)
         if event.kind in ("send", "enq", "busy"):
             last[event.channel, event.msg] = event.kind
-        elif event.kind == "drop":
+        elif event.kind in ("drop", "flushed"):
             dropped.add((event.channel, event.msg))
+            if event.kind == "flushed":
+                flushed.add((event.channel, event.msg))
         elif event.kind == "deliver":
             delivered[event.channel][event.msg] += 1
     for channel in sent.keys() | delivered.keys():
@@ -159,6 +171,8 @@ def check_conservation(history):
         for msg in sorted(sent[channel]):
             if got[msg] > 1:
                 count.violations.append(f"{msg:#x} delivered {got[msg]} times")
+            if got[msg] and (channel, msg) in flushed:
+                count.violations.append(f"{msg:#x} reported flushed, delivered")
             if got[msg]:
                 count.delivered += 1
             elif (channel, msg) in dropped:
@@ -189,22 +203,38 @@ def ring_operations(history, channel):
     at any time after its invocation (the slot stays reserved and unpublished, reading as
     empty, until the successor publishes the tombstone), with either value, or never; a
     dequeue that returned a tombstone is ``("deq", TOMBSTONE, ...)``.
+
+    A report of messages ``"flushed"`` (a reset emptied the hardware FIFO they were in: one
+    report is a run of consecutive events) is ``("flush", frozenset(msgs), invoked,
+    reported)``: the queue held exactly those messages, and then nothing. It is invoked when
+    the last of their enqueues returned (the reset came later), and linearized by the report.
     """
-    pending, ops = {}, []
+    pending, ops, flushes, enqueued = {}, [], [], {}
     for index, event in enumerate(history):
         if event.channel != channel:
             continue
         if event.kind in ("send", "deq_begin"):
             pending[event.thread] = (index, event.msg)
+        elif event.kind == "flushed":
+            if flushes and flushes[-1][1] == index - 1:
+                flushes[-1][0].add(event.msg)
+                flushes[-1][1] = index
+            else:
+                flushes.append([{event.msg}, index, index])
         elif event.kind == "drop" and event.thread in pending:
             invoked, msg = pending.pop(event.thread)
             ops.append(("enq?", frozenset({msg, TOMBSTONE}), invoked, index))
+            enqueued[msg] = index
         elif event.kind in ("enq", "busy") or event.kind in _DEQ_RESULTS:
             invoked, msg = pending.pop(event.thread)
             kind = "deq" if event.kind in _DEQ_RESULTS else event.kind
             value = {"empty": None, "corrupt": ("corrupt", index), "deliver": event.msg,
                      "tombstone": TOMBSTONE}.get(event.kind, msg)
+            if kind == "enq":
+                enqueued[msg] = index
             ops.append((kind, value, invoked, index))
+    for msgs, _, reported in flushes:
+        ops.append(("flush", frozenset(msgs), max(enqueued.get(m, 0) for m in msgs), reported))
     open_ops = [(kind, invoked) for _, (invoked, msg) in pending.items()
                 for kind in (("enq",) if msg is not None else ("deq",))]
 
@@ -228,7 +258,8 @@ def check_linearizable(ops, capacity, *, max_states=None):
 
     An optional operation (kind ``"enq?"``: its thread was killed at ``returned``) may be
     linearized at any point after its invocation, or left out; its value is a ``frozenset``
-    and it enqueues any one of its members.
+    and it enqueues any one of its members. A ``"flush"`` empties a queue that holds exactly
+    the messages of its value (a ``frozenset``).
 
     Raises
     ------
@@ -274,6 +305,9 @@ def check_linearizable(ops, capacity, *, max_states=None):
             elif kind == "busy":
                 if len(queue) >= capacity:
                     yield i, queue
+            elif kind == "flush":
+                if len(set(queue)) == len(queue) and set(queue) == value:
+                    yield i, ()
             elif value is None:
                 if not queue:
                     yield i, queue

@@ -47,6 +47,10 @@ class Event:
     - ``"send"``: ``thread`` starts sending ``msg`` on ``channel`` (invocation);
     - ``"enq"`` / ``"busy"``: that attempt completed, enqueued / refused as full;
     - ``"drop"``: ``msg`` was reported to its sender as dropped (it gives up on it);
+    - ``"flushed"``: ``msg`` was reported dropped because a reset flushed it from a hardware
+      message FIFO (``thread`` is the one that found out, from ``FIFO_STATUS.DROPPED``); unlike
+      a ``"drop"``, which may be conservative, it is certain: the message can never be
+      delivered (see :class:`~sw_model.guests.IocEnv`);
     - ``"deq_begin"``: ``thread`` starts a dequeue on ``channel``;
     - ``"deliver"``: the dequeue returned ``msg`` (committed); ``"empty"``: it returned nothing;
     - ``"corrupt"``: the dequeue returned words that are no valid message;
@@ -97,7 +101,7 @@ class History:
         for e in self.events:
             if e.kind in ("send", "enq", "busy"):
                 outcome[e.msg] = e.kind
-            elif e.kind in ("deliver", "drop", "corrupt"):
+            elif e.kind in ("deliver", "drop", "flushed", "corrupt"):
                 per_thread.setdefault(e.thread, []).append((e.kind, e.channel, e.msg))
         return (tuple(sorted((name, tuple(seq)) for name, seq in per_thread.items())),
                 tuple(sorted(outcome.items())))
@@ -108,11 +112,14 @@ class History:
     def __iter__(self):
         return iter(self.events)
 
-    async def send(self, variant, port, ring, *, thread, channel, msg, slot_words, owner=0):
+    async def send(self, variant, port, ring, *, thread, channel, msg, slot_words, owner=0,
+                   pushed=None):
         """Enqueue ``msg`` once through ``variant`` (as lock owner ``owner``), recording the
-        attempt; return the result."""
+        attempt; return the result. ``pushed`` is passed on to a variant that takes it
+        (:class:`~sw_model.ring.HwFifoRing`)."""
         self.add("send", thread, channel, msg)
-        done = await variant.enqueue(port, ring, message_words(msg, slot_words), owner)
+        extra = {} if pushed is None else {"pushed": pushed}
+        done = await variant.enqueue(port, ring, message_words(msg, slot_words), owner, **extra)
         self.add("enq" if done else "busy", thread, channel, msg)
         return done
 

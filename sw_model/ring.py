@@ -179,6 +179,11 @@ class HwFifoRing(RingVariant):
     back-pressure (``False``) like a full ring. The one consumer reads ``FIFO_STATUS`` and
     receives a message only when all its words are in (a producer preempted half-way leaves a
     partial message only behind whole ones).
+
+    ``enqueue`` takes one more argument, ``pushed``: called (with no argument) in the very step
+    the message's last word is accepted, before the lock is released, so a sender that appends
+    the message to its push log there has the log in step with the FIFO for anyone who holds
+    the lock (the flush accounting of :class:`~sw_model.guests.IocEnv`).
     """
 
     name = "hwfifo"
@@ -191,7 +196,7 @@ class HwFifoRing(RingVariant):
     async def _room(self, port, ring):
         return await self._level(port, ring) <= (ring.depth - 1) * ring.slot_words
 
-    async def enqueue(self, port, ring, words, owner=0):
+    async def enqueue(self, port, ring, words, owner=0, pushed=None):
         self._check_words(ring, words)
         data = REGMAP["FIFO_DATA"].address(ring.fifo)
         # A full FIFO is reported before the lock is touched: a producer spinning on a full
@@ -210,6 +215,8 @@ class HwFifoRing(RingVariant):
             if framed:  # the lock holder alone sends: it cannot find the FIFO full
                 raise
             sent = False
+        if sent and pushed is not None:
+            pushed()
         if framed:
             await port.store(ring.lock, 0)
         return sent

@@ -27,7 +27,10 @@ class ScenarioConfig:
     single_core : bool
         Linux and SimpleOS time-share agent 0 (the paper), else one agent each.
     variant : str
-        Ring variant (``"lockfree"``, ``"locked"``, ``"naive"``).
+        Ring variant (``"lockfree"``, ``"locked"``, ``"naive"``, or ``"hwfifo"``: the register
+        block's message FIFOs, ``depth`` messages deep; a restart of SimpleOS flushes them and
+        the flushed messages are reported to their senders, see
+        :class:`~sw_model.guests.IocEnv`).
     producers, messages : int
         Linux producer threads and messages each sends.
     depth : int
@@ -46,6 +49,11 @@ class ScenarioConfig:
         healthy SimpleOS at arbitrary points: the harshest test of recovery).
     max_steps : int
         Bound on the run.
+
+    Raises
+    ------
+    ValueError
+        On an unknown variant.
     """
     single_core: bool = False
     variant: str = "lockfree"
@@ -61,6 +69,10 @@ class ScenarioConfig:
     hb_period: int = 300
     hb_timeout: int = 1500
     max_steps: int = 300_000
+
+    def __post_init__(self):
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {sorted(VARIANTS)}, not {self.variant!r}")
 
 
 @dataclass
@@ -88,8 +100,11 @@ class ScenarioResult:
     sc_failures : int
         Failed store-conditionals, all agents (evidence that reservations were contested).
     backlog : dict
-        Messages left in each ring at the end, ``{(channel, direction): head - tail}`` (all 0
-        once drained).
+        Messages left in each ring at the end, ``{(channel, direction): head - tail}`` (for
+        ``hwfifo``, the FIFO's words over ``slot_words``; all 0 once drained).
+    flushed : dict
+        ``hwfifo``: words the restarts flushed from each FIFO, ``{(channel, direction):
+        words}``, as the senders found them in ``FIFO_STATUS.DROPPED`` (empty otherwise).
     """
     report: object
     outcome: str
@@ -101,6 +116,7 @@ class ScenarioResult:
     epochs: list
     sc_failures: int
     backlog: dict = field(default_factory=dict)
+    flushed: dict = field(default_factory=dict)
     history: object = field(repr=False, default=None)
     log: list = field(repr=False, default_factory=list)
 
@@ -120,9 +136,12 @@ class _Until:
 
 
 def scenario_params(config):
-    """The :class:`~ioc_defs.params.IocParams` a scenario needs (a larger instance also serves)."""
+    """The :class:`~ioc_defs.params.IocParams` a scenario needs (a larger instance also serves):
+    with the ``hwfifo`` variant, message FIFOs of ``depth`` messages (single-core too: a
+    channel's endpoints may be one agent, which then both sends and receives)."""
     return IocParams(n_agents=1 if config.single_core else 2, n_channels=2, shm_bytes=1024,
-                     n_watchdogs=1)
+                     n_watchdogs=1,
+                     fifo_depth=config.depth * SLOT_WORDS if config.variant == "hwfifo" else 0)
 
 
 def scenario_layout(config):
@@ -166,15 +185,25 @@ class Scenario:
         killed between its two stores leaves a ring looking empty until its successor
         repairs it), rings empty, and every live thread idle, so nothing is in flight."""
         runner, env, linux = self.runner, self.env, self.linux
-        peek = runner.system.memory.peek
         recovering = ("fault" in env.metrics and "resumed" not in env.metrics
                       or linux.restarting or runner.system.agent_rst(self.simple_vcpu.agent)
                       or not any(t.name.startswith(self.simple_vcpu.name) and not t.done
                                  for t in runner.threads))
         return (linux.done_producers == self.config.producers and not recovering
-                and all(peek(r.head) == peek(r.tail) for r in self.rings)
+                and not any(self._backlog().values())
                 and all(t.pending.kind in ("wait", "sleep") for t in runner.threads
                         if not t.done))
+
+    def _backlog(self):
+        """Messages in each ring (``hwfifo``: in its FIFO, as the register block model has
+        it), by ``(channel, direction)``."""
+        system = self.runner.system
+        if self.env.hwfifo:
+            return {key: -(-len(system.regblock.fifo[ring.fifo]) // ring.slot_words)
+                    for key, ring in zip(self._ring_ids, self.rings, strict=True)}
+        peek = system.memory.peek
+        return {key: peek(ring.head) - peek(ring.tail) & 0xFFFF_FFFF
+                for key, ring in zip(self._ring_ids, self.rings, strict=True)}
 
     def policy(self, schedule=None):
         """The hypervisor's scheduling (or a replay of ``schedule``) until :meth:`done`."""
@@ -191,10 +220,7 @@ class Scenario:
                               [memory.peek(self.layout.epoch_addr(c)) for c in (DATA, HEARTBEAT)],
                               sum(memory.counters(k).sc_fail
                                   for k in range(runner.system.params.n_agents)),
-                              {(c, d): memory.peek(ring.head) - memory.peek(ring.tail)
-                               & 0xFFFF_FFFF
-                               for (c, d), ring in zip(self._ring_ids, self.rings, strict=True)},
-                              history, self.hv.log)
+                              self._backlog(), dict(self.env.flushed), history, self.hv.log)
 
 
 def run_scenario(config, *, schedule=None):

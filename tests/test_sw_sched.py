@@ -161,6 +161,8 @@ def _history(events):
     ([("send", "p", 1), ("enq", "p", 1), ("send", "p", 2), ("enq", "p", 2),
       ("deliver", "c", 2), ("deliver", "c", 1)], "reordered"),
     ([("corrupt", "c", None)], "corrupt"),
+    # reported flushed from a hardware FIFO (certain, unlike a drop), delivered all the same
+    ([("send", "p", 1), ("enq", "p", 1), ("flushed", "m", 1), ("deliver", "c", 1)], "revived"),
 ])
 def test_delivery_checker_catches(events, problem):
     report = check_delivery(_history(events))
@@ -173,8 +175,10 @@ def test_delivery_checker_accepts_drops_busy_and_early_commits():
         ("send", "p", 1), ("deliver", "c", 1), ("enq", "p", 1),  # committed before enq returned
         ("send", "p", 2), ("busy", "p", 2),  # refused: the sender knows
         ("send", "p", 3), ("enq", "p", 3), ("drop", "p", 3),  # reported dropped
+        ("send", "p", 4), ("enq", "p", 4), ("flushed", "m", 4),  # reported flushed
+        ("send", "p", 5), ("enq", "p", 5), ("drop", "p", 5), ("deliver", "c", 5),  # told early
     ]))
-    assert report.ok and report.delivered == 1 and report.dropped == 1
+    assert report.ok and report.delivered == 2 and report.dropped == 3
 
 
 def test_linearizability_checker():

@@ -61,6 +61,12 @@ def test_conservation_balances_and_flags_silent_loss_duplicates_and_phantoms():
     assert not dup.balanced and "0x1 delivered 2 times" in dup.violations
     phantom = check_conservation(_history(*good, ("deliver", "c", ch, 9)))[ch]
     assert not phantom.balanced
+    # a message reported flushed from a hardware FIFO counts as dropped, and is never delivered
+    flushed = good + [("send", "p", ch, 4), ("enq", "p", ch, 4), ("flushed", "m", ch, 4)]
+    count = check_conservation(_history(*flushed))[ch]
+    assert count.balanced and (count.sent, count.dropped) == (4, 2)
+    revived = check_conservation(_history(*flushed, ("deliver", "c", ch, 4)))[ch]
+    assert not revived.balanced and "0x4 reported flushed, delivered" in revived.violations
 
 
 def test_a_send_killed_mid_way_may_leave_a_tombstone_but_nothing_else():
@@ -81,6 +87,19 @@ def test_a_send_killed_mid_way_may_leave_a_tombstone_but_nothing_else():
     assert check_linearizable(ring_operations(_history(*swapped), ch), capacity=2) is None
 
 
+def test_a_flush_linearizes_only_as_emptying_exactly_the_reported_messages():
+    ch = (0, 0)
+    sent = [("send", "p", ch, 1), ("enq", "p", ch, 1), ("send", "p", ch, 2), ("enq", "p", ch, 2),
+            ("send", "p", ch, 3), ("enq", "p", ch, 3), ("deq_begin", "c", ch),
+            ("deliver", "c", ch, 1)]
+    after = [("send", "p", ch, 4), ("enq", "p", ch, 4), ("deq_begin", "c", ch),
+             ("deliver", "c", ch, 4)]
+    for reported, ok in (((2, 3), True), ((3,), False), ((1, 2, 3), False), ((), False)):
+        flush = [("flushed", "m", ch, msg) for msg in reported]
+        ops = ring_operations(_history(*sent, *flush, *after), ch)
+        assert (check_linearizable(ops, capacity=3) is not None) == ok, reported
+
+
 def test_soak_judge_flags_a_corrupted_naive_ring():
     config = dataclasses.replace(CORRUPT_NAIVE, max_steps=3000)
     verdict = judge(config, run_scenario(config))
@@ -96,9 +115,11 @@ def test_corrupted_index_is_repaired_by_both_correct_rings(variant):
     assert verdict.ok and verdict.fault == "corrupt", verdict.failures
 
 
-def test_soak_draws_corruptions_for_both_correct_rings():
+def test_soak_draws_corruptions_for_every_correct_ring():
     drawn = {soak_config(i, 0).variant for i in range(60) if soak_config(i, 0).fault == "corrupt"}
-    assert drawn == {"lockfree", "locked"}
+    assert drawn == {"lockfree", "locked", "hwfifo"}
+    rtl = {soak_config(i, 0, "rtl").variant for i in range(60)}
+    assert rtl == {"lockfree", "locked"}
 
 
 def test_soak_judge_passes_a_good_run_and_flags_an_injected_silent_loss():
