@@ -66,6 +66,11 @@ class RtlSystem:
         return self.tb.scoreboard.memory
 
     @property
+    def regblock(self):
+        """The scoreboard's register block model, in step with the RTL's."""
+        return self.tb.scoreboard.regblock
+
+    @property
     def transactions(self):
         """AXI transactions performed through the links."""
         return sum(link.transactions for link in self._links)
