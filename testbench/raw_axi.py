@@ -3,9 +3,11 @@
 cocotbext-axi's ``AxiMaster`` only issues what a well-behaved manager would (it splits bursts at
 4 KiB boundaries, refuses ``AxSIZE`` wider than the bus, reports one response per transfer);
 the bad-input fuzz needs the rest: any ``AxLEN``/``AxSIZE``/``AxBURST``, bursts across 4 KiB,
-and every beat's own response. :class:`RawAxiManager` drives one port's signals directly, one
-read and one write burst at a time, with optional random idle cycles on VALID and READY, and
-measures how long the slave took to answer (not counting the cycles it held back itself).
+and every beat's own response. :class:`RawAxiManager` is built on cocotbext-axi's channel
+sources and sinks (AW, W and AR sources, B and R sinks, which take any field values), one read
+and one write burst at a time, with their pause generators for random idle cycles on VALID and
+READY; it measures how long the slave took to answer (not counting the cycles it held back
+itself) and calls a burst hung after a bound.
 
 It also offers ``read``/``write`` with the subset of ``AxiMaster``'s signature that
 :class:`testbench.tb.TB` uses, so a testbench can be built on it (``TB(..., raw=True)``).
@@ -15,11 +17,25 @@ from dataclasses import dataclass
 
 import cocotb
 from cocotb.triggers import RisingEdge
+from cocotbext.axi import AxiBus
+from cocotbext.axi.axi_channels import (
+    AxiARSource,
+    AxiARTransaction,
+    AxiAWSource,
+    AxiAWTransaction,
+    AxiBSink,
+    AxiRSink,
+    AxiWSource,
+    AxiWTransaction,
+)
 
 from ioc_defs.axi import WORD_BYTES, WORD_SIZE, AxiBurst
 
 __all__ = ["RawAxiManager", "ReadResult", "WriteResult", "AxiHang"]
 
+
+#: A burst counts as hung after this many times its bound in all, the manager's stalls too.
+_STALL_CAP = 64
 
 
 class AxiHang(AssertionError):
@@ -55,117 +71,123 @@ class RawAxiManager:
 
     def __init__(self, dut, prefix, clock, *, bound=None):
         self._prefix = prefix
-        self._s = lambda name: getattr(dut, f"{prefix}_{name}")
+        self._pin = lambda name: int(getattr(dut, f"{prefix}_{name}").value)
         self._clock = clock
-        self._idle = self._backpressure = None
         self._bound = bound or (lambda beats: 64 + 16 * beats)
         self._read_lock, self._write_lock = cocotb.triggers.Lock(), cocotb.triggers.Lock()
-        for name in ("awvalid", "wvalid", "bready", "arvalid", "rready"):
-            self._s(name).value = 0
-        for ch in ("aw", "ar"):
-            for name, value in (("id", 0), ("addr", 0), ("len", 0), ("size", WORD_SIZE),
-                                ("burst", AxiBurst.INCR), ("lock", 0), ("cache", 0), ("prot", 0)):
-                self._s(ch + name).value = value
-        self._s("wdata").value = 0
-        self._s("wstrb").value = 0
-        self._s("wlast").value = 0
+        self._pausers = {}
+        bus = AxiBus.from_prefix(dut, prefix)
+        self._aw, self._w = AxiAWSource(bus.write.aw, clock), AxiWSource(bus.write.w, clock)
+        self._b = AxiBSink(bus.write.b, clock)
+        self._ar, self._r = AxiARSource(bus.read.ar, clock), AxiRSink(bus.read.r, clock)
+        # the sources start their payload signals at X; idle, they show a plain INCR word burst
+        self._aw.bus.drive(AxiAWTransaction(awsize=WORD_SIZE, awburst=AxiBurst.INCR))
+        self._ar.bus.drive(AxiARTransaction(arsize=WORD_SIZE, arburst=AxiBurst.INCR))
+        self._w.bus.drive(AxiWTransaction())
 
     def set_idle_generator(self, generator=None):
-        """Hold W's VALID low in the cycles where ``generator`` (an iterator of bools, as a
+        """Hold W's VALID low in the cycles where ``generator`` (an iterator of bools, a
         cocotbext-axi pause generator) yields ``True``; ``None`` removes it."""
-        self._idle = generator
+        self._pause("idle", (self._w,), generator)
 
     def set_backpressure_generator(self, generator=None):
         """Hold R's and B's READY low in the cycles where ``generator`` yields ``True``."""
-        self._backpressure = generator
+        self._pause("backpressure", (self._r, self._b), generator)
 
-    @staticmethod
-    def _paused(generator):
-        return generator is not None and next(generator)
+    def _pause(self, side, channels, generator):
+        """Drive the ``pause`` of ``channels`` from one draw of ``generator`` per cycle (each
+        channel's own pause generator would draw from a shared iterator in turn, splitting
+        its pattern between them)."""
+        task = self._pausers.pop(side, None)
+        if task is not None:
+            task.cancel()
+        for channel in channels:
+            channel.pause = False
+        if generator is not None:
+            self._pausers[side] = cocotb.start_soon(self._run_pause(channels, generator))
+
+    async def _run_pause(self, channels, generator):
+        for paused in generator:
+            for channel in channels:
+                channel.pause = paused
+            await RisingEdge(self._clock)
+
+    async def _wait(self, what, addr, length, valid, step):
+        """Count the cycles from the first in which the address channel's ``valid`` shows
+        until ``step()`` (called in each of them) says the burst is done, less those it says
+        the manager held back: ``step()`` returns ``(done, stalled)``. Raise
+        :class:`AxiHang` past the bound. Pins are read at each rising edge, as the channel
+        sinks sample them."""
+        cycles = stalls = before = 0
+        while True:
+            await RisingEdge(self._clock)
+            if not cycles and not self._pin(valid):
+                before += 1
+                if before > self._bound(length + 1):
+                    raise AxiHang(f"{self._prefix}: the {what} burst at {addr:#x} never "
+                                  f"showed its VALID")
+                continue
+            cycles += 1
+            done, stalled = step()
+            if done:
+                return cycles - stalls
+            stalls += stalled
+            # (the cap on all cycles stops a test whose own stalls never end)
+            if cycles - stalls > self._bound(length + 1) or \
+                    cycles > _STALL_CAP * self._bound(length + 1):
+                raise AxiHang(f"{self._prefix}: {what} burst at {addr:#x} (len {length}) "
+                              f"unanswered after {cycles} cycles")
 
     async def read_burst(self, addr, length, *, size=WORD_SIZE, burst=AxiBurst.INCR, lock=0,
                          prot=0, id=0):
         """One read burst of ``length + 1`` beats; returns a :class:`ReadResult`."""
         async with self._read_lock:
-            s = self._s
-            for name, value in (("id", id), ("addr", addr), ("len", length), ("size", size),
-                                ("burst", burst), ("lock", lock), ("prot", prot)):
-                s("ar" + name).value = value
-            s("arvalid").value = 1
-            ar_done, beats, cycles, stalls = False, [], 0, 0
-            ready = False
-            while len(beats) < length + 1:
-                await RisingEdge(self._clock)
-                cycles += 1
-                if not ar_done and int(s("arready").value):
-                    ar_done = True
-                    s("arvalid").value = 0
-                if ready and int(s("rvalid").value):
-                    beats.append((int(s("rdata").value), int(s("rresp").value)))
-                    if len(beats) == length + 1:
-                        break
-                ready = not self._paused(self._backpressure)
-                stalls += not ready
-                s("rready").value = int(ready)
-                if cycles - stalls > self._bound(length + 1):
-                    raise AxiHang(f"{self._prefix}: read burst at {addr:#x} (len "
-                                  f"{length}) unanswered after {cycles} cycles")
-            s("rready").value = 0
+            assert self._r.empty(), f"{self._prefix}: an R beat came without a read burst"
+            await self._ar.send(AxiARTransaction(arid=id, araddr=addr, arlen=length,
+                                                 arsize=size, arburst=burst, arlock=lock,
+                                                 arprot=prot))
+            left = length + 1
+
+            def step():
+                nonlocal left
+                left -= self._pin("rvalid") and self._pin("rready")
+                return not left, not self._pin("rready")
+
+            cycles = await self._wait("read", addr, length, "arvalid", step)
+            beats = [(int(t.rdata), int(t.rresp))
+                     for t in [await self._r.recv() for _ in range(length + 1)]]
             data = b"".join(d.to_bytes(4, "little") for d, _ in beats)
             worst = 0
             for _, r in beats:
                 worst = r if r else worst
-            return ReadResult(beats, cycles - stalls, data, worst)
+            return ReadResult(beats, cycles, data, worst)
 
     async def write_burst(self, addr, beats, *, size=WORD_SIZE, burst=AxiBurst.INCR, lock=0,
                           prot=0, id=0, length=None):
         """One write burst of the ``(wdata, wstrb)`` ``beats`` (``AxLEN`` = ``length``, by
-        default ``len(beats) - 1``); returns a :class:`WriteResult`."""
+        default ``len(beats) - 1``); returns a :class:`WriteResult`. Beats the slave did not
+        take before its B are dropped."""
         length = len(beats) - 1 if length is None else length
         async with self._write_lock:
-            s = self._s
-            for name, value in (("id", id), ("addr", addr), ("len", length), ("size", size),
-                                ("burst", burst), ("lock", lock), ("prot", prot)):
-                s("aw" + name).value = value
-            s("awvalid").value = 1
-            aw_done, sent, cycles, stalls = False, 0, 0, 0
-            w_valid = b_ready = False
+            assert self._b.empty(), f"{self._prefix}: a B came without a write burst"
+            await self._aw.send(AxiAWTransaction(awid=id, awaddr=addr, awlen=length,
+                                                 awsize=size, awburst=burst, awlock=lock,
+                                                 awprot=prot))
+            for i, (data, strb) in enumerate(beats):
+                await self._w.send(AxiWTransaction(wdata=data, wstrb=strb,
+                                                   wlast=int(i == len(beats) - 1)))
+            sent = 0
 
-            def drive_w(accepted=True):
-                nonlocal w_valid
-                if w_valid and not accepted:
-                    return  # a VALID stays high until its handshake
-                w_valid = sent < len(beats) and not self._paused(self._idle)
-                if w_valid:
-                    s("wdata").value, s("wstrb").value = beats[sent]
-                    s("wlast").value = int(sent == len(beats) - 1)
-                s("wvalid").value = int(w_valid)
+            def step():  # stalled: W idle with beats to send, or B held back
+                nonlocal sent
+                sent += self._pin("wvalid") and self._pin("wready")
+                stalled = (not self._pin("wvalid") and sent < len(beats)) + \
+                    (not self._pin("bready"))
+                return self._pin("bvalid") and self._pin("bready"), stalled
 
-            drive_w()
-            while True:
-                await RisingEdge(self._clock)
-                cycles += 1
-                if not aw_done and int(s("awready").value):
-                    aw_done = True
-                    s("awvalid").value = 0
-                accepted = w_valid and int(s("wready").value)
-                if accepted:
-                    sent += 1
-                elif not w_valid and sent < len(beats):
-                    stalls += 1
-                if b_ready and int(s("bvalid").value):
-                    resp = int(s("bresp").value)
-                    break
-                drive_w(accepted)
-                b_ready = not self._paused(self._backpressure)
-                stalls += not b_ready
-                s("bready").value = int(b_ready)
-                if cycles - stalls > self._bound(len(beats)):
-                    raise AxiHang(f"{self._prefix}: write burst at {addr:#x} (len "
-                                  f"{length}) unanswered after {cycles} cycles")
-            s("bready").value = 0
-            s("wvalid").value = 0
-            return WriteResult(resp, cycles - stalls)
+            cycles = await self._wait("write", addr, length, "awvalid", step)
+            self._w.clear()
+            return WriteResult(int((await self._b.recv()).bresp), cycles)
 
     # -- the subset of cocotbext-axi's AxiMaster that testbench.tb.TB uses ------------------------
 
