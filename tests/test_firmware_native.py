@@ -88,6 +88,16 @@ def test_hwfifo_send_that_ignores_its_refusal_is_caught():
     assert result.summary["delivered"] == 300 - result.summary["refused"]
 
 
+@pytest.mark.parametrize("scenario, variant, message", [
+    ("soak", "lockfree", "scenario must be one of"),
+    ("stress", "fifo", "variant must be one of"),
+    ("restart", "hwfifo", "does not run on hwfifo"),
+])
+def test_run_refuses_what_it_cannot_judge(scenario, variant, message):
+    with pytest.raises(ValueError, match=message):
+        run(scenario, variant)
+
+
 def test_naive_ring_under_concurrency_is_caught():
     """Negative control of the whole pipeline (harness, history, checkers)."""
     result = run("stress", "naive", producers=4, messages=40, seed=2)
