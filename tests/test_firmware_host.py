@@ -132,7 +132,7 @@ class Pair:
         self.lib = _bind(ctypes.CDLL(str(host_library(layout))))
         shm_words = layout.params.shm_bytes // 4
         self.c_shm = (ctypes.c_uint32 * shm_words)()
-        self.c_regs = (ctypes.c_uint32 * 1024)()
+        self.c_regs = (ctypes.c_uint32 * (REGMAP.window // 4))()
         self._c_ports = (_Port(), _Port())  # by side
         self.c_port, self.c_port_b = (ctypes.byref(port) for port in self._c_ports)
         for port in (self.c_port, self.c_port_b):
@@ -141,7 +141,7 @@ class Pair:
         self.lib.ioc_shm_format(self.c_port)
         self.memory = SharedMemory(layout.params)
         self.memory.load_image(0, layout.image())
-        self.py_regs = [0] * 1024
+        self.py_regs = [0] * (REGMAP.window // 4)
         self.ports = [DirectPort(self.memory, self.py_regs)] * 2  # by side
         if variant == "hwfifo":
             self._model_registers()
