@@ -9,7 +9,9 @@ PNG plots beside them:
   (:mod:`testbench.amaranth_link`) and on the native C harness (:mod:`firmware.native`: the C
   library against the Verilated RTL, no Python in the loop);
 - the FPGA figures from ``make synth``'s out-of-context reports (the builds are run when their
-  report is missing or older than the RTL);
+  report is missing or older than the RTL) and, in the full run, the cost of the message FIFOs:
+  the default configuration built again with ``fifo_depth`` = :data:`FIFO_COST_DEPTH` on every
+  channel, beside it;
 - the LL/SC forward-progress comparison: the contended throughput cases (4 producers, lock-free
   and locked, with and without preemption) again on the same configuration with the window
   off (``resv_hold_cycles=0``), beside the default window's figures;
@@ -35,7 +37,9 @@ from pathlib import Path
 
 from bench.report import build_report, check_complete, plot, render_markdown
 from firmware.native import run as run_native
+from ioc_defs.params import IocParams
 from rtl.fpga.flow import synthesize_shared
+from rtl.fpga.sweep import build_row
 from soc.build import LAYOUT as SOC_LAYOUT
 from soc.run import scenarios as soc_scenarios
 from testbench.amaranth_link import drive
@@ -54,6 +58,8 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build" / "bench"
 FPGA_TARGETS = ("ooc-ice40", "ooc-ecp5")
 VARIANTS = ("lockfree", "locked", "naive", "hwfifo")
+#: Words per message FIFO of the full run's FIFO-cost builds (two FIFOs per channel).
+FIFO_COST_DEPTH = 16
 
 
 def make_plan(quick):
@@ -110,10 +116,37 @@ def _fpga():
                      "target_mhz": report["target_mhz"], "target_met": report["target_met"],
                      "floor_mhz": report["floor_mhz"], "floor_met": report["floor_met"],
                      "logic_used": summary["logic"]["used"],
+                     "logic_cell": summary["logic"]["cell"],
                      "logic_available": summary["logic"]["available"],
                      "ff_used": summary["ff"]["used"], "bram_used": summary["bram"]["used"],
                      "bram_available": summary["bram"]["available"],
                      "report": f"build/synth/{board}/report.json"})
+    return rows
+
+
+def fifo_cost(fpga):
+    """Per out-of-context target, the default configuration with message FIFOs of
+    :data:`FIFO_COST_DEPTH` words on every channel, built as a row of ``make synth-sweep``, and
+    what it adds to the default build (``fpga``'s row of that target). A build the device
+    cannot hold counts the logic nextpnr asked for."""
+    params = replace(IocParams(), fifo_depth=FIFO_COST_DEPTH)
+    rows = []
+    for base in fpga:
+        print(f"bench: the message FIFOs' cost on {base['board']}", flush=True)
+        row = build_row(base["board"], params, OUT / "synth-fifo")
+        needed = {cell: used for cell, used, _ in row.get("overfull", ())}
+        logic = row.get("logic", needed.get(base["logic_cell"]))
+        if logic is None:
+            raise SystemExit(f"bench: the FIFO build for {base['board']} failed: {row['error']}; "
+                             f"see {row['dir']}")
+        rows.append({"board": base["board"], "fifo_depth": FIFO_COST_DEPTH,
+                     "fifos": 2 * params.n_channels, "fits": "error" not in row,
+                     "fmax_mhz": row.get("fmax_mhz"), "logic_used": logic,
+                     "logic_added": logic - base["logic_used"],
+                     "logic_available": base["logic_available"],
+                     "ff_added": row["ff"] - base["ff_used"] if "ff" in row else None,
+                     "bram_added": row["bram"] - base["bram_used"] if "bram" in row else None,
+                     "note": row.get("error", ""), "dir": row["dir"]})
     return rows
 
 
@@ -193,10 +226,12 @@ def main(argv=None):
         raise SystemExit(f"bench: the native run failed: {native.failures}")
     speed.append(_speed_row("native", native.summary["cycles"], native.summary["wall"]))
     fpga = _fpga()
+    fifo_cost_rows = [] if args.quick else fifo_cost(fpga)
     print("bench: real cores (the SoC's streaming scenarios)", flush=True)
     real = _real_cores(args.quick)
 
-    report = build_report(_meta(args.quick), rows, speed, fpga, plan, real, off_rows)
+    report = build_report(_meta(args.quick), rows, speed, fpga, plan, real, off_rows,
+                          fifo_cost_rows)
     report["plots"] = plot(report, out)
     markdown = render_markdown(report, report["plots"])
     (out / "report.json").write_text(json.dumps(report, indent=1))

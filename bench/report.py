@@ -35,7 +35,7 @@ def _config(case):
     return "single-core" if case["single_core"] else "dual-core"
 
 
-def build_report(meta, rows, speed, fpga, plan, real_cores, holds_off_rows):
+def build_report(meta, rows, speed, fpga, plan, real_cores, holds_off_rows, fifo_cost=()):
     """The report as a JSON-able dict.
 
     ``rows`` are the suite's metric rows; ``speed`` the simulation-speed rows (one per
@@ -43,7 +43,8 @@ def build_report(meta, rows, speed, fpga, plan, real_cores, holds_off_rows):
     that were run; ``real_cores`` the SoC's streaming figures, one row per variant (each gets
     the Python guests' figures of the same variant and slot size beside it);
     ``holds_off_rows`` the suite's throughput rows of some of the plan's cases run again with
-    the forward-progress window off (each set beside the same case with the window on).
+    the forward-progress window off (each set beside the same case with the window on);
+    ``fifo_cost`` the message FIFOs' cost per out-of-context target (full run only).
     """
     by_kind = {}
     for row in rows:
@@ -124,7 +125,7 @@ def build_report(meta, rows, speed, fpga, plan, real_cores, holds_off_rows):
             "doorbell_irq": {"from_request": db["from_request"],
                              "from_response": db["from_response"]},
             "latency": latency, "throughput": throughput, "speed": speed, "fpga": fpga,
-            "real_cores": real, "progress": progress}
+            "fifo_cost": list(fifo_cost), "real_cores": real, "progress": progress}
 
 
 def _fmt(x, digits=1):
@@ -250,6 +251,21 @@ def render_markdown(report, plots):
                     f"{f['logic_used']} / {f['logic_available']}",
                     f["ff_used"], f"{f['bram_used']} / {f['bram_available']}",
                     f"`{f['report']}`"] for f in report["fpga"]])
+    out += ["", "**The message FIFOs' cost** (hwfifo; the rings cost no logic: they are words of "
+            "the shared RAM): the default configuration built again with message FIFOs on every "
+            "channel, beside the row above."]
+    if report["fifo_cost"]:
+        out += [""] + _table(
+            ["target", "FIFOs x words", "Fmax MHz", "logic", "added logic", "added FFs",
+             "added block RAM", "build"],
+            [[f["board"], f"{f['fifos']} x {f['fifo_depth']}", _fmt(f["fmax_mhz"], 1),
+              f"{f['logic_used']} / {f['logic_available']}", f"+{f['logic_added']}",
+              "—" if f["ff_added"] is None else f"+{f['ff_added']}",
+              "—" if f["bram_added"] is None else f"+{f['bram_added']}",
+              f"{f['note'] + '; ' if f['note'] else ''}`{f['dir']}`"]
+             for f in report["fifo_cost"]])
+    else:
+        out += ["", "Built by the full run only (`make bench`), not by `--quick`."]
     out += ["", "## 7. Real cores: two CV32E40X running the C library (`make soc`)", "",
             "The SoC's streaming scenarios (`soc/firmware/stream.c` on the IOC C library, "
             "Verilated with the RTL): the Linux-role core sends, the SimpleOS-role core drains "
@@ -387,6 +403,11 @@ def check_complete(report, markdown):
     for f in report["fpga"]:
         assert _finite(f["fmax_mhz"]) and f["fmax_mhz"] > 0, f
         assert f["logic_used"] > 0, f
+    if not report["meta"]["quick"]:
+        boards = {f["board"] for f in report["fifo_cost"]}
+        assert boards == {f["board"] for f in report["fpga"]}, f"FIFO cost: only {boards}"
+    for f in report["fifo_cost"]:
+        assert f["logic_added"] > 0, f"FIFO cost {f}: no logic added"
     variants = {r["variant"] for r in report["real_cores"]}
     assert variants == {"lockfree", "locked", "naive"}, f"real_cores variants: {variants}"
     for r in report["real_cores"]:

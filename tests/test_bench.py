@@ -11,8 +11,10 @@ import json
 
 import pytest
 
+import bench.__main__ as bench_main
 from bench.__main__ import main
 from bench.report import check_complete, stats
+from ioc_defs.params import IocParams
 from testbench.bench_workload import LatencyCase, ThroughputCase
 
 pytestmark = pytest.mark.cosim
@@ -78,3 +80,41 @@ def test_quick_bench(tmp_path):
         check_complete(broken, markdown)
     with pytest.raises(AssertionError, match="lacks section 3"):
         check_complete(report, markdown.replace("## 3. Throughput", "## Throughput"))
+    # the FIFO cost is the full run's: a full report without it is incomplete
+    assert report["fifo_cost"] == [] and "Built by the full run only" in markdown
+    broken = json.loads(json.dumps(report))
+    broken["meta"]["quick"] = False
+    with pytest.raises(AssertionError, match="FIFO cost"):
+        check_complete(broken, markdown)
+
+
+def test_fifo_cost_is_the_fifo_build_beside_the_default_one(monkeypatch):
+    """The FIFO build's figures less the default build's; a build the device cannot hold
+    counts the logic nextpnr asked for; any other failure stops the bench."""
+    fpga = [{"board": "ooc-ecp5", "logic_used": 3300, "logic_cell": "TRELLIS_COMB",
+             "logic_available": 83640, "ff_used": 2250, "bram_used": 2},
+            {"board": "ooc-ice40", "logic_used": 4100, "logic_cell": "ICESTORM_LC",
+             "logic_available": 5280, "ff_used": 2300, "bram_used": 8}]
+    built = []
+
+    def build_row(board, params, out_root):
+        built.append((board, params.fifo_depth, params.n_channels))
+        if board == "ooc-ecp5":
+            return {"dir": "d", "fmax_mhz": 101.0, "logic": 5700, "ff": 3000, "bram": 3}
+        return {"dir": "d", "error": "does not fit: 6513 ICESTORM_LC of 5280",
+                "overfull": [("ICESTORM_LC", 6513, 5280)]}
+
+    monkeypatch.setattr(bench_main, "build_row", build_row)
+    ecp5, ice40 = bench_main.fifo_cost(fpga)
+    assert built == [(b, bench_main.FIFO_COST_DEPTH, IocParams().n_channels)
+                     for b in ("ooc-ecp5", "ooc-ice40")]
+    assert (ecp5["logic_added"], ecp5["ff_added"], ecp5["bram_added"], ecp5["fits"]) == \
+        (2400, 750, 1, True)
+    assert (ice40["logic_used"], ice40["logic_added"], ice40["ff_added"], ice40["fits"]) == \
+        (6513, 2413, None, False)
+    assert ice40["note"].startswith("does not fit")
+    monkeypatch.setattr(bench_main, "build_row",
+                        lambda board, params, out_root: {"dir": "d", "error": "tool flow failed",
+                                                         "overfull": []})
+    with pytest.raises(SystemExit, match="tool flow failed"):
+        bench_main.fifo_cost(fpga)
