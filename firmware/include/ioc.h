@@ -71,7 +71,31 @@ enum ioc_variant {
  * words to repair (the FIFO keeps them in order; the reset of an endpoint flushes its
  * channel's FIFOs, a half-sent message with them, FIFO_STATUS.DROPPED counting the words),
  * but breaks its send ring's lock if its previous incarnation died holding it, as the locked
- * ring's owner does. */
+ * ring's owner does.
+ *
+ * Flush accounting (sw_model.guests.IocEnv, the same rule): a reset of an endpoint flushes its
+ * channel's FIFOs, and every message flushed is reported to its sender as dropped, never lost
+ * silently. A FIFO is in order and only its consumer removes words, from the front, so the
+ * words a flush drops (the FIFO_STATUS.DROPPED delta) are the newest words pushed. Every
+ * sender keeps a log of the messages it pushed into the FIFO (ioc_send_logged's pushed
+ * callback, called in the step the last word is accepted, under the lock of a framed
+ * message), and after the flush reports the newest messages of that log flushed:
+ *  - the side that restarts its peer (the monitor, on the FIFO's sender side) makes the
+ *    restart its critical section: ioc_flush_hold takes the send lock of its FIFO and notes
+ *    EPOCH and DROPPED; it resets the peer; ioc_flush_count waits for the epoch to move (the
+ *    flush acts with it) and returns ceil(delta / IOC_SLOT_WORDS), the consumer having maybe
+ *    died half-way through reading the oldest; the caller reports that many of the newest
+ *    messages of its log flushed and clears the log; ioc_flush_release. Holding the lock, no
+ *    producer is half-way through a framed message at the flush, and nothing is pushed
+ *    between the flush and the report.
+ *  - a restarted sender reports for its dead predecessor, at boot before it sends anything,
+ *    ioc_flushed_messages(last DROPPED it read, ioc_fifo_dropped(), 0) messages of the log
+ *    its predecessor left (its last message, maybe half-sent, is not in the log).
+ * One-word messages sent without the lock (IOC_ARCH_TRY_STORE targets) are not covered by
+ * the lock: a producer that read FIFO_STATUS before the hold can push between the flush and
+ * the report, which would then name the wrong messages. Restarting the peer of a one-word
+ * hwfifo channel whose sends are lock-free is therefore not supported; on sh4a and rv32 every
+ * send is framed under the lock and the rule holds for one word as for more. */
 
 /* Endpoint of a channel: A sends on IOC_A2B and receives on IOC_B2A, B the other way. */
 enum ioc_side { IOC_SIDE_A = 0, IOC_SIDE_B = 1 };
@@ -126,6 +150,15 @@ int ioc_peer_ready(struct ioc_chan *ch);
 /* Enqueue one message of IOC_SLOT_WORDS words: IOC_OK or IOC_BUSY (full). No doorbell. */
 int ioc_send(struct ioc_chan *ch, const uint32_t words[IOC_SLOT_WORDS]);
 
+/* Called by ioc_send_logged once the message is in (hwfifo: in the step its last word is
+ * accepted, before the lock of a framed message is released): where a sender appends it to
+ * its push log (flush accounting, at IOC_HWFIFO above). */
+typedef void (*ioc_pushed_fn)(void *arg);
+
+/* ioc_send, calling pushed(arg) (if not NULL) once the message is in. */
+int ioc_send_logged(struct ioc_chan *ch, const uint32_t words[IOC_SLOT_WORDS],
+                    ioc_pushed_fn pushed, void *arg);
+
 /* Dequeue the oldest message: IOC_OK (words filled in) or IOC_EMPTY. */
 int ioc_recv(struct ioc_chan *ch, uint32_t words[IOC_SLOT_WORDS]);
 
@@ -147,6 +180,34 @@ int ioc_wdog_kick(struct ioc_port *port, uint32_t w);
 
 /* The free-running 64-bit cycle counter, consistent across the two 32-bit reads. */
 uint64_t ioc_cycles(struct ioc_port *port);
+
+/* ---- IOC_HWFIFO flush accounting (the rule is at IOC_HWFIFO above) */
+
+/* What ioc_flush_hold saw before the restart. */
+struct ioc_flush_mark {
+    uint32_t epoch;     /* EPOCH of the channel */
+    uint32_t dropped;   /* FIFO_STATUS.DROPPED of ch's send FIFO */
+};
+
+/* FIFO_STATUS.DROPPED of ch's send FIFO: words dropped by flushes since reset (wraps). */
+uint32_t ioc_fifo_dropped(struct ioc_chan *ch);
+
+/* Messages flushed, given DROPPED before and after a flush: ceil(delta / IOC_SLOT_WORDS) if
+ * torn_front (the consumer may have been half-way through reading the oldest), else
+ * floor (the sender may have died half-way through sending the newest). */
+uint32_t ioc_flushed_messages(uint32_t before, uint32_t after, int torn_front);
+
+/* Before resetting ch's peer: take the send lock of ch's FIFO (producers are held off; the
+ * lock owner is ch->epoch) and note EPOCH and DROPPED in mark. IOC_EINVAL (nothing done)
+ * unless ch is IOC_HWFIFO. */
+int ioc_flush_hold(struct ioc_chan *ch, struct ioc_flush_mark *mark);
+
+/* After the reset was requested, the lock still held: wait until the epoch moved, then
+ * return how many of the newest messages pushed into ch's FIFO the flush dropped. */
+uint32_t ioc_flush_count(struct ioc_chan *ch, const struct ioc_flush_mark *mark);
+
+/* Release the send lock ioc_flush_hold took (after the flushed messages were reported). */
+void ioc_flush_release(struct ioc_chan *ch);
 
 #ifdef __cplusplus
 }

@@ -19,7 +19,12 @@
 // variant every producer runs on agent 0, the sender of the channel's message FIFO; a
 // refused FIFO write (ioc_arch_try_store) is counted as "refused", not as a bus error, unless
 // --hide-refusals 1 makes the arch layer report it as accepted (the negative control of the
-// library's back-pressure: the message is then lost, and the checkers must say so).
+// library's back-pressure: the message is then lost, and the checkers must say so). A restart
+// on hwfifo flushes the consumer's FIFO: the supervisor holds the producers off across it
+// (ioc_flush_hold, the FIFO's send lock) and reports the newest messages of the producers'
+// push log flushed, as many as FIFO_STATUS.DROPPED moved (ioc_flush_count; history event
+// "flushed"), unless --hide-flushes 1 leaves them out (the negative control: the checkers
+// must find exactly those messages lost).
 
 #include <setjmp.h>
 #include <ucontext.h>
@@ -29,6 +34,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <memory>
 #include <random>
 #include <string>
@@ -99,6 +105,7 @@ struct Config {
     double switch_rate = 0.05;
     int restarts = 0;
     bool hide_refusals = false;
+    bool hide_flushes = false;
     int consumer_lag = 0;    // pauses of the consumer after each message: back-pressure
     uint64_t max_cycles = 50'000'000;
     std::string history;
@@ -218,9 +225,13 @@ struct Shared {
     int restarts_done = 0;
     int incarnation = 0;
     bool supervisor_done = true;
-    std::vector<uint32_t> next;   // per producer: the next id expected (harness's own check)
+    // per producer: the next id expected (the harness's own check: in order, no duplicate;
+    // a gap is a loss, or a message reported flushed, judged by the Python checkers)
+    std::vector<uint32_t> next;
     uint64_t violations = 0;
     uint64_t busy = 0;
+    std::deque<uint32_t> push_log;  // hwfifo: messages pushed since the last flush report
+    uint64_t flushed = 0;           // messages reported flushed
 };
 
 Shared shared;
@@ -260,6 +271,15 @@ void boot_body(ioc_rtl_ctx *c)
     ioc_rtl_store(c, IOC_REG_BASE + IOC_CH_CFG_OFFSET(0), cfg_word);
 }
 
+// ioc_send_logged's callback: the message is in the FIFO (under its lock when framed). The
+// FIFO holds at most IOC_DEPTH messages, so older ones were received.
+void log_push(void *arg)
+{
+    shared.push_log.push_back(*(const uint32_t *)arg);
+    if (shared.push_log.size() > IOC_DEPTH)
+        shared.push_log.pop_front();
+}
+
 void producer_body(ioc_rtl_ctx *c)
 {
     int index = (int)(intptr_t)c->user;
@@ -271,7 +291,7 @@ void producer_body(ioc_rtl_ctx *c)
         message_compose(id, words);
         for (;;) {
             record("send", c, id);
-            int rc = ioc_send(&pc.chan, words);
+            int rc = ioc_send_logged(&pc.chan, words, log_push, &id);
             record(rc == IOC_OK ? "enq" : "busy", c, id);
             if (rc == IOC_OK)
                 break;
@@ -297,10 +317,10 @@ void consumer_body(ioc_rtl_ctx *c)
             bool intact = message_intact(words);
             record(intact ? "deliver" : "corrupt", c, id);
             uint32_t from = message_producer(id), k = message_seq(id);
-            if (!intact || from >= shared.next.size() || k != shared.next[from])
+            if (!intact || from >= shared.next.size() || k < shared.next[from])
                 shared.violations++;
             else
-                shared.next[from]++;
+                shared.next[from] = k + 1;
             shared.delivered++;
             for (int i = 0; i < cfg.consumer_lag; i++)
                 ioc_rtl_pause(c);
@@ -325,8 +345,27 @@ void supervisor_body(ioc_rtl_ctx *c)
         uint64_t until = ioc_cycles(&pc.port) + gap(rng);
         while (ioc_cycles(&pc.port) < until)
             ioc_rtl_pause(c);
+        ioc_flush_mark mark;
+        bool hwfifo = cfg.variant == IOC_HWFIFO;
+        if (hwfifo && ioc_flush_hold(&pc.chan, &mark) != IOC_OK)
+            std::abort();
         ioc_rtl_store(c, IOC_REG_BASE + IOC_AGENT_CTRL_OFFSET(IOC_N_AGENTS - 1u),
                       IOC_FIELD_PREP(IOC_AGENT_CTRL_RESET, 1u));
+        if (hwfifo) {
+            uint32_t n = ioc_flush_count(&pc.chan, &mark);
+            std::deque<uint32_t> &log = shared.push_log;
+            if (n > log.size()) {
+                std::fprintf(stderr, "harness: %u messages flushed, only %zu pushed since the "
+                             "last flush report\n", n, log.size());
+                std::exit(4);
+            }
+            if (!cfg.hide_flushes)
+                for (size_t i = log.size() - n; i < log.size(); i++)
+                    record("flushed", c, log[i]);
+            shared.flushed += n;
+            log.clear();  // the rest was received before the flush
+            ioc_flush_release(&pc.chan);
+        }
         // wait until the new incarnation re-attached at the new epoch
         while (ioc_peer_ready(&pc.chan) != IOC_OK)
             ioc_rtl_pause(c);
@@ -425,6 +464,13 @@ void complete(int agent, uint32_t result, uint8_t resp)
     p.owner = nullptr;
     p.state = Port::IDLE;
     bool exclusive = t->op == Op::LL || t->op == Op::SC;
+    if (t->doomed && resp >= 2) {
+        // answered after its agent's reset rose (e.g. a receive from the FIFO the reset just
+        // flushed): the CPU is in reset and never takes the bus error, and nothing follows
+        t->alive = false;
+        script_advance(t, false);
+        return;
+    }
     if (t->op == Op::SC)
         t->result = resp == RESP_EXOKAY;
     else if (t->op == Op::TRY_STORE)
@@ -583,7 +629,8 @@ void usage()
     std::fprintf(stderr,
                  "usage: harness [--scenario stress|restart|fig3] [--variant NAME]"
                  " [--producers N] [--messages N] [--seed N] [--switch-rate P] [--restarts N]"
-                 " [--consumer-lag N] [--hide-refusals 0|1] [--max-cycles N] [--history FILE]\n"
+                 " [--consumer-lag N] [--hide-refusals 0|1] [--hide-flushes 0|1] [--max-cycles N]"
+                 " [--history FILE]\n"
                  "variants:");
     for (const char *name : VARIANT_NAMES)
         std::fprintf(stderr, " %s", name);
@@ -625,6 +672,8 @@ void parse(int argc, char **argv)
             cfg.consumer_lag = std::atoi(v.c_str());
         else if (k == "--hide-refusals" && (v == "0" || v == "1"))
             cfg.hide_refusals = v == "1";
+        else if (k == "--hide-flushes" && (v == "0" || v == "1"))
+            cfg.hide_flushes = v == "1";
         else if (k == "--max-cycles")
             cfg.max_cycles = std::strtoull(v.c_str(), nullptr, 0);
         else if (k == "--history")
@@ -694,12 +743,13 @@ int main(int argc, char **argv)
     long lost = (long)shared.expected - (long)shared.delivered;
     std::printf("native: scenario=%s variant=%s agents=%d producers=%d messages=%d delivered=%d "
                 "lost=%ld violations=%llu busy=%llu restarts=%d bus_errors=%llu refused=%llu "
-                "slot_words=%u cycles=%llu wall=%.3f cycles_per_s=%.0f quiescent=%d\n",
+                "flushed=%llu slot_words=%u cycles=%llu wall=%.3f cycles_per_s=%.0f quiescent=%d\n",
                 cfg.scenario.c_str(), VARIANT_NAMES[cfg.variant],
                 IOC_N_AGENTS, cfg.producers, shared.expected, shared.delivered, lost,
                 (unsigned long long)shared.violations, (unsigned long long)shared.busy,
                 shared.restarts_done, (unsigned long long)bus_errors,
-                (unsigned long long)refused, (unsigned)IOC_SLOT_WORDS,
+                (unsigned long long)refused, (unsigned long long)shared.flushed,
+                (unsigned)IOC_SLOT_WORDS,
                 (unsigned long long)cycle, wall, wall > 0 ? cycle / wall : 0.0, quiet ? 1 : 0);
     top->final();
     top.reset();  // before the static Verilated context goes away

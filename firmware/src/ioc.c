@@ -207,7 +207,7 @@ static int fifo_has_room(struct ioc_port *p, struct fifo f)
 }
 
 static int hwfifo_enqueue(struct ioc_port *p, struct fifo f, uint32_t epoch,
-                          const uint32_t words[IOC_SLOT_WORDS])
+                          const uint32_t words[IOC_SLOT_WORDS], ioc_pushed_fn pushed, void *arg)
 {
     uint32_t i;
     /* A full FIFO is reported before the lock is touched: a producer spinning on it writes
@@ -215,9 +215,13 @@ static int hwfifo_enqueue(struct ioc_port *p, struct fifo f, uint32_t epoch,
     if (!fifo_has_room(p, f))
         return IOC_BUSY;
 #if IOC_ARCH_TRY_STORE
-    if (IOC_SLOT_WORDS == 1u)  /* another producer may have filled it since: refused, busy */
-        return ioc_arch_try_store(&p->arch, p->regs + IOC_FIFO_DATA_OFFSET(f.index), words[0])
-               ? IOC_OK : IOC_BUSY;
+    if (IOC_SLOT_WORDS == 1u) {  /* another producer may have filled it since: refused, busy */
+        if (!ioc_arch_try_store(&p->arch, p->regs + IOC_FIFO_DATA_OFFSET(f.index), words[0]))
+            return IOC_BUSY;
+        if (pushed)
+            pushed(arg);
+        return IOC_OK;
+    }
 #endif
     lock_acquire(p, f.lock, IOC_LOCK_HELD | (epoch & IOC_LOCK_OWNER_MASK));
     if (!fifo_has_room(p, f)) {  /* another producer sent since the first look */
@@ -226,6 +230,8 @@ static int hwfifo_enqueue(struct ioc_port *p, struct fifo f, uint32_t epoch,
     }
     for (i = 0; i < IOC_SLOT_WORDS; i++)
         reg_write(p, IOC_FIFO_DATA_OFFSET(f.index), words[i]);
+    if (pushed)  /* under the lock: a flush report, which holds it, sees the log in step */
+        pushed(arg);
     lock_release(p, f.lock);
     return IOC_OK;
 }
@@ -377,20 +383,32 @@ int ioc_peer_ready(struct ioc_chan *ch)
     return IOC_OK;
 }
 
-int ioc_send(struct ioc_chan *ch, const uint32_t words[IOC_SLOT_WORDS])
+int ioc_send_logged(struct ioc_chan *ch, const uint32_t words[IOC_SLOT_WORDS],
+                    ioc_pushed_fn pushed, void *arg)
 {
     struct ring r = ring_of(ch, ch->tx);
+    int rc = IOC_EINVAL;
     switch (ch->variant) {
     case IOC_LOCKFREE:
-        return lockfree_enqueue(ch->port, r, words);
+        rc = lockfree_enqueue(ch->port, r, words);
+        break;
     case IOC_LOCKED:
-        return locked_enqueue(ch->port, r, ch->epoch, words);
+        rc = locked_enqueue(ch->port, r, ch->epoch, words);
+        break;
     case IOC_NAIVE:
-        return naive_enqueue(ch->port, r, words);
+        rc = naive_enqueue(ch->port, r, words);
+        break;
     case IOC_HWFIFO:
-        return hwfifo_enqueue(ch->port, fifo_of(ch, ch->tx), ch->epoch, words);
+        return hwfifo_enqueue(ch->port, fifo_of(ch, ch->tx), ch->epoch, words, pushed, arg);
     }
-    return IOC_EINVAL;
+    if (rc == IOC_OK && pushed)
+        pushed(arg);
+    return rc;
+}
+
+int ioc_send(struct ioc_chan *ch, const uint32_t words[IOC_SLOT_WORDS])
+{
+    return ioc_send_logged(ch, words, NULL, NULL);
 }
 
 int ioc_recv(struct ioc_chan *ch, uint32_t words[IOC_SLOT_WORDS])
@@ -451,4 +469,43 @@ uint64_t ioc_cycles(struct ioc_port *port)
         lo = reg_read(port, IOC_CYCLE_LO_OFFSET);
     } while (reg_read(port, IOC_CYCLE_HI_OFFSET) != hi);
     return ((uint64_t)hi << 32) | lo;
+}
+
+/* ---- hwfifo flush accounting (sw_model.guests.IocEnv.report_flushed) */
+
+uint32_t ioc_fifo_dropped(struct ioc_chan *ch)
+{
+    return IOC_FIELD_GET(IOC_FIFO_STATUS_DROPPED,
+                         reg_read(ch->port, IOC_FIFO_STATUS_OFFSET(fifo_of(ch, ch->tx).index)));
+}
+
+uint32_t ioc_flushed_messages(uint32_t before, uint32_t after, int torn_front)
+{
+    /* DROPPED wraps at its field's width: the delta is taken in that width */
+    uint32_t words = IOC_FIELD_GET(IOC_FIFO_STATUS_DROPPED,
+                                   IOC_FIELD_PREP(IOC_FIFO_STATUS_DROPPED, after - before));
+    return torn_front ? (words + IOC_SLOT_WORDS - 1u) / IOC_SLOT_WORDS : words / IOC_SLOT_WORDS;
+}
+
+int ioc_flush_hold(struct ioc_chan *ch, struct ioc_flush_mark *mark)
+{
+    if (ch->variant != IOC_HWFIFO)
+        return IOC_EINVAL;
+    lock_acquire(ch->port, ring_of(ch, ch->tx), IOC_LOCK_HELD | (ch->epoch & IOC_LOCK_OWNER_MASK));
+    mark->epoch = epoch_reg(ch);
+    mark->dropped = ioc_fifo_dropped(ch);
+    return IOC_OK;
+}
+
+uint32_t ioc_flush_count(struct ioc_chan *ch, const struct ioc_flush_mark *mark)
+{
+    /* a reset acts a cycle or two after its write: the epoch moves with the flush */
+    while (epoch_reg(ch) == mark->epoch)
+        ioc_arch_pause(&ch->port->arch);
+    return ioc_flushed_messages(mark->dropped, ioc_fifo_dropped(ch), 1);
+}
+
+void ioc_flush_release(struct ioc_chan *ch)
+{
+    lock_release(ch->port, ring_of(ch, ch->tx));
 }
