@@ -1,8 +1,10 @@
 """Native soak: the C library against the Verilated RTL, run after run (``make soak-native``).
 
 Each run is drawn from a seed: scenario (many producers with preemption, or the same with the
-consumer's agent restarted through ``AGENT_CTRL`` again and again), correct variant (lock-free
-or locked), producers, messages, preemption rate, ring depth. Every run is judged by the
+consumer's agent restarted through ``AGENT_CTRL`` again and again), correct variant (lock-free,
+locked, or the hardware FIFO, whose restarts flush it: the flushed messages are reported to
+their senders, and a slow consumer keeps some in it), producers, messages, preemption rate,
+ring depth. Every run is judged by the
 Python checkers from its history (:func:`firmware.native.run`). The paper's Fig. 3 schedule
 runs on all three variants: the naive ring must lose a message and the checker must say so
 (the negative control); the lock-free and locked rings must lose none.
@@ -21,11 +23,12 @@ def soak_config(index, seed):
     """The keyword arguments of run ``index`` of soak ``seed``: reproducible from the two."""
     rng = random.Random(f"native:{seed}:{index}")
     restart = index % 2 == 1
-    return {"scenario": "restart" if restart else "stress",
-            "variant": ("lockfree", "locked")[index // 2 % 2],
+    variant = ("lockfree", "locked", "hwfifo")[index // 2 % 3]
+    return {"scenario": "restart" if restart else "stress", "variant": variant,
             "producers": rng.randint(2, 6), "messages": rng.randint(50, 400),
             "seed": rng.getrandbits(31), "switch_rate": rng.uniform(0.0, 0.3),
-            "restarts": rng.randint(2, 12) if restart else 0, "depth": rng.choice([2, 4])}
+            "restarts": rng.randint(2, 12) if restart else 0, "depth": rng.choice([2, 4]),
+            "consumer_lag": rng.randint(0, 60) if variant == "hwfifo" else 0}
 
 
 def verdict(config, result):

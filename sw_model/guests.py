@@ -27,7 +27,7 @@ from .ring import (
 )
 
 __all__ = ["DATA", "HEARTBEAT", "REPLY", "PING", "GuestCrash", "IocEnv", "attach", "Linux",
-           "SimpleOS"]
+           "SimpleOS", "dropped_delta", "flushed_count"]
 
 DATA, HEARTBEAT = 0, 1
 #: Bit set in a reply's id; ``PING`` marks heartbeat ids.
@@ -35,6 +35,17 @@ REPLY, PING = 0x8000_0000, 0x00F0_0000
 
 
 _DROPPED_MASK = (1 << FIFO_DROPPED_WIDTH) - 1
+
+
+def dropped_delta(before, after):
+    """Words flushed between two reads of ``FIFO_STATUS.DROPPED`` (which wraps)."""
+    return after - before & _DROPPED_MASK
+
+
+def flushed_count(words, slot_words, *, torn_front):
+    """Messages of ``slot_words`` words that a flush of ``words`` words dropped (see
+    :meth:`IocEnv.report_flushed`); the C library's ``ioc_flushed_messages``."""
+    return -(-words // slot_words) if torn_front else words // slot_words
 
 
 class GuestCrash(Exception):
@@ -106,8 +117,8 @@ class IocEnv:
         the messages they were ``"flushed"``, as ``label``, and return them. ``torn_front``:
         the oldest of them may have been partly received (it counts); else the newest may
         have been partly sent (it does not: it is not in the log)."""
-        slot_words = self.layout.ring(channel, direction).slot_words
-        count = -(-words // slot_words) if torn_front else words // slot_words
+        count = flushed_count(words, self.layout.ring(channel, direction).slot_words,
+                              torn_front=torn_front)
         log = self.push_log(channel, direction)
         if count > len(log):
             raise RuntimeError(f"{words} words flushed from FIFO {channel}/{direction}, "
@@ -275,8 +286,8 @@ class Linux:
             while await read_field(port, "EPOCH", "EPOCH", channel) == before[channel][0]:
                 await port.pause()
             after = await read_field(port, "FIFO_STATUS", "DROPPED", ring.fifo)
-            self.env.report_flushed(label, channel, A2B,
-                                    after - before[channel][1] & _DROPPED_MASK, torn_front=True)
+            self.env.report_flushed(label, channel, A2B, dropped_delta(before[channel][1], after),
+                                    torn_front=True)
             await port.store(ring.lock, 0)
         self._restarting_fifos = False
 
@@ -363,7 +374,7 @@ class SimpleOS:
             dropped = await read_field(port, "FIFO_STATUS", "DROPPED", fifo)
             if channel in self._dropped_seen:
                 self.env.report_flushed(label, channel, B2A,
-                                        dropped - self._dropped_seen[channel] & _DROPPED_MASK,
+                                        dropped_delta(self._dropped_seen[channel], dropped),
                                         torn_front=False)
             self._dropped_seen[channel] = dropped
 

@@ -14,9 +14,9 @@ import pytest
 from firmware.build import SOURCE, TOOLCHAINS, compile_c, default_layout, host_library
 from firmware.headers import C_VARIANTS
 from ioc_defs.params import REG_BASE, IocParams
-from ioc_defs.regmap import EPOCH_MASK, REGMAP, RESP_OKAY
+from ioc_defs.regmap import EPOCH_MASK, FIFO_DROPPED_WIDTH, REGMAP, RESP_OKAY
 from sw_model.cpu import BusError, CpuPort
-from sw_model.guests import attach
+from sw_model.guests import attach, dropped_delta, flushed_count
 from sw_model.history import SEQ_BITS, message_seq, message_words, producer_message
 from sw_model.layout import A2B, B2A, LOCK_HELD, LOCK_OWNER_MASK, IocLayout
 from sw_model.memory import SharedMemory
@@ -236,7 +236,11 @@ def _bind(lib):
             ("ioc_recv", ctypes.c_int, (p, words)), ("ioc_drain", u32, (p, p, p)),
             ("ioc_doorbell", None, (p,)), ("ioc_pending", u32, (p,)),
             ("ioc_ack", None, (p, u32)), ("ioc_tx_pending", ctypes.c_int, (p,)),
-            ("ioc_wdog_kick", ctypes.c_int, (p, u32)), ("ioc_cycles", ctypes.c_uint64, (p,))):
+            ("ioc_wdog_kick", ctypes.c_int, (p, u32)), ("ioc_cycles", ctypes.c_uint64, (p,)),
+            ("ioc_fifo_dropped", u32, (p,)),
+            ("ioc_flushed_messages", u32, (u32, u32, ctypes.c_int)),
+            ("ioc_flush_hold", ctypes.c_int, (p, p)), ("ioc_flush_count", u32, (p, p)),
+            ("ioc_flush_release", None, (p,))):
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = restype, argtypes
     return lib
@@ -494,6 +498,63 @@ def test_restarted_hwfifo_sender_breaks_a_stale_lock():
     assert pair.memory.peek(lock) == 0 and pair.c_shm[lock // 4] == 0
     assert pair.send(0, 1, 7) and pair.recv(0, 0)[0] == 7
     _check_hwfifo_pair(pair)
+
+
+@pytest.mark.parametrize("slot_words", [1, 2, 3])
+def test_flushed_message_count_is_the_reference_models(slot_words):
+    """ioc_flushed_messages: the DROPPED delta (across its wrap) in messages, rounded up when
+    the consumer may have torn the oldest, down when the sender may have torn the newest."""
+    lib = _bind(ctypes.CDLL(str(host_library(IocLayout(IocParams(fifo_depth=8), depth=4,
+                                                       slot_words=slot_words)))))
+    rng = random.Random(slot_words)
+    wrap = 1 << FIFO_DROPPED_WIDTH
+    pairs = [(0, 0), (0, 5), (wrap - 2, 3), (wrap - 1, 0)]
+    pairs += [(b, (b + rng.randrange(40)) % wrap) for b in (rng.randrange(wrap) for _ in range(50))]
+    for before, after in pairs:
+        words = dropped_delta(before, after)
+        assert words < 40
+        for torn in (0, 1):
+            assert lib.ioc_flushed_messages(before, after, torn) == \
+                flushed_count(words, slot_words, torn_front=bool(torn))
+
+
+class _FlushMark(ctypes.Structure):
+    """struct ioc_flush_mark."""
+    _fields_ = [("epoch", ctypes.c_uint32), ("dropped", ctypes.c_uint32)]
+
+
+def test_hwfifo_flush_hold_counts_what_a_reset_dropped():
+    """The restarting side holds its producers off (the send lock), resets the consumer, which
+    had read half of the oldest message: the newest three messages were flushed."""
+    pair = Pair(HWFIFO_LAYOUTS["d4s2"], "hwfifo")
+    pair.attach(0, restarted=False)
+    for msg in (1, 2, 3, 4):
+        assert pair.send(0, 0, msg)
+    assert pair.recv(0, 1)[0] == 1
+    fifo = pair.layout.ring(0, A2B).fifo
+    pair.c_block.access(1, REG_BASE + REGMAP["FIFO_DATA"].address(fifo), False)  # torn front
+    lock = pair.layout.ring(0, A2B).lock
+    ch = pair.chans[0, 0]
+    mark = _FlushMark()
+    assert pair.lib.ioc_flush_hold(ch, ctypes.byref(mark)) == _OK
+    assert pair.c_shm[lock // 4] == LOCK_HELD  # owner: the sender's epoch, 0
+    assert (mark.epoch, mark.dropped) == (0, 0)
+    word = REGMAP["AGENT_CTRL"].compose({"RESET": 1})
+    assert pair.c_block.access(0, REG_BASE + REGMAP["AGENT_CTRL"].address(1), True, word,
+                               priv=True)[0] == RESP_OKAY
+    assert pair.lib.ioc_flush_count(ch, ctypes.byref(mark)) == 3  # 5 words, one torn
+    assert pair.lib.ioc_fifo_dropped(ch) == 5
+    assert pair.c_shm[lock // 4] == LOCK_HELD  # held until the caller reported
+    pair.lib.ioc_flush_release(ch)
+    assert pair.c_shm[lock // 4] == 0
+
+
+def test_flush_hold_refuses_a_ring_without_fifo():
+    pair = Pair(LAYOUTS["d4"], "locked")
+    mark = _FlushMark(7, 9)
+    before = pair.c_image()
+    assert pair.lib.ioc_flush_hold(pair.chans[0, 0], ctypes.byref(mark)) == _EINVAL
+    assert pair.c_image() == before and (mark.epoch, mark.dropped) == (7, 9)
 
 
 def test_c_message_ids_are_the_reference_models(tmp_path):
