@@ -183,9 +183,7 @@ def run(scenario="stress", variant="lockfree", *, producers=4, messages=200, see
     Raises
     ------
     ValueError
-        On an unknown scenario or variant, or the restart scenario with ``hwfifo`` and
-        one-word messages (sent without the ring's lock, so a producer may push between the
-        flush and its report: the C library does not account for that case, see ``ioc.h``).
+        On an unknown scenario or variant.
     RuntimeError
         If the harness cannot be built or exits abnormally (not for a failed check).
     """
@@ -193,10 +191,6 @@ def run(scenario="stress", variant="lockfree", *, producers=4, messages=200, see
         raise ValueError(f"scenario must be one of {SCENARIOS}, not {scenario!r}")
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, not {variant!r}")
-    if scenario == "restart" and variant == "hwfifo" and slot_words == 1:
-        raise ValueError("the restart scenario does not run on hwfifo with one-word messages: "
-                         "they are sent without the lock the flush report holds, so a "
-                         "producer may push between the flush and the report")
     exe = build_harness(depth, slot_words)
     workdir = pathlib.Path(workdir or exe.parent / "runs")
     workdir.mkdir(parents=True, exist_ok=True)

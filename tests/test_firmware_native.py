@@ -88,32 +88,33 @@ def test_hwfifo_send_that_ignores_its_refusal_is_caught():
     assert result.summary["delivered"] == 300 - result.summary["refused"]
 
 
-@pytest.mark.parametrize("scenario, variant, slot_words, message", [
-    ("soak", "lockfree", 2, "scenario must be one of"),
-    ("stress", "fifo", 2, "variant must be one of"),
-    ("restart", "hwfifo", 1, "does not run on hwfifo with one-word messages"),
+@pytest.mark.parametrize("scenario, variant, message", [
+    ("soak", "lockfree", "scenario must be one of"),
+    ("stress", "fifo", "variant must be one of"),
 ])
-def test_run_refuses_what_it_cannot_judge(scenario, variant, slot_words, message):
+def test_run_refuses_what_it_cannot_judge(scenario, variant, message):
     with pytest.raises(ValueError, match=message):
-        run(scenario, variant, slot_words=slot_words, depth=4)
+        run(scenario, variant)
 
 
-#: A restart run on hwfifo (two-word messages, framed under the lock) whose slow consumer
-#: leaves messages in the FIFO for the resets to flush.
-HWFIFO_RESTART = {"producers": 3, "messages": 80, "restarts": 5, "switch_rate": 0.3,
-                  "consumer_lag": 50, "slot_words": HWFIFO["two_words"][0],
-                  "depth": HWFIFO["two_words"][1], "seed": 1}
+def _hwfifo_restart(layout):
+    """A restart run on hwfifo whose slow consumer leaves messages in the FIFO for the resets
+    to flush (two words: framed under the lock; one word: lockless, counted in flight)."""
+    slot_words, depth = HWFIFO[layout]
+    return {"producers": 3, "messages": 80, "restarts": 5, "switch_rate": 0.3,
+            "consumer_lag": 50, "slot_words": slot_words, "depth": depth, "seed": 1}
 
 
 def _flushed(result):
     return [e.msg for e in result.history if e.kind == "flushed"]
 
 
-def test_hwfifo_consumer_restarts_deliver_exactly_once_or_report_flushed():
+@pytest.mark.parametrize("layout", HWFIFO)
+def test_hwfifo_consumer_restarts_deliver_exactly_once_or_report_flushed(layout):
     """The supervisor holds the producers off across each reset of the consumer's agent and
     reports the messages the reset flushed from the FIFO: every message is delivered exactly
     once or reported flushed (and then never delivered)."""
-    result = run("restart", "hwfifo", **HWFIFO_RESTART)
+    result = run("restart", "hwfifo", **_hwfifo_restart(layout))
     assert result.ok, result.failures
     s = result.summary
     flushed = _flushed(result)
@@ -126,11 +127,12 @@ def test_hwfifo_consumer_restarts_deliver_exactly_once_or_report_flushed():
     assert len(consumers) > 1, consumers
 
 
-def test_hwfifo_restart_without_flush_reports_is_caught():
+@pytest.mark.parametrize("layout", HWFIFO)
+def test_hwfifo_restart_without_flush_reports_is_caught(layout):
     """Negative control: the same run with the reports left out loses exactly the messages
     the reports named, and the checkers say so."""
-    reported = run("restart", "hwfifo", **HWFIFO_RESTART)
-    hidden = run("restart", "hwfifo", hide_flushes=True, **HWFIFO_RESTART)
+    reported = run("restart", "hwfifo", **_hwfifo_restart(layout))
+    hidden = run("restart", "hwfifo", hide_flushes=True, **_hwfifo_restart(layout))
     assert not hidden.ok and not _flushed(hidden)
     assert hidden.summary["flushed"] == reported.summary["flushed"] > 0
     assert hidden.delivery.lost == sorted(_flushed(reported))

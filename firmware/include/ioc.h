@@ -91,11 +91,18 @@ enum ioc_variant {
  *  - a restarted sender reports for its dead predecessor, at boot before it sends anything,
  *    ioc_flushed_messages(last DROPPED it read, ioc_fifo_dropped(), 0) messages of the log
  *    its predecessor left (its last message, maybe half-sent, is not in the log).
- * One-word messages sent without the lock (IOC_ARCH_TRY_STORE targets) are not covered by
- * the lock: a producer that read FIFO_STATUS before the hold can push between the flush and
- * the report, which would then name the wrong messages. Restarting the peer of a one-word
- * hwfifo channel whose sends are lock-free is therefore not supported; on sh4a and rv32 every
- * send is framed under the lock and the rule holds for one word as for more. */
+ * One-word messages sent without the lock (IOC_ARCH_TRY_STORE targets) respect the hold too:
+ * such a sender counts itself in flight (LL/SC on its ring's head word, which the FIFO ring
+ * does not otherwise use), then pushes only if the lock is free (else it counts itself out
+ * and waits for the lock to be free, as a framed sender waits for it), then counts itself out; ioc_flush_hold takes the lock, then waits for the count to drain. Each side
+ * writes, then reads what the other writes, so a sender that missed the lock is waited for
+ * and a later one sees it: nothing is pushed between the flush and the report. A restarted
+ * endpoint clears the count of its send ring (its predecessor may have died counted in). On
+ * sh4a and rv32 every send is framed under the lock. The reference model (sw_model's
+ * scenarios send two-word messages) does not model this count.
+ * A sender's push log must be appended in the step its message goes in (the pushed
+ * callback): a restarted sender's floor count assumes its predecessor's log holds every
+ * message it pushed but its last half-sent one. */
 
 /* Endpoint of a channel: A sends on IOC_A2B and receives on IOC_B2A, B the other way. */
 enum ioc_side { IOC_SIDE_A = 0, IOC_SIDE_B = 1 };
@@ -198,8 +205,8 @@ uint32_t ioc_fifo_dropped(struct ioc_chan *ch);
 uint32_t ioc_flushed_messages(uint32_t before, uint32_t after, int torn_front);
 
 /* Before resetting ch's peer: take the send lock of ch's FIFO (producers are held off; the
- * lock owner is ch->epoch) and note EPOCH and DROPPED in mark. IOC_EINVAL (nothing done)
- * unless ch is IOC_HWFIFO. */
+ * lock owner is ch->epoch), wait for lockless one-word sends in flight, and note EPOCH and
+ * DROPPED in mark. IOC_EINVAL (nothing done) unless ch is IOC_HWFIFO. */
 int ioc_flush_hold(struct ioc_chan *ch, struct ioc_flush_mark *mark);
 
 /* After the reset was requested, the lock still held: wait until the epoch moved, then

@@ -206,6 +206,49 @@ static int fifo_has_room(struct ioc_port *p, struct fifo f)
     return fifo_level(p, f) <= (IOC_DEPTH - 1u) * IOC_SLOT_WORDS;
 }
 
+#if IOC_ARCH_TRY_STORE
+/* The in-flight count of a FIFO's lockless one-word sends: the head word of its shared-RAM
+ * ring, which the FIFO ring does not otherwise use. */
+static void inflight_add(struct ioc_port *p, struct fifo f, uint32_t delta)
+{
+    for (;;) {
+        uint32_t n = ioc_arch_ll(&p->arch, r_head(f.lock));
+        if (ioc_arch_sc(&p->arch, r_head(f.lock), n + delta))
+            return;
+    }
+}
+
+/* A one-word send needs no framing, so no lock; but a flush hold (the lock held by the side
+ * restarting the peer) must see no push between the flush and its report. The sender counts
+ * itself in flight, then checks the lock (held: it counts itself out and waits, as a framed
+ * sender waits for the lock; the hold is no full ring); the hold takes the lock, then waits
+ * for the count to drain: whichever comes second sees the other (each writes, then reads what
+ * the other writes). */
+static int hwfifo_send_word(struct ioc_port *p, struct fifo f, uint32_t word,
+                            ioc_pushed_fn pushed, void *arg)
+{
+    int rc = IOC_BUSY;
+    for (;;) {
+        inflight_add(p, f, 1u);
+        ioc_arch_mb();
+        if (load(p, r_lock(f.lock)) == 0u)
+            break;
+        inflight_add(p, f, ~0u);
+        while (load(p, r_lock(f.lock)) != 0u)
+            ioc_arch_pause(&p->arch);
+    }
+    /* another producer may have filled the FIFO since the status read: refused, busy */
+    if (ioc_arch_try_store(&p->arch, p->regs + IOC_FIFO_DATA_OFFSET(f.index), word)) {
+        if (pushed)
+            pushed(arg);
+        rc = IOC_OK;
+    }
+    ioc_arch_mb();
+    inflight_add(p, f, ~0u);
+    return rc;
+}
+#endif
+
 static int hwfifo_enqueue(struct ioc_port *p, struct fifo f, uint32_t epoch,
                           const uint32_t words[IOC_SLOT_WORDS], ioc_pushed_fn pushed, void *arg)
 {
@@ -215,13 +258,8 @@ static int hwfifo_enqueue(struct ioc_port *p, struct fifo f, uint32_t epoch,
     if (!fifo_has_room(p, f))
         return IOC_BUSY;
 #if IOC_ARCH_TRY_STORE
-    if (IOC_SLOT_WORDS == 1u) {  /* another producer may have filled it since: refused, busy */
-        if (!ioc_arch_try_store(&p->arch, p->regs + IOC_FIFO_DATA_OFFSET(f.index), words[0]))
-            return IOC_BUSY;
-        if (pushed)
-            pushed(arg);
-        return IOC_OK;
-    }
+    if (IOC_SLOT_WORDS == 1u)
+        return hwfifo_send_word(p, f, words[0], pushed, arg);
 #endif
     lock_acquire(p, f.lock, IOC_LOCK_HELD | (epoch & IOC_LOCK_OWNER_MASK));
     if (!fifo_has_room(p, f)) {  /* another producer sent since the first look */
@@ -361,6 +399,8 @@ void ioc_attach(struct ioc_chan *ch, int restarted)
     ch->epoch = epoch_reg(ch);
     if (restarted && (ch->variant == IOC_LOCKED || ch->variant == IOC_HWFIFO))
         break_stale_lock(p, ring_of(ch, ch->tx), ch->epoch);
+    if (restarted && ch->variant == IOC_HWFIFO)  /* a one-word send its predecessor died in */
+        store(p, r_head(ring_of(ch, ch->tx)), 0u);
     store(p, base + IOC_MEM_T_EPOCH_OFFSET, ch->epoch);
     ioc_arch_mb();
     store(p, base + IOC_MEM_T_STATE_OFFSET, IOC_STATE_ATTACHED);
@@ -491,7 +531,10 @@ int ioc_flush_hold(struct ioc_chan *ch, struct ioc_flush_mark *mark)
 {
     if (ch->variant != IOC_HWFIFO)
         return IOC_EINVAL;
-    lock_acquire(ch->port, ring_of(ch, ch->tx), IOC_LOCK_HELD | (ch->epoch & IOC_LOCK_OWNER_MASK));
+    struct fifo f = fifo_of(ch, ch->tx);
+    lock_acquire(ch->port, f.lock, IOC_LOCK_HELD | (ch->epoch & IOC_LOCK_OWNER_MASK));
+    while (load(ch->port, r_head(f.lock)) != 0u)  /* one-word sends that missed the lock */
+        ioc_arch_pause(&ch->port->arch);
     mark->epoch = epoch_reg(ch);
     mark->dropped = ioc_fifo_dropped(ch);
     return IOC_OK;
