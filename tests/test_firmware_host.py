@@ -557,6 +557,19 @@ def test_flush_hold_refuses_a_ring_without_fifo():
     assert pair.c_image() == before and (mark.epoch, mark.dropped) == (7, 9)
 
 
+def test_restarted_hwfifo_sender_clears_its_in_flight_count():
+    """A one-word sender counts itself in flight in its ring's head word while it sends; an
+    incarnation killed counted in would hold a later flush hold off for ever."""
+    pair = Pair(HWFIFO_LAYOUTS["d4s1-fifo2"], "hwfifo")
+    head = pair.layout.ring(0, B2A).head
+    pair.c_shm[head // 4] = 1
+    pair.lib.ioc_attach(pair.chans[0, 1], 0)
+    assert pair.c_shm[head // 4] == 1  # a first attach trusts it
+    pair.lib.ioc_attach(pair.chans[0, 1], 1)
+    assert pair.c_shm[head // 4] == 0
+    assert pair.send(0, 0, 7) and pair.c_shm[pair.layout.ring(0, A2B).head // 4] == 0
+
+
 def test_c_message_ids_are_the_reference_models(tmp_path):
     """The C stresses' and scenarios' message ids (``message.h`` on the generated
     ``message_ids.h``) encode and decode as :func:`sw_model.history.producer_message` does."""
