@@ -14,8 +14,8 @@ from .sched import ReplayPolicy, Runner
 from .spumone import Spumone, Vcpu
 from .system import RefSystem
 
-__all__ = ["ScenarioConfig", "ScenarioResult", "Scenario", "scenario_params", "scenario_layout",
-           "run_scenario"]
+__all__ = ["ScenarioConfig", "ScenarioResult", "Scenario", "scenario_params", "scenario_fits",
+           "scenario_layout", "run_scenario"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +142,18 @@ def scenario_params(config):
     return IocParams(n_agents=1 if config.single_core else 2, n_channels=2, shm_bytes=1024,
                      n_watchdogs=1,
                      fifo_depth=config.depth * SLOT_WORDS if config.variant == "hwfifo" else 0)
+
+
+#: The :class:`~ioc_defs.params.IocParams` fields a scenario needs at least as large as
+#: :func:`scenario_params` gives them.
+_SIZES = ("n_agents", "n_channels", "shm_bytes", "n_watchdogs", "fifo_depth")
+
+
+def scenario_fits(config, params):
+    """Whether an instance of ``params`` (an RTL DUT's, say) can run ``config``: it has at least
+    the agents, channels, RAM, watchdogs and FIFO depth of :func:`scenario_params`."""
+    need = scenario_params(config)
+    return all(getattr(params, size) >= getattr(need, size) for size in _SIZES)
 
 
 def scenario_layout(config):

@@ -23,7 +23,7 @@ from cocotb.triggers import RisingEdge
 
 from sw_model.guests import DATA, PING, GuestCrash
 from sw_model.layout import A2B
-from sw_model.scenario import Scenario, scenario_layout, scenario_params
+from sw_model.scenario import Scenario, scenario_fits, scenario_layout, scenario_params
 from sw_model.sched import Runner
 from testbench.bus_port import CocotbLink
 
@@ -105,7 +105,9 @@ RTL_TIMING = {"watchdog_period": 4000, "hb_period": 1500, "hb_timeout": 6000}
 
 async def run_live(tb, config):
     """Run ``config`` on the RTL; returns the :class:`~sw_model.scenario.ScenarioResult`."""
-    assert scenario_params(config).n_agents <= tb.params.n_agents
+    if not scenario_fits(config, tb.params):
+        raise ValueError(f"{config} needs an instance of at least {scenario_params(config)}, "
+                         f"not {tb.params}")
     await tb.masters[0].write(0, scenario_layout(config).image())
     runner = Runner(RtlSystem.live(tb), absorb=(GuestCrash,))
     scenario = Scenario(config, runner)

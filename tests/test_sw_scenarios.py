@@ -4,11 +4,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ioc_defs.params import IocParams
 from sw_model.checkers import check_conservation
 from sw_model.guests import DATA, PING, REPLY, IocEnv
 from sw_model.history import producer_message
 from sw_model.layout import A2B, B2A, SLOT_WORDS
-from sw_model.scenario import ScenarioConfig, run_scenario
+from sw_model.scenario import ScenarioConfig, run_scenario, scenario_fits, scenario_params
 
 CORES = pytest.mark.parametrize("single_core", [True, False], ids=["single-core", "dual-core"])
 
@@ -121,6 +122,17 @@ def test_scenario_config_refuses_an_unknown_variant():
     with pytest.raises(ValueError, match=r"variant must be one of \['hwfifo', 'locked', "
                                          r"'lockfree', 'naive'\], not 'fifo'"):
         ScenarioConfig(variant="fifo")
+
+
+def test_scenario_fits_an_instance_with_at_least_what_it_needs():
+    hwfifo = ScenarioConfig(variant="hwfifo", depth=2)
+    needed = scenario_params(hwfifo)
+    assert needed.fifo_depth == 2 * SLOT_WORDS and scenario_fits(hwfifo, needed)
+    assert scenario_fits(hwfifo, IocParams(n_agents=4, fifo_depth=8))
+    assert not scenario_fits(hwfifo, IocParams(fifo_depth=2))  # a message, not a ring of 2
+    assert not scenario_fits(ScenarioConfig(), IocParams(n_agents=1))
+    assert scenario_fits(ScenarioConfig(single_core=True), IocParams(n_agents=1))
+    assert not scenario_fits(ScenarioConfig(), IocParams(shm_bytes=512))
 
 
 def _flushed(result, channel=None):
