@@ -1,7 +1,8 @@
 """cocotb suite: the fault soak of :mod:`testbench.soak` live on the RTL.
 
 SPUMONE, Linux and SimpleOS run on the hardware (:func:`testbench.live.run_live`) for
-one random soak configuration after another, each with a SimpleOS hang, crash or ring
+one random soak configuration after another (drawn to fit the DUT: hwfifo only in rings its
+message FIFOs hold), each with a SimpleOS hang, crash or ring
 corruption, some with a hair-trigger monitor that restarts SimpleOS again and again; the
 subsystem is reset and the RAM cleared between runs. Every run is judged like the reference
 soak's (delivery, per-channel conservation, drained rings, linearizability, recovery) and the
@@ -33,7 +34,7 @@ async def soak_simpleos_faults_live(dut):
     totals = SoakTotals()
     first = index = int(os.environ.get("IOC_SOAK_FIRST", "0"))
     while totals.n_faults < faults and index < first + 3 * faults:
-        config = soak_config(index, seed, "rtl")
+        config = soak_config(index, seed, "rtl", tb.params)
         await tb.start()
         (result, _) = await run_live(tb, config)
         verdict = judge(config, result)

@@ -30,10 +30,10 @@ from sw_model.checkers import (
 )
 from sw_model.guests import DATA
 from sw_model.layout import A2B
-from sw_model.scenario import ScenarioConfig, run_scenario
+from sw_model.scenario import ScenarioConfig, run_scenario, scenario_fits, scenario_params
 
-__all__ = ["FAULTS", "TIMING", "MAX_STATES", "CORRUPT_NAIVE", "soak_config", "judge", "RunCounts",
-           "RunVerdict", "SoakTotals", "run_reference"]
+__all__ = ["FAULTS", "DEPTHS", "TIMING", "MAX_STATES", "CORRUPT_NAIVE", "soak_config", "judge",
+           "RunCounts", "RunVerdict", "SoakTotals", "run_reference"]
 
 FAULTS = ("hang", "crash", "corrupt")
 #: Timers of the reference backend (one operation per tick) and of the RTL (cycles: an
@@ -50,21 +50,38 @@ TIMING = {
 MAX_STATES = 200_000
 
 
-def soak_config(index, seed, backend="reference"):
-    """The ``index``-th random run of soak ``seed``: reproducible from the two numbers. Faults
-    take turns so that every kind is exercised evenly."""
+#: Ring depths the soak draws.
+DEPTHS = (2, 4)
+
+
+def soak_config(index, seed, backend="reference", params=None):
+    """The ``index``-th random run of soak ``seed``: reproducible from the numbers. Faults
+    take turns so that every kind is exercised evenly. ``params``: the instance the run must
+    fit (the RTL's DUT, :func:`~sw_model.scenario.scenario_fits`), which draws hwfifo only if
+    its message FIFOs hold a ring of one of :data:`DEPTHS` and then only such depths; ``None``
+    (the reference, which builds the instance each run needs) draws every variant and depth.
+
+    Raises
+    ------
+    ValueError
+        If the run drawn does not fit ``params`` (fewer agents, channels, RAM or watchdogs than
+        a scenario needs)."""
     rng = random.Random(f"soak:{seed}:{index}")
     hair = rng.random() < 0.3
     small = backend == "rtl"
     fault = FAULTS[index % len(FAULTS)]
-    # hwfifo on the reference only: the RTL soak's configurations have no FIFOs that deep
-    variant = rng.choice(["lockfree", "locked"] + ([] if small else ["hwfifo"]))
-    return ScenarioConfig(
+
+    def depths(variant):
+        return [d for d in DEPTHS if params is None or scenario_fits(
+            ScenarioConfig(variant=variant, depth=d, single_core=True), params)]
+
+    variant = rng.choice([v for v in ("lockfree", "locked", "hwfifo") if depths(v)])
+    config = ScenarioConfig(
         single_core=rng.random() < 0.5,
         variant=variant,
         producers=rng.randint(1, 2 if small else 3),
         messages=rng.randint(2, 4 if small else 8),
-        depth=rng.choice([2, 4]),
+        depth=rng.choice(depths(variant)),
         fault=fault,
         fault_after=rng.randint(1, 4),
         seed=rng.getrandbits(32),
@@ -73,6 +90,10 @@ def soak_config(index, seed, backend="reference"):
         max_steps=60_000,
         **TIMING[backend]["hair" if hair else "normal"],
     )
+    if params is not None and not scenario_fits(config, params):
+        raise ValueError(f"soak run {index} of seed {seed} needs an instance of at least "
+                         f"{scenario_params(config)}, not {params}")
+    return config
 
 
 #: The negative control of the ``corrupt`` fault (not drawn by :func:`soak_config`): the naive

@@ -14,10 +14,10 @@ from ioc_defs.regmap import REGMAP
 from sw_model.checkers import check_conservation, check_linearizable, ring_operations
 from sw_model.history import History
 from sw_model.regblock import RegBlock
-from sw_model.scenario import ScenarioConfig, run_scenario
+from sw_model.scenario import ScenarioConfig, run_scenario, scenario_fits
 from testbench.fuzz import Txn, check_beats, expected
 from testbench.runner import SIMULATORS, read_metrics, run
-from testbench.soak import CORRUPT_NAIVE, FAULTS, judge, run_reference, soak_config
+from testbench.soak import CORRUPT_NAIVE, DEPTHS, FAULTS, judge, run_reference, soak_config
 from verify import report
 
 # -- report ------------------------------------------------------------------------------------
@@ -118,8 +118,25 @@ def test_corrupted_index_is_repaired_by_both_correct_rings(variant):
 def test_soak_draws_corruptions_for_every_correct_ring():
     drawn = {soak_config(i, 0).variant for i in range(60) if soak_config(i, 0).fault == "corrupt"}
     assert drawn == {"lockfree", "locked", "hwfifo"}
-    rtl = {soak_config(i, 0, "rtl").variant for i in range(60)}
-    assert rtl == {"lockfree", "locked"}
+
+
+@pytest.mark.parametrize("params, variants", [
+    (IocParams(), {"lockfree", "locked"}),
+    (verify_main.SOAK_PARAMS, {"lockfree", "locked", "hwfifo"})], ids=["no-fifos", "soak"])
+def test_rtl_soak_draws_what_its_dut_fits(params, variants):
+    configs = [soak_config(i, 0, "rtl", params) for i in range(60)]
+    assert {c.variant for c in configs} == variants
+    assert all(scenario_fits(c, params) for c in configs)
+    assert {c.depth for c in configs if c.variant != "hwfifo"} == set(DEPTHS)
+    hwfifo = [c for c in configs if c.variant == "hwfifo"]
+    # every fault on hwfifo too, in rings its FIFOs hold (2 messages in 4 words, not 4)
+    assert {c.fault for c in hwfifo} == (set(FAULTS) if "hwfifo" in variants else set())
+    assert not scenario_fits(ScenarioConfig(variant="hwfifo", depth=max(DEPTHS)), params)
+
+
+def test_rtl_soak_refuses_a_dut_too_small_for_its_draws():
+    with pytest.raises(ValueError, match="needs an instance of at least"):
+        [soak_config(i, 0, "rtl", IocParams(n_agents=1)) for i in range(60)]
 
 
 def test_soak_judge_passes_a_good_run_and_flags_an_injected_silent_loss():
@@ -180,7 +197,7 @@ def test_soak_figures_count_each_fault_kind_through_detection_and_recovery(monke
            {"fault": None, "detected": False, "recovered": False, "violations": 0}]
     zeros = dict.fromkeys(("restarts", "messages", "delivered", "dropped", "refused",
                            "rings_linearized", "rings_undecided", "cycles"), 0)
-    metrics = [{**zeros, **m, "failures": []} for m in rtl]
+    metrics = [{**zeros, **m, "variant": "hwfifo", "failures": []} for m in rtl]
     monkeypatch.setattr(verify_main, "_run", lambda *_: (True, metrics, 1.0, "sim.log"))
     args = argparse.Namespace(sims=["icarus"], soak_faults=6, rtl_faults=2, seed=1)
     assert verify_main.soak(args)
@@ -220,19 +237,26 @@ def test_fuzz_oracle_and_beat_check_flag_wrong_answers():
 
 # -- the cocotb suites, reduced, on both simulators ---------------------------------------------
 
+#: The soak's seed is given, as ``make verify`` gives it (else cocotb derives one from the
+#: test's name): its runs include a hwfifo crash, and a hwfifo run whose hair-trigger monitor
+#: restarts SimpleOS before its fault, flushing the FIFOs of a healthy SimpleOS.
 REDUCED = {"cosim.suite_fuzz": {"IOC_FUZZ_ACCESSES": "500"},
-           "cosim.suite_soak": {"IOC_SOAK_FAULTS": "3"},
+           "cosim.suite_soak": {"IOC_SOAK_FAULTS": "3", "IOC_SOAK_SEED": "1"},
            "cosim.suite_reset": {}}
 
 
 #: The regression's configuration with message FIFOs, for the fuzz.
 FIFO_CONFIG = next(p for p in CONFIGS if p.fifo_depth)
+#: The configurations each reduced suite runs on: the soak on the one ``make verify`` soaks.
+REDUCED_ON = {"cosim.suite_fuzz": [IocParams(), FIFO_CONFIG],
+              "cosim.suite_soak": [verify_main.SOAK_PARAMS],
+              "cosim.suite_reset": [IocParams()]}
 
 
 @pytest.mark.cosim
 @pytest.mark.parametrize("sim", SIMULATORS)
-@pytest.mark.parametrize("suite, params", [(suite, IocParams()) for suite in REDUCED] +
-                         [("cosim.suite_fuzz", FIFO_CONFIG)],
+@pytest.mark.parametrize("suite, params", [(suite, params) for suite in REDUCED
+                                           for params in REDUCED_ON[suite]],
                          ids=lambda v: v.name() if isinstance(v, IocParams) else v)
 def test_verify_suite(suite, params, sim):
     passed, failed, results = run(params, sim, suite, seed=1, env=REDUCED[suite])
@@ -244,3 +268,5 @@ def test_verify_suite(suite, params, sim):
         assert all(m["accesses"] >= 500 for m in metrics)
     elif suite == "cosim.suite_soak":
         assert sum(1 for m in metrics if m["fault"]) >= 3
+        # the soak's draws include the message FIFOs: fails if they silently stop doing so
+        assert any(m["variant"] == "hwfifo" and m["fault"] for m in metrics), metrics
