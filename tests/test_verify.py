@@ -107,12 +107,16 @@ def test_soak_judge_flags_a_corrupted_naive_ring():
     assert any("duplicated" in f for f in verdict.failures)
 
 
-@pytest.mark.parametrize("variant", ["lockfree", "locked"])
-def test_corrupted_index_is_repaired_by_both_correct_rings(variant):
+@pytest.mark.parametrize("variant", ["lockfree", "locked", "hwfifo"])
+def test_corruption_is_repaired_by_every_correct_ring(variant):
     # the same schedule as the naive negative control: the commit record makes the difference
     config = dataclasses.replace(CORRUPT_NAIVE, variant=variant, max_steps=3000)
     verdict = judge(config, run_scenario(config))
     assert verdict.ok and verdict.fault == "corrupt", verdict.failures
+    # hwfifo's corruption hits its reply lock, no ring: every ring history is judged (the RTL
+    # soak's runs go through the same judge)
+    assert (verdict.rings_exempt, verdict.rings_linearized) == \
+        ((0, 4) if variant == "hwfifo" else (1, 3))
 
 
 def test_soak_draws_corruptions_for_every_correct_ring():

@@ -22,7 +22,7 @@ from verify.report import build_report, write_section
 #: draws include hwfifo (rings that fit its FIFOs) besides lock-free and locked. It has all a
 #: scenario needs and more (4 agents, of which the scenarios use 2, 8 channels, the 1 KiB of RAM
 #: a scenario's layout takes, 2 watchdogs); only its LL/SC window differs from the default
-#: configuration's (32 cycles, not 16), and the regression's scenario suite runs the default's.
+#: configuration's (32 cycles, not 16): the regression's scenario suite runs on both.
 SOAK_PARAMS = next(p for p in CONFIGS if p.fifo_depth)
 
 #: How far an injected fault got: injected, detected by the Linux monitor, recovered from.
