@@ -4,6 +4,8 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs import probes
+
 __all__ = ["RoundRobinArbiter"]
 
 
@@ -44,7 +46,7 @@ class RoundRobinArbiter(wiring.Component):
             m.d.comb += self.grant.eq(self.requests)
             return m
 
-        last = Signal(range(n), init=n - 1)
+        last = Signal(range(n), init=n - 1, name=probes.ARBITER_LAST)
         with m.Switch(last):
             for prev in range(n):
                 with m.Case(prev):

@@ -210,30 +210,30 @@ class AxiSlaveFrontEnd(wiring.Component):
         lay = layouts(self._params.id_width)
 
         # ---- address channels -------------------------------------------------------------
-        ar_in = Signal(lay.burst)
-        aw_in = Signal(lay.burst)
+        ar_in = Signal(lay.burst, name=probes.AR_IN)
+        aw_in = Signal(lay.burst, name=probes.AW_IN)
         self._decode(m, "ar", ar_in, axi.araddr, axi.arlen, axi.arsize, axi.arburst, axi.arlock,
                      axi.arprot, axi.arid)
         self._decode(m, "aw", aw_in, axi.awaddr, axi.awlen, axi.awsize, axi.awburst, axi.awlock,
                      axi.awprot, axi.awid)
 
-        rd = Signal(lay.burst)
-        rd_active = Signal()
-        wr = Signal(lay.burst)
-        wr_active = Signal()    # AW accepted, beats still to issue
-        wr_waiting = Signal()   # last beat issued, its answer not yet back
+        rd = Signal(lay.burst, name=probes.READ_BURST)
+        rd_active = Signal(name=probes.READ_ACTIVE)
+        wr = Signal(lay.burst, name=probes.WRITE_BURST)
+        wr_active = Signal(name=probes.WRITE_ACTIVE)    # AW accepted, beats still to issue
+        wr_waiting = Signal(name=probes.WRITE_WAITING)   # last beat issued, its answer not yet back
 
         # ---- W buffer, so W can be taken before or with AW ----------------------------------
         # Two entries, so that WREADY is a flop and not the issue decision: W streams one beat
         # per cycle, and the issue logic never drives the W channel combinationally.
         wbuf = [Signal(_WBeat, name=f"wbuf{i}") for i in range(2)]
-        wbuf_count = Signal(range(3))
-        wbuf_full = Signal()
+        wbuf_count = Signal(range(3), name=probes.WBUF_COUNT)
+        wbuf_full = Signal(name=probes.WBUF_FULL)
 
         # ---- R answer queue and B holding register ------------------------------------------
-        rq = [Signal(lay.answer, name=f"rq{i}") for i in range(RQ_DEPTH)]
-        rq_count = Signal(range(RQ_DEPTH + 1))
-        b_hold = Signal()
+        rq = [Signal(lay.answer, name=probes.answer_queue(i)) for i in range(RQ_DEPTH)]
+        rq_count = Signal(range(RQ_DEPTH + 1), name=probes.ANSWER_QUEUE_COUNT)
+        b_hold = Signal(name=probes.B_HOLD)
         b_hold_resp = Signal(AxiResp)
         b_acc = Signal(AxiResp)  # first error among the beats of the current write burst
 
@@ -242,20 +242,20 @@ class AxiSlaveFrontEnd(wiring.Component):
         # front end answers it itself, in the next cycle) and is answered ANSWER_LATENCY cycles
         # later, in order: an error beat takes the same path as a performed one, so errors and
         # data never overtake each other.
-        q = Signal(lay.beat, name="req_q")
+        q = Signal(lay.beat, name=probes.REQ_Q)
         off_bits = offset_bits(self._params)
-        q_req = Signal(name="req_q_shared")    # q holds a beat for the shared slot
-        q_loc = Signal(name="req_q_local")     # q holds a beat the front end answers itself
+        q_req = Signal(name=probes.REQ_Q_SHARED)    # q holds a beat for the shared slot
+        q_loc = Signal(name=probes.REQ_Q_LOCAL)     # q holds a beat the front end answers itself
         leave = Signal()
         m.d.comb += leave.eq(q_loc | req.grant)
-        due = [Signal(lay.tag, name=f"due{i}") for i in range(ANSWER_LATENCY)]
-        due_valid = Signal(ANSWER_LATENCY, name="due_valid")
+        due = [Signal(lay.tag, name=probes.due(i)) for i in range(ANSWER_LATENCY)]
+        due_valid = Signal(ANSWER_LATENCY, name=probes.DUE_VALID)
         m.d.sync += [due[0].eq(q.tag), due_valid[0].eq(leave)]
         for i in range(1, ANSWER_LATENCY):
             m.d.sync += [due[i].eq(due[i - 1]), due_valid[i].eq(due_valid[i - 1])]
         ans = due[-1]
-        r_due = Signal()
-        w_due = Signal()
+        r_due = Signal(name=probes.READ_DUE)
+        w_due = Signal(name=probes.WRITE_DUE)
         m.d.comb += [
             r_due.eq(due_valid[-1] & ~ans.write),
             w_due.eq(due_valid[-1] & ans.write),
@@ -267,7 +267,7 @@ class AxiSlaveFrontEnd(wiring.Component):
         # Read beats issued and not yet answered: the R queue must have room for all of them.
         # r_credits = RQ_DEPTH - rq_count - (reads in flight), kept as a register of its own so
         # that the room check is one gate, not an adder and a compare.
-        r_credits = Signal(range(RQ_DEPTH + 1), init=RQ_DEPTH)
+        r_credits = Signal(range(RQ_DEPTH + 1), init=RQ_DEPTH, name=probes.READ_CREDITS)
 
         # ---- which beat goes next ---------------------------------------------------------
         r_want = rd_active & (r_credits != 0)
@@ -276,8 +276,8 @@ class AxiSlaveFrontEnd(wiring.Component):
         prefer_write = Signal(name=probes.PREFER_WRITE)
         sel_write = Signal()
         m.d.comb += sel_write.eq(w_want & (~r_want | prefer_write))
-        r_issue = Signal()
-        w_issue = Signal()
+        r_issue = Signal(name=probes.READ_ISSUE)
+        w_issue = Signal(name=probes.WRITE_ISSUE)
         m.d.comb += [
             r_issue.eq(free & r_want & ~sel_write),
             w_issue.eq(free & sel_write),
@@ -332,7 +332,7 @@ class AxiSlaveFrontEnd(wiring.Component):
                 m.d.sync += rd_active.eq(0)
 
         # ---- R channel: answers in order, bypassing the queue when it is empty -------------
-        arriving = Signal(lay.answer)
+        arriving = Signal(lay.answer, name=probes.ARRIVING)
         m.d.comb += [
             arriving.id.eq(ans.id),
             arriving.last.eq(ans.last),
@@ -388,7 +388,7 @@ class AxiSlaveFrontEnd(wiring.Component):
 
         # ---- B channel: one answer per burst, the first error among its beats --------------
         beat_resp = Signal(AxiResp)
-        burst_resp = Signal(AxiResp)
+        burst_resp = Signal(AxiResp, name=probes.BURST_RESP)
         m.d.comb += [
             beat_resp.eq(Mux(ans.local, ans.err, req.resp)),
             burst_resp.eq(Mux(b_acc != AxiResp.OKAY, b_acc, beat_resp)),

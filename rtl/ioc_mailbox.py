@@ -160,7 +160,7 @@ class IocMailbox(wiring.Component):
         # array) is selected by the address bits above its index, the direction and privilege
         # conditions are shared by the registers of one kind, and only the registers with a
         # limit or a specific check add terms that depend on the data or the state.
-        form_ok = Signal(name="form_ok_q")
+        form_ok = Signal(name=probes.FORM_OK)
         m.d.sync += form_ok.eq((bus.size == WORD_SIZE) & (bus.addr[:2] == 0) &
                                (~bus.write | (bus.w_strb == 0b1111)))
         word_bits = (REG_SIZE - 1).bit_length()
@@ -169,7 +169,7 @@ class IocMailbox(wiring.Component):
             entries = range(reg.count(p))
             if not entries:
                 continue
-            sel = sels[reg.name] = Signal(name=f"sel_{reg.name.lower()}_q")
+            sel = sels[reg.name] = Signal(name=probes.register_select(reg.name))
             if reg.array is None:
                 m.d.sync += sel.eq(bus.addr[2:word_bits] == reg.offset // 4)
                 hit = hits[reg.name] = [sel]
@@ -179,7 +179,7 @@ class IocMailbox(wiring.Component):
                 above = (bus.addr[hi:word_bits] == reg.offset >> hi) & (
                     bus.addr[2:lo] == (reg.offset & ((1 << lo) - 1)) >> 2)
                 m.d.sync += sel.eq(above & (index < len(entries)))
-                hit = hits[reg.name] = [Signal(name=f"hit_{reg.name.lower()}_{i}_q")
+                hit = hits[reg.name] = [Signal(name=probes.register_hit(reg.name, i))
                                         for i in entries]
                 for i in entries:
                     m.d.sync += hit[i].eq(above & (index == i))
@@ -246,8 +246,8 @@ class IocMailbox(wiring.Component):
                   for k in range(na)]
         ev_clr = [Signal(_N_EVENTS, name=probes.agent_state(k, "ev_clr"))
                   for k in range(na)]
-        wd_exp_set = Signal(max(nw, 1))
-        epoch_bump = Signal(nc)
+        wd_exp_set = Signal(max(nw, 1), name=probes.WATCHDOG_EXPIRES)
+        epoch_bump = Signal(nc, name=probes.EPOCH_BUMP)
 
         # DOORBELL on channel c sets c at agent k iff the caller is one endpoint and k the other
         # (which implies the channel check): computed per (k, c) from the state, in parallel
@@ -262,13 +262,13 @@ class IocMailbox(wiring.Component):
         # cycle (their fan-out to every channel and agent would be too deep for one cycle).
         ac = REGMAP["AGENT_CTRL"]
         ar_lo, _ = ac.index_bits
-        ar_q = Signal(name="agent_reset_q")
-        ar_t = Signal(p.agent_bits, name="agent_reset_target_q")
+        ar_q = Signal(name=probes.AGENT_RESET)
+        ar_t = Signal(p.agent_bits, name=probes.AGENT_RESET_TARGET)
         # the AGENT_CTRL index is the only part of the address E needs
         ctrl_index = Signal(p.agent_bits, name="agent_ctrl_index_q")
         m.d.sync += ctrl_index.eq(bus.addr[ar_lo:ar_lo + p.agent_bits])
-        cr_q = Signal(name="channel_reset_q")
-        cr_ch = Signal(len(db_ch), name="channel_reset_channel_q")
+        cr_q = Signal(name=probes.CHANNEL_RESET)
+        cr_ch = Signal(len(db_ch), name=probes.CHANNEL_RESET_CHANNEL)
         m.d.sync += [
             ar_q.eq(Cat(wr["AGENT_CTRL", t] & w_field(ac, "RESET")[0] for t in range(na)).any()),
             ar_t.eq(ctrl_index),
@@ -277,7 +277,7 @@ class IocMailbox(wiring.Component):
         ]
         ar_fire = [ar_q & (ar_t == k) for k in range(na)]
         # channels of t that are enabled: epoch bump, PEER_RESET at the other endpoint
-        ar_hit = Signal(nc)
+        ar_hit = Signal(nc, name=probes.AGENT_RESET_CHANNELS)
         ar_other = [Mux(ep_a[c] == ar_t, ep_b[c], ep_a[c]) for c in range(nc)]
         for c in range(nc):
             m.d.comb += [
@@ -362,7 +362,7 @@ class IocMailbox(wiring.Component):
         # Two 32-bit halves: the high one increments on a flag registered the cycle before the
         # low one wraps, so no carry runs through all 64 bits in one cycle.
         lo, hi = s.cycle[:32], s.cycle[32:]
-        lo_wraps = Signal(name="cycle_lo_wraps")
+        lo_wraps = Signal(name=probes.CYCLE_LO_WRAPS)
         m.d.sync += [lo.eq(lo + 1), lo_wraps.eq(lo == 0xFFFF_FFFE)]
         with m.If(lo_wraps):
             m.d.sync += hi.eq(hi + 1)
@@ -433,7 +433,7 @@ class _Stage:
 
     def __init__(self, m, bus):
         for name in ("valid", "agent", "write", "w_data", "priv"):
-            reg = Signal.like(getattr(bus, name), name=f"e_{name}")
+            reg = Signal.like(getattr(bus, name), name=probes.stage_e(name))
             m.d.sync += reg.eq(getattr(bus, name))
             setattr(self, name, reg)
 
@@ -449,9 +449,9 @@ class _State:
 
     def __init__(self, p):
         na, nc, nw = p.n_agents, p.n_channels, p.n_watchdogs
-        self.ep_a = Array(Signal(p.agent_bits, name=f"ch{c}_ep_a") for c in range(nc))
-        self.ep_b = Array(Signal(p.agent_bits, name=f"ch{c}_ep_b") for c in range(nc))
-        self.ch_on = Signal(nc)
+        self.ep_a, self.ep_b = (Array(Signal(p.agent_bits, name=probes.channel_endpoint(c, side))
+                                      for c in range(nc)) for side in ("a", "b"))
+        self.ch_on = Signal(nc, name=probes.CHANNEL_ON)
         self.epoch = [Signal(regmap.EPOCH_WIDTH, name=probes.channel_epoch(c))
                       for c in range(nc)]
         self.ch_pend, self.ch_ena = _banked(na, nc, "ch_pending"), _banked(na, nc, "ch_enable")
@@ -463,13 +463,14 @@ class _State:
         self.rst_cnt = [Signal(range(p.agent_rst_cycles),
                                name=probes.agent_state(k, "rst_cnt"))
                         for k in range(na)]
-        self.wd_period = [Signal(32, name=f"wd{w}_period") for w in range(nw)]
-        self.wd_on = [Signal(name=f"wd{w}_enable") for w in range(nw)]
-        self.wd_sup = [Signal(p.agent_bits, name=f"wd{w}_supervisor") for w in range(nw)]
-        self.wd_mask = [Signal(na, name=f"wd{w}_kick_mask") for w in range(nw)]
-        self.wd_count = [Signal(32, name=f"wd{w}_count") for w in range(nw)]
-        self.wd_expired = Signal(max(nw, 1))
-        self.cycle = Signal(64)
+        self.wd_period = [Signal(32, name=probes.watchdog(w, "period")) for w in range(nw)]
+        self.wd_on = [Signal(name=probes.watchdog(w, "enable")) for w in range(nw)]
+        self.wd_sup = [Signal(p.agent_bits, name=probes.watchdog(w, "supervisor"))
+                       for w in range(nw)]
+        self.wd_mask = [Signal(na, name=probes.watchdog(w, "kick_mask")) for w in range(nw)]
+        self.wd_count = [Signal(32, name=probes.watchdog(w, "count")) for w in range(nw)]
+        self.wd_expired = Signal(max(nw, 1), name=probes.WATCHDOG_EXPIRED)
+        self.cycle = Signal(64, name=probes.CYCLE)
 
     def is_endpoint(self, c, agent):
         return (agent == self.ep_a[c]) | (agent == self.ep_b[c])
@@ -496,14 +497,14 @@ class _Fifos:
         self.aw = aw = depth.bit_length() - 1
         pw = aw + 1
         fbits = (nf - 1).bit_length()
-        self.wr_ptr = Array(Signal(aw, name=f"fifo{f}_wr_ptr") for f in range(nf))
-        self.rd_ptr = Array(Signal(aw, name=f"fifo{f}_rd_ptr") for f in range(nf))
-        self.dropped = [Signal(regmap.FIFO_DROPPED_WIDTH, name=f"fifo{f}_dropped")
+        self.wr_ptr = Array(Signal(aw, name=probes.fifo_state(f, "wr_ptr")) for f in range(nf))
+        self.rd_ptr = Array(Signal(aw, name=probes.fifo_state(f, "rd_ptr")) for f in range(nf))
+        self.dropped = [Signal(regmap.FIFO_DROPPED_WIDTH, name=probes.fifo_state(f, "dropped"))
                         for f in range(nf)]
-        self.send_th = [Signal(aw, name=f"fifo{f}_send_threshold") for f in range(nf)]
-        self.recv_th = [Signal(aw, name=f"fifo{f}_recv_threshold") for f in range(nf)]
-        self.level = [Signal(pw, name=f"fifo{f}_level") for f in range(nf)]
-        self.empty, self.full = Signal(nf, name="fifo_empty"), Signal(nf, name="fifo_full")
+        self.send_th = [Signal(aw, name=probes.fifo_state(f, "send_threshold")) for f in range(nf)]
+        self.recv_th = [Signal(aw, name=probes.fifo_state(f, "recv_threshold")) for f in range(nf)]
+        self.level = [Signal(pw, name=probes.fifo_state(f, "level")) for f in range(nf)]
+        self.empty, self.full = (Signal(nf, name=probes.fifo_bits(x)) for x in ("empty", "full"))
         for f in range(nf):
             m.d.comb += [
                 self.empty[f].eq(self.level[f] == 0),
@@ -520,11 +521,11 @@ class _Fifos:
         self.sender = [(s.ep_a if f % 2 == 0 else s.ep_b)[f // 2] for f in range(nf)]
         self.receiver = [(s.ep_b if f % 2 == 0 else s.ep_a)[f // 2] for f in range(nf)]
         # the checks depend on the state and the caller only: in parallel with the decode
-        self.is_sender = Signal(nf, name="fifo_is_sender")
-        self.is_receiver = Signal(nf, name="fifo_is_receiver")
-        self.push_ok = Signal(nf, name="fifo_push_ok")
-        self.pop_ok = Signal(nf, name="fifo_pop_ok")
-        self.may_receive = Signal(nf, name="fifo_may_receive")
+        self.is_sender = Signal(nf, name=probes.fifo_bits("is_sender"))
+        self.is_receiver = Signal(nf, name=probes.fifo_bits("is_receiver"))
+        self.push_ok = Signal(nf, name=probes.fifo_bits("push_ok"))
+        self.pop_ok = Signal(nf, name=probes.fifo_bits("pop_ok"))
+        self.may_receive = Signal(nf, name=probes.fifo_bits("may_receive"))
         for f in range(nf):
             on = s.ch_on[f // 2]
             m.d.comb += [
@@ -534,7 +535,7 @@ class _Fifos:
                 self.may_receive[f].eq(on & self.is_receiver[f]),
                 self.pop_ok[f].eq(self.may_receive[f] & ~self.empty[f]),
             ]
-        self.push, self.pop = Signal(nf, name="fifo_push"), Signal(nf, name="fifo_pop")
+        self.push, self.pop = (Signal(nf, name=probes.fifo_bits(x)) for x in ("push", "pop"))
 
         # the FIFO index is the same address bits in every FIFO register array
         lo, _ = REGMAP["FIFO_DATA"].index_bits
@@ -545,7 +546,7 @@ class _Fifos:
         self._wr_port = mem.write_port()
         rd_port = mem.read_port(transparent_for=(self._wr_port,))
         # set in perform(), from the access in E
-        self.forward = forward = Signal(name="fifo_forward")
+        self.forward = forward = Signal(name=probes.fifo_bits("forward"))
         self.index_x = index_x
         rd_ptr = self.rd_ptr[index_x]
         m.d.comb += [
@@ -571,9 +572,9 @@ class _Fifos:
         m.d.comb += self.forward.eq(
             e.valid & ~e.write & form_ok & sels["FIFO_DATA"] & (self.index_e == self.index_x) &
             self.may_receive.bit_select(self.index_e, 1))
-        error = Signal(nf, name="fifo_error")
-        tx_event = Signal(nf, name="fifo_tx_event")
-        rx_event = Signal(nf, name="fifo_rx_event")
+        error = Signal(nf, name=probes.fifo_bits("error"))
+        tx_event = Signal(nf, name=probes.fifo_bits("tx_event"))
+        rx_event = Signal(nf, name=probes.fifo_bits("rx_event"))
         for f in range(nf):
             # from this FIFO's own select and check (not through the generic OR of every
             # entry's check), so that a FIFO's send or receive does not wait for the others'

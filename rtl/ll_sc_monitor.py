@@ -148,7 +148,8 @@ class LlScMonitor(wiring.Component):
         resv_granule = [Signal(len(granule), name=probes.reservation_granule(i))
                         for i in range(p.n_agents)]
         # Why reservation(i) is not valid: what a SC without a reservation reports.
-        lost_cause = [Signal(ScFailCause, name=f"resv{i}_lost", init=ScFailCause.NO_RESERVATION)
+        lost_cause = [Signal(ScFailCause, name=probes.reservation_lost(i),
+                             init=ScFailCause.NO_RESERVATION)
                       for i in range(p.n_agents)]
 
         mine = [Signal(name=f"access_by_{i}") for i in range(p.n_agents)]
@@ -223,18 +224,18 @@ class LlScMonitor(wiring.Component):
         n, window = p.n_agents, p.resv_hold_cycles
         hold = self.hold
         # cycles the hold / the want has left after this one (meaningful while it is set)
-        hold_left = [Signal(range(window), name=f"hold{i}_left") for i in range(n)]
+        hold_left = [Signal(range(window), name=probes.hold_left(i)) for i in range(n)]
         want = Signal(n, name="want")
-        want_left = [Signal(range(window), name=f"want{i}_left") for i in range(n)]
-        waiting = Signal(n, name="waiting")
-        ll = [Signal(name=f"hold_ll{i}") for i in range(n)]
+        want_left = [Signal(range(window), name=probes.want_left(i)) for i in range(n)]
+        waiting = Signal(n, name=probes.WAITING)
+        ll = [Signal(name=probes.hold_ll(i)) for i in range(n)]
         for i in range(n):
             m.d.comb += ll[i].eq(mine[i] & self.ll & ~self.clear[i])
 
         # -- the LL now at the monitor: is it granted a hold? ----------------------------------
         # (a granule is compared with a want's by the reservation's granule, which an LL that
         # is refused a hold still sets, so a want names the granule of its agent's last LL)
-        held_by_other = [Signal(name=f"held_by_other{i}") for i in range(n)]
+        held_by_other = [Signal(name=probes.held_by_other(i)) for i in range(n)]
         for i in range(n):
             m.d.comb += held_by_other[i].eq(
                 Cat(hold[j] & self.same_granule[j] for j in range(n) if j != i).any())
@@ -246,7 +247,7 @@ class LlScMonitor(wiring.Component):
         ovr_bit = [[Signal(name=f"waiting{k}_ovr{i}") if i != k else C(0, 1) for i in range(n)]
                    for k in range(n)]
         ovr = [Cat(bits) for bits in ovr_bit]
-        over = [[Signal(name=f"hold{i}_over{k}") for k in range(n)] for i in range(n)]
+        over = [[Signal(name=probes.hold_over(i, k)) for k in range(n)] for i in range(n)]
         for i in range(n):
             for k in range(n):
                 if k != i:
@@ -263,7 +264,7 @@ class LlScMonitor(wiring.Component):
         for i in range(n):
             m.d.comb += ahead[i].eq(Cat(wanted_on[j] & (older[j][i] | ~want[i])
                                         for j in range(n) if j != i).any())
-        take = Signal(n, name="hold_take")
+        take = Signal(n, name=probes.HOLD_TAKE)
         for i in range(n):
             m.d.comb += take[i].eq(ll[i] & ~held_by_other[i] & ~writer_waits[i] & ~ahead[i])
 

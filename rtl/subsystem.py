@@ -2,8 +2,9 @@
 
 from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import wiring
-from amaranth.lib.memory import Memory
+from amaranth.lib.memory import Memory, WritePort
 from amaranth.lib.wiring import In, Out
+from amaranth.utils import ceil_log2
 
 from ioc_defs import probes
 from ioc_defs.axi import AxiResp, monitor_op
@@ -193,7 +194,10 @@ class IocSubsystem(wiring.Component):
 
         m.submodules.ram = ram = Memory(shape=DATA_WIDTH, depth=p.shm_words, init=[])
         rd_port = ram.read_port()
-        wr_port = ram.write_port(granularity=8)
+        # (built as ``ram.write_port(granularity=8)`` does, but named from ``probes``)
+        wr_port = WritePort(WritePort.Signature(shape=DATA_WIDTH, addr_width=ceil_log2(p.shm_words),
+                                                granularity=8),
+                            memory=ram, domain="sync", path=(probes.SHM_WRITE_PORT,))
         word = x.addr[2:(p.shm_bytes - 1).bit_length()]
         # An unsupported exclusive write (a burst, a narrow or misaligned beat) is a failed SC
         # (SPEC §3.3): it writes nothing, and clears its agent's reservation as a clear does,

@@ -7,6 +7,7 @@ requester that holds its request waits at most ``n - 1`` cycles.
 
 from amaranth.hdl import Elaboratable, Module
 
+from ioc_defs import probes
 from rtl.arbiter import RoundRobinArbiter
 
 from .core import Mutation, Past, PropertySet, wait_cycles
@@ -32,7 +33,7 @@ class ArbiterProperties(Elaboratable):
         ps.assert_(m, "someone is granted whenever someone requests", (req == 0) | (grant != 0))
         # what the induction needs: the index of the last grant is a requester's index (with n
         # not a power of two the register could hold more; such a state would grant nobody)
-        ps.assert_(m, "inv: last grant index in range", self.probe["last"] < n)
+        ps.assert_(m, "inv: last grant index in range", self.probe[probes.ARBITER_LAST] < n)
         for i in range(n):
             # cycles requester i has been waiting, its request held, before this one
             waiting = req[i] & ~grant[i]

@@ -16,6 +16,7 @@ manager's READY does: a VALID that waited for READY would never come up while RE
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
+from ioc_defs import probes
 from ioc_defs.axi import WORD_SIZE, AxiResp, exclusive_supported, monitor_op
 from ioc_defs.params import REG_BASE, REG_SIZE, Region
 from rtl.access import ANSWER_LATENCY
@@ -238,7 +239,7 @@ class AxiFrontEndProperties(Elaboratable):
         # address is accepted only while no burst of its kind is being issued, so never in the
         # same cycle); the beat in the register keeps its own copy until it is granted, since
         # the next burst may be accepted while the last beat of this one still waits there.
-        issued = pr["r_issue" if kind == "read" else "w_issue"]
+        issued = pr[probes.READ_ISSUE if kind == "read" else probes.WRITE_ISSUE]
         q_addr = Signal(len(addr) + 1, name=f"ghost_{ch}_req_addr")
         q_size = Signal(3, name=f"ghost_{ch}_req_size")
         q_lock = Signal(name=f"ghost_{ch}_req_lock")
@@ -281,8 +282,8 @@ class AxiFrontEndProperties(Elaboratable):
 
         # what the induction needs: the front end's registered burst is the ghost's, and its
         # remaining beats stay in the region of the next one
-        b = self.lay.burst(pr["rd" if kind == "read" else "wr"])
-        active = pr["rd_active" if kind == "read" else "wr_active"]
+        b = self.lay.burst(pr[probes.READ_BURST if kind == "read" else probes.WRITE_BURST])
+        active = pr[probes.READ_ACTIVE if kind == "read" else probes.WRITE_ACTIVE]
         last = (g_addr & ~(step - 1)) + (b.left << g_size)
         # (a burst answered with an error issues its beats without the slot: not followed)
         ps.assert_(m, f"inv: the {kind} burst being issued is the ghost's",
@@ -298,33 +299,35 @@ class AxiFrontEndProperties(Elaboratable):
         direction is ready to issue and the request register is free, the later one issues the
         direction the earlier one did not (SPEC 3.1: neither direction starves the other)."""
         ps, pr, req = self.props, self.probe, self.dut.req
-        contested = ((~pr["req_q_shared"] | req.grant) & pr["rd_active"] &
-                     (pr["r_credits"] != 0) & pr["wr_active"] & (pr["wbuf_count"] != 0))
+        contested = ((~pr[probes.REQ_Q_SHARED] | req.grant) & pr[probes.READ_ACTIVE] &
+                     (pr[probes.READ_CREDITS] != 0) & pr[probes.WRITE_ACTIVE] &
+                     (pr[probes.WBUF_COUNT] != 0))
         seen = Signal(name="ghost_contested")
         last_write = Signal(name="ghost_contest_write")
         with m.If(contested):
-            m.d.sync += [seen.eq(1), last_write.eq(pr["w_issue"])]
+            m.d.sync += [seen.eq(1), last_write.eq(pr[probes.WRITE_ISSUE])]
         ps.assert_(m, "a beat is issued when both directions wait",
-                   ~contested | (pr["r_issue"] ^ pr["w_issue"]))
+                   ~contested | (pr[probes.READ_ISSUE] ^ pr[probes.WRITE_ISSUE]))
         ps.assert_(m, "reads and writes alternate when both wait",
-                   ~(contested & seen) | (pr["w_issue"] != last_write))
+                   ~(contested & seen) | (pr[probes.WRITE_ISSUE] != last_write))
         ps.assert_(m, "inv: the front end prefers the direction the last contest did not issue",
-                   ~seen | (pr["prefer_write"] != last_write))
+                   ~seen | (pr[probes.PREFER_WRITE] != last_write))
         ps.cover(m, "three contested issues in a row",
                  contested & (wait_cycles(m, contested, 2, "ghost_contest_run") == 2))
 
     def _invariants(self, m, q_id, q_left, q_n, b_owed, aw_id, aw_beats, w_taken):
         ps, pr, lay = self.props, self.probe, self.lay
-        rd, wr = lay.burst(pr["rd"]), lay.burst(pr["wr"])
-        rd_active, wr_active = pr["rd_active"], pr["wr_active"]
-        wr_waiting, b_hold, wbuf_count = pr["wr_waiting"], pr["b_hold"], pr["wbuf_count"]
-        rq = [lay.answer(pr[f"rq{i}"]) for i in range(RQ_DEPTH)]
-        rq_count = pr["rq_count"]
+        rd, wr = lay.burst(pr[probes.READ_BURST]), lay.burst(pr[probes.WRITE_BURST])
+        rd_active, wr_active = pr[probes.READ_ACTIVE], pr[probes.WRITE_ACTIVE]
+        wr_waiting, b_hold = pr[probes.WRITE_WAITING], pr[probes.B_HOLD]
+        wbuf_count = pr[probes.WBUF_COUNT]
+        rq = [lay.answer(pr[probes.answer_queue(i)]) for i in range(RQ_DEPTH)]
+        rq_count = pr[probes.ANSWER_QUEUE_COUNT]
         # the beats in flight, oldest first: the due stages, then the request register
-        req_q = lay.beat(pr["req_q"])
-        flight = [(pr["due_valid"][i], lay.tag(pr[f"due{i}"]))
+        req_q = lay.beat(pr[probes.REQ_Q])
+        flight = [(pr[probes.DUE_VALID][i], lay.tag(pr[probes.due(i)]))
                   for i in reversed(range(ANSWER_LATENCY))]
-        flight.append((pr["req_q_shared"] | pr["req_q_local"], req_q.tag))
+        flight.append((pr[probes.REQ_Q_SHARED] | pr[probes.REQ_Q_LOCAL], req_q.tag))
 
         # reads: the answers queued, then those in flight, then the beats still to issue, are
         # the ghost's outstanding beats in order
@@ -335,7 +338,7 @@ class AxiFrontEndProperties(Elaboratable):
                    owed == rq_count + n_flight + Mux(rd_active, rd.left + 1, 0))
         ps.assert_(m, "inv: the R queue has room for every read in flight",
                    (rq_count + n_flight <= RQ_DEPTH) &
-                   (pr["r_credits"] == RQ_DEPTH - rq_count - n_flight))
+                   (pr[probes.READ_CREDITS] == RQ_DEPTH - rq_count - n_flight))
         ps.assert_(m, f"inv: at most {READ_DEPTH - 1} read bursts outstanding, none empty",
                    (q_n <= READ_DEPTH - 1) &
                    Cat((q_n <= j) | (q_left[j] != 0) for j in range(READ_DEPTH)).all())
@@ -386,7 +389,7 @@ class AxiFrontEndProperties(Elaboratable):
         ps.assert_(m, "inv: the outstanding write burst is the ghost's",
                    (b_owed == 0) | ((wr.id == aw_id) & (aw_beats != 0)))
         ps.assert_(m, "inv: W beats taken = beats issued + the buffered ones",
-                   (wbuf_count <= 2) & (pr["wbuf_full"] == (wbuf_count == 2)) &
+                   (wbuf_count <= 2) & (pr[probes.WBUF_FULL] == (wbuf_count == 2)) &
                    Mux(wr_active, (w_taken == aw_beats - (wr.left + 1) + wbuf_count) &
                        (wr.left + 1 <= aw_beats),
                        Mux(wr_waiting | b_hold, w_taken == aw_beats + wbuf_count,
@@ -412,17 +415,18 @@ def make_dut(params, bug=None):
 
 def _rvalid_waits_for_rready(m, d, probe):
     # answers only shown while the manager is ready: VALID depends on READY
-    m.d.comb += d.axi.rvalid.eq(((probe["rq_count"] != 0) | probe["r_due"]) & d.axi.rready)
+    waiting = (probe[probes.ANSWER_QUEUE_COUNT] != 0) | probe[probes.READ_DUE]
+    m.d.comb += d.axi.rvalid.eq(waiting & d.axi.rready)
 
 
 def _b_payload_changes(m, d, probe):
     # a held B response is not held: it follows the answer of the moment
-    m.d.comb += d.axi.bresp.eq(probe["burst_resp"])
+    m.d.comb += d.axi.bresp.eq(probe[probes.BURST_RESP])
 
 
 def _r_data_not_held(m, d, probe):
     # a waiting R beat shows whatever the target answers now
-    m.d.comb += d.axi.rdata.eq(layouts(d.params.id_width).answer(probe["arriving"]).data)
+    m.d.comb += d.axi.rdata.eq(layouts(d.params.id_width).answer(probe[probes.ARRIVING]).data)
 
 
 def _early_rlast(m, d, probe):
@@ -431,14 +435,14 @@ def _early_rlast(m, d, probe):
 
 def _b_before_last_w(m, d, probe):
     # B issued when the first beat of the burst is answered
-    with m.If(probe["w_due"]):
+    with m.If(probe[probes.WRITE_DUE]):
         m.d.comb += d.axi.bvalid.eq(1)
 
 
 def _exclusive_burst_is_llsc(m, d, probe):
     # issue 17's hand mutant: the single-beat condition dropped, an exclusive burst is LL/SC
     axi = d.axi
-    for ch, name in (("ar", "ar_in"), ("aw", "aw_in")):
+    for ch, name in (("ar", probes.AR_IN), ("aw", probes.AW_IN)):
         lock, size, addr = (getattr(axi, f"{ch}{f}") for f in ("lock", "size", "addr"))
         burst = layouts(d.params.id_width).burst(probe[name])
         m.d.comb += burst.excl.eq(lock & (size == 2) & (addr[:2] == 0))
@@ -446,7 +450,8 @@ def _exclusive_burst_is_llsc(m, d, probe):
 
 def _narrow_steps_by_word(m, d, probe):
     # issue 17's hand mutant: every burst steps 4 bytes per beat, whatever its AxSIZE
-    for burst, issue in (("rd", "r_issue"), ("wr", "w_issue")):
+    for burst, issue in ((probes.READ_BURST, probes.READ_ISSUE),
+                         (probes.WRITE_BURST, probes.WRITE_ISSUE)):
         b = layouts(d.params.id_width).burst(probe[burst])
         with m.If(probe[issue]):
             m.d.sync += b.addr.eq((b.addr & ~3) + 4)
@@ -454,7 +459,7 @@ def _narrow_steps_by_word(m, d, probe):
 
 def _writes_always_first(m, d, probe):
     # the issue never alternates: a waiting write always goes before a waiting read
-    m.d.sync += probe["prefer_write"].eq(1)
+    m.d.sync += probe[probes.PREFER_WRITE].eq(1)
 
 
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).

@@ -10,6 +10,7 @@ every rule of §3.3 is stated on its own, so that a failure names the rule.
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
+from ioc_defs import probes
 from ioc_defs.params import ScFailCause
 from rtl.ll_sc_monitor import LlScMonitor
 
@@ -42,9 +43,10 @@ class LlScProperties(Elaboratable):
         ps.assume(m, "agent index in range", d.agent < n)
         ps.assume(m, "same_granule is the compare of the reservations' granules with addr's",
                   ~d.valid | (d.same_granule ==
-                              Cat(self.probe[f"resv{i}_granule"] == granule for i in range(n))))
+                              Cat(self.probe[probes.reservation_granule(i)] == granule
+                                  for i in range(n))))
         ps.assert_(m, "resv_granule shows the reservations' granules",
-                   Cat(d.resv_granule[i] == self.probe[f"resv{i}_granule"]
+                   Cat(d.resv_granule[i] == self.probe[probes.reservation_granule(i)]
                        for i in range(n)).all())
         # granule_set forwards an LL's granule to the grant stage's compares a cycle early
         ps.assert_(m, "granule_set announces exactly the LLs that set a reservation",
@@ -99,9 +101,9 @@ class LlScProperties(Elaboratable):
                        d.status.cause[i] == g_cause[i])
             # internal state the induction needs: the RTL keeps what the ghost keeps
             ps.assert_(m, f"agent {i}: reserved granule as the ghost's",
-                       ~g_valid[i] | (self.probe[f"resv{i}_granule"] == g_gran[i]))
+                       ~g_valid[i] | (self.probe[probes.reservation_granule(i)] == g_gran[i]))
             ps.assert_(m, f"agent {i}: why the reservation ended, as the ghost's",
-                       self.probe[f"resv{i}_lost"] == g_lost[i])
+                       self.probe[probes.reservation_lost(i)] == g_lost[i])
 
         # -- every rule of §3.3, one by one ----------------------------------------------------
         v, agent, ll, sc, store = (past(x, f"past_{name}") for x, name in (
@@ -189,7 +191,7 @@ def _clear_loses_to_sc(m, d, probe):
     p = d.params
     granule = d.addr[p.granule_log2:len(d.addr)]
     m.d.comb += d.sc_ok.eq(Cat(d.valid & (d.agent == i) & d.sc & d.resv_valid[i] &
-                               (probe[f"resv{i}_granule"] == granule)
+                               (probe[probes.reservation_granule(i)] == granule)
                                for i in range(p.n_agents)).any())
 
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal, Value
 
-from ioc_defs import regmap
+from ioc_defs import probes, regmap
 from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, REG_SIZE
 from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Check, Event
@@ -40,20 +40,20 @@ class _Names:
 
     def __init__(self, p, probe):
         na, nc, nw = p.n_agents, p.n_channels, p.n_watchdogs
-        self.ep_a = [probe[f"ch{c}_ep_a"] for c in range(nc)]
-        self.ep_b = [probe[f"ch{c}_ep_b"] for c in range(nc)]
-        self.ch_on = probe["ch_on"]
-        self.epoch = [probe[f"ch{c}_epoch"] for c in range(nc)]
-        self.ch_pend = [probe[f"a{k}_ch_pending"] for k in range(na)]
-        self.ch_ena = [probe[f"a{k}_ch_enable"] for k in range(na)]
-        self.ev_pend = [probe[f"a{k}_ev_pending"] for k in range(na)]
-        self.ev_ena = [probe[f"a{k}_ev_enable"] for k in range(na)]
-        self.wd = [[probe[f"wd{w}_{x}"] for x in ("period", "enable", "supervisor", "kick_mask")]
-                   for w in range(nw)]
-        self.wd_expired = probe["wd_expired"]
-        self.agent_reset_q = probe["agent_reset_q"]
-        self.agent_reset_target = probe["agent_reset_target_q"]
-        self.channel_reset_q = probe["channel_reset_q"]
+        self.ep_a = [probe[probes.channel_endpoint(c, "a")] for c in range(nc)]
+        self.ep_b = [probe[probes.channel_endpoint(c, "b")] for c in range(nc)]
+        self.ch_on = probe[probes.CHANNEL_ON]
+        self.epoch = [probe[probes.channel_epoch(c)] for c in range(nc)]
+        self.ch_pend = [probe[probes.agent_state(k, "ch_pending")] for k in range(na)]
+        self.ch_ena = [probe[probes.agent_state(k, "ch_enable")] for k in range(na)]
+        self.ev_pend = [probe[probes.agent_state(k, "ev_pending")] for k in range(na)]
+        self.ev_ena = [probe[probes.agent_state(k, "ev_enable")] for k in range(na)]
+        self.wd = [[probe[probes.watchdog(w, x)]
+                    for x in ("period", "enable", "supervisor", "kick_mask")] for w in range(nw)]
+        self.wd_expired = probe[probes.WATCHDOG_EXPIRED]
+        self.agent_reset_q = probe[probes.AGENT_RESET]
+        self.agent_reset_target = probe[probes.AGENT_RESET_TARGET]
+        self.channel_reset_q = probe[probes.CHANNEL_RESET]
 
     def config(self):
         """Everything only a privileged write may change (besides the latched resets)."""
@@ -222,7 +222,7 @@ class MailboxProperties(Elaboratable):
                 ps.implies(m, f"a{k}'s reset bumps the epoch of enabled channel {c} it is on",
                            fired & was_endpoint,
                            s.epoch[c] == (P(s.epoch[c], f"past_epoch{c}") + 1)[:len(s.epoch[c])])
-        wd_exp = self.probe["wd_exp_set"]
+        wd_exp = self.probe[probes.WATCHDOG_EXPIRES]
         # events rise only by their sources: BUS_ERROR by a refused access (its answer's
         # cycle) or the bus_error input, WATCHDOG by an expiry at the supervisor
         answered = P(P(bus.valid, "past_e_valid") & (bus.resp == RESP_SLVERR),
@@ -284,10 +284,10 @@ class MailboxProperties(Elaboratable):
         # the cycle counter, counted by a ghost from reset
         ghost_cycle = Signal(64, name="ghost_cycle")
         m.d.sync += ghost_cycle.eq(ghost_cycle + 1)
-        cycle = pr["cycle"]
+        cycle = pr[probes.CYCLE]
         ps.assert_(m, "the cycle counter counts every cycle since reset", cycle == ghost_cycle)
         ps.assert_(m, "inv: the counter's low half wraps next exactly when the flag says",
-                   pr["cycle_lo_wraps"] == (cycle[:32] == 0xFFFF_FFFF))
+                   pr[probes.CYCLE_LO_WRAPS] == (cycle[:32] == 0xFFFF_FFFF))
 
         def banked(values, width):
             return Cat(values).word_select(bus.agent, width)
@@ -310,7 +310,7 @@ class MailboxProperties(Elaboratable):
             "WDOG_PERIOD": lambda i: {"PERIOD": s.wd[i][0]},
             "WDOG_CTRL": lambda i: {"ENABLE": s.wd[i][1], "SUPERVISOR": s.wd[i][2],
                                     "KICK_MASK": s.wd[i][3]},
-            "WDOG_COUNT": lambda i: {"COUNT": pr[f"wd{i}_count"]},
+            "WDOG_COUNT": lambda i: {"COUNT": pr[probes.watchdog(i, "count")]},
             "WDOG_EXPIRED": lambda i: {"WDOG": s.wd_expired[:nw] if nw else 0},
             "SC_CAUSE": lambda i: {"CAUSE": mon.cause[i]},
             "LL_COUNT": lambda i: {"COUNT": mon.ll_count[i]},
@@ -391,9 +391,9 @@ class MailboxProperties(Elaboratable):
         period P expires P cycles later while enabled (P = 0 as P = 1), the ghost counting the
         cycles since the reload from the bus writes alone (``bus``: the access in E)."""
         p, ps, pr = self.dut.params, self.props, self.probe
-        wd_exp = pr["wd_exp_set"]
+        wd_exp = pr[probes.WATCHDOG_EXPIRES]
         for w in range(p.n_watchdogs):
-            period, on, mask, count = (pr[f"wd{w}_{x}"] for x in
+            period, on, mask, count = (pr[probes.watchdog(w, x)] for x in
                                        ("period", "enable", "kick_mask", "count"))
             since = Signal(32, name=f"ghost_wd{w}_since_reload")
             loaded = Signal(32, name=f"ghost_wd{w}_period_loaded")
@@ -443,58 +443,61 @@ def make_dut(params, bug=None):
 
 def _clear_beats_set(m, d, probe):
     for k in range(d.params.n_agents):
-        pend, st, cl = (probe[f"a{k}_ch_{x}"] for x in ("pending", "set", "clr"))
+        pend, st, cl = (probe[probes.agent_state(k, f"ch_{x}")] for x in ("pending", "set", "clr"))
         m.d.sync += pend.eq((pend | st) & ~cl)
 
 
 def _in_e(probe):
     """The DUT's own stage-E registers, as the seeded bugs use them."""
-    return SimpleNamespace(**{name: probe[f"e_{name}"]
+    return SimpleNamespace(**{name: probe[probes.stage_e(name)]
                               for name in ("valid", "agent", "write", "w_data", "priv")})
 
 
 def _unprivileged_ch_cfg(m, d, probe):
     bus = _in_e(probe)
     for c in range(d.params.n_channels):
-        with m.If(bus.valid & bus.write & ~bus.priv & probe[f"hit_ch_cfg_{c}_q"]):
-            m.d.sync += probe[f"ch{c}_ep_a"].eq(_field("CH_CFG", "EP_A", bus.w_data))
+        ep_a = probe[probes.channel_endpoint(c, "a")]
+        with m.If(bus.valid & bus.write & ~bus.priv & probe[probes.register_hit("CH_CFG", c)]):
+            m.d.sync += ep_a.eq(_field("CH_CFG", "EP_A", bus.w_data))
 
 
 def _doorbell_from_anyone(m, d, probe):
     bus = _in_e(probe)
     db_channel = _field("DOORBELL", "CHANNEL", bus.w_data)
     for c in range(d.params.n_channels):
-        with m.If(bus.valid & bus.write & probe["sel_doorbell_q"] & (db_channel == c) &
-                  (bus.agent != probe[f"ch{c}_ep_a"]) & (bus.agent != probe[f"ch{c}_ep_b"])):
+        ep_a, ep_b = (probe[probes.channel_endpoint(c, side)] for side in ("a", "b"))
+        with m.If(bus.valid & bus.write & probe[probes.register_select("DOORBELL")] &
+                  (db_channel == c) & (bus.agent != ep_a) & (bus.agent != ep_b)):
             for k in range(d.params.n_agents):
-                with m.If(probe[f"ch{c}_ep_b"] == k):
-                    pend = probe[f"a{k}_ch_pending"]
+                with m.If(ep_b == k):
+                    pend = probe[probes.agent_state(k, "ch_pending")]
                     m.d.sync += pend[c].eq(1)
 
 
 def _irq_ignores_events(m, d, probe):
     for k in range(d.params.n_agents):
-        m.d.comb += d.irq[k].eq(
-            (probe[f"a{k}_ch_pending"] & probe[f"a{k}_ch_enable"]).any())
+        pend, ena = (probe[probes.agent_state(k, x)] for x in ("ch_pending", "ch_enable"))
+        m.d.comb += d.irq[k].eq((pend & ena).any())
 
 
 def _watchdog_expires_late(m, d, probe):
     # issue 17's hand mutant: the expiry one cycle off (at count 0 instead of 1)
     for w in range(d.params.n_watchdogs):
-        m.d.comb += probe["wd_exp_set"][w].eq(probe[f"wd{w}_enable"] &
-                                              (probe[f"wd{w}_count"] == 0))
+        m.d.comb += probe[probes.WATCHDOG_EXPIRES][w].eq(
+            probe[probes.watchdog(w, "enable")] & (probe[probes.watchdog(w, "count")] == 0))
 
 
 def _channel_reset_no_peer_reset(m, d, probe):
     # issue 17's hand mutant: CHANNEL_RESET bumps the epoch but raises no PEER_RESET; an
     # agent reset still does
     p = d.params
-    ar_hit, ar_t = probe["ar_hit"], probe["agent_reset_target_q"]
+    ar_hit, ar_t = probe[probes.AGENT_RESET_CHANNELS], probe[probes.AGENT_RESET_TARGET]
+    ep = [[probe[probes.channel_endpoint(c, side)] for side in ("a", "b")]
+          for c in range(p.n_channels)]
     for k in range(p.n_agents):
-        peer = Cat(ar_hit[c] & (Mux(probe[f"ch{c}_ep_a"] == ar_t, probe[f"ch{c}_ep_b"],
-                                    probe[f"ch{c}_ep_a"]) == k)
-                   for c in range(p.n_channels)).any() & (ar_t != k)
-        m.d.comb += probe[f"a{k}_ev_set"][Event.PEER_RESET].eq(peer)
+        peer = Cat(ar_hit[c] & (Mux(ep_a == ar_t, ep_b, ep_a) == k)
+                   for c, (ep_a, ep_b) in enumerate(ep)).any() & (ar_t != k)
+        m.d.comb += probe[probes.agent_state(k, "ev_set")][Event.PEER_RESET].eq(peer)
 
 
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).

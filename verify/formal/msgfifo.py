@@ -21,6 +21,7 @@ name), so that group is a bounded proof (every trace up to its depth).
 
 from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 
+from ioc_defs import probes
 from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, REG_SIZE
 from ioc_defs.regmap import FIFO_DROPPED_WIDTH, REGMAP, RESP_OKAY, RESP_SLVERR
@@ -42,9 +43,9 @@ class _Ghost:
 
     def __init__(self, m, p, probe, bus, past):
         na, nc, nf, depth = p.n_agents, p.n_channels, p.n_fifos, p.fifo_depth
-        self.ep_a = [probe[f"ch{c}_ep_a"] for c in range(nc)]
-        self.ep_b = [probe[f"ch{c}_ep_b"] for c in range(nc)]
-        self.ch_on = probe["ch_on"]
+        self.ep_a = [probe[probes.channel_endpoint(c, "a")] for c in range(nc)]
+        self.ep_b = [probe[probes.channel_endpoint(c, "b")] for c in range(nc)]
+        self.ch_on = probe[probes.CHANNEL_ON]
         self.sender = [(self.ep_a if f % 2 == 0 else self.ep_b)[f // 2] for f in range(nf)]
         self.receiver = [(self.ep_b if f % 2 == 0 else self.ep_a)[f // 2] for f in range(nf)]
 
@@ -109,13 +110,13 @@ class _Ghost:
             with m.If(write & at("FIFO_THRESH", f) & bus.priv & (send < depth) & (recv < depth)):
                 m.d.sync += [self.send_th[f].eq(send), self.recv_th[f].eq(recv)]
 
-        self.dut_level = [probe[f"fifo{f}_level"] for f in range(nf)]
-        self.dut_dropped = [probe[f"fifo{f}_dropped"] for f in range(nf)]
-        self.wr_ptr = [probe[f"fifo{f}_wr_ptr"] for f in range(nf)]
-        self.rd_ptr = [probe[f"fifo{f}_rd_ptr"] for f in range(nf)]
-        self.dut_send_th = [probe[f"fifo{f}_send_threshold"] for f in range(nf)]
-        self.dut_recv_th = [probe[f"fifo{f}_recv_threshold"] for f in range(nf)]
-        self.bits = {what: [probe[f"a{k}_fifo_{what}"] for k in range(na)]
+        self.dut_level = [probe[probes.fifo_state(f, "level")] for f in range(nf)]
+        self.dut_dropped = [probe[probes.fifo_state(f, "dropped")] for f in range(nf)]
+        self.wr_ptr = [probe[probes.fifo_state(f, "wr_ptr")] for f in range(nf)]
+        self.rd_ptr = [probe[probes.fifo_state(f, "rd_ptr")] for f in range(nf)]
+        self.dut_send_th = [probe[probes.fifo_state(f, "send_threshold")] for f in range(nf)]
+        self.dut_recv_th = [probe[probes.fifo_state(f, "recv_threshold")] for f in range(nf)]
+        self.bits = {what: [probe[probes.agent_state(k, f"fifo_{what}")] for k in range(na)]
                      for what in ("tx_pending", "tx_enable", "rx_pending", "rx_enable", "error")}
 
 
@@ -146,7 +147,7 @@ class FifoProperties(Elaboratable):
         past = Past(m)
         clean, P = past.clean, past
         g = _Ghost(m, p, self.probe, bus, past)
-        empty, full = self.probe["fifo_empty"], self.probe["fifo_full"]
+        empty, full = self.probe[probes.fifo_bits("empty")], self.probe[probes.fifo_bits("full")]
 
         for f in range(nf):
             c = f // 2
@@ -210,8 +211,8 @@ class FifoProperties(Elaboratable):
                        (_field("FIFO_STATUS", "DROPPED", bus.r_data) == dropped_then))
 
         # sticky errors and thresholds, per agent and channel
-        reset_then = [P(self.probe["agent_reset_q"] & (self.probe["agent_reset_target_q"] == k),
-                        f"past_agent_reset_fires{k}") for k in range(na)]
+        ar, ar_target = self.probe[probes.AGENT_RESET], self.probe[probes.AGENT_RESET_TARGET]
+        reset_then = [P(ar & (ar_target == k), f"past_agent_reset_fires{k}") for k in range(na)]
         for k in range(na):
             for c in range(p.n_channels):
                 fifos = (2 * c, 2 * c + 1)
@@ -244,8 +245,8 @@ class FifoProperties(Elaboratable):
                                w1c | reset_then[k])
             status = Cat(*(g.bits[f"{w}_pending"][k] & g.bits[f"{w}_enable"][k]
                            for w in ("tx", "rx")),
-                         self.probe[f"a{k}_ch_pending"] & self.probe[f"a{k}_ch_enable"],
-                         self.probe[f"a{k}_ev_pending"] & self.probe[f"a{k}_ev_enable"])
+                         *(self.probe[probes.agent_state(k, f"{w}_pending")] &
+                           self.probe[probes.agent_state(k, f"{w}_enable")] for w in ("ch", "ev")))
             ps.assert_(m, f"irq[{k}] is the OR of every status bit of a{k}",
                        d.irq[k] == status.any())
             ps.cover(m, f"irq[{k}] raised by a FIFO threshold",
@@ -310,54 +311,59 @@ def make_dut(params, bug=None):
 def _receive_keeps_word(m, d, probe):
     # a receive moves neither the read pointer nor the level: the word is delivered twice
     for f in range(d.params.n_fifos):
-        with m.If(probe["fifo_pop"][f] & ~probe["epoch_bump"][f // 2]):
-            m.d.sync += [probe[f"fifo{f}_rd_ptr"].eq(probe[f"fifo{f}_rd_ptr"]),
-                         probe[f"fifo{f}_level"].eq(probe[f"fifo{f}_level"])]
+        rd_ptr, level = (probe[probes.fifo_state(f, x)] for x in ("rd_ptr", "level"))
+        with m.If(probe[probes.fifo_bits("pop")][f] & ~probe[probes.EPOCH_BUMP][f // 2]):
+            m.d.sync += [rd_ptr.eq(rd_ptr), level.eq(level)]
 
 
 def _send_when_full(m, d, probe):
     # the full check is missing: a send to a full FIFO overwrites the oldest word
     for f in range(d.params.n_fifos):
-        m.d.comb += probe["fifo_push_ok"][f].eq(
-            probe["ch_on"][f // 2] & probe["fifo_is_sender"][f])
+        m.d.comb += probe[probes.fifo_bits("push_ok")][f].eq(
+            probe[probes.CHANNEL_ON][f // 2] & probe[probes.fifo_bits("is_sender")][f])
 
 
 def _flush_not_counted(m, d, probe):
     for f in range(d.params.n_fifos):
-        m.d.sync += probe[f"fifo{f}_dropped"].eq(probe[f"fifo{f}_dropped"])
+        dropped = probe[probes.fifo_state(f, "dropped")]
+        m.d.sync += dropped.eq(dropped)
 
 
 def _agent_reset_keeps_words(m, d, probe):
     # only CHANNEL_RESET flushes: a restarted endpoint finds its predecessor's words
+    push, pop = probe[probes.fifo_bits("push")], probe[probes.fifo_bits("pop")]
     for f in range(d.params.n_fifos):
-        with m.If(probe["ar_hit"][f // 2] & ~(probe["channel_reset_q"] &
-                                              (probe["channel_reset_channel_q"] == f // 2))):
-            level = probe[f"fifo{f}_level"]
-            m.d.sync += [probe[f"fifo{f}_rd_ptr"].eq(probe[f"fifo{f}_rd_ptr"] +
-                                                     probe["fifo_pop"][f]),
-                         level.eq(level + probe["fifo_push"][f] - probe["fifo_pop"][f]),
-                         probe[f"fifo{f}_dropped"].eq(probe[f"fifo{f}_dropped"])]
+        with m.If(probe[probes.AGENT_RESET_CHANNELS][f // 2] &
+                  ~(probe[probes.CHANNEL_RESET] &
+                    (probe[probes.CHANNEL_RESET_CHANNEL] == f // 2))):
+            rd_ptr, level, dropped = (probe[probes.fifo_state(f, x)]
+                                      for x in ("rd_ptr", "level", "dropped"))
+            m.d.sync += [rd_ptr.eq(rd_ptr + pop[f]),
+                         level.eq(level + push[f] - pop[f]),
+                         dropped.eq(dropped)]
 
 
 def _send_threshold_late(m, d, probe):
     # off by one: the send threshold fires when the level drops below it, not to it
     for f in range(d.params.n_fifos):
-        m.d.comb += probe["fifo_tx_event"][f].eq(
-            probe["fifo_pop"][f] & (probe[f"fifo{f}_level"] == probe[f"fifo{f}_send_threshold"]))
+        level, threshold = (probe[probes.fifo_state(f, x)] for x in ("level", "send_threshold"))
+        m.d.comb += probe[probes.fifo_bits("tx_event")][f].eq(
+            probe[probes.fifo_bits("pop")][f] & (level == threshold))
 
 
 def _error_on_any_refusal(m, d, probe):
     # the sticky bit also set by a non-endpoint's refused access
-    e_valid, e_write = probe["e_valid"], probe["e_write"]
+    e_valid, e_write = probe[probes.stage_e("valid")], probe[probes.stage_e("write")]
     for f in range(d.params.n_fifos):
-        m.d.comb += probe["fifo_error"][f].eq(
-            e_valid & probe["form_ok_q"] & probe[f"hit_fifo_data_{f}_q"] &
-            ~Mux(e_write, probe["fifo_push_ok"][f], probe["fifo_pop_ok"][f]))
+        m.d.comb += probe[probes.fifo_bits("error")][f].eq(
+            e_valid & probe[probes.FORM_OK] & probe[probes.register_hit("FIFO_DATA", f)] &
+            ~Mux(e_write, probe[probes.fifo_bits("push_ok")][f],
+                 probe[probes.fifo_bits("pop_ok")][f]))
 
 
 def _no_read_forwarding(m, d, probe):
     # back-to-back receives from one FIFO read the same slot twice
-    m.d.comb += probe["fifo_forward"].eq(0)
+    m.d.comb += probe[probes.fifo_bits("forward")].eq(0)
 
 
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).

@@ -27,6 +27,7 @@ from amaranth.hdl import Cat, Elaboratable, Module, Mux, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from ioc_defs import probes
 from rtl.arbiter import RoundRobinArbiter
 from rtl.ll_sc_monitor import LlScMonitor
 
@@ -127,25 +128,27 @@ class _Common(Elaboratable):
         """What the holds keep true, asserted (the induction needs them)."""
         d, pr, ps, p = self.dut, self.probe, self.props, self.dut.params
         n, window = p.n_agents, p.resv_hold_cycles
-        hold, resv = pr["hold"], pr["resv_valid"]
-        ps.assert_(m, "inv: the arbiter's last grant index in range", pr["arbiter.last"] < n)
-        waiting = pr["waiting"]
+        hold, resv = d.monitor.hold, d.monitor.resv_valid
+        ps.assert_(m, "inv: the arbiter's last grant index in range",
+                   pr[probes.scoped(probes.ARBITER, probes.ARBITER_LAST)] < n)
+        waiting = pr[probes.WAITING]
         for i in range(n):
             ps.assert_(m, f"agent {i}: a hold has a reservation under it",
                        ~hold[i] | resv[i])
             for j in range(i + 1, n):
                 ps.assert_(m, f"agents {i}, {j}: never both hold one granule",
                            ~(hold[i] & hold[j] &
-                             (pr[f"resv{i}_granule"] == pr[f"resv{j}_granule"])))
+                             (pr[probes.reservation_granule(i)] ==
+                              pr[probes.reservation_granule(j)])))
             ps.assert_(m, f"agent {i}: waiting only with a request",
                        ~waiting[i] | d.req_valid[i])
             ps.assert_(m, f"agent {i}: a write to a granule another agent holds is not "
-                          "granted", ~(d.grant[i] & pr["blocked"][i]))
+                          "granted", ~(d.grant[i] & d.monitor.blocked[i]))
             if window > 1:
                 ps.assert_(m, f"agent {i}: hold timer in range",
-                           pr[f"hold{i}_left"] < window)
+                           pr[probes.hold_left(i)] < window)
                 ps.assert_(m, f"agent {i}: want timer in range",
-                           pr[f"want{i}_left"] < window)
+                           pr[probes.want_left(i)] < window)
 
 
 class HoldProperties(_Common):
@@ -167,10 +170,10 @@ class HoldProperties(_Common):
                        ~(waiting & (wait >= bound)))
             ps.assert_(m, f"inv: agent {k}'s request waits only for a first look and the "
                           "arbiter until it waits for a hold",
-                       ~waiting | self.probe["waiting"][k] | (wait <= n))
+                       ~waiting | self.probe[probes.WAITING][k] | (wait <= n))
             ps.cover(m, f"agent {k}: granted after waiting {bound} cycles (the bound is tight)",
                      d.grant[k] & (wait == bound))
-            ps.cover(m, f"agent {k}: takes a hold", self.probe["hold_take"][k])
+            ps.cover(m, f"agent {k}: takes a hold", self.probe[probes.HOLD_TAKE][k])
         return m
 
 
@@ -201,13 +204,14 @@ class ProgressProperties(_Common):
             after_ll = Signal(name=f"ghost{k}_after_ll")
             loop_granule = Signal(len(d.req_granule[k]), name=f"ghost{k}_granule")
             retry = Signal(name=f"ghost{k}_retry")   # its last SC failed
-            sc_k = self.probe["valid"] & (self.probe["agent"] == k) & self.probe["sc"]
+            mon = d.monitor
+            sc_k = mon.valid & (mon.agent == k) & mon.sc
             with m.If(d.grant[k]):
                 m.d.sync += after_ll.eq(d.req_kind[k] == KIND["ll"])
                 with m.If(d.req_kind[k] == KIND["ll"]):
                     m.d.sync += loop_granule.eq(d.req_granule[k])
             with m.If(sc_k):
-                m.d.sync += retry.eq(~self.probe["sc_ok"])
+                m.d.sync += retry.eq(~mon.sc_ok)
             # a CPU learns its SC's outcome from the answer, after stage X: it cannot present
             # the next LL (whose granule depends on that outcome) while the SC is in X
             sc_in_x = past(d.grant[k] & (d.req_kind[k] == KIND["sc"]), f"past_sc{k}")
@@ -223,7 +227,7 @@ class ProgressProperties(_Common):
             ps.assume(m, f"agent {k} is idle at most {self.gap} cycles in a row",
                       d.req_valid[k] | (idle < self.gap))
             fails = Signal(range(bound + 2), name=f"ghost{k}_fails")
-            with m.If(sc_k & self.probe["sc_ok"]):
+            with m.If(sc_k & mon.sc_ok):
                 m.d.sync += fails.eq(0)
             with m.Elif(sc_k & (fails <= bound)):
                 m.d.sync += fails.eq(fails + 1)
@@ -243,15 +247,16 @@ def make_dut(params, bug=None):
 
 def _hold_never_released(m, d, probe):
     # neither the SC, the window nor a clear ends a hold: writers wait forever
-    hold = probe["hold"]
-    m.d.sync += hold.eq(hold | probe["hold_take"])
+    hold = d.hold
+    m.d.sync += hold.eq(hold | probe[probes.HOLD_TAKE])
 
 
 def _hold_renewed_unfairly(m, d, probe):
     # an LL takes a hold whenever nobody else holds its granule, over waiting writers and
     # agents that want one: the agent that just released a hold takes it again
     for i in range(d.params.n_agents):
-        m.d.comb += probe["hold_take"][i].eq(probe[f"hold_ll{i}"] & ~probe[f"held_by_other{i}"])
+        m.d.comb += probe[probes.HOLD_TAKE][i].eq(probe[probes.hold_ll(i)] &
+                                                  ~probe[probes.held_by_other(i)])
 
 
 def _waiting_write_refuses_oldest(m, d, probe):
@@ -262,12 +267,12 @@ def _waiting_write_refuses_oldest(m, d, probe):
     for i in range(n):
         for k in range(n):
             if k != i:
-                m.d.comb += probe[f"hold{i}_over{k}"].eq(0)
+                m.d.comb += probe[probes.hold_over(i, k)].eq(0)
 
 
 def _holds_off(m, d, probe):
     # the plain monitor (as resv_hold_cycles = 0): nothing waits, nothing is held
-    m.d.comb += [probe["hold_take"].eq(0), d.blocked.eq(0)]
+    m.d.comb += [probe[probes.HOLD_TAKE].eq(0), d.blocked.eq(0)]
 
 
 #: Seeded bugs: name -> mutation (see :class:`~verify.formal.core.Mutation`).
