@@ -29,8 +29,8 @@ __all__ = [
     "watchdog", "WATCHDOG_EXPIRES", "WATCHDOG_EXPIRED", "CYCLE", "CYCLE_LO_WRAPS",
     "fifo_state", "fifo_bits",
     # the LL/SC monitor and its holds
-    "reservation_granule", "reservation_lost", "HOLD_TAKE", "WAITING", "hold_ll",
-    "held_by_other", "hold_over", "hold_left", "want_left",
+    "reservation_granule", "reservation_lost", "HOLD_TAKE", "WANT", "WAITING", "hold_state",
+    "hold_over",
     # the arbiter
     "ARBITER_LAST",
     # an AXI front end
@@ -188,33 +188,32 @@ def reservation_lost(agent):
 
 #: The agents whose LL takes a hold at the end of this cycle.
 HOLD_TAKE = "hold_take"
+#: The agents that want a hold (an LL of theirs was refused one).
+WANT = "want"
 #: The agents whose write waits for a hold (it was blocked and is not yet granted).
 WAITING = "waiting"
 
 
-def hold_ll(agent):
-    """Name of: the LL now at the monitor is agent ``agent``'s and may take a hold."""
-    return f"hold_ll{agent}"
+#: Agent *i*'s state in the holds, by what :func:`hold_state` is asked for.
+_HOLD_STATE = {
+    "ll": "hold_ll{}",                   # the LL now at the monitor is i's and may take a hold
+    "held_by_other": "held_by_other{}",  # another agent holds the granule of that LL
+    "hold_left": "hold{}_left",          # cycles i's hold has left after this one
+    "want_left": "want{}_left",          # cycles i's want of a hold has left after this one
+}
 
 
-def held_by_other(agent):
-    """Name of: another agent holds the granule of agent ``agent``'s LL now at the monitor."""
-    return f"held_by_other{agent}"
+def hold_state(agent, what):
+    """Name of agent ``agent``'s state ``what`` in the holds: ``ll`` (the LL now at the
+    monitor is the agent's and may take a hold), ``held_by_other`` (another agent holds that
+    LL's granule), ``hold_left`` and ``want_left`` (the cycles the agent's hold and its want
+    of a hold have left after this one)."""
+    return _HOLD_STATE[what].format(agent)
 
 
 def hold_over(agent, writer):
     """Name of: agent ``agent``'s LL may take a hold over agent ``writer``'s waiting write."""
     return f"hold{agent}_over{writer}"
-
-
-def hold_left(agent):
-    """Name of the cycles agent ``agent``'s hold has left after this one."""
-    return f"hold{agent}_left"
-
-
-def want_left(agent):
-    """Name of the cycles agent ``agent``'s want of a hold has left after this one."""
-    return f"want{agent}_left"
 
 
 # -- the round-robin arbiter (:data:`ARBITER`) ---------------------------------------------------
@@ -257,12 +256,14 @@ DUE_VALID = "due_valid"
 
 
 def due(slot):
-    """Name of the tag of the beat in in-flight slot ``slot`` (a ``tag`` layout)."""
+    """Name of the tag (a ``tag`` layout) of the beat in in-flight slot ``slot``: one slot per
+    cycle of the answer latency, holding a tag as :data:`DUE_VALID` says."""
     return f"due{slot}"
 
 
 def answer_queue(entry):
-    """Name of entry ``entry`` of the read-answer queue (an ``answer`` layout)."""
+    """Name of entry ``entry`` of the read-answer queue (an ``answer`` layout), where the
+    answers to reads wait for the manager's RREADY."""
     return f"rq{entry}"
 
 

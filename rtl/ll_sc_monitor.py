@@ -224,18 +224,20 @@ class LlScMonitor(wiring.Component):
         n, window = p.n_agents, p.resv_hold_cycles
         hold = self.hold
         # cycles the hold / the want has left after this one (meaningful while it is set)
-        hold_left = [Signal(range(window), name=probes.hold_left(i)) for i in range(n)]
-        want = Signal(n, name="want")
-        want_left = [Signal(range(window), name=probes.want_left(i)) for i in range(n)]
+        hold_left = [Signal(range(window), name=probes.hold_state(i, "hold_left"))
+                     for i in range(n)]
+        want = Signal(n, name=probes.WANT)
+        want_left = [Signal(range(window), name=probes.hold_state(i, "want_left"))
+                     for i in range(n)]
         waiting = Signal(n, name=probes.WAITING)
-        ll = [Signal(name=probes.hold_ll(i)) for i in range(n)]
+        ll = [Signal(name=probes.hold_state(i, "ll")) for i in range(n)]
         for i in range(n):
             m.d.comb += ll[i].eq(mine[i] & self.ll & ~self.clear[i])
 
         # -- the LL now at the monitor: is it granted a hold? ----------------------------------
         # (a granule is compared with a want's by the reservation's granule, which an LL that
         # is refused a hold still sets, so a want names the granule of its agent's last LL)
-        held_by_other = [Signal(name=probes.held_by_other(i)) for i in range(n)]
+        held_by_other = [Signal(name=probes.hold_state(i, "held_by_other")) for i in range(n)]
         for i in range(n):
             m.d.comb += held_by_other[i].eq(
                 Cat(hold[j] & self.same_granule[j] for j in range(n) if j != i).any())

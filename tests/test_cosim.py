@@ -6,6 +6,7 @@ from itertools import product
 import pytest
 
 from cosim.regress import CONFIGS, SUITES
+from ioc_defs import probes
 from ioc_defs.params import TOP_NAME, IocParams
 from rtl import subsystem
 from rtl.axi_frontend import layouts
@@ -55,7 +56,7 @@ def test_make_test_samples_every_pair_of_the_matrix():
 
 def _bus_error_every_beat(m, dut, probe):
     # the error pulse for every beat answered, not only the refused ones
-    m.d.comb += dut.bus_error.eq(probe["due_valid"][-2])
+    m.d.comb += dut.bus_error.eq(probe[probes.DUE_VALID][-2])
 
 
 def _bus_error_never(m, dut, probe):
@@ -64,8 +65,8 @@ def _bus_error_never(m, dut, probe):
 
 def _queued_r_data_bit(m, dut, probe):
     # bit 0 of an R beat's data flipped when it comes from a queue of two or more
-    head = layouts(dut.params.id_width).answer(probe["rq0"])
-    with m.If(probe["rq_count"] >= 2):
+    head = layouts(dut.params.id_width).answer(probe[probes.answer_queue(0)])
+    with m.If(probe[probes.ANSWER_QUEUE_COUNT] >= 2):
         m.d.comb += dut.axi.rdata.eq(head.data ^ 1)
 
 
@@ -129,8 +130,8 @@ def _old_hold_rules(m, dut, probe):
     # too). Either rule alone still shares the lock fairly (measured: [14, 15, 15, 15] and
     # [17, 18, 18, 17] acquisitions), as the other one gives the waiters their turn.
     for i in range(dut.params.n_agents):
-        with m.If(probe["hold_take"][i]):
-            m.d.sync += probe["want"][i].eq(0)
+        with m.If(probe[probes.HOLD_TAKE][i]):
+            m.d.sync += probe[probes.WANT][i].eq(0)
     progress.BUGS["waiting_write_refuses_oldest"](m, dut, probe)
 
 

@@ -13,6 +13,7 @@ from amaranth.hdl import Fragment
 from amaranth.sim import Simulator
 from simutil import simulate
 
+from ioc_defs import probes
 from ioc_defs.axi import WORD_SIZE
 from ioc_defs.params import REG_BASE, IocParams, ScFailCause
 from ioc_defs.regmap import REGMAP, RESP_OKAY, RESP_SLVERR, Event
@@ -691,7 +692,7 @@ def test_cycle_counter_carries_into_the_high_word():
     with a registered carry): started just below the wrap, reads stay consistent."""
     dut = IocMailbox(P3)
     fragment = Fragment.get(dut, None)
-    cycle = Probe(fragment)["cycle"]
+    cycle = Probe(fragment)[probes.CYCLE]
     seen = []
 
     async def testbench(ctx):

@@ -105,7 +105,8 @@ def wait_cycles(m, waiting, limit, name):
 
 
 class Probe:
-    """Finds a design's internal signals by the names the RTL gives them.
+    """Finds a design's internal signals by the names the RTL gives them (from
+    :mod:`ioc_defs.probes`, where every property module takes them too).
 
     The names are those that show in waveforms and in the generated Verilog, alone or prefixed
     with the submodule path (``frontend0.rd``); a name that is missing, or given to more than

@@ -146,9 +146,9 @@ class _Common(Elaboratable):
                           "granted", ~(d.grant[i] & d.monitor.blocked[i]))
             if window > 1:
                 ps.assert_(m, f"agent {i}: hold timer in range",
-                           pr[probes.hold_left(i)] < window)
+                           pr[probes.hold_state(i, "hold_left")] < window)
                 ps.assert_(m, f"agent {i}: want timer in range",
-                           pr[probes.want_left(i)] < window)
+                           pr[probes.hold_state(i, "want_left")] < window)
 
 
 class HoldProperties(_Common):
@@ -255,8 +255,8 @@ def _hold_renewed_unfairly(m, d, probe):
     # an LL takes a hold whenever nobody else holds its granule, over waiting writers and
     # agents that want one: the agent that just released a hold takes it again
     for i in range(d.params.n_agents):
-        m.d.comb += probe[probes.HOLD_TAKE][i].eq(probe[probes.hold_ll(i)] &
-                                                  ~probe[probes.held_by_other(i)])
+        m.d.comb += probe[probes.HOLD_TAKE][i].eq(probe[probes.hold_state(i, "ll")] &
+                                                  ~probe[probes.hold_state(i, "held_by_other")])
 
 
 def _waiting_write_refuses_oldest(m, d, probe):
