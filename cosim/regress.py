@@ -18,15 +18,17 @@ from ioc_defs.params import PROGRESS_WINDOW, IocParams
 from testbench.runner import SIMULATORS, WAVES_ROOT, read_metrics, run, summarize
 from testbench.tb import CLOCK_NS
 
-__all__ = ["SUITES", "CONFIGS", "main"]
+__all__ = ["SUITES", "CONFIGS", "FIFO_CONFIG", "main"]
 
 #: cocotb suites of the regression, in order.
 SUITES = ["cosim.suite_foundation", "cosim.suite_mailbox", "cosim.suite_protocol",
           "cosim.suite_scenarios", "cosim.suite_coverage"]
-#: Configurations every suite runs on: the default and a 4-agent one with a small RAM and
-#: message FIFOs.
-CONFIGS = [IocParams(), IocParams(n_agents=4, shm_bytes=1024, fifo_depth=4,
-                                  resv_hold_cycles=PROGRESS_WINDOW)]
+#: The regression's configuration with message FIFOs: 4 agents, a small RAM, 4-word FIFOs and
+#: the forward-progress window of the SoC and the bench.
+FIFO_CONFIG = IocParams(n_agents=4, shm_bytes=1024, fifo_depth=4,
+                        resv_hold_cycles=PROGRESS_WINDOW)
+#: Configurations every suite runs on: the default and :data:`FIFO_CONFIG`.
+CONFIGS = [IocParams(), FIFO_CONFIG]
 
 
 def main(argv=None):

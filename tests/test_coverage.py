@@ -6,7 +6,7 @@ import random
 import pytest
 from amaranth.sim import Simulator
 
-from cosim.regress import CONFIGS
+from cosim.regress import FIFO_CONFIG
 from ioc_defs.params import REG_BASE, REG_SIZE, TOP_NAME, IocParams
 from ioc_defs.regmap import REGMAP, RESP_SLVERR
 from rtl.ioc_mailbox import IocMailbox
@@ -206,9 +206,8 @@ def test_message_fifo_events_are_sampled(tmp_path):
     """The FIFO cover point on the FIFO configuration: suite_mailbox's FIFO test hits every
     bin (sends, receives, refusals as full and empty, both thresholds, a flush that drops
     words); the default configuration, which has no FIFOs, hits none."""
-    params = next(p for p in CONFIGS if p.fifo_depth)
     test = r"suite_mailbox\.message_fifos"
-    for p, want_all in ((params, True), (IocParams(), False)):
+    for p, want_all in ((FIFO_CONFIG, True), (IocParams(), False)):
         passed, failed, results = run(p, "icarus", "cosim.suite_mailbox", seed=1, coverage=True,
                                       test_filter=test, name=f"coverage-fifo-{p.name()}")
         assert (passed, failed) == (2, 0)

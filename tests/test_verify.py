@@ -250,10 +250,9 @@ REDUCED = {"cosim.suite_fuzz": {"IOC_FUZZ_ACCESSES": "500"},
            "cosim.suite_reset": {}}
 
 
-#: The regression's configuration with message FIFOs, for the fuzz.
-FIFO_CONFIG = next(p for p in CONFIGS if p.fifo_depth)
-#: The configurations each reduced suite runs on: the soak on the one ``make verify`` soaks.
-REDUCED_ON = {"cosim.suite_fuzz": [IocParams(), FIFO_CONFIG],
+#: The configurations each reduced suite runs on: the fuzz on every regression configuration,
+#: the soak on the one ``make verify`` soaks.
+REDUCED_ON = {"cosim.suite_fuzz": CONFIGS,
               "cosim.suite_soak": [verify_main.SOAK_PARAMS],
               "cosim.suite_reset": [IocParams()]}
 

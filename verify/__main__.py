@@ -13,7 +13,7 @@ import sys
 import time
 from collections import Counter
 
-from cosim.regress import CONFIGS
+from cosim.regress import CONFIGS, FIFO_CONFIG
 from testbench.runner import SIMULATORS, read_metrics, run
 from testbench.soak import FAULTS, run_reference
 from verify.report import build_report, write_section
@@ -23,7 +23,7 @@ from verify.report import build_report, write_section
 #: scenario needs and more (4 agents, of which the scenarios use 2, 8 channels, the 1 KiB of RAM
 #: a scenario's layout takes, 2 watchdogs); only its LL/SC window differs from the default
 #: configuration's (32 cycles, not 16): the regression's scenario suite runs on both.
-SOAK_PARAMS = next(p for p in CONFIGS if p.fifo_depth)
+SOAK_PARAMS = FIFO_CONFIG
 
 #: How far an injected fault got: injected, detected by the Linux monitor, recovered from.
 _STAGES = ("injected", "detected", "recovered")
