@@ -9,6 +9,7 @@ import json
 import pathlib
 
 from ioc_defs import regmap
+from ioc_defs.axi import AxiResp
 from ioc_defs.params import REG_BASE, REG_SIZE, ScFailCause
 from ioc_defs.regmap import BAD_ACCESSES, REGMAP, Check, Event
 
@@ -16,7 +17,7 @@ from .access import HANDSHAKE_TO_ANSWER
 
 __all__ = ["markdown", "c_header", "json_text", "write_all", "main"]
 
-_ENUMS = {"Event": Event, "ScFailCause": ScFailCause}
+_ENUMS = {"Event": Event, "ScFailCause": ScFailCause, "AxiResp": AxiResp}
 _CONSTANTS = {
     "REG_BASE": REG_BASE, "REG_SIZE": REG_SIZE, "RESP_OKAY": regmap.RESP_OKAY,
     "RESP_SLVERR": regmap.RESP_SLVERR, "MAGIC": regmap.ID_MAGIC,

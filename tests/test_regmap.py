@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from ioc_defs.axi import AxiResp
 from ioc_defs.params import REG_BASE, REG_SIZE, IocParams, ScFailCause
 from ioc_defs.regmap import (
     BAD_ACCESSES,
@@ -189,6 +190,7 @@ def test_json_round_trips(generated):
     assert RegisterMap.from_dict(doc) == REGMAP
     assert doc["enums"]["ScFailCause"] == {e.name: int(e) for e in ScFailCause}
     assert doc["enums"]["Event"] == {e.name: int(e) for e in Event}
+    assert doc["enums"]["AxiResp"] == {e.name: int(e) for e in AxiResp}
     assert [b["name"] for b in doc["bad_accesses"]] == [b.name for b in BAD_ACCESSES]
     assert doc["constants"]["REG_BASE"] == REG_BASE
     assert json.loads(json.dumps(REGMAP.to_dict())) == REGMAP.to_dict()
@@ -226,6 +228,7 @@ def _c_expectations():
             want[f"{p}_{f.name}_MASK"] = f.mask
     want.update({f"IOC_SC_FAIL_CAUSE_{e.name}": int(e) for e in ScFailCause})
     want.update({f"IOC_EVENT_{e.name}": int(e) for e in Event})
+    want.update({f"IOC_AXI_RESP_{e.name}": int(e) for e in AxiResp})
     want["IOC_FIELD_GET(IOC_CH_CFG_EP_B, 0x80000305u)"] = 3
     want["IOC_FIELD_PREP(IOC_CH_CFG_ENABLE, 1)"] = 0x8000_0000
     return want

@@ -63,7 +63,6 @@ struct Pins {
     uint8_t *bvalid, *bready, *bresp;
 };
 
-constexpr uint8_t RESP_OKAY = 0, RESP_EXOKAY = 1;
 constexpr const char *VARIANT_NAMES[] = IOC_VARIANT_NAMES;
 
 }  // namespace
@@ -464,7 +463,8 @@ void complete(int agent, uint32_t result, uint8_t resp)
     p.owner = nullptr;
     p.state = Port::IDLE;
     bool exclusive = t->op == Op::LL || t->op == Op::SC;
-    if (t->doomed && resp >= 2) {
+    bool error = resp >= IOC_AXI_RESP_SLVERR;  // SLVERR or DECERR
+    if (t->doomed && error) {
         // answered after its agent's reset rose (e.g. a receive from the FIFO the reset just
         // flushed): the CPU is in reset and never takes the bus error, and nothing follows
         t->alive = false;
@@ -472,14 +472,14 @@ void complete(int agent, uint32_t result, uint8_t resp)
         return;
     }
     if (t->op == Op::SC)
-        t->result = resp == RESP_EXOKAY;
+        t->result = resp == IOC_AXI_RESP_EXOKAY;
     else if (t->op == Op::TRY_STORE)
-        t->result = resp == RESP_OKAY || cfg.hide_refusals;
+        t->result = resp == IOC_AXI_RESP_OKAY || cfg.hide_refusals;
     else
         t->result = result;
-    if (t->op == Op::TRY_STORE && resp != RESP_OKAY)
+    if (t->op == Op::TRY_STORE && resp != IOC_AXI_RESP_OKAY)
         t->refused++;
-    else if (resp >= 2 || (exclusive && t->op == Op::LL && resp != RESP_EXOKAY))
+    else if (error || (exclusive && t->op == Op::LL && resp != IOC_AXI_RESP_EXOKAY))
         t->bus_errors++;
     resume(t);  // runs to its next request: a delivery is recorded with its commit
     if (t->doomed)
