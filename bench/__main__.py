@@ -124,16 +124,16 @@ def _fpga():
     return rows
 
 
-def fifo_cost(fpga):
+def fifo_cost(fpga, out):
     """Per out-of-context target, the default configuration with message FIFOs of
     :data:`FIFO_COST_DEPTH` words on every channel, built as a row of ``make synth-sweep``, and
     what it adds to the default build (``fpga``'s row of that target). A build the device
-    cannot hold counts the logic nextpnr asked for."""
+    cannot hold counts the logic nextpnr asked for. The builds go into ``out/synth-fifo``."""
     params = replace(IocParams(), fifo_depth=FIFO_COST_DEPTH)
     rows = []
     for base in fpga:
         print(f"bench: the message FIFOs' cost on {base['board']}", flush=True)
-        row = build_row(base["board"], params, OUT / "synth-fifo")
+        row = build_row(base["board"], params, out / "synth-fifo")
         needed = {cell: used for cell, used, _ in row.get("overfull", ())}
         logic = row.get("logic", needed.get(base["logic_cell"]))
         if logic is None:
@@ -226,7 +226,7 @@ def main(argv=None):
         raise SystemExit(f"bench: the native run failed: {native.failures}")
     speed.append(_speed_row("native", native.summary["cycles"], native.summary["wall"]))
     fpga = _fpga()
-    fifo_cost_rows = [] if args.quick else fifo_cost(fpga)
+    fifo_cost_rows = [] if args.quick else fifo_cost(fpga, out)
     print("bench: real cores (the SoC's streaming scenarios)", flush=True)
     real = _real_cores(args.quick)
 

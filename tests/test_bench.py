@@ -88,7 +88,7 @@ def test_quick_bench(tmp_path):
         check_complete(broken, markdown)
 
 
-def test_fifo_cost_is_the_fifo_build_beside_the_default_one(monkeypatch):
+def test_fifo_cost_is_the_fifo_build_beside_the_default_one(monkeypatch, tmp_path):
     """The FIFO build's figures less the default build's; a build the device cannot hold
     counts the logic nextpnr asked for; any other failure stops the bench."""
     fpga = [{"board": "ooc-ecp5", "logic_used": 3300, "logic_cell": "TRELLIS_COMB",
@@ -98,16 +98,16 @@ def test_fifo_cost_is_the_fifo_build_beside_the_default_one(monkeypatch):
     built = []
 
     def build_row(board, params, out_root):
-        built.append((board, params.fifo_depth, params.n_channels))
+        built.append((board, params.fifo_depth, params.n_channels, out_root))
         if board == "ooc-ecp5":
             return {"dir": "d", "fmax_mhz": 101.0, "logic": 5700, "ff": 3000, "bram": 3}
         return {"dir": "d", "error": "does not fit: 6513 ICESTORM_LC of 5280",
                 "overfull": [("ICESTORM_LC", 6513, 5280)]}
 
     monkeypatch.setattr(bench_main, "build_row", build_row)
-    ecp5, ice40 = bench_main.fifo_cost(fpga)
-    assert built == [(b, bench_main.FIFO_COST_DEPTH, IocParams().n_channels)
-                     for b in ("ooc-ecp5", "ooc-ice40")]
+    ecp5, ice40 = bench_main.fifo_cost(fpga, tmp_path)
+    assert built == [(b, bench_main.FIFO_COST_DEPTH, IocParams().n_channels,
+                      tmp_path / "synth-fifo") for b in ("ooc-ecp5", "ooc-ice40")]
     assert (ecp5["logic_added"], ecp5["ff_added"], ecp5["bram_added"], ecp5["fits"]) == \
         (2400, 750, 1, True)
     assert (ice40["logic_used"], ice40["logic_added"], ice40["ff_added"], ice40["fits"]) == \
@@ -117,4 +117,4 @@ def test_fifo_cost_is_the_fifo_build_beside_the_default_one(monkeypatch):
                         lambda board, params, out_root: {"dir": "d", "error": "tool flow failed",
                                                          "overfull": []})
     with pytest.raises(SystemExit, match="tool flow failed"):
-        bench_main.fifo_cost(fpga)
+        bench_main.fifo_cost(fpga, tmp_path)
