@@ -15,6 +15,7 @@ import numpy as np
 from sw_model.checkers import check_conservation
 from sw_model.guests import DATA
 from sw_model.layout import A2B
+from sw_model.ring import VARIANTS as RING_VARIANTS
 from sw_model.scenario import ScenarioConfig, scenario_fits
 from testbench.live import RTL_TIMING, run_live
 from testbench.runner import params_from_env
@@ -31,7 +32,7 @@ _VARIANTS = ["lockfree", "locked"] + (
 
 def _config(variant, **kwargs):
     """The scenarios' configuration on the RTL (timers in cycles)."""
-    depth = {"depth": _HWFIFO_DEPTH} if variant == "hwfifo" else {}
+    depth = {"depth": _HWFIFO_DEPTH} if RING_VARIANTS[variant].in_registers else {}
     return ScenarioConfig(variant=variant, producers=2, messages=4, seed=cocotb.RANDOM_SEED,
                           **depth, **RTL_TIMING, **kwargs)
 
@@ -102,7 +103,7 @@ async def simpleos_failure_detected_and_restarted(dut, single_core, fault, varia
     _check_accounted(result)
     assert result.restarts >= 1
     assert all(epoch >= 1 for epoch in result.epochs)
-    if variant == "hwfifo":
+    if RING_VARIANTS[variant].in_registers:
         # SimpleOS fails after 3 messages, with most of Linux's 8 to come: its FIFO is full
         assert result.flushed[DATA, A2B] > 0 and flushed > 0
     else:

@@ -12,6 +12,7 @@ runs on all three variants: the naive ring must lose a message and the checker m
 
 import random
 
+from sw_model.ring import VARIANTS as RING_VARIANTS
 from testbench.soak import RunVerdict, SoakTotals
 
 from .native import run
@@ -28,7 +29,7 @@ def soak_config(index, seed):
             "producers": rng.randint(2, 6), "messages": rng.randint(50, 400),
             "seed": rng.getrandbits(31), "switch_rate": rng.uniform(0.0, 0.3),
             "restarts": rng.randint(2, 12) if restart else 0, "depth": rng.choice([2, 4]),
-            "consumer_lag": rng.randint(0, 60) if variant == "hwfifo" else 0}
+            "consumer_lag": rng.randint(0, 60) if RING_VARIANTS[variant].in_registers else 0}
 
 
 def verdict(config, result):

@@ -16,6 +16,7 @@ This module is pure Python (no Amaranth import) so that software models can use 
 import enum
 from dataclasses import dataclass
 
+from .axi import AxiResp
 from .params import REG_BASE, REG_SIZE, IocParams
 
 __all__ = [
@@ -25,9 +26,10 @@ __all__ = [
     "REGMAP", "BAD_ACCESSES", "configuration_fields",
 ]
 
-#: AXI response codes the register block gives (it never answers EXOKAY or DECERR).
-RESP_OKAY = 0
-RESP_SLVERR = 2
+#: The two AXI response codes the register block gives (it never answers EXOKAY or DECERR),
+#: as plain integers (the values are :class:`~ioc_defs.axi.AxiResp`'s).
+RESP_OKAY = int(AxiResp.OKAY)
+RESP_SLVERR = int(AxiResp.SLVERR)
 
 #: Constant identification of the block (``ID.MAGIC``) and its register-map version.
 ID_MAGIC = 0x10C5

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from firmware.headers import C_VARIANTS
 from ioc_defs.params import IocParams
+from sw_model.ring import VARIANTS as RING_VARIANTS
 
 from .build import FIRMWARE_DIR, build_firmware, build_simulator
 from .check import Verdict, judge
@@ -150,7 +151,8 @@ _BRINGUP = ("bringup.c", "amo_probe.S")
 _SCEN = "scen.c"
 #: The shared-RAM ring variants by name, and their C enumerators (the SoC's configuration has
 #: no message FIFOs, so no hwfifo).
-VARIANTS = {name: f"IOC_{name.upper()}" for name in C_VARIANTS if name != "hwfifo"}
+VARIANTS = {name: f"IOC_{name.upper()}" for name in C_VARIANTS
+            if not RING_VARIANTS[name].in_registers}
 #: recovery.c's FAULT codes.
 FAULTS = {"crash": 1, "hang": 2, "corrupt": 3}
 

@@ -102,7 +102,7 @@ class IocEnv:
     @property
     def hwfifo(self):
         """The rings are the register block's message FIFOs (flushed by resets)."""
-        return isinstance(self.variant, HwFifoRing)
+        return self.variant.in_registers
 
     def push_log(self, channel, direction):
         """The messages pushed into the FIFO of ``channel``/``direction`` since its last

@@ -33,6 +33,10 @@ class RingVariant(abc.ABC):
     """One way of running a ring; stateless, so one instance serves every ring."""
 
     name = ""
+    #: Its messages go through the register block's message FIFOs (SPEC 3.5), not slots in
+    #: shared memory: it needs a configuration with ``fifo_depth`` > 0, and a FIFO has one
+    #: sending agent.
+    in_registers = False
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -187,6 +191,7 @@ class HwFifoRing(RingVariant):
     """
 
     name = "hwfifo"
+    in_registers = True
 
     async def _level(self, port, ring):
         status = REGMAP["FIFO_STATUS"]

@@ -141,7 +141,8 @@ def scenario_params(config):
     channel's endpoints may be one agent, which then both sends and receives)."""
     return IocParams(n_agents=1 if config.single_core else 2, n_channels=2, shm_bytes=1024,
                      n_watchdogs=1,
-                     fifo_depth=config.depth * SLOT_WORDS if config.variant == "hwfifo" else 0)
+                     fifo_depth=(config.depth * SLOT_WORDS if VARIANTS[config.variant].in_registers
+                                 else 0))
 
 
 #: The :class:`~ioc_defs.params.IocParams` fields a scenario needs at least as large as

@@ -82,7 +82,7 @@ class RingWorkload:
 
     @property
     def hwfifo(self):
-        return self.variant == "hwfifo"
+        return VARIANTS[self.variant].in_registers
 
     def agent(self, thread):
         """The agent thread ``thread`` runs on (``producers``: the consumer)."""

@@ -108,8 +108,8 @@ class _Run:
         self.variant = VARIANTS[case.variant]
         # The shared-memory rings take every producer's messages in one ring; a message FIFO
         # has one sending agent, so with hwfifo each producer sends on its own channel's.
-        hwfifo = case.variant == "hwfifo"
-        self.rings = [layout.ring(c if hwfifo else 0, A2B) for c in range(len(channels))]
+        fifos = self.variant.in_registers
+        self.rings = [layout.ring(c if fifos else 0, A2B) for c in range(len(channels))]
         self.history = History()
         self.ports = []
         self.now = None   # the clock, from the set-up link
@@ -142,7 +142,7 @@ class _Run:
         pending = await port.load(_reg("CH_PENDING"))
         await port.store(_reg("CH_PENDING"), pending)
         taken = 0
-        for c, ring in enumerate(self.rings if self.case.variant == "hwfifo" else self.rings[:1]):
+        for c, ring in enumerate(self.rings if self.variant.in_registers else self.rings[:1]):
             while await self.history.receive(self.variant, port, ring, thread=name,
                                              channel=c) is not None:
                 taken += 1
