@@ -26,7 +26,7 @@ from sw_model.ring import VARIANTS
 #: The C enum's value of each variant, by name.
 _VARIANT = {name: value for value, name in enumerate(C_VARIANTS)}
 #: The variants whose rings live in shared RAM (the plain register array serves them).
-_SHM_VARIANTS = [v for v in C_VARIANTS if v != "hwfifo"]
+_SHM_VARIANTS = [v for v in C_VARIANTS if not VARIANTS[v].in_registers]
 _OK, _BUSY, _EMPTY, _EINVAL = 0, 1, 2, -1
 _M32 = 0xFFFF_FFFF
 
@@ -584,3 +584,31 @@ def test_c_message_ids_are_the_reference_models(tmp_path):
     out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
     assert [tuple(map(int, line.split())) for line in out.splitlines()] == \
         [(producer_message(p, s), p, message_seq(producer_message(p, s))) for p, s in pairs]
+
+
+#: The ctypes mirrors above and the C structs they stand for (members in C order; ``_Port``
+#: inlines ``struct ioc_port``'s ``arch``).
+_MIRRORS = [
+    (_HostRegs, "struct ioc_host_regs", ("access", "ctx", "base")),
+    (_Port, "struct ioc_port", ("shm", "regs", "arch.resv_addr", "arch.resv_value",
+                                "arch.resv_valid", "arch.regs")),
+    (_FlushMark, "struct ioc_flush_mark", ("epoch", "dropped")),
+]
+
+
+def test_ctypes_mirrors_match_the_c_structs(tmp_path):
+    """Every ctypes mirror has its C struct's size and each member's offset and size, as the
+    host compiler lays them out: a member added, moved or widened in ``ioc.h`` or the host
+    shim's ``ioc_arch.h`` fails here instead of corrupting memory through ctypes."""
+    src = tmp_path / "layout.c"
+    lines = [f'    printf("%zu %zu %zu\\n", offsetof({c}, {m}), sizeof((({c} *)0)->{m}), '
+             f'sizeof({c}));\n' for _py, c, members in _MIRRORS for m in members]
+    src.write_text("#include <stddef.h>\n#include <stdio.h>\n#include \"ioc.h\"\n"
+                   "int main(void)\n{\n" + "".join(lines) + "    return 0;\n}\n")
+    exe = compile_c(default_layout(), TOOLCHAINS["host"], [src], tmp_path / "layout")
+    out = subprocess.run([exe], capture_output=True, text=True, check=True).stdout
+    c_layout = [tuple(map(int, line.split())) for line in out.splitlines()]
+    py_layout = [(field.offset, field.size, ctypes.sizeof(py))
+                 for py, _c, members in _MIRRORS
+                 for field in (getattr(py, name) for name, _t in py._fields_)]
+    assert len(py_layout) == len(c_layout) and py_layout == c_layout
