@@ -445,7 +445,7 @@ def _exclusive_burst_is_llsc(m, d, probe):
     for ch, name in (("ar", probes.AR_IN), ("aw", probes.AW_IN)):
         lock, size, addr = (getattr(axi, f"{ch}{f}") for f in ("lock", "size", "addr"))
         burst = layouts(d.params.id_width).burst(probe[name])
-        m.d.comb += burst.excl.eq(lock & (size == WORD_SIZE) & (addr[:WORD_SIZE] == 0))
+        m.d.comb += burst.excl.eq(lock & exclusive_supported(1, size, addr))  # any length
 
 
 def _narrow_steps_by_word(m, d, probe):
