@@ -611,4 +611,4 @@ def test_ctypes_mirrors_match_the_c_structs(tmp_path):
     py_layout = [(field.offset, field.size, ctypes.sizeof(py))
                  for py, _c, members in _MIRRORS
                  for field in (getattr(py, name) for name, _t in py._fields_)]
-    assert len(py_layout) == len(c_layout) and py_layout == c_layout
+    assert py_layout == c_layout
