@@ -54,7 +54,8 @@ class LlScMonitor(wiring.Component):
     So holds on a contended granule go to the agents that want them, oldest want first, and an agent
     whose SC follows its LL within the window fails at most ``n_agents - 1`` times in a row
     (proven for 2 agents, and for 3 agents with 1 idle cycle at most between their accesses;
-    with longer gaps 3 agents can fail 3 times in a row: README "Forward progress").
+    with longer gaps 3 agents can fail 3 times in a row, and 4 or more agents more than
+    ``n_agents - 1`` times: README "Forward progress").
 
     Parameters
     ----------
