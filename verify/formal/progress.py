@@ -33,7 +33,8 @@ from rtl.ll_sc_monitor import LlScMonitor
 
 from .core import Mutation, Past, PropertySet, wait_cycles
 
-__all__ = ["HoldHarness", "HoldProperties", "ProgressProperties", "make_dut", "BUGS", "KIND"]
+__all__ = ["HoldHarness", "HoldProperties", "ProgressProperties", "loop_gap", "make_dut", "BUGS",
+           "KIND"]
 
 #: Request kinds of the abstract agents.
 KIND = {"read": 0, "ll": 1, "sc": 2, "store": 3}
@@ -185,7 +186,7 @@ class ProgressProperties(_Common):
     def __init__(self, dut, probe):
         super().__init__(dut, probe)
         p = dut.params
-        self.gap = p.resv_hold_cycles - p.n_agents - 1
+        self.gap = loop_gap(p)
         if self.gap < 0:
             raise ValueError(f"the window ({p.resv_hold_cycles}) must cover the arbitration "
                              f"of {p.n_agents} agents")
@@ -235,6 +236,12 @@ class ProgressProperties(_Common):
             ps.cover(m, f"agent {k}: {bound} failed SCs in a row (the bound is reached)",
                      fails == bound)
         return m
+
+
+def loop_gap(params):
+    """The most idle cycles in a row an agent's LL -> SC loop may leave for the progress bound:
+    ``resv_hold_cycles - n_agents - 1`` (negative if the window is too short)."""
+    return params.resv_hold_cycles - params.n_agents - 1
 
 
 def make_dut(params, bug=None):
